@@ -1,0 +1,423 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/pflag"
+
+	"github.com/gospamd/gospamd/classifier"
+	"github.com/gospamd/gospamd/corpus"
+	"github.com/gospamd/gospamd/learn"
+	"github.com/gospamd/gospamd/tokenizer"
+)
+
+// learnFlags are sa-learn's options.
+type learnFlags struct {
+	spam, ham, forget  bool
+	sync, forceExpire  bool
+	noSync             bool
+	dump               string
+	dumpSet            bool
+	regexp             string
+	backup, clear      bool
+	restore            string
+	dbpath             string
+	user               string
+	bayesScope         string
+	mbox, mbx          bool
+	folders            string
+	showDots, progress bool
+	local, quiet       bool
+	maxSize            int64
+	debug              string
+	help, version      bool
+}
+
+func (f *learnFlags) register(fs *pflag.FlagSet) {
+	fs.BoolVar(&f.spam, "spam", false, "learn the messages as spam")
+	fs.BoolVar(&f.ham, "ham", false, "learn the messages as ham (non-spam)")
+	fs.BoolVar(&f.ham, "nonspam", false, "same as --ham")
+	fs.BoolVar(&f.forget, "forget", false, "forget what learning the messages taught")
+	fs.BoolVar(&f.sync, "sync", false, "apply the journal (gospamd has none: a no-op kept for scripts)")
+	fs.BoolVar(&f.forceExpire, "force-expire", false, "expire old tokens now")
+	fs.BoolVar(&f.forceExpire, "expire", false, "same as --force-expire")
+	fs.BoolVar(&f.noSync, "no-sync", false, "accepted for compatibility; every learn is committed")
+	fs.BoolVar(&f.noSync, "nosync", false, "same as --no-sync")
+	fs.StringVar(&f.dump, "dump", "", "print the database: all, magic or data")
+	fs.Lookup("dump").NoOptDefVal = "all"
+	fs.StringVar(&f.regexp, "regexp", "", "with --dump data: only tokens whose hex key matches")
+	fs.StringVar(&f.regexp, "re", "", "same as --regexp")
+	fs.BoolVar(&f.backup, "backup", false, "write a backup in sa-learn's text format to standard output")
+	fs.StringVar(&f.restore, "restore", "", "replace the database with the backup in `FILE`")
+	fs.BoolVar(&f.clear, "clear", false, "delete every token, counter and seen entry")
+	fs.StringVar(&f.dbpath, "dbpath", defaultDBPath(), "the Bayes store `DIR`ectory")
+	fs.StringVar(&f.dbpath, "db", defaultDBPath(), "same as --dbpath")
+	fs.StringVarP(&f.user, "username", "u", "", "learn for `USER`")
+	fs.StringVar(&f.bayesScope, "bayes-scope", "global", "global: one database for everyone; user: -u selects the user's own")
+	fs.BoolVar(&f.mbox, "mbox", false, "the paths are mbox files")
+	fs.BoolVar(&f.mbx, "mbx", false, "same as --mbox")
+	fs.StringVarP(&f.folders, "folders", "f", "", "read targets from `FILE`: one per line, 'spam:FORMAT:PATH', 'ham:FORMAT:PATH' or a path")
+	fs.BoolVar(&f.showDots, "showdots", false, "print a dot per message to standard error")
+	fs.BoolVar(&f.progress, "progress", false, "show a progress bar on a terminal")
+	fs.BoolVarP(&f.local, "local", "L", false, "accepted for compatibility (gospamd learns locally)")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "do not print the summary line")
+	fs.Int64Var(&f.maxSize, "max-size", 500*1024, "skip messages larger than this many bytes (0: no limit)")
+	fs.StringVarP(&f.debug, "debug", "D", "", "log debug information")
+	fs.Lookup("debug").NoOptDefVal = "all"
+	fs.BoolVarP(&f.help, "help", "h", false, "print this help")
+	fs.BoolVarP(&f.version, "version", "V", false, "print the version")
+	for _, hidden := range []string{"nonspam", "expire", "nosync", "re", "db", "mbx"} {
+		_ = fs.MarkHidden(hidden)
+	}
+}
+
+// fixDumpArg turns "--dump magic" into "--dump=magic": sa-learn's --dump
+// takes an optional value as the next word, which pflag only accepts with
+// an equals sign.
+func fixDumpArg(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		if args[i] == "--dump" && i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
+			switch args[i+1] {
+			case "all", "magic", "data":
+				out = append(out, "--dump="+args[i+1])
+				i++
+				continue
+			}
+		}
+		out = append(out, args[i])
+	}
+	return out
+}
+
+func runLearn(ctx context.Context, env *cliEnv, args []string) int {
+	var f learnFlags
+	fs := pflag.NewFlagSet("gospamd learn", pflag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	fs.SortFlags = false
+	f.register(fs)
+	if err := fs.Parse(fixDumpArg(args)); err != nil {
+		fmt.Fprintf(env.stderr, "Unknown option! %v\n", err)
+		return exitUsage
+	}
+	f.dumpSet = fs.Changed("dump")
+	if f.help {
+		fmt.Fprintln(env.stdout, "usage: gospamd learn [options] [file]...")
+		fs.SetOutput(env.stdout)
+		fs.PrintDefaults()
+		return exitOK
+	}
+	if f.version {
+		fmt.Fprintf(env.stdout, "gospamd version %s\n", version)
+		return exitOK
+	}
+	if f.debug != "" {
+		env.log = debugLogger(env.stderr)
+	}
+	if f.showDots && f.progress {
+		fmt.Fprintln(env.stdout, "--showdots and --progress may not be used together, please select just one")
+		return exitOK
+	}
+	learning := f.spam || f.ham || f.forget || f.folders != ""
+	if !learning && !f.sync && !f.forceExpire && !f.dumpSet && !f.clear && !f.backup && f.restore == "" {
+		fmt.Fprintln(env.stderr, "Please select either --spam, --ham, --folders, --forget, --sync, --force-expire,\n--dump, --clear, --backup or --restore")
+		return exitUsage
+	}
+	perUser := false
+	switch f.bayesScope {
+	case "global":
+	case "user":
+		perUser = true
+	default:
+		fmt.Fprintf(env.stderr, "gospamd learn: --bayes-scope must be global or user, not %q\n", f.bayesScope)
+		return exitUsage
+	}
+	if f.user != "" {
+		if err := learn.ValidateUserName(f.user); err != nil {
+			fmt.Fprintf(env.stderr, "gospamd learn: -u: %v\n", err)
+			return exitUsage
+		}
+	}
+	scope, _ := learn.ScopeFor(f.user, perUser)
+
+	if f.dumpSet {
+		return learnDump(ctx, env, &f, scope)
+	}
+	readOnly := f.backup
+	store, err := openStore(f.dbpath, env.log, readOnly)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "ERROR: %v\n", err)
+		return exitFatal
+	}
+	code := learnWithStore(ctx, env, &f, store, scope, fs.Args())
+	if err := store.Close(); err != nil {
+		fmt.Fprintf(env.stderr, "ERROR: close bayes store: %v\n", err)
+		return exitFatal
+	}
+	return code
+}
+
+func learnWithStore(ctx context.Context, env *cliEnv, f *learnFlags, store *classifier.Store, scope classifier.Scope, targets []string) int {
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(env.stderr, "ERROR: "+format+"\n", a...)
+		return exitFatal
+	}
+	if f.backup {
+		w := bufio.NewWriterSize(env.stdout, 64<<10)
+		if err := store.Backup(ctx, scope, w); err != nil {
+			return fail("Bayes backup failed: %v", err)
+		}
+		if err := w.Flush(); err != nil {
+			return fail("write backup: %v", err)
+		}
+		return exitOK
+	}
+
+	writer := learn.NewWriter(store, learn.WriterOptions{Logger: env.log})
+	defer func() { _ = writer.Close() }()
+
+	switch {
+	case f.clear:
+		if err := writer.Exclusive(ctx, func(ctx context.Context) error { return store.Clear(ctx, scope) }); err != nil {
+			return fail("Bayes clear failed: %v", err)
+		}
+		return exitOK
+	case f.restore != "":
+		in, err := os.Open(f.restore)
+		if err != nil {
+			return fail("You must specify a readable file to restore: %v", err)
+		}
+		defer in.Close()
+		err = writer.Exclusive(ctx, func(ctx context.Context) error {
+			_, err := store.Restore(ctx, scope, bufio.NewReaderSize(in, 64<<10))
+			return err
+		})
+		if err != nil {
+			return fail("Bayes restore failed: %v", err)
+		}
+		return exitOK
+	}
+
+	if f.sync || f.forceExpire {
+		if f.forceExpire {
+			err := writer.Exclusive(ctx, func(ctx context.Context) error {
+				st, err := store.Expire(ctx, scope, classifier.ExpireOptions{MaxDBSize: 150000, Force: true, Now: time.Now()})
+				if err == nil && !f.quiet {
+					env.log.Info("expired old bayes database entries", "stats", fmt.Sprintf("%+v", st))
+				}
+				return err
+			})
+			if err != nil {
+				return fail("Bayes expire failed: %v", err)
+			}
+		}
+		if !learningRequested(f) {
+			return exitOK
+		}
+	}
+
+	jobs, err := learnJobs(f, targets)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "gospamd learn: %v\n", err)
+		return exitUsage
+	}
+	walk := corpus.WalkOptions{Mbox: f.mbox || f.mbx, MaxSize: f.maxSize, Logger: env.log}
+	for i, j := range jobs {
+		if j.path == "-" {
+			data, err := io.ReadAll(env.stdin)
+			if err != nil {
+				return fail("read standard input: %v", err)
+			}
+			tmp, err := os.CreateTemp("", "gospamd-learn-*")
+			if err != nil {
+				return fail("%v", err)
+			}
+			defer os.Remove(tmp.Name())
+			if _, err := tmp.Write(data); err != nil {
+				return fail("%v", err)
+			}
+			if err := tmp.Close(); err != nil {
+				return fail("%v", err)
+			}
+			jobs[i].path = tmp.Name()
+		}
+	}
+
+	var bar *progressbar.ProgressBar
+	total := 0
+	if f.progress && env.stderrIsTTY {
+		for _, j := range jobs {
+			n, err := corpus.Count(ctx, j.path, walk)
+			if err == nil {
+				total += n
+			}
+		}
+		bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(env.stderr),
+			progressbar.OptionSetDescription("learning"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("msg"),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	learner := &learn.Learner{
+		Writer:       writer,
+		TokenOptions: tokenizer.DefaultTokenOptions(),
+		Progress: func(learn.Outcome) {
+			switch {
+			case bar != nil:
+				_ = bar.Add(1)
+			case f.showDots:
+				fmt.Fprint(env.stderr, ".")
+			}
+		},
+	}
+	var stats learn.Stats
+	var runErr error
+	for _, j := range jobs {
+		req := learn.Request{Scope: scope, Class: j.class, Forget: f.forget}
+		src := func(ctx context.Context, fn func(string, []byte) error) error {
+			return corpus.Walk(ctx, j.path, walk, func(it corpus.Item) error { return fn(it.Path, it.Data) })
+		}
+		st, err := learner.Run(ctx, src, req)
+		stats.Examined += st.Examined
+		stats.Changed += st.Changed
+		if err != nil {
+			runErr = err
+			break
+		}
+	}
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	if f.showDots {
+		fmt.Fprintln(env.stderr)
+	}
+	phrase := "Learned"
+	if f.forget {
+		phrase = "Forgot"
+	}
+	if !f.quiet {
+		fmt.Fprintf(env.stdout, "%s tokens from %d message(s) (%d message(s) examined)\n", phrase, stats.Changed, stats.Examined)
+	}
+	if runErr != nil {
+		if errors.Is(runErr, context.Canceled) {
+			return fail("interrupted")
+		}
+		return fail("%v", runErr)
+	}
+	return exitOK
+}
+
+func learningRequested(f *learnFlags) bool {
+	return f.spam || f.ham || f.forget || f.folders != ""
+}
+
+type learnJob struct {
+	class classifier.Class
+	path  string
+}
+
+// learnJobs lists what to learn: the targets (standard input when there
+// are none) with the class of --spam/--ham, plus the lines of --folders.
+func learnJobs(f *learnFlags, targets []string) ([]learnJob, error) {
+	class := classifier.Ham
+	if f.spam {
+		class = classifier.Spam
+	}
+	if f.spam && f.ham {
+		return nil, errors.New("--spam and --ham may not be used together")
+	}
+	var jobs []learnJob
+	if f.folders != "" {
+		data, err := os.ReadFile(f.folders)
+		if err != nil {
+			return nil, fmt.Errorf("cannot open %s: %w", f.folders, err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" {
+				continue
+			}
+			if m := folderLine.FindStringSubmatch(line); m != nil {
+				c := classifier.Ham
+				if m[1] == "spam" {
+					c = classifier.Spam
+				}
+				jobs = append(jobs, learnJob{c, m[3]})
+				continue
+			}
+			jobs = append(jobs, learnJob{class, line})
+		}
+	}
+	for _, t := range targets {
+		jobs = append(jobs, learnJob{class, t})
+	}
+	if len(jobs) == 0 && f.folders == "" {
+		jobs = append(jobs, learnJob{class, "-"})
+	}
+	return jobs, nil
+}
+
+var folderLine = regexp.MustCompile(`^(ham|spam):(\w*):(.*)$`)
+
+func learnDump(ctx context.Context, env *cliEnv, f *learnFlags, scope classifier.Scope) int {
+	magic, data := true, true
+	switch f.dump {
+	case "all", "":
+	case "magic":
+		data = false
+	case "data":
+		magic = false
+	default:
+		fmt.Fprintf(env.stderr, "Unknown dump option '%s'\n", f.dump)
+		return exitFail
+	}
+	var re *regexp.Regexp
+	if f.regexp != "" {
+		var err error
+		if re, err = regexp.Compile(f.regexp); err != nil {
+			fmt.Fprintf(env.stderr, "Invalid dump_tokens regex '%s': %v\n", f.regexp, err)
+			return exitFatal
+		}
+	}
+	store, err := openStore(f.dbpath, env.log, true)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "ERROR: %v\n", err)
+		return exitFatal
+	}
+	defer store.Close()
+	w := bufio.NewWriterSize(env.stdout, 64<<10)
+	if magic {
+		m, err := store.Magic(ctx, scope)
+		if err == nil {
+			err = learn.DumpMagic(w, m)
+		}
+		if err != nil {
+			fmt.Fprintf(env.stderr, "ERROR: Bayes dump returned an error: %v\n", err)
+			return exitFatal
+		}
+	}
+	if data {
+		if err := learn.DumpData(ctx, w, store, scope, classifier.DefaultParams(), re); err != nil {
+			fmt.Fprintf(env.stderr, "ERROR: Bayes dump returned an error: %v\n", err)
+			return exitFatal
+		}
+	}
+	if err := w.Flush(); err != nil {
+		fmt.Fprintf(env.stderr, "ERROR: write dump: %v\n", err)
+		return exitFatal
+	}
+	return exitOK
+}

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/pflag"
+
+	"github.com/gospamd/gospamd/classifier"
+	"github.com/gospamd/gospamd/corpus"
+	"github.com/gospamd/gospamd/rules"
+	"github.com/gospamd/gospamd/tokenizer"
+)
+
+func debugLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
+	fs := pflag.NewFlagSet("gospamd masscheck", pflag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	fs.SortFlags = false
+	var (
+		ham, spam      []string
+		dbpath         string
+		scoresFile     string
+		plotFile       string
+		threshold      float64
+		bayesThreshold float64
+		folds          int
+		seed           int64
+		mbox           bool
+		progress       bool
+	)
+	fs.StringArrayVar(&ham, "ham", nil, "ham corpus `PATH` (file, directory, Maildir or mbox); repeatable, and bare arguments after it are more paths")
+	fs.StringArrayVar(&spam, "spam", nil, "spam corpus `PATH`; repeatable")
+	fs.StringVar(&dbpath, "dbpath", defaultDBPath(), "trained Bayes store to scan with (ignored with --folds)")
+	fs.StringVar(&scoresFile, "scores", "", "write one line per message to `FILE.tsv`: label, score, bayes, path, tests")
+	fs.StringVar(&plotFile, "plot", "", "draw the ham and spam score histograms into `FILE.svg`")
+	fs.Float64Var(&threshold, "threshold", 5.0, "score at or above which a message counts as spam")
+	fs.Float64Var(&bayesThreshold, "bayes-threshold", 0.9, "Bayes probability at or above which a message counts as spam, for the Bayes-only summary")
+	fs.IntVar(&folds, "folds", 0, "k-fold cross-validation with a fresh store per fold (0: use --dbpath)")
+	fs.Int64Var(&seed, "seed", 1, "seed of the fold split")
+	fs.BoolVar(&mbox, "mbox", false, "corpus files are mbox files")
+	fs.BoolVar(&progress, "progress", true, "show progress on a terminal")
+	if err := fs.Parse(expandCorpusArgs(args)); err != nil {
+		return exitUsage
+	}
+	if len(ham) == 0 && len(spam) == 0 {
+		fmt.Fprintln(env.stderr, "gospamd masscheck: give --ham and/or --spam corpus paths")
+		return exitUsage
+	}
+	if folds == 1 || folds < 0 {
+		fmt.Fprintln(env.stderr, "gospamd masscheck: --folds must be 0 or at least 2")
+		return exitUsage
+	}
+
+	var bar *progressbar.ProgressBar
+	stage := ""
+	mc := &corpus.MassCheck{
+		Ham: ham, Spam: spam,
+		Walk:         corpus.WalkOptions{Mbox: mbox, Logger: env.log},
+		Folds:        folds,
+		Seed:         seed,
+		TokenOptions: tokenizer.DefaultTokenOptions(),
+		Logger:       env.log,
+		Engine: func(bayes rules.BayesReader) (*rules.Engine, error) {
+			opt := rules.DefaultOptions()
+			opt.Bayes = bayes
+			opt.RequiredScore = threshold
+			return rules.New(opt)
+		},
+	}
+	if progress && env.stderrIsTTY {
+		mc.Progress = func(s string, done, total int) {
+			if s != stage || bar == nil {
+				if bar != nil {
+					_ = bar.Finish()
+				}
+				stage = s
+				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(env.stderr),
+					progressbar.OptionSetDescription(s), progressbar.OptionShowCount(),
+					progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+			}
+			_ = bar.Set(done)
+		}
+	}
+
+	var store *classifier.Store
+	if folds == 0 {
+		var err error
+		if store, err = openStore(dbpath, env.log, true); err != nil {
+			fmt.Fprintf(env.stderr, "gospamd masscheck: %v\n", err)
+			return exitFatal
+		}
+		defer store.Close()
+	}
+	start := time.Now()
+	scored, err := mc.Run(ctx, store)
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	if err != nil {
+		fmt.Fprintf(env.stderr, "gospamd masscheck: %v\n", err)
+		return exitFatal
+	}
+	elapsed := time.Since(start)
+
+	out := bufio.NewWriter(env.stdout)
+	defer out.Flush()
+	how := "scanned with " + dbpath
+	if folds > 0 {
+		how = fmt.Sprintf("%d-fold cross-validation", folds)
+	}
+	fmt.Fprintf(out, "# mass-check: %d messages, %s, %.1fs\n", len(scored), how, elapsed.Seconds())
+	fmt.Fprintln(out, "\n## by score")
+	if err := corpus.Summarize(scored, threshold, corpus.ScoreValue).Format(out); err != nil {
+		return exitFatal
+	}
+	var withBayes []corpus.Scored
+	for _, s := range scored {
+		if s.HasBayes {
+			withBayes = append(withBayes, s)
+		}
+	}
+	if len(withBayes) > 0 {
+		fmt.Fprintf(out, "\n## by Bayes probability (%d of %d messages had a Bayes result)\n", len(withBayes), len(scored))
+		if err := corpus.Summarize(withBayes, bayesThreshold, corpus.BayesValue).Format(out); err != nil {
+			return exitFatal
+		}
+	} else {
+		fmt.Fprintln(out, "\n## Bayes did not run (store untrained: fewer than 200 spam or 200 ham learned)")
+	}
+	if scoresFile != "" {
+		if err := writeFileWith(scoresFile, func(w io.Writer) error { return corpus.WriteScores(w, scored) }); err != nil {
+			fmt.Fprintf(env.stderr, "gospamd masscheck: %v\n", err)
+			return exitFatal
+		}
+	}
+	if plotFile != "" {
+		err := writeFileWith(plotFile, func(w io.Writer) error {
+			return corpus.PlotHistogram(w, scored, corpus.PlotOptions{Title: "gospamd mass-check: " + how, Threshold: threshold})
+		})
+		if err != nil {
+			fmt.Fprintf(env.stderr, "gospamd masscheck: %v\n", err)
+			return exitFatal
+		}
+	}
+	return exitOK
+}
+
+// expandCorpusArgs lets "--ham a b --spam c" name several paths per flag,
+// as the usage line promises: bare words after --ham or --spam repeat it.
+func expandCorpusArgs(args []string) []string {
+	var out []string
+	cur := ""
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--ham" || a == "--spam":
+			cur = a
+			out = append(out, a)
+			if i+1 < len(args) {
+				out = append(out, args[i+1])
+				i++
+			}
+		case len(a) > 0 && a[0] == '-':
+			cur = ""
+			out = append(out, a)
+		case cur != "":
+			out = append(out, cur, a)
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func writeFileWith(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	w := bufio.NewWriter(f)
+	if err := write(w); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", path, err)
+	}
+	return nil
+}
