@@ -1,0 +1,78 @@
+// Package testpeer finds the real programs and the shared corpus that
+// integration tests run against. A test whose peer is missing is skipped
+// with a message, or fails when GOSPAMD_REQUIRE_PEERS=1 (as CI sets it),
+// so that a missing install step can never pass silently.
+package testpeer
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// Required reports whether missing peers fail tests instead of skipping.
+func Required() bool { return os.Getenv("GOSPAMD_REQUIRE_PEERS") == "1" }
+
+// Missing skips t, or fails it under GOSPAMD_REQUIRE_PEERS=1.
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if Required() {
+		t.Fatalf("peer missing (GOSPAMD_REQUIRE_PEERS=1): "+format, args...)
+	}
+	t.Skipf("skipped, peer missing: "+format+" (run make test-deps)", args...)
+}
+
+// Program returns the path of the named program on PATH.
+func Program(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		Missing(t, "%s not found on PATH", name)
+	}
+	return p
+}
+
+// Corpus returns the shared corpus directory (the one with easy_ham,
+// hard_ham and spam): $GOSPAMD_CORPUS, else ../shared/corpus/
+// spamassassin-2002-set1 beside the repository.
+func Corpus(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("GOSPAMD_CORPUS")
+	if dir == "" {
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		dir = filepath.Join(root, "..", "shared", "corpus", "spamassassin-2002-set1")
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "spam")); err != nil || !fi.IsDir() {
+		Missing(t, "shared corpus not found at %s (set GOSPAMD_CORPUS)", dir)
+	}
+	return dir
+}
+
+// CorpusFiles returns the sorted file paths of one corpus folder
+// ("easy_ham", "hard_ham" or "spam").
+func CorpusFiles(t testing.TB, folder string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(Corpus(t), folder, "[0-9]*"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("corpus folder %s: no files (%v)", folder, err)
+	}
+	return files
+}
+
+// CacheDir is a directory for expensive reference results (SpamAssassin's
+// answers), kept between runs outside the repository.
+func CacheDir(t testing.TB, name string) string {
+	t.Helper()
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	dir := filepath.Join(base, "gospamd-test", name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
