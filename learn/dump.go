@@ -17,39 +17,19 @@ type DumpReader interface {
 	ForEachToken(ctx context.Context, sc classifier.Scope, fn func(tokenizer.Key, classifier.Counts) error) error
 }
 
-// dumpLine is sa-learn --dump's printf layout: probability, spam count,
-// ham count, atime, then two spaces and the label.
-const dumpLine = "%3.3f %10d %10d %10d  %s\n"
-
-// DumpMagic writes the "non-token data" lines of sa-learn --dump magic,
-// in sa-learn's order and layout.
-func DumpMagic(w io.Writer, m classifier.Magic) error {
-	rows := []struct {
-		v     int64
-		label string
-	}{
-		{m.DBVersion, "bayes db version"},
-		{m.NSpam, "nspam"},
-		{m.NHam, "nham"},
-		{m.NTokens, "ntokens"},
-		{m.OldestAtime, "oldest atime"},
-		{m.NewestAtime, "newest atime"},
-		{m.LastJournalSync, "last journal sync atime"},
-		{m.LastExpire, "last expiry atime"},
-		{m.LastExpireDelta, "last expire atime delta"},
-		{m.LastExpireReduce, "last expire reduction count"},
+// DumpMagic writes the "non-token data" lines of sa-learn --dump magic.
+func DumpMagic(ctx context.Context, w io.Writer, r DumpReader, sc classifier.Scope) error {
+	m, err := r.Magic(ctx, sc)
+	if err != nil {
+		return fmt.Errorf("dump magic: %w", err)
 	}
-	for _, r := range rows {
-		if _, err := fmt.Fprintf(w, dumpLine, 0.0, 0, r.v, 0, "non-token data: "+r.label); err != nil {
-			return fmt.Errorf("write magic dump: %w", err)
-		}
-	}
-	return nil
+	return classifier.FormatMagic(w, m)
 }
 
 // DumpData writes one sa-learn --dump data line per token: its Robinson
 // probability (0.500 when it cannot be computed), counts, atime and hex
-// key. With re non-nil only tokens whose hex key matches are written.
+// key. With re non-nil only tokens whose hex key matches are written
+// (sa-learn matches the raw token bytes, which a hex form makes usable).
 func DumpData(ctx context.Context, w io.Writer, r DumpReader, sc classifier.Scope, p classifier.Params, re *regexp.Regexp) error {
 	m, err := r.Magic(ctx, sc)
 	if err != nil {
@@ -57,16 +37,10 @@ func DumpData(ctx context.Context, w io.Writer, r DumpReader, sc classifier.Scop
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	err = r.ForEachToken(ctx, sc, func(k tokenizer.Key, c classifier.Counts) error {
-		hex := k.String()
-		if re != nil && !re.MatchString(hex) {
+		if re != nil && !re.MatchString(k.String()) {
 			return nil
 		}
-		prob, ok := classifier.TokenProbability(c, m.NSpam, m.NHam, p)
-		if !ok || prob == 0 {
-			prob = 0.5
-		}
-		_, err := fmt.Fprintf(bw, dumpLine, prob, c.Spam, c.Ham, c.Atime, hex)
-		return err
+		return classifier.FormatToken(bw, k, c, classifier.DumpProbability(c, m.NSpam, m.NHam, p))
 	})
 	if err != nil {
 		return fmt.Errorf("dump data: %w", err)

@@ -81,18 +81,15 @@ func (f *learnFlags) register(fs *pflag.FlagSet) {
 }
 
 // fixDumpArg turns "--dump magic" into "--dump=magic": sa-learn's --dump
-// takes an optional value as the next word, which pflag only accepts with
-// an equals sign.
+// takes an optional value as the next word when it is not an option
+// (Getopt::Long's ":s"), which pflag only accepts with an equals sign.
 func fixDumpArg(args []string) []string {
 	out := make([]string, 0, len(args))
 	for i := 0; i < len(args); i++ {
 		if args[i] == "--dump" && i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
-			switch args[i+1] {
-			case "all", "magic", "data":
-				out = append(out, "--dump="+args[i+1])
-				i++
-				continue
-			}
+			out = append(out, "--dump="+args[i+1])
+			i++
+			continue
 		}
 		out = append(out, args[i])
 	}
@@ -400,11 +397,7 @@ func learnDump(ctx context.Context, env *cliEnv, f *learnFlags, scope classifier
 	defer store.Close()
 	w := bufio.NewWriterSize(env.stdout, 64<<10)
 	if magic {
-		m, err := store.Magic(ctx, scope)
-		if err == nil {
-			err = learn.DumpMagic(w, m)
-		}
-		if err != nil {
+		if err := learn.DumpMagic(ctx, w, store, scope); err != nil {
 			fmt.Fprintf(env.stderr, "ERROR: Bayes dump returned an error: %v\n", err)
 			return exitFatal
 		}

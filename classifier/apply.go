@@ -1,0 +1,449 @@
+package classifier
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/gospamd/gospamd/tokenizer"
+)
+
+// Apply learns and forgets ops, in order, in one synced Pebble batch, and
+// returns what each op did. Later ops see the effect of earlier ones
+// (learning the same message twice in one call gives Learned then
+// AlreadyLearned).
+//
+// Semantics, per op (SpamAssassin's, bayes.md §5): the seen index is
+// looked up under MsgID, then AltMsgID; the first entry found counts.
+//   - Learn, not seen: nspam or nham += 1, every token's count += 1, its
+//     atime = max(atime, op.Atime); seen[MsgID] = Class. Learned.
+//   - Learn, seen as Class: nothing. AlreadyLearned.
+//   - Learn, seen as the other class: with NoRelearn nothing (NotLearned);
+//     else the message is forgotten as that class, then learned. Relearned.
+//   - Forget, seen: the counts it added are removed (clamped at 0, a token
+//     at 0/0 is deleted, atimes unchanged) and the seen entry deleted.
+//     Forgotten. Forget, not seen: NotLearned.
+//
+// NTOKENS, NSPAM, NHAM and the newest/oldest atime are kept as
+// SpamAssassin keeps them: newest and oldest follow every token written,
+// oldest only grows at expiry.
+//
+// On error nothing is written. Apply is a write: see Store's concurrency
+// contract.
+func (s *Store) Apply(ctx context.Context, ops []Op) ([]Result, error) {
+	if err := s.checkWritable(); err != nil {
+		return nil, err
+	}
+	for i := range ops {
+		if err := validateOp(&ops[i]); err != nil {
+			return nil, fmt.Errorf("bayes op %d: %w", i, err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	start := time.Now()
+
+	a := newApplier(s.db)
+	results := make([]Result, len(ops))
+	for i := range ops {
+		r, err := a.decide(&ops[i])
+		if err != nil {
+			return nil, err
+		}
+		results[i] = r
+	}
+	if len(a.actions) == 0 {
+		return results, nil
+	}
+	if err := a.load(ops); err != nil {
+		return nil, err
+	}
+	a.run(ops)
+	batch := s.db.NewBatch()
+	defer batch.Close()
+	if err := a.write(batch); err != nil {
+		return nil, err
+	}
+	if err := batch.Commit(pebble.Sync); err != nil {
+		return nil, fmt.Errorf("commit bayes learn batch: %w", err)
+	}
+	s.metrics.ObserveCommit(len(ops), time.Since(start))
+	return results, nil
+}
+
+func validateOp(op *Op) error {
+	if err := validScope(op.Scope); err != nil {
+		return err
+	}
+	if op.Forget {
+		if op.MsgID == "" && op.AltMsgID == "" {
+			return fmt.Errorf("forget without a message id")
+		}
+		return nil
+	}
+	if op.MsgID == "" {
+		return fmt.Errorf("learn without a message id")
+	}
+	if op.Class != Spam && op.Class != Ham {
+		return fmt.Errorf("learn as unknown class %q", byte(op.Class))
+	}
+	return nil
+}
+
+// seenRef names one seen entry.
+type seenRef struct {
+	scope Scope
+	msgid string
+}
+
+// tokenState is one token's record while a batch is applied.
+type tokenState struct {
+	counts  Counts
+	existed bool // in the database before the batch
+	exists  bool // now
+	touched bool // changed by the batch
+	// lastAction is the index+1 of the last action that counted this
+	// token, so a key repeated in one op counts once.
+	lastAction int
+}
+
+// scopeState is what a batch changes in one scope.
+type scopeState struct {
+	magic  Magic
+	index  map[tokenizer.Key]int
+	keys   []tokenizer.Key
+	states []tokenState
+}
+
+// tokenAction adds delta (+1 or -1) to the class count of op's tokens.
+type tokenAction struct {
+	op    int
+	class Class
+	delta int
+}
+
+// applier holds the in-memory state of one Apply.
+type applier struct {
+	db      *pebble.DB
+	seen    map[seenRef]Class // overlay; 0 = deleted
+	actions []tokenAction
+	scopes  map[Scope]*scopeState
+	nextOp  int
+}
+
+func newApplier(db *pebble.DB) *applier {
+	return &applier{db: db, seen: map[seenRef]Class{}, scopes: map[Scope]*scopeState{}}
+}
+
+// lookupSeen returns the class of a seen entry, with the batch's own
+// changes applied.
+func (a *applier) lookupSeen(ref seenRef) (Class, bool, error) {
+	if c, ok := a.seen[ref]; ok {
+		return c, c != 0, nil
+	}
+	return readSeen(a.db, ref.scope, ref.msgid)
+}
+
+// findSeen tries MsgID then AltMsgID.
+func (a *applier) findSeen(op *Op) (seenRef, Class, bool, error) {
+	for _, id := range [2]string{op.MsgID, op.AltMsgID} {
+		if id == "" {
+			continue
+		}
+		ref := seenRef{op.Scope, id}
+		c, ok, err := a.lookupSeen(ref)
+		if err != nil || ok {
+			return ref, c, ok, err
+		}
+	}
+	return seenRef{}, 0, false, nil
+}
+
+// decide resolves op against the seen index and queues its token
+// actions; ops must be decided in order.
+func (a *applier) decide(op *Op) (Result, error) {
+	opIndex := a.nextOp
+	a.nextOp++
+	ref, seenClass, seen, err := a.findSeen(op)
+	if err != nil {
+		return 0, err
+	}
+	if op.Forget {
+		if !seen {
+			return NotLearned, nil
+		}
+		a.queue(opIndex, op.Scope, seenClass, -1)
+		a.seen[ref] = 0
+		return Forgotten, nil
+	}
+	result := Learned
+	if seen {
+		if seenClass == op.Class {
+			return AlreadyLearned, nil
+		}
+		if op.NoRelearn {
+			return NotLearned, nil
+		}
+		a.queue(opIndex, op.Scope, seenClass, -1)
+		a.seen[ref] = 0
+		result = Relearned
+	}
+	a.queue(opIndex, op.Scope, op.Class, +1)
+	a.seen[seenRef{op.Scope, op.MsgID}] = op.Class
+	return result, nil
+}
+
+func (a *applier) queue(op int, sc Scope, class Class, delta int) {
+	a.actions = append(a.actions, tokenAction{op: op, class: class, delta: delta})
+	if _, ok := a.scopes[sc]; !ok {
+		a.scopes[sc] = &scopeState{index: map[tokenizer.Key]int{}}
+	}
+}
+
+// load reads the magic of every scope the actions touch and the counts
+// of every distinct token, once each.
+func (a *applier) load(ops []Op) error {
+	for sc, ss := range a.scopes {
+		m, err := readMagic(a.db, sc)
+		if err != nil {
+			return err
+		}
+		ss.magic = m
+	}
+	for _, act := range a.actions {
+		op := &ops[act.op]
+		ss := a.scopes[op.Scope]
+		for _, k := range op.Tokens {
+			if _, ok := ss.index[k]; !ok {
+				ss.index[k] = len(ss.keys)
+				ss.keys = append(ss.keys, k)
+			}
+		}
+	}
+	for sc, ss := range a.scopes {
+		counts := make([]Counts, len(ss.keys))
+		if err := lookupSorted(a.db, sc, ss.keys, counts); err != nil {
+			return err
+		}
+		ss.states = make([]tokenState, len(ss.keys))
+		for i, c := range counts {
+			known := c.Spam != 0 || c.Ham != 0
+			ss.states[i] = tokenState{counts: c, existed: known, exists: known}
+		}
+	}
+	return nil
+}
+
+// run applies the queued actions in order to the in-memory state.
+func (a *applier) run(ops []Op) {
+	for n, act := range a.actions {
+		op := &ops[act.op]
+		ss := a.scopes[op.Scope]
+		m := &ss.magic
+		addMessages(m, act.class, act.delta)
+		stamp := n + 1
+		for _, k := range op.Tokens {
+			st := &ss.states[ss.index[k]]
+			if st.lastAction == stamp {
+				continue
+			}
+			st.lastAction = stamp
+			if act.delta > 0 {
+				learnToken(m, st, act.class, op.Atime)
+			} else {
+				forgetToken(m, st, act.class)
+			}
+		}
+	}
+}
+
+func addMessages(m *Magic, class Class, delta int) {
+	n := &m.NHam
+	if class == Spam {
+		n = &m.NSpam
+	}
+	*n = max(*n+int64(delta), 0)
+}
+
+func learnToken(m *Magic, st *tokenState, class Class, atime int64) {
+	c := &st.counts
+	if class == Spam {
+		c.Spam = satAdd(c.Spam)
+	} else {
+		c.Ham = satAdd(c.Ham)
+	}
+	c.Atime = max(c.Atime, atime)
+	if !st.exists {
+		st.exists = true
+		m.NTokens++
+	}
+	st.touched = true
+	noteAtime(m, c.Atime)
+}
+
+func forgetToken(m *Magic, st *tokenState, class Class) {
+	c := &st.counts
+	if class == Spam {
+		c.Spam = satSub(c.Spam)
+	} else {
+		c.Ham = satSub(c.Ham)
+	}
+	if c.Spam == 0 && c.Ham == 0 {
+		if st.exists {
+			st.exists = false
+			st.touched = true
+			m.NTokens = max(m.NTokens-1, 0)
+		}
+		*c = Counts{}
+		return
+	}
+	st.touched = true
+	noteAtime(m, c.Atime)
+}
+
+// noteAtime widens the magic newest/oldest atimes to include atime. An
+// oldest atime of 0 means "not yet set".
+func noteAtime(m *Magic, atime int64) {
+	if atime > m.NewestAtime {
+		m.NewestAtime = atime
+	}
+	if m.OldestAtime == 0 || atime < m.OldestAtime {
+		m.OldestAtime = atime
+	}
+}
+
+func satAdd(v uint32) uint32 {
+	if v == math.MaxUint32 {
+		return v
+	}
+	return v + 1
+}
+
+func satSub(v uint32) uint32 {
+	if v == 0 {
+		return 0
+	}
+	return v - 1
+}
+
+// write puts the batch's changes into b in key order.
+func (a *applier) write(b *pebble.Batch) error {
+	scopes := make([]Scope, 0, len(a.scopes))
+	for sc := range a.scopes {
+		scopes = append(scopes, sc)
+	}
+	slices.Sort(scopes)
+	var key, val []byte
+	for _, sc := range scopes {
+		ss := a.scopes[sc]
+		if err := b.Set(magicKey(sc), encodeMagic(ss.magic), nil); err != nil {
+			return fmt.Errorf("write bayes magic: %w", err)
+		}
+		order := make([]int, len(ss.keys))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(x, y int) int { return bytes.Compare(ss.keys[x][:], ss.keys[y][:]) })
+		for _, i := range order {
+			st := &ss.states[i]
+			if !st.touched {
+				continue
+			}
+			key = appendTokenKey(key[:0], sc, ss.keys[i])
+			var err error
+			switch {
+			case st.exists:
+				val = encodeCounts(val[:0], st.counts)
+				err = b.Set(key, val, nil)
+			case st.existed:
+				err = b.Delete(key, nil)
+			}
+			if err != nil {
+				return fmt.Errorf("write bayes token: %w", err)
+			}
+		}
+	}
+	refs := make([]seenRef, 0, len(a.seen))
+	for ref := range a.seen {
+		refs = append(refs, ref)
+	}
+	slices.SortFunc(refs, func(x, y seenRef) int {
+		if c := strings.Compare(string(x.scope), string(y.scope)); c != 0 {
+			return c
+		}
+		return strings.Compare(x.msgid, y.msgid)
+	})
+	for _, ref := range refs {
+		var err error
+		if c := a.seen[ref]; c != 0 {
+			err = b.Set(seenKey(ref.scope, ref.msgid), []byte{byte(c)}, nil)
+		} else {
+			err = b.Delete(seenKey(ref.scope, ref.msgid), nil)
+		}
+		if err != nil {
+			return fmt.Errorf("write bayes seen entry: %w", err)
+		}
+	}
+	return nil
+}
+
+// Touch raises the atime of the known keys of scope sc to atime, as a
+// scan does for the tokens it used. Unknown keys are ignored. The write
+// is not synced (losing a touch in a crash is harmless). Touch is a
+// write: see Store's concurrency contract.
+func (s *Store) Touch(ctx context.Context, sc Scope, keys []tokenizer.Key, atime int64) error {
+	if err := s.checkWritable(); err != nil {
+		return err
+	}
+	if err := validScope(sc); err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	counts := make([]Counts, len(keys))
+	if err := lookupSorted(s.db, sc, keys, counts); err != nil {
+		return err
+	}
+	m, err := readMagic(s.db, sc)
+	if err != nil {
+		return err
+	}
+	batch := s.db.NewBatch()
+	defer batch.Close()
+	var key, val []byte
+	for i, c := range counts {
+		if (c.Spam == 0 && c.Ham == 0) || c.Atime >= atime {
+			continue
+		}
+		c.Atime = atime
+		counts[i] = c
+		noteAtime(&m, atime)
+		key = appendTokenKey(key[:0], sc, keys[i])
+		val = encodeCounts(val[:0], c)
+		if err := batch.Set(key, val, nil); err != nil {
+			return fmt.Errorf("write bayes touch: %w", err)
+		}
+	}
+	if batch.Empty() {
+		return nil
+	}
+	if err := batch.Set(magicKey(sc), encodeMagic(m), nil); err != nil {
+		return fmt.Errorf("write bayes magic: %w", err)
+	}
+	if err := batch.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("commit bayes touch: %w", err)
+	}
+	return nil
+}
