@@ -62,12 +62,16 @@ func spamAssassinReference(t *testing.T, spam, ham, eval []string) saReference {
 		// sa-learn appends /bayes to a --dbpath that is a directory.
 		must(t, os.MkdirAll(db, 0o700))
 		// Only what Bayes needs: the rule-running and Bayes plugins, the
-		// BAYES_xx rules and the TLD list that URI extraction uses.
+		// BAYES_xx rules, the TLD list that URI extraction uses and the
+		// stopword list (without it SpamAssassin falls back to an
+		// unanchored, case-sensitive stopword pattern that a normal
+		// install never uses).
 		must(t, os.WriteFile(filepath.Join(rulesDir, "bayes.cf"), []byte(
 			"loadplugin Mail::SpamAssassin::Plugin::Check\n"+
 				"loadplugin Mail::SpamAssassin::Plugin::Bayes\n"+
 				"include "+filepath.Join(filepath.Dir(stockBayes), "20_aux_tlds.cf")+"\n"+
-				"include "+stockBayes+"\n"), 0o600))
+				"include "+stockBayes+"\n"+
+				"include "+filepath.Join(filepath.Dir(stockBayes), "60_bayes_stopwords.cf")+"\n"), 0o600))
 		must(t, os.WriteFile(filepath.Join(rulesDir, "user_prefs"), nil, 0o600))
 		learnSA := func(class string, files []string) {
 			args := append([]string{"--dbpath", db, "-C", rulesDir, "--siteconfigpath", rulesDir, "-p", filepath.Join(rulesDir, "user_prefs"), "--" + class}, files...)

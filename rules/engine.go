@@ -30,7 +30,7 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{
 		BayesParams:   classifier.DefaultParams(),
-		TokenOptions:  tokenizer.DefaultTokenOptions(),
+		TokenOptions:  scanTokenOptions(),
 		RequiredScore: 5.0,
 	}
 }
@@ -150,4 +150,12 @@ func (e *Engine) bayes(ctx context.Context, m *tokenizer.Message, sc classifier.
 	}
 	prob, _, ok := classifier.Classify(magic.NSpam, magic.NHam, counts, p)
 	return prob, ok, nil
+}
+
+// scanTokenOptions are the tokenizer settings of a scan: SpamAssassin
+// tokenizes a message it scans slightly differently from one it learns.
+func scanTokenOptions() tokenizer.TokenOptions {
+	opt := tokenizer.DefaultTokenOptions()
+	opt.Scan = true
+	return opt
 }
