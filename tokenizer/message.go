@@ -23,17 +23,30 @@ type Message struct {
 	// first. For a non-MIME message it holds one part.
 	Parts []*Part
 
-	// Text is the visible rendered body text, as SpamAssassin's
-	// get_visible_rendered_body_text_array gives it: the decoded Subject as
-	// the first element, then the rendered text of each text/* part.
+	// Text is the visible rendered body text, element for element what
+	// SpamAssassin's get_visible_rendered_body_text_array returns: the
+	// decoded Subject line (or "\n" without one) first, then the rendered
+	// text of every text/plain and text/html leaf (HTML rendered to what a
+	// reader sees), joined with newlines, with each blank-line separated
+	// paragraph on one line, other whitespace runs turned into one space
+	// and lines longer than 2048 bytes cut at a space. Elements keep their
+	// trailing "\n". Text is UTF-8 except in one SpamAssassin quirk: when
+	// every part was ASCII and HTML character references produced only
+	// Latin-1 characters, those characters are single octets, as
+	// SpamAssassin hands them to the Bayes tokenizer.
 	Text []string
 
-	// Invisible is the text of HTML parts that a reader would not see
-	// (invisible or tiny fonts, hidden elements).
+	// Invisible is get_invisible_rendered_body_text_array: the HTML text a
+	// reader would not see (tiny fonts, text colored like its background,
+	// display:none, visibility:hidden), in the same line form as Text but
+	// without the Subject.
 	Invisible []string
 
-	// URIs lists the URIs found in the text and HTML of the message,
-	// de-duplicated, in SpamAssassin's get_uri_list form.
+	// URIs is get_uri_list: every URI found in the rendered text (with
+	// the scheme SpamAssassin supplies) and in HTML attributes, plus the
+	// variants uri_list_canonicalize adds (unescaped, port dropped,
+	// user-info dropped, numeric hosts decoded, redirect targets), each
+	// once, in order of discovery.
 	URIs []string
 
 	// Relays are the parsed Received headers, newest (top-most) first.
@@ -52,11 +65,27 @@ type Header []Field
 // A Field is one header field.
 type Field struct {
 	// Name is the field name as written in the message (case preserved).
+	// In the top-level header, blanks between the name and the colon are
+	// removed; names are cut at 256 bytes, as SpamAssassin does.
 	Name string
 	// Raw is the field body as written, folding included, without the
-	// final line ending and with the single space after the colon kept.
+	// final line ending and with the blanks after the colon kept (in a
+	// MIME part header they are dropped). Bodies are cut at 8192 bytes.
+	// For a CRLF message, line endings inside Raw are LF.
 	Raw string
-	// Value is the field body unfolded and RFC 2047-decoded to UTF-8.
+	// Value is what SpamAssassin's get_header returns for the field,
+	// without its trailing "\n":
+	//   - every line break followed by blanks (a fold) becomes one space;
+	//   - leading and trailing whitespace is removed, and any remaining
+	//     line break (and a CR before it) is deleted;
+	//   - raw 8-bit text is kept if it is valid UTF-8, else read as
+	//     Windows-1252 and converted to UTF-8;
+	//   - RFC 2047 encoded-words are decoded to UTF-8 (blanks between two
+	//     adjacent encoded-words vanish; adjacent words in the same
+	//     charset are joined before conversion), except in Received,
+	//     Message-ID, Resent-Message-ID, Date, Resent-Date, MIME-Version,
+	//     References, In-Reply-To and List-* fields, which stay encoded.
+	// An empty body gives "".
 	Value string
 }
 
@@ -116,6 +145,10 @@ type Part struct {
 	Rendered string
 	// Invisible is the hidden text of an HTML part.
 	Invisible string
+
+	allText string   // rendered text, visible and hidden (for URI search)
+	uris    []string // URIs from HTML attributes
+	wide    struct{ all, visible, invisible bool }
 }
 
 // A Relay is one parsed Received header.
@@ -138,6 +171,18 @@ type Relay struct {
 	Auth string
 	// Unparseable is true when the header could not be parsed at all.
 	Unparseable bool
+	// Ignored is true for handovers SpamAssassin deliberately skips
+	// (local delivery, fetchmail POP/IMAP, BSMTP, webmail pickups); such
+	// relays carry only Raw.
+	Ignored bool
+	// Private is true when IP is a private, loopback or link-local
+	// address (SpamAssassin's IP_PRIVATE).
+	Private bool
+	// Trusted and Internal give SpamAssassin's default trust inference
+	// (no trusted_networks configured): see Message.RelayHeaders.
+	Trusted, Internal bool
+
+	fetchReset bool // dropped from all lists by a later POP/IMAP fetch marker
 	// Raw is the header's decoded value.
 	Raw string
 }

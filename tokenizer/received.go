@@ -1,0 +1,999 @@
+package tokenizer
+
+import (
+	"regexp"
+	"strings"
+)
+
+// This file reproduces SpamAssassin's Message/Metadata/Received.pm: the
+// per-MTA patterns that pull ip, rdns, helo, by, ident, envfrom, id and
+// auth out of a Received header, and the default trust inference that
+// splits relays into trusted/untrusted and internal/external.
+
+const (
+	reIPv4   = `(?:1\d\d|2[0-4]\d|25[0-5]|[1-9]\d|\d)(?:\.(?:1\d\d|2[0-4]\d|25[0-5]|[1-9]\d|\d)){3}`
+	reIPv6   = `(?:IPv6:)?(?:(?:[a-f0-9]{1,4}:){1,7}|::?)(?:[a-f0-9]{1,4}:){0,6}(?:` + reIPv4 + `|[a-f0-9]{1,4})?`
+	reIP     = `(?:\b` + reIPv4 + `\b|` + reIPv6 + `)`
+	reLocal  = `(?:(?i:localhost(?:\.localdomain)?)|\b127\.0\.0\.1\b|(?:IPv6:)?(?:0{1,4}:){1,7}:?0{0,3}1\b|::1\b)`
+	reTokSep = `(?:[^-A-Za-z0-9\.\^+_&:=?!@%*\$\\\/]|$)`
+	reTok    = `[-A-Za-z0-9\.\^+_&:=?!@%*\$\\\/]+`
+)
+
+func rx(s string) *regexp.Regexp {
+	s = strings.ReplaceAll(s, "IPADDR", reIP)
+	s = strings.ReplaceAll(s, "LOCALHOST", reLocal)
+	return regexp.MustCompile(s)
+}
+
+// Patterns, in the order Received.pm tries them.
+var (
+	rcvFromBy         = rx(`(?i)^from (\S+) by [^\s;]+ ?;`)
+	rcvBracketIP      = rx(`^\[[\d.]+\]$`)
+	rcvDate           = rx(`[\s;]+(?:(?:Mon|T(?:ue|hu)|Wed|Fri|S(?:at|un)), )?\d+ (?:J(?:an|u[nl])|Feb|Ma[ry]|A(?:pr|ug)|Sep|Oct|Nov|Dec) \d+ \d+:\d+(?::\d+)? \S+$`)
+	rcvID             = rx(` id <?([^\s<>;]{3,})`)
+	rcvHeloEq         = rx(`\bhelo=(` + reTok + `)` + reTokSep)
+	rcvHeloWord       = rx(`\b(?:HELO|EHLO) (` + reTok + `)` + reTokSep)
+	rcvBy             = rx(` by (\S+)(?:[^-A-Za-z0-9;.]|$)`)
+	rcvAuthWith       = rx(`(?i) with ((?:ES|L|UTF8S|UTF8L)MTPS?A|ASMTP|HTTP[SU]?)(?: |;|$)`)
+	rcvGmail          = rx(` by mx\.google\.com with ESMTPS id [a-z0-9]{1,4}sm[0-9]{2,9}[a-z]{3}\.[0-9]{1,3}\.[0-9]{4}\.(?:[0-6][0-9]\.){4}[0-6][0-9]`)
+	rcvGmailTLS       = rx(`\(version=([^ ]+) cipher=([^\)]+)\)`)
+	rcvAuthColon      = rx(`^from .*?(?:\]\)|\)\]) \(AUTH: (LOGIN|PLAIN|DIGEST-MD5|CRAM-MD5) \S+(?:, .*?)?\) by `)
+	rcvSendmailAuth   = rx(`^from .*?(?:\](?: \([^)]*\))?\)|\)\]) .*?\(.*?authenticated.*?\).*? by`)
+	rcvGMX            = rx(`from \S* \((?:HELO|EHLO) (\S*)\) \[(IPADDR)\] by (mail\.gmx\.(?:net|com)) \([^\)]+\) with ((?:ESMTP|SMTP))`)
+	rcvCritPath       = rx(`\) by .+ \(\d{1,2}\.\d\.\d{3}(?:\.\d{1,3})?\) \(authenticated as .+\) id `)
+	rcvPostfixAuth    = rx(`\) \(Authenticated sender: \S+\) by \S+ \(([^\)]+)\) with `)
+	rcvCommuniGate    = rx(`CommuniGate Pro (HTTP|SMTP|XIMSS|IMAP)`)
+	rcvViaHTTP        = rx(`(?i) \(via (HTTP.?)\)(?: |;|$)`)
+	rcvEnvFrom        = rx(`(?i)(?:return-path:? |envelope-(?:sender|from)[ =])(\S+)\b`)
+	rcvSquirrel       = rx(`(IPADDR)\b[^.\-\n].{9,79}by (\S+) with HTTP`)
+	rcvAOL            = rx(`(IPADDR) by (\S+) \(IPADDR\) with HTTP \(WebMailUI\)`)
+	rcvSMTPSVC        = rx(`^(\S*) \(\[(IPADDR)\][^\)]{0,40}\) by (\S+) with Microsoft SMTPSVC`)
+	rcvPickup         = rx(`^mail pickup service by (\S+) with Microsoft SMTPSVC$`)
+	rcvExchangeWith   = rx(` with (?:Microsoft SMTP Server|mapi id) (?:\([^\)]+\) )?\d+\.\d+\.\d+\.\d+(?:$| )`)
+	rcvExchange       = rx(`^(\S+) \(\[?(IPADDR)(?:%[A-Z0-9._~-]*)?\]?\) by (\S+) `)
+	rcvXMail          = rx(`^(\S+) \((\[?IPADDR\]?)(?::\d+)\) by (\S+)(?: \(\S+\))? with \[XMail`)
+	rcvXMailID        = rx(` id <(\S+)>`)
+	rcvXMailFrom      = rx(` from <(\S+)>`)
+	rcvEcel1          = rx(`^\(\[(IPADDR):\d+\] helo=(\S+)\) by (\S+) `)
+	rcvEcel2          = rx(`^\S+ \(\[(IPADDR):\d+\]\) by (\S+) `)
+	rcvEximLocal      = rx(`\bwith local(?:-\S+)? `)
+	rcvExim1          = rx(`^\[(IPADDR)\] \((.*?)\) by (\S+) `)
+	rcvExim2          = rx(`^(\S+) \(\[(IPADDR)\](.*?)\) by (\S+) `)
+	rcvExim3          = rx(`^(\S+) \[(IPADDR)\](:\d+)? by (\S+) `)
+	rcvEximRDNS       = rx(`^(\S+) `)
+	rcvEximHelo       = rx(` \((\S+)\) `)
+	rcvEximIP         = rx(` \[(IPADDR)(?:\.\d+)?\] `)
+	rcvEximBy         = rx(`by (\S+) `)
+	rcvSubHelo        = rx(`helo=(\S+)`)
+	rcvSubIdent       = rx(`ident=(\S*)`)
+	rcvPostfix1       = rx(`^(\S+) \((\S+) \[(IPADDR)\]\) by (\S+) `)
+	rcvPostfix2       = rx(`^(\S+) \((\S+)\[(IPADDR)\]\) by (\S+) `)
+	rcvScalix         = rx(`^(\S+) \( ?(IPADDR)\) by (\S+)`)
+	rcvDomino         = rx(`^(\S+) \(\[(IPADDR)\]\) by (\S+) \(Lotus`)
+	rcvHTTPIP         = rx(`^(IPADDR) \(\[IPADDR\]\) by (\S+)`)
+	rcvQmailWith      = rx(` by \S+ \(qmail-\S+\) with `)
+	rcvGeneric1       = rx(`^(\S+) \((\S+) \[(IPADDR)\].*\) by (\S+) \(`)
+	rcvGeneric2       = rx(`^(\S+) \((\S+) \[(IPADDR)\]\) by (\S+) with \S+ \(`)
+	rcvGeneric3       = rx(`^(\S+) \(\[(IPADDR)\] helo=(\S+)\) by (\S+) with `)
+	rcvGeneric4       = rx(`^(\S+) \(<unknown\S*>\[(IPADDR)\]\) by (\S+) `)
+	rcvGeneric5       = rx(`^(\S+) \((\S+\.\S+)\[(IPADDR)\]\) by (\S+) `)
+	rcvGeneric6       = rx(`^(\S+) \((\S*)\@\[(IPADDR)\].*\) by (\S+) \(`)
+	rcvHotmail        = rx(`by (\S+\.hotmail\.msn\.com) `)
+	rcvHotmailIP      = rx(`^(IPADDR) `)
+	rcvQpsmtpd        = rx(`^(\S+) \((?:HELO|EHLO) (\S*)\) \((IPADDR)\) by (\S+) \(qpsmtpd/\S+\) with (?:ESMTP|SMTP)`)
+	rcvLMTP           = rx(`^(\S+) \(LHLO (\S*)\) \((IPADDR)\) by (\S+) with LMTP`)
+	rcvHeloBracket    = rx(`^(\S+) \((?:HELO|EHLO) (\S*)\) \[(IPADDR)\] by (\S+) \([^\)]+\) with (?:ESMTP|SMTP)`)
+	rcvSmtpd          = rx(`^(\S+) \(\[(IPADDR)\]\) by (\S+) via smtpd \(for \S+\) with SMTP\(`)
+	rcvQmail          = rx(`^\S+( \((?:HELO|EHLO) \S*\))? \((\S+\@)?\[?IPADDR\]?\)( \(envelope-sender <\S+>\))? by \S+( \(.+\))* with (.* )?(SMTP|QMQP)(?:$|[^ ]| $| [^i]| i$| i[^d]| id$| id[^ ])`)
+	rcvQmailA         = rx(`^(\S+) \((?:HELO|EHLO) ([^ \(\)]*)\) \((\S*)\@\[?(IPADDR)\]?\)( \(envelope-sender <\S+>\))? by (\S+)`)
+	rcvQmailB         = rx(`^(\S+) \((?:HELO|EHLO) ([^ \(\)]*)\) \(\[?(IPADDR)\]?\)( \(envelope-sender <\S+>\))? by (\S+)`)
+	rcvQmailC         = rx(`^(\S+) \((\S*)\@\[?(IPADDR)\]?\)( \(envelope-sender <\S+>\))? by (\S+)`)
+	rcvQmailD         = rx(`^(\S+) \(\[?(IPADDR)\]?\)( \(envelope-sender <\S+>\))? by (\S+)`)
+	rcvViaHTTPEnd     = rx(`^\[(IPADDR)\] by (\S+) via HTTP$`)
+	rcvSpaceBracket   = rx(`^(\S+) \( \[(IPADDR)\]\).*? by (\S+) `)
+	rcvParenHelo      = rx(`^\((\S+) \[(IPADDR)\]\) by (\S+) `)
+	rcvBareBracket    = rx(`^\[(IPADDR)\] by (\S+) `)
+	rcvParenIP        = rx(`^\(\[?(IPADDR)\]?\) by (\S+) `)
+	rcvByBracket      = rx(`^(\S+) \[(IPADDR)\] by (\S+) \[IPADDR\] with `)
+	rcvBracketParen   = rx(`^(\S+) \[\((IPADDR)\)\] by (\S+) \(IPADDR\) `)
+	rcvSendmail1      = rx(`^(\S+) \(\[(IPADDR)\]\) by (\S+) \(`)
+	rcvSendmail2      = rx(`^(\S+) \((\S+) \[(IPADDR)\]\).*? by (\S+)\b`)
+	rcvSendmail3      = rx(`^(\S+) \(\[(IPADDR)(?:[.:]\d+)?\]\).*? by (\S+) `)
+	rcvSendmail4      = rx(`^(\S+) \((\S+) \[(IPADDR)\]\)(?: \(authenticated bits=\d+\))? by (\S+) \(`)
+	rcvPOP            = rx(`with (?:POP3|IMAP)`)
+	rcvHeloIdent      = rx(`^(\S+) \((?:HELO|EHLO) ([^\)]*)\) \((\S*@)?\[?(IPADDR)\]?\).* by (\S+) `)
+	rcvIdentIP        = rx(`^(\S+) \((\S*@)?\[?(IPADDR)\]?\).* by (\S+) `)
+	rcvHTTPFor        = rx(`^\[(IPADDR)\] by (\S+) with http for `)
+	rcvSmap1          = rx(`^(\S+)\((IPADDR)\) by (\S+) via smap `)
+	rcvSmap2          = rx(`^(\S+)\((IPADDR), (?:HELO|EHLO) (\S*)\) by (\S+) via smap `)
+	rcvPost           = rx(`^\[(IPADDR)\] by (\S+) \(Post`)
+	rcvArgo           = rx(`^\[(IPADDR)\] by (\S+) \(ArGoSoft`)
+	rcvSMTPL          = rx(`^(IPADDR) by (\S+) \((?:SMTPL|InterScan)\b`)
+	rcvBSMTP          = rx(`^\S+ by \S+ with BSMTP`)
+	rcvWith1          = rx(`^(\S+) \((\S+) \[(IPADDR)\]\) by (\S+) with `)
+	rcvWith2          = rx(`^(\S+) \((?:HELO|EHLO) (\S*)\) \((?:(\S+)\@)?(IPADDR).*?\) by (\S+) with `)
+	rcvAccount        = rx(`^\[(IPADDR)\] \((?:account \S+ )?(?:HELO|EHLO) (\S*)\) by (\S+) \(`)
+	rcvCGVerified     = rx(`^(\S+) \(\[(IPADDR)\] verified\) by (\S+) \(`)
+	rcvParenWith      = rx(`^\(\[(IPADDR)\]\) by (\S+) with `)
+	rcvNonDigit       = rx(`^([^\d]\S+) \((IPADDR)\) by (\S+) `)
+	rcvContentTech    = rx(`^\S+ \(\S+\) by \S+ \(Content Technologies `)
+	rcvDoubleBracket  = rx(`^(\S+) \(\[(IPADDR)\] \[(\S+)\]\) by (\S+) with `)
+	rcvIPByWith       = rx(`^(IPADDR) by (\S+) with `)
+	rcvNoSpace        = rx(`^(\S+) \((\S+)\[(IPADDR)\]\) by (\S+) `)
+	rcvBracketSuffix  = rx(`^\[(IPADDR)\]\S+ \((?:HELO|EHLO) (\S*)\) by (\S+) `)
+	rcvIPHelo         = rx(`^(IPADDR) \((?:HELO|EHLO) (\S*)\) by (\S+) `)
+	rcvHostBracket    = rx(`^(\S+) \[(IPADDR)\] by (\S+) `)
+	rcvHostParen      = rx(`^(\S+)\((IPADDR)\) by (\S+) `)
+	rcvMailGate       = rx(`^\[(IPADDR)\] by (\S+) \(MailGate `)
+	rcvUnverified     = rx(`^(\S+) \(unverified \[(IPADDR)\]\) by (\S+) `)
+	rcvIPParenWith    = rx(`^(IPADDR) \([A-Za-z][^\)]+\) by (\S+) with `)
+	rcvBracketSub     = rx(`^\[(IPADDR)\] \(([^\)]+)\) by (\S+) `)
+	rcvIdentWith      = rx(`^(\S+) \((?:\S+\@)?(IPADDR)\) by (\S+) with `)
+	rcvClaiming       = rx(`^(\S+)\((IPADDR)\)(?:, claiming to be "(\S+)")? via \S+ by (\S+),`)
+	rcvYahoo          = rx(`^(\S+) \((\S+)@(IPADDR) with login\) by (\S+\.yahoo\.com) with SMTP`)
+	rcvOrigIP         = rx(`^X-Originating-IP: (IPADDR)$`)
+	rcvLocalIdent     = rx(`^\S+ \([^\s\@]+\@LOCALHOST\) by \S+ \(`)
+	rcvLocalESMTP     = rx(`^\S+ \S+ by \S+ with local-e?smtp `)
+	rcvAVG            = rx(`^127\.0\.0\.1 \(AVG SMTP \S+ \[\S+\]\)`)
+	rcvUID            = rx(`^\S+\@\S+ by \S+ by uid \S+ `)
+	rcvAddrBy         = rx(`^\S+\@\S+ by \S+ `)
+	rcvUnknownLocal   = rx(`^Unknown/Local \(`)
+	rcvLocal1         = rx(`^LOCALHOST \((?:\S+\@)?LOCALHOST[\)\[]`)
+	rcvLocal2         = rx(`^\S+ \((?:\S+\@)?LOCALHOST\) `)
+	rcvLocal3         = rx(`^\S+ \(\S+\@\S+ \[LOCALHOST\]\) `)
+	rcvAuthBy         = rx(`^\(AUTH: \S+\) by \S+ with `)
+	rcvUnixLocal      = rx(`^localhost \(localhost \[\[UNIX: localhost\]\]\) by `)
+	rcvAmazon         = rx(`^\S+\.amazon\.com by \S+\.amazon\.com with ESMTP \(peer crosscheck: `)
+	rcvGroupWise      = rx(`^[^\.]+ by \S+ with Novell_GroupWise`)
+	rcvNoName         = rx(`^no\.name\.available by \S+ via smtpd \(for `)
+	rcvQmailScanner   = rx(`^\S+ by \S+ \(.{0,100}\) with qmail-scanner`)
+	rcvWithLocal      = rx(`^\S+ by \S+ with local`)
+	rcvCyrus          = rx(`^\S+ \(\[unix socket\]\) by \S+ \(Cyrus v[0-9]*?\.[0-9]*?\.[0-9]*?\) with LMTPA`)
+	rcvByWithVia      = rx(`^\S+ by \S+ (?:with|via|for|\()`)
+	rcvWithBy         = rx(`^\S+ (?:(?:with|via|for) \S+|\(unverified\)) by\b`)
+	rcvSG             = rx(`^\S+ \(unknown\) by \S+ \(SG\) with \b`)
+	rcvOpenSMTPD      = rx(`^\S+ \(\S+ \[local\]\) by \S+ \(OpenSMTPD\) with \b`)
+	rcvLSMTP          = rx(`\(LSMTP for`)
+	rcvMailEnable     = rx(`^\(\[LOCALHOST\]\) with MailEnable `)
+	rcvFacebook       = rx(`^facebook\.com \([^\)]+\) by facebook\.com with Thrift id \S+$`)
+	rcvGmailAPI       = rx(`^\S+ named \S+ by gmailapi\.google\.com with HTTPREST$`)
+	rcvIDOnly         = rx(`^\S+ id \S+$`)
+	rcvJetsend        = rx(`^\[<.*? \(Jetsend`)
+	rcvFirstTok       = rx(`^(\S+)[^-A-Za-z0-9\.]`)
+	rcvUpper          = rx(`^(\S+) \((\S+) \[(IPADDR)\]\) BY (\S+) (?:\([^\)]+\) WITH SMTP )?ID <?(\S+?)>?(?: FOR <[^>]+>)?$`)
+	rcvNAVGW          = rx(`^(\S*) \[(IPADDR)\]\) by (\S+) \(NAVGW .*?\) with `)
+	rcvParenLocal     = rx(`^\S+\@localhost\) by \S+ `)
+	rcvJQueue         = rx(`^[^\s\@]+\@[^)]+\) by \S+\(jqueuemail\) id [^\s;]+`)
+	rcvAnyBracketIP   = rx(`\[(IPADDR)\]`)
+	rcvIPPrivate      = rx(`^(?:(?:10|127|169\.254|172\.(?:1[6-9]|2[0-9]|3[01])|192\.168|100\.(?:6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7]))\..*|(?i:fe[89ab][0-9a-f]:.*)|(?i:(?:0{1,4}:){1,6}:?(?:ffff:)?(?:10|127|169\.254|172\.(?:1[6-9]|2[0-9]|3[01])|192\.168)\..*)|(?:0{0,4}:){2,7}0{0,3}1)$`)
+	rcvMappedV4       = rx(`(?i)^0*:0*:(?:0*:)*ffff:(\d+\.\d+\.\d+\.\d+)$`)
+	rcvStripChars     = rx(`[\s\x00#\[\]()<>|]`)
+	rcvSpaceRun       = rx(`\s+`)
+	rcvAuthenticatedW = rx(`authenticated`)
+)
+
+// originatingIPHeaders is SpamAssassin's originating_ip_headers as its
+// stock rule set configures it: headers whose first IP address is
+// treated as one more, oldest relay.
+var originatingIPHeaders = []string{
+	"X-Yahoo-Post-IP", "X-Originating-IP", "X-Apparently-From", "X-SenderIP", "X-AOL-IP",
+	"X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp",
+}
+
+var rcvAnyIP = rx(reIP)
+
+// relayParse is the outcome of reading one Received header.
+type relayParse int
+
+const (
+	relayParsed      relayParse = iota
+	relayIgnored                // a handover SpamAssassin skips on purpose (local, fetchmail, ...)
+	relayUnparseable            // a format it does not know
+)
+
+type rcvState struct {
+	ip, helo, rdns, by, id, ident, auth string
+	envfrom                              string
+	hasEnvFrom                           bool
+	popFetch                             bool
+	qmailScannerEnvFrom                  *string
+}
+
+// parseReceived reads one unfolded Received header value into a Relay.
+func parseReceived(line string) (Relay, relayParse, *rcvState) {
+	st := &rcvState{}
+	s := collapseASCIISpace(line)
+	s = strings.TrimPrefix(s, " ")
+	s = strings.TrimSuffix(s, " ")
+	for {
+		t := strings.TrimSuffix(s, ";")
+		if t == s {
+			break
+		}
+		t = strings.TrimSuffix(t, " ")
+		s = t
+	}
+	res := st.parse(s)
+	if res != relayParsed {
+		return Relay{Raw: line, Unparseable: res == relayUnparseable, Ignored: res == relayIgnored}, res, st
+	}
+	return st.relay(line), relayParsed, st
+}
+
+func sub(re *regexp.Regexp, s string) []string { return re.FindStringSubmatch(s) }
+
+func (st *rcvState) parse(s string) relayParse {
+	if !strings.HasPrefix(strings.ToLower(s), "from ") && !strings.HasPrefix(strings.ToLower(s), "(from ") {
+		return relayIgnored
+	}
+	if wordBoundedContains(s, "with local for") {
+		return relayIgnored
+	}
+	if m := sub(rcvFromBy, s); m != nil && !rcvBracketIP.MatchString(m[1]) {
+		return relayIgnored
+	}
+	s = stripReceivedDate(s)
+	s = strings.Replace(s, ")by ", ") by ", 1)
+
+	if strings.Contains(s, " id ") || strings.Contains(s, " id <") {
+		if m := sub(rcvID, s); m != nil {
+			st.id = m[1]
+		}
+	}
+	if strings.Contains(s, "helo=") {
+		if m := sub(rcvHeloEq, s); m != nil {
+			st.helo = m[1]
+		}
+	}
+	if st.helo == "" && (strings.Contains(s, "HELO ") || strings.Contains(s, "EHLO ")) {
+		if m := sub(rcvHeloWord, s); m != nil {
+			st.helo = m[1]
+		}
+	}
+	if strings.Contains(s, " by ") {
+		if m := sub(rcvBy, s); m != nil {
+			st.by = m[1]
+		}
+	}
+	st.auth = detectAuth(s)
+
+	switch {
+	case strings.HasPrefix(s, "from "):
+		return st.parseFrom(s[5:])
+	case strings.HasPrefix(s, "FROM "):
+		r := s[5:]
+		if m := sub(rcvUpper, r); m != nil {
+			st.helo, st.rdns, st.ip, st.by, st.id = m[1], m[2], m[3], m[4], m[5]
+			if st.rdns == "unverified" {
+				st.rdns = ""
+			}
+			return relayParsed
+		}
+		return st.fallback(r)
+	case strings.HasPrefix(s, "(from "):
+		r := s[6:]
+		if m := sub(rcvNAVGW, r); m != nil {
+			st.helo, st.ip, st.by = m[1], m[2], m[3]
+			return relayParsed
+		}
+		if rcvParenLocal.MatchString(r) || rcvJQueue.MatchString(r) {
+			return relayIgnored
+		}
+		return st.fallback(r)
+	}
+	// "From " in other letter cases passes the first check but none of
+	// the prefixes above.
+	return st.fallback(s)
+}
+
+func wordBoundedContains(s, w string) bool {
+	for i := 0; ; {
+		k := strings.Index(s[i:], w)
+		if k < 0 {
+			return false
+		}
+		k += i
+		if (k == 0 || !isWordByte(s[k-1])) && (k+len(w) == len(s) || !isWordByte(s[k+len(w)])) {
+			return true
+		}
+		i = k + 1
+	}
+}
+
+func (st *rcvState) fallback(s string) relayParse {
+	if st.ip == "" && strings.Contains(s, "[") {
+		if m := sub(rcvAnyBracketIP, s); m != nil {
+			st.ip = m[1]
+		}
+	}
+	if st.ip != "" && st.by != "" {
+		return relayParsed
+	}
+	return relayUnparseable
+}
+
+func detectAuth(s string) string {
+	if strings.Contains(s, " by ") && containsFold(s, " with ") {
+		if m := sub(rcvAuthWith, s); m != nil {
+			return m[1]
+		}
+	}
+	if strings.Contains(s, " by mx.google.com ") && rcvGmail.MatchString(s) {
+		if m := sub(rcvGmailTLS, s); m != nil {
+			return "GMail - transport=" + m[1] + " cipher=" + m[2]
+		}
+	}
+	if strings.Contains(s, " (AUTH: ") {
+		if m := sub(rcvAuthColon, s); m != nil {
+			return m[1]
+		}
+	}
+	if strings.Contains(s, "authenticated") && rcvSendmailAuth.MatchString(s) {
+		return "Sendmail"
+	}
+	if strings.Contains(s, "mail.gmx.") {
+		if m := sub(rcvGMX, s); m != nil {
+			return "GMX (" + m[4] + " / " + m[3] + ")"
+		}
+	}
+	if strings.Contains(s, " (authenticated as ") && rcvCritPath.MatchString(s) {
+		return "CriticalPath"
+	}
+	if strings.Contains(s, "(Authenticated sender: ") {
+		if m := sub(rcvPostfixAuth, s); m != nil {
+			if m[1] == "Postfix" {
+				return m[1]
+			}
+			return "Postfix (" + m[1] + ")"
+		}
+	}
+	if strings.Contains(s, "CommuniGate Pro ") && rcvCommuniGate.MatchString(s) && strings.Contains(s, " (account ") {
+		return "Communigate"
+	}
+	if strings.Contains(s, " with Microsoft Exchange Server HTTP-DAV") && wordBoundedContains(s, "with Microsoft Exchange Server HTTP-DAV") {
+		return "HTTP-DAV"
+	}
+	if strings.Contains(s, " by ") && containsFold(s, " (via http") {
+		if m := sub(rcvViaHTTP, s); m != nil {
+			return m[1]
+		}
+	}
+	return ""
+}
+
+// containsFold reports whether s contains sub (lower-case ASCII),
+// ignoring ASCII case.
+func containsFold(s, sub string) bool {
+	n := len(sub)
+	for i := 0; i+n <= len(s); i++ {
+		if s[i]|0x20 == sub[0]|0x20 && strings.EqualFold(s[i:i+n], sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// collapseASCIISpace replaces every run of ASCII whitespace with one
+// space.
+func collapseASCIISpace(s string) string {
+	var sb strings.Builder
+	sb.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		if isPerlSpace(s[i]) {
+			for i+1 < len(s) && isPerlSpace(s[i+1]) {
+				i++
+			}
+			sb.WriteByte(' ')
+			continue
+		}
+		sb.WriteByte(s[i])
+	}
+	return sb.String()
+}
+
+// stripReceivedDate removes the trailing "; date" of a Received header.
+// The pattern is anchored at the end, so only the tail is searched.
+func stripReceivedDate(s string) string {
+	const tail = 120
+	off := 0
+	if len(s) > tail {
+		off = len(s) - tail
+	}
+	loc := rcvDate.FindStringIndex(s[off:])
+	if loc == nil {
+		return s
+	}
+	return s[:off+loc[0]]
+}
+
+// parseFrom handles a header that started "from "; s is the rest.
+func (st *rcvState) parseFrom(s string) relayParse {
+	if containsFold(s, "return-path") || containsFold(s, "envelope-") {
+		if m := sub(rcvEnvFrom, s); m != nil {
+			st.envfrom, st.hasEnvFrom = m[1], true
+		}
+	}
+	if strings.Contains(s, " (SquirrelMail authenticated user ") || strings.Contains(s, " (NaSMail authenticated user ") {
+		if m := sub(rcvSquirrel, s); m != nil {
+			st.ip, st.by = m[1], m[2]
+			return relayParsed
+		}
+	}
+	if strings.Contains(s, "aol.com") && strings.Contains(s, "with HTTP (WebMailUI)") {
+		if m := sub(rcvAOL, s); m != nil {
+			st.ip, st.by = m[1], m[2]
+			return relayParsed
+		}
+	}
+	switch {
+	case strings.Contains(s, " SMTPSVC"):
+		if m := sub(rcvSMTPSVC, s); m != nil {
+			st.helo, st.ip, st.by = m[1], m[2], m[3]
+			return relayParsed
+		}
+		if rcvPickup.MatchString(s) {
+			return relayIgnored
+		}
+	case (strings.Contains(s, " with Microsoft SMTP Server") || strings.Contains(s, " with mapi id")) && rcvExchangeWith.MatchString(s):
+		if m := sub(rcvExchange, s); m != nil {
+			st.helo, st.ip, st.by, st.id = m[1], m[2], m[3], ""
+			return relayParsed
+		}
+	case strings.Contains(s, "[XMail "):
+		if m := sub(rcvXMail, s); m != nil {
+			st.helo, st.ip, st.by = m[1], m[2], m[3]
+			if m := sub(rcvXMailID, s); m != nil {
+				st.id = m[1]
+			}
+			if m := sub(rcvXMailFrom, s); m != nil {
+				st.envfrom, st.hasEnvFrom = m[1], true
+			}
+			return relayParsed
+		}
+	case strings.Contains(s, "(ecelerity") && wordBoundedPrefix(s, "(ecelerity"):
+		if m := sub(rcvEcel1, s); m != nil {
+			st.ip, st.helo, st.by = m[1], m[2], m[3]
+			return relayParsed
+		}
+		if m := sub(rcvEcel2, s); m != nil {
+			st.ip, st.by = m[1], m[2]
+			return relayParsed
+		}
+	case strings.Contains(s, "Exim"):
+		if rcvEximLocal.MatchString(s) {
+			return relayIgnored
+		}
+		if m := sub(rcvExim1, s); m != nil {
+			st.ip, st.by = m[1], m[3]
+			st.eximSub(m[2])
+			return relayParsed
+		}
+		if m := sub(rcvExim2, s); m != nil {
+			st.rdns, st.ip, st.by = m[1], m[2], m[4]
+			st.helo = st.rdns
+			st.eximSub(m[3])
+			return relayParsed
+		}
+		if m := sub(rcvExim3, s); m != nil {
+			st.rdns, st.ip, st.helo, st.by = m[1], m[2], m[1], m[4]
+			return relayParsed
+		}
+		if m := sub(rcvEximRDNS, s); m != nil {
+			st.rdns = m[1]
+		}
+		if m := sub(rcvEximHelo, s); m != nil {
+			st.helo = m[1]
+		}
+		if m := sub(rcvEximIP, s); m != nil {
+			st.ip = m[1]
+		}
+		if m := sub(rcvEximBy, s); m != nil {
+			st.by = m[1]
+			if st.ip != "" {
+				return relayParsed
+			}
+		}
+	case strings.Contains(s, " (Postfix) with"):
+		if m := sub(rcvPostfix1, s); m != nil {
+			st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
+			if st.rdns == "unknown" {
+				st.rdns = ""
+			}
+			return relayParsed
+		}
+		if m := sub(rcvPostfix2, s); m != nil {
+			st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
+			if st.rdns == "unknown" {
+				st.rdns = ""
+			}
+			return relayParsed
+		}
+	case strings.Contains(s, "(Scalix SMTP Relay"):
+		if m := sub(rcvScalix, s); m != nil {
+			st.helo, st.ip, st.by = m[1], m[2], m[3]
+			return relayParsed
+		}
+	case strings.Contains(s, " (Lotus Domino "):
+		if m := sub(rcvDomino, s); m != nil {
+			st.helo, st.ip, st.by = m[1], m[2], m[3]
+			return relayParsed
+		}
+	}
+	if wordBoundedContains(s, "with HTTP") {
+		if m := sub(rcvHTTPIP, s); m != nil {
+			st.ip, st.by = m[1], m[2]
+			return relayParsed
+		}
+	}
+	if !strings.Contains(s, "(qmail-") || !rcvQmailWith.MatchString(s) {
+		if m := sub(rcvGeneric1, s); m != nil {
+			st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
+			st.stripIdent()
+			return relayParsed
+		}
+	}
+	if m := sub(rcvGeneric2, s); m != nil {
+		st.rdns, st.ip, st.helo, st.by = m[2], m[3], m[1], m[4]
+		return relayParsed
+	}
+	if m := sub(rcvGeneric3, s); m != nil {
+		st.rdns, st.ip, st.helo, st.by = m[1], m[2], m[3], m[4]
+		return relayParsed
+	}
+	if m := sub(rcvGeneric4, s); m != nil {
+		st.helo, st.ip, st.by = m[1], m[2], m[3]
+		return relayParsed
+	}
+	if m := sub(rcvGeneric5, s); m != nil {
+		st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
+		return relayParsed
+	}
+	if m := sub(rcvGeneric6, s); m != nil {
+		st.helo, st.ip, st.by, st.ident = m[1], m[3], m[4], m[2]
+		return relayParsed
+	}
+	if !strings.Contains(s, ".hotmail.msn.com ") {
+	} else if m := sub(rcvHotmail, s); m != nil {
+		st.by = m[1]
+		if m := sub(rcvHotmailIP, s); m != nil {
+			st.ip = m[1]
+		}
+		return relayParsed
+	}
+	if m := sub(rcvQpsmtpd, s); m != nil {
+		st.rdns, st.helo, st.ip, st.by = m[1], m[2], m[3], m[4]
+		return relayParsed
+	}
+	if m := sub(rcvLMTP, s); m != nil {
+		st.rdns, st.helo, st.ip, st.by = m[1], m[2], m[3], m[4]
+		return relayParsed
+	}
+	if m := sub(rcvHeloBracket, s); m != nil {
+		st.rdns, st.helo, st.ip, st.by = m[1], m[2], m[3], m[4]
+		return relayParsed
+	}
+	if m := sub(rcvSmtpd, s); m != nil {
+		st.helo, st.ip, st.by = m[1], m[2], m[3]
+		return relayParsed
+	}
+	if qmailMatch(s) {
+		if m := sub(rcvQmailA, s); m != nil {
+			st.rdns, st.helo, st.ident, st.ip, st.by = m[1], m[2], m[3], m[4], m[6]
+		} else if m := sub(rcvQmailB, s); m != nil {
+			st.rdns, st.helo, st.ip, st.by = m[1], m[2], m[3], m[5]
+		} else if m := sub(rcvQmailC, s); m != nil {
+			st.rdns, st.helo, st.ident, st.ip, st.by = m[1], m[1], m[2], m[3], m[5]
+		} else if m := sub(rcvQmailD, s); m != nil {
+			st.rdns, st.helo, st.ip, st.by = m[1], m[1], m[2], m[4]
+		}
+		if st.rdns == "unknown" {
+			st.rdns = ""
+		}
+		return relayParsed
+	}
+	if strings.HasSuffix(s, " via HTTP") {
+		if m := sub(rcvViaHTTPEnd, s); m != nil {
+			st.ip, st.by = m[1], m[2]
+			return relayParsed
+		}
+	}
+	for _, c := range []struct {
+		re               *regexp.Regexp
+		helo, ip, by, dn int
+	}{
+		{rcvSpaceBracket, 0, 2, 3, 0},
+		{rcvParenHelo, 1, 2, 3, 0},
+		{rcvBareBracket, 0, 1, 2, 0},
+		{rcvParenIP, 0, 1, 2, 0},
+		{rcvByBracket, 1, 2, 3, 0},
+		{rcvBracketParen, 1, 2, 3, 0},
+		{rcvSendmail1, 1, 2, 3, 0},
+	} {
+		if m := sub(c.re, s); m != nil {
+			st.set(m, c.helo, c.ip, c.by, c.dn)
+			return relayParsed
+		}
+	}
+	if m := sub(rcvSendmail2, s); m != nil {
+		if m[2] != "softdnserr" {
+			st.rdns = m[2]
+		}
+		st.helo, st.ip, st.by = m[1], m[3], m[4]
+		return relayParsed
+	}
+	if m := sub(rcvSendmail3, s); m != nil {
+		st.helo, st.ip, st.by = m[1], m[2], m[3]
+		return relayParsed
+	}
+	if m := sub(rcvSendmail4, s); m != nil {
+		st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
+		return relayParsed
+	}
+	if (strings.Contains(s, "with POP3") || strings.Contains(s, "with IMAP")) && rcvPOP.MatchString(s) {
+		st.popFetch = true
+		return relayIgnored
+	}
+	if m := sub(rcvHeloIdent, s); m != nil {
+		st.rdns, st.helo, st.ident, st.ip, st.by = m[1], m[2], strings.TrimSuffix(m[3], "@"), m[4], m[5]
+		return relayParsed
+	}
+	if m := sub(rcvIdentIP, s); m != nil {
+		st.rdns, st.helo, st.ident, st.ip, st.by = m[1], m[1], strings.TrimSuffix(m[2], "@"), m[3], m[4]
+		return relayParsed
+	}
+	if strings.Contains(s, " with http for ") {
+		if m := sub(rcvHTTPFor, s); m != nil {
+			st.ip, st.by = m[1], m[2]
+			return relayParsed
+		}
+	}
+	if strings.Contains(s, " via smap ") {
+		if m := sub(rcvSmap1, s); m != nil {
+			st.rdns, st.ip, st.by = m[1], m[2], m[3]
+			return relayParsed
+		}
+	}
+	if m := sub(rcvSmap2, s); m != nil {
+		st.rdns, st.ip, st.helo, st.by = m[1], m[2], m[3], m[4]
+		return relayParsed
+	}
+	if strings.Contains(s, " (Post") {
+		if m := sub(rcvPost, s); m != nil {
+			st.ip, st.by = m[1], m[2]
+			return relayParsed
+		}
+	}
+	if strings.Contains(s, " (ArGoSoft") {
+		if m := sub(rcvArgo, s); m != nil {
+			st.ip, st.by = m[1], m[2]
+			return relayParsed
+		}
+	}
+	if m := sub(rcvSMTPL, s); m != nil {
+		st.ip, st.by = m[1], m[2]
+		return relayParsed
+	}
+	if strings.Contains(s, " with BSMTP") && rcvBSMTP.MatchString(s) {
+		return relayIgnored
+	}
+	if m := sub(rcvWith1, s); m != nil {
+		st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
+		return relayParsed
+	}
+	if m := sub(rcvWith2, s); m != nil {
+		st.rdns, st.helo, st.ip, st.by = m[1], m[2], m[4], m[5]
+		if m[3] != "" {
+			st.ident = m[3]
+		}
+		return relayParsed
+	}
+	if m := sub(rcvAccount, s); m != nil {
+		st.ip, st.helo, st.by = m[1], m[2], m[3]
+		return relayParsed
+	}
+	if strings.Contains(s, " (CommuniGate Pro") {
+		if m := sub(rcvCGVerified, s); m != nil {
+			st.rdns, st.helo, st.ip, st.by = m[1], m[1], m[2], m[3]
+			return relayParsed
+		}
+	}
+	if m := sub(rcvParenWith, s); m != nil {
+		st.ip, st.by = m[1], m[2]
+		return relayParsed
+	}
+	if m := sub(rcvNonDigit, s); m != nil {
+		st.helo, st.ip, st.by = m[1], m[2], m[3]
+		return relayParsed
+	}
+	if rcvContentTech.MatchString(s) {
+		return relayIgnored
+	}
+	if m := sub(rcvDoubleBracket, s); m != nil {
+		st.helo, st.ip, st.by = m[1], m[2], m[4]
+		return relayParsed
+	}
+	if m := sub(rcvIPByWith, s); m != nil {
+		st.ip, st.by = m[1], m[2]
+		return relayParsed
+	}
+	if m := sub(rcvNoSpace, s); m != nil {
+		st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
+		return relayParsed
+	}
+	if m := sub(rcvBracketSuffix, s); m != nil {
+		st.ip, st.helo, st.by = m[1], m[2], m[3]
+		return relayParsed
+	}
+	if m := sub(rcvIPHelo, s); m != nil {
+		st.ip, st.helo, st.by = m[1], m[2], m[3]
+		return relayParsed
+	}
+	if m := sub(rcvHostBracket, s); m != nil {
+		st.helo, st.ip, st.by = m[1], m[2], m[3]
+		return relayParsed
+	}
+	if m := sub(rcvHostParen, s); m != nil {
+		st.rdns, st.ip, st.by = m[1], m[2], m[3]
+		return relayParsed
+	}
+	if m := sub(rcvMailGate, s); m != nil {
+		st.ip, st.by = m[1], m[2]
+		return relayParsed
+	}
+	if m := sub(rcvUnverified, s); m != nil {
+		st.helo, st.ip, st.by = m[1], m[2], m[3]
+		return relayParsed
+	}
+	if m := sub(rcvIPParenWith, s); m != nil {
+		st.ip, st.by = m[1], m[2]
+		return relayParsed
+	}
+	if m := sub(rcvBracketSub, s); m != nil {
+		st.ip, st.by = m[1], m[3]
+		st.eximSub(m[2])
+		return relayParsed
+	}
+	if m := sub(rcvIdentWith, s); m != nil {
+		st.rdns, st.ip, st.by = m[1], m[2], m[3]
+		return relayParsed
+	}
+	if m := sub(rcvClaiming, s); m != nil {
+		st.rdns, st.ip, st.helo, st.by = m[1], m[2], m[3], m[4]
+		return relayParsed
+	}
+	if m := sub(rcvYahoo, s); m != nil {
+		st.helo, st.ip, st.by = m[1], m[3], m[4]
+		return relayParsed
+	}
+	if m := sub(rcvOrigIP, s); m != nil {
+		st.ip, st.by = m[1], ""
+		return relayParsed
+	}
+	for _, re := range []*regexp.Regexp{rcvLocalIdent, rcvLocalESMTP, rcvAVG, rcvUID, rcvAddrBy, rcvUnknownLocal,
+		rcvLocal1, rcvLocal2, rcvLocal3, rcvAuthBy, rcvUnixLocal, rcvAmazon, rcvGroupWise, rcvNoName} {
+		if re.MatchString(s) {
+			return relayIgnored
+		}
+	}
+	if rcvQmailScanner.MatchString(s) {
+		var ef string
+		if st.hasEnvFrom {
+			ef = cleanEnvFrom(st.envfrom)
+		}
+		st.qmailScannerEnvFrom = &ef
+		return relayIgnored
+	}
+	for _, re := range []*regexp.Regexp{rcvWithLocal, rcvCyrus, rcvByWithVia, rcvWithBy, rcvSG, rcvOpenSMTPD,
+		rcvLSMTP, rcvMailEnable, rcvFacebook, rcvGmailAPI, rcvIDOnly, rcvJetsend} {
+		if re.MatchString(s) {
+			return relayIgnored
+		}
+	}
+	if st.helo == "" {
+		if m := sub(rcvFirstTok, s); m != nil {
+			st.helo = m[1]
+		}
+	}
+	return st.fallback(s)
+}
+
+func wordBoundedPrefix(s, w string) bool {
+	i := strings.Index(s, w)
+	return i >= 0 && (i+len(w) == len(s) || !isWordByte(s[i+len(w)]))
+}
+
+// qmailMatch is the qmail pattern including its (?! id ) look-ahead.
+func qmailMatch(s string) bool { return rcvQmail.MatchString(s) }
+
+func (st *rcvState) set(m []string, helo, ip, by, rdns int) {
+	if helo > 0 {
+		st.helo = m[helo]
+	}
+	if ip > 0 {
+		st.ip = m[ip]
+	}
+	if by > 0 {
+		st.by = m[by]
+	}
+	if rdns > 0 {
+		st.rdns = m[rdns]
+	}
+}
+
+func (st *rcvState) eximSub(sub string) {
+	if m := rcvSubHelo.FindStringSubmatch(sub); m != nil {
+		st.helo = m[1]
+	}
+	if m := rcvSubIdent.FindStringSubmatch(sub); m != nil {
+		st.ident = m[1]
+	}
+}
+
+func (st *rcvState) stripIdent() {
+	if strings.HasPrefix(st.rdns, "IDENT:") {
+		if at := strings.IndexByte(st.rdns, '@'); at >= 0 {
+			st.ident = st.rdns[6:at]
+			st.rdns = st.rdns[at+1:]
+		}
+	}
+	if at := strings.IndexByte(st.rdns, '@'); at >= 0 {
+		st.ident = st.rdns[:at]
+		st.rdns = st.rdns[at+1:]
+	}
+}
+
+func cleanEnvFrom(e string) string {
+	e = strings.TrimLeft(e, " \t\r\n\f\v<")
+	e = strings.TrimRight(e, " \t\r\n\f\v>")
+	return rcvStripChars.ReplaceAllString(e, "!")
+}
+
+// relay finishes a parsed header as the "enough:" block does.
+func (st *rcvState) relay(raw string) Relay {
+	rdns := strings.TrimRight(st.rdns, ".")
+	if strings.EqualFold(rdns, "unknown") || strings.HasPrefix(rdns, "[") {
+		rdns = ""
+	}
+	ip := st.ip
+	if len(ip) >= 5 && strings.EqualFold(ip[:5], "ipv6:") {
+		ip = ip[5:]
+	}
+	ip = strings.TrimPrefix(ip, "[")
+	ip = strings.TrimSuffix(ip, "]")
+	if k := strings.IndexByte(ip, '%'); k >= 0 {
+		ip = ip[:k]
+	}
+	if m := rcvMappedV4.FindStringSubmatch(ip); m != nil {
+		ip = m[1]
+	}
+	by := strings.TrimSuffix(st.by, ";")
+	r := Relay{
+		IP:    rcvStripChars.ReplaceAllString(ip, "!"),
+		RDNS:  rcvStripChars.ReplaceAllString(rdns, "!"),
+		HELO:  rcvStripChars.ReplaceAllString(st.helo, "!"),
+		By:    rcvStripChars.ReplaceAllString(by, "!"),
+		Ident: rcvStripChars.ReplaceAllString(st.ident, "!"),
+		ID:    st.id,
+		Auth:  st.auth,
+		Raw:   raw,
+	}
+	if st.hasEnvFrom {
+		r.EnvFrom = cleanEnvFrom(st.envfrom)
+	}
+	r.Private = rcvIPPrivate.MatchString(r.IP)
+	return r
+}
+
+// String renders the relay as SpamAssassin's X-Spam-Relays-* entries do:
+// "[ ip=… rdns=… helo=… by=… ident=… envfrom=… intl=0|1 id=… auth=…
+// msa=0 ]".
+func (r Relay) String() string {
+	intl := "0"
+	if r.Internal {
+		intl = "1"
+	}
+	return "[ ip=" + r.IP + " rdns=" + r.RDNS + " helo=" + r.HELO + " by=" + r.By +
+		" ident=" + r.Ident + " envfrom=" + r.EnvFrom + " intl=" + intl + " id=" + r.ID +
+		" auth=" + r.Auth + " msa=0 ]"
+}
+
+// parseRelays parses every Received header, newest first, and applies
+// SpamAssassin's trust inference for a configuration without
+// trusted_networks/internal_networks: relays stay trusted (and internal)
+// while they come from private addresses or were authenticated; the
+// first other relay and everything after it is untrusted and external.
+// A POP/IMAP fetch marker seen while still trusted restarts the count.
+func parseRelays(h Header) []Relay {
+	var lines []string
+	for _, f := range h {
+		if strings.EqualFold(f.Name, "Received") {
+			lines = append(lines, f.Value)
+		}
+	}
+	// Client addresses recorded by webmail systems are added as a last,
+	// oldest hop.
+	for _, name := range originatingIPHeaders {
+		if v := h.last(name); v != "" {
+			if ip := rcvAnyIP.FindString(v); ip != "" {
+				lines = append(lines, "from X-Originating-IP: "+ip)
+			}
+		}
+	}
+	var relays []Relay
+	inTrusted := true
+	allowFetchMarkers := true
+	var qmsEnvFrom *string
+	for _, line := range lines {
+		pending := qmsEnvFrom
+		qmsEnvFrom = nil
+		r, res, st := parseReceived(line)
+		if st.qmailScannerEnvFrom != nil {
+			qmsEnvFrom = st.qmailScannerEnvFrom
+		}
+		if st.popFetch && allowFetchMarkers {
+			for i := range relays {
+				if relays[i].Trusted {
+					relays[i].Trusted = false
+					relays[i].fetchReset = true
+				}
+			}
+		}
+		if res != relayParsed {
+			relays = append(relays, r)
+			continue
+		}
+		if pending != nil {
+			r.EnvFrom = *pending
+		}
+		if inTrusted && !r.Private && r.Auth == "" {
+			inTrusted = false
+		}
+		r.Trusted = inTrusted
+		r.Internal = inTrusted
+		allowFetchMarkers = inTrusted
+		relays = append(relays, r)
+	}
+	return relays
+}
+
+// RelayHeaders are SpamAssassin's X-Spam-Relays-* metadata strings,
+// each a space-separated list of Relay.String() entries, newest first.
+type RelayHeaders struct {
+	Trusted, Untrusted, Internal, External string
+}
+
+// RelayHeaders returns the X-Spam-Relays-Trusted/-Untrusted/-Internal/
+// -External values SpamAssassin 4.0 computes with no trusted_networks or
+// internal_networks configured (see parseRelays for the inference). The
+// Bayes tokenizer uses them as pseudo-headers.
+func (m *Message) RelayHeaders() RelayHeaders {
+	var t, u, in, ex []string
+	for _, r := range m.Relays {
+		if r.Unparseable || r.Ignored {
+			continue
+		}
+		s := r.String()
+		switch {
+		case r.Trusted:
+			t = append(t, s)
+		case r.fetchReset:
+			// Dropped from the trusted list by a fetch marker and not
+			// re-added anywhere, as SpamAssassin does.
+		default:
+			u = append(u, s)
+		}
+		switch {
+		case r.Internal && !r.fetchReset:
+			in = append(in, s)
+		case r.fetchReset:
+		default:
+			ex = append(ex, s)
+		}
+	}
+	return RelayHeaders{
+		Trusted:   strings.Join(t, " "),
+		Untrusted: strings.Join(u, " "),
+		Internal:  strings.Join(in, " "),
+		External:  strings.Join(ex, " "),
+	}
+}
