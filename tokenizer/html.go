@@ -49,6 +49,8 @@ type htmlRenderer struct {
 	uris     []string
 	uriSeen  map[string]bool
 	srcWide  bool // the document was decoded from 8-bit input
+
+	styleCount map[string]int // entries of styles per tag
 }
 
 // Tags HTML::Parser knows as elements or tricks (HTML.pm %elements and
@@ -113,7 +115,7 @@ type htmlAttr struct{ key, val string }
 func renderHTML(src string) htmlResult {
 	src = preprocessHTML(src)
 	r := &htmlRenderer{basefont: 3, srcWide: !isASCII(src)}
-	r.styles = append(r.styles, textStyle{tag: "default", fg: "#000000", bg: "#ffffff", size: 3})
+	r.pushStyle(textStyle{tag: "default", fg: "#000000", bg: "#ffffff", size: 3})
 	z := html.NewTokenizer(strings.NewReader(src))
 	z.AllowCDATA(true)
 	var attrs []htmlAttr
@@ -266,6 +268,12 @@ func preprocessHTML(s string) string {
 
 func (r *htmlRenderer) result() htmlResult {
 	var all, vis, inv strings.Builder
+	n := 0
+	for _, c := range r.chunks {
+		n += len(c.text)
+	}
+	all.Grow(n)
+	vis.Grow(n)
 	res := htmlResult{uris: r.uris}
 	for _, c := range r.chunks {
 		all.WriteString(c.text)
@@ -323,13 +331,21 @@ func (r *htmlRenderer) tag(tag string, attrs []htmlAttr, num int) {
 
 func (r *htmlRenderer) top() *textStyle { return &r.styles[len(r.styles)-1] }
 
-func (r *htmlRenderer) hasStyle(tag string) bool {
-	for i := range r.styles {
-		if r.styles[i].tag == tag {
-			return true
-		}
+func (r *htmlRenderer) hasStyle(tag string) bool { return r.styleCount[tag] > 0 }
+
+func (r *htmlRenderer) pushStyle(st textStyle) {
+	if r.styleCount == nil {
+		r.styleCount = map[string]int{}
 	}
-	return false
+	r.styleCount[st.tag]++
+	r.styles = append(r.styles, st)
+}
+
+func (r *htmlRenderer) popStyle() textStyle {
+	st := r.styles[len(r.styles)-1]
+	r.styles = r.styles[:len(r.styles)-1]
+	r.styleCount[st.tag]--
+	return st
 }
 
 func (r *htmlRenderer) textStyle(tag string, attrs []htmlAttr, num int) {
@@ -339,16 +355,14 @@ func (r *htmlRenderer) textStyle(tag string, attrs []htmlAttr, num int) {
 	if num != 1 {
 		if tag != "body" && r.hasStyle(tag) {
 			for len(r.styles) > 0 {
-				cur := r.styles[len(r.styles)-1]
-				r.styles = r.styles[:len(r.styles)-1]
-				if cur.tag == tag {
+				if cur := r.popStyle(); cur.tag == tag {
 					break
 				}
 			}
 			if len(r.styles) == 0 {
 				// HTML.pm would read past an empty stack as undefined
 				// colors; keep a default entry instead.
-				r.styles = append(r.styles, textStyle{tag: "default", fg: "#000000", bg: "#ffffff", size: 3})
+				r.pushStyle(textStyle{tag: "default", fg: "#000000", bg: "#ffffff", size: 3})
 			}
 		}
 		return
@@ -365,7 +379,7 @@ func (r *htmlRenderer) textStyle(tag string, attrs []htmlAttr, num int) {
 		for len(r.styles) > 1 {
 			t := r.top().tag
 			if (tag == "td" && (t == "font" || t == "td")) || (tag == "tr" && (t == "font" || t == "td" || t == "tr")) {
-				r.styles = r.styles[:len(r.styles)-1]
+				r.popStyle()
 				continue
 			}
 			break
@@ -376,11 +390,11 @@ func (r *htmlRenderer) textStyle(tag string, attrs []htmlAttr, num int) {
 	switch tag {
 	case "big":
 		nw.size++
-		r.styles = append(r.styles, nw)
+		r.pushStyle(nw)
 		return
 	case "small":
 		nw.size--
-		r.styles = append(r.styles, nw)
+		r.pushStyle(nw)
 		return
 	}
 	ok := htmlStyleAttrs[tag]
@@ -401,7 +415,7 @@ func (r *htmlRenderer) textStyle(tag string, attrs []htmlAttr, num int) {
 			r.applyCSS(&nw, a.val)
 		}
 	}
-	r.styles = append(r.styles, nw)
+	r.pushStyle(nw)
 }
 
 // leadingInt reads /^\s*(\d+)/ or, when signed, /^\s*([+-]\d+)/.

@@ -49,7 +49,13 @@ type Message struct {
 	// once, in order of discovery.
 	URIs []string
 
-	// Relays are the parsed Received headers, newest (top-most) first.
+	// Relays holds one entry per Received header, newest (top-most)
+	// first, followed by one for the first IP address of the
+	// X-Yahoo-Post-IP, X-Originating-IP, X-Apparently-From, X-SenderIP,
+	// X-AOL-IP and X-MS-Exchange-CrossTenant-OriginalAttributedTenant-
+	// ConnectingIp headers (SpamAssassin's stock originating_ip_headers).
+	// Entries SpamAssassin skips are kept with Ignored or Unparseable set.
+	// RelayHeaders gives the X-Spam-Relays-* strings built from them.
 	Relays []Relay
 
 	// Defects records what could not be parsed or what broke a standard.

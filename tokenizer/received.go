@@ -193,10 +193,10 @@ const (
 
 type rcvState struct {
 	ip, helo, rdns, by, id, ident, auth string
-	envfrom                              string
-	hasEnvFrom                           bool
-	popFetch                             bool
-	qmailScannerEnvFrom                  *string
+	envfrom                             string
+	hasEnvFrom                          bool
+	popFetch                            bool
+	qmailScannerEnvFrom                 *string
 }
 
 // parseReceived reads one unfolded Received header value into a Relay.

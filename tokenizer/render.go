@@ -162,6 +162,20 @@ func collapseBodySpace(text string, wide bool) string {
 	var sb strings.Builder
 	sb.Grow(len(text))
 	for i := 0; i < len(text); {
+		// Copy a run of plain ASCII bytes at once.
+		j := i
+		for j < len(text) {
+			c := text[j]
+			if c >= 0x80 || c == 0 || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' {
+				break
+			}
+			j++
+		}
+		if j > i {
+			sb.WriteString(text[i:j])
+			i = j
+			continue
+		}
 		sp, size := isSpace(text[i:])
 		if !sp {
 			if text[i] == 0 {
@@ -175,7 +189,7 @@ func collapseBodySpace(text string, wide bool) string {
 			continue
 		}
 		// A whitespace run [i, j): newlines first..last at f..l.
-		j := i
+		j = i
 		f, l, nl := -1, -1, 0
 		for j < len(text) {
 			sp2, s2 := isSpace(text[j:])

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -67,11 +68,38 @@ func main() {
 		stderrIsTTY: isTerminal(os.Stderr),
 		log:         slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
+	if path := os.Getenv("GOSPAMD_CPUPROFILE"); path != "" {
+		stopProfile, err := startCPUProfile(path)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "gospamd: %v\n", err)
+			os.Exit(exitFatal)
+		}
+		defer stopProfile()
+	}
 	code := run(ctx, env, os.Args[1:])
 	if os.Getenv("GOSPAMD_RUSAGE") == "1" {
 		reportRusage(os.Stderr)
 	}
-	os.Exit(code)
+	if code != exitOK {
+		os.Exit(code)
+	}
+}
+
+// startCPUProfile writes a CPU profile to path until the returned
+// function is called (GOSPAMD_CPUPROFILE=path, for performance work).
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("start CPU profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // reportRusage prints the process's peak resident set size, for the
