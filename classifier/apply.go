@@ -52,7 +52,7 @@ func (s *Store) Apply(ctx context.Context, ops []Op) ([]Result, error) {
 	defer s.writeMu.Unlock()
 	start := time.Now()
 
-	a := newApplier(s.db)
+	a := newApplier(s.db, s.cache)
 	results := make([]Result, len(ops))
 	for i := range ops {
 		r, err := a.decide(&ops[i])
@@ -76,6 +76,7 @@ func (s *Store) Apply(ctx context.Context, ops []Op) ([]Result, error) {
 	if err := batch.Commit(pebble.Sync); err != nil {
 		return nil, fmt.Errorf("commit bayes learn batch: %w", err)
 	}
+	a.remember()
 	s.metrics.ObserveCommit(len(ops), time.Since(start))
 	return results, nil
 }
@@ -134,14 +135,15 @@ type tokenAction struct {
 // applier holds the in-memory state of one Apply.
 type applier struct {
 	db      *pebble.DB
+	cache   *writeCache
 	seen    map[seenRef]Class // overlay; 0 = deleted
 	actions []tokenAction
 	scopes  map[Scope]*scopeState
 	nextOp  int
 }
 
-func newApplier(db *pebble.DB) *applier {
-	return &applier{db: db, seen: map[seenRef]Class{}, scopes: map[Scope]*scopeState{}}
+func newApplier(db *pebble.DB, cache *writeCache) *applier {
+	return &applier{db: db, cache: cache, seen: map[seenRef]Class{}, scopes: map[Scope]*scopeState{}}
 }
 
 // lookupSeen returns the class of a seen entry, with the batch's own
@@ -230,9 +232,29 @@ func (a *applier) load(ops []Op) error {
 		}
 	}
 	for sc, ss := range a.scopes {
-		counts := make([]Counts, len(ss.keys))
-		if err := lookupSorted(a.db, sc, ss.keys, counts); err != nil {
+		if err := a.fillCache(sc, ss.magic.NTokens); err != nil {
 			return err
+		}
+		counts := make([]Counts, len(ss.keys))
+		// Read only what the write cache does not know.
+		var missKeys []tokenizer.Key
+		var missAt []int
+		for i, k := range ss.keys {
+			if c, ok := a.cache.get(sc, k); ok {
+				counts[i] = c
+				continue
+			}
+			missKeys = append(missKeys, k)
+			missAt = append(missAt, i)
+		}
+		if len(missKeys) > 0 {
+			missed := make([]Counts, len(missKeys))
+			if err := lookupSorted(a.db, sc, missKeys, missed); err != nil {
+				return err
+			}
+			for j, i := range missAt {
+				counts[i] = missed[j]
+			}
 		}
 		ss.states = make([]tokenState, len(ss.keys))
 		for i, c := range counts {
@@ -241,6 +263,39 @@ func (a *applier) load(ops []Op) error {
 		}
 	}
 	return nil
+}
+
+// fillCache loads every token of scope sc into the write cache, once,
+// when the scope fits in it, so that the cache becomes complete.
+func (a *applier) fillCache(sc Scope, ntokens int64) error {
+	if a.cache.complete[sc] || !a.cache.room(ntokens+int64(len(a.scopes[sc].keys))) {
+		return nil
+	}
+	a.cache.dropScope(sc)
+	err := forEachToken(context.Background(), a.db, sc, func(k tokenizer.Key, c Counts) error {
+		a.cache.put(sc, k, c)
+		return nil
+	})
+	if err != nil {
+		a.cache.dropScope(sc)
+		return fmt.Errorf("load bayes tokens: %w", err)
+	}
+	a.cache.complete[sc] = true
+	return nil
+}
+
+// remember puts the committed state of every token the batch read or
+// wrote into the write cache. Call it only after the commit succeeded.
+func (a *applier) remember() {
+	for sc, ss := range a.scopes {
+		for i, k := range ss.keys {
+			c := ss.states[i].counts
+			if !ss.states[i].exists {
+				c = Counts{}
+			}
+			a.cache.put(sc, k, c)
+		}
+	}
 }
 
 // run applies the queued actions in order to the in-memory state.

@@ -222,6 +222,7 @@ func (s *Store) Restore(ctx context.Context, sc Scope, r io.Reader) (RestoreStat
 
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	s.cache.dropScope(sc) // rewritten wholesale: read back from the store
 	batch := s.db.NewBatch()
 	defer batch.Close()
 	if err := deleteScope(batch, sc); err != nil {
@@ -267,6 +268,7 @@ func (s *Store) Clear(ctx context.Context, sc Scope) error {
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	s.cache.dropScope(sc) // rewritten wholesale: read back from the store
 	batch := s.db.NewBatch()
 	defer batch.Close()
 	if err := deleteScope(batch, sc); err != nil {

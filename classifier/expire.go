@@ -84,6 +84,7 @@ func (s *Store) Expire(ctx context.Context, sc Scope, opt ExpireOptions) (Expire
 
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	s.cache.dropScope(sc) // rewritten wholesale: read back from the store
 	m, err := readMagic(s.db, sc)
 	if err != nil {
 		return st, err

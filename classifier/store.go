@@ -66,7 +66,8 @@ type Store struct {
 	metrics  Metrics
 	readOnly bool
 
-	writeMu sync.Mutex // serialises writers
+	writeMu sync.Mutex  // serialises writers
+	cache   *writeCache // guarded by writeMu
 }
 
 // Options configure Open.
@@ -179,6 +180,7 @@ func Open(dir string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open bayes store %s: %w", dir, err)
 	}
 	s.db = db
+	s.cache = newWriteCache(writeCacheLimit)
 	if err := s.checkFormat(); err != nil {
 		closeErr := db.Close()
 		s.releaseLock()

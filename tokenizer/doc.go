@@ -3,10 +3,15 @@
 //
 // # Parsing
 //
-// Parse never fails on malformed input: RFC 5322 and MIME (RFC 2045–2049)
-// are read with github.com/emersion/go-message, each leaf part is
-// transfer-decoded and converted to UTF-8, HTML parts are rendered to the
-// text a reader would see (and the text hidden from a reader is kept apart),
+// Parse never fails on malformed input. RFC 5322 headers and MIME
+// (RFC 2045–2049) structure are read the way SpamAssassin's message parser
+// reads them — line based, tolerant of missing boundaries and header-less
+// parts, long lines cut — because a stricter MIME library restructures
+// exactly the broken messages spam is made of and the tokens would drift.
+// Each leaf part is transfer-decoded and converted to UTF-8
+// (golang.org/x/text), HTML parts are rendered to the
+// text a reader would see with golang.org/x/net/html (and the text hidden
+// from a reader is kept apart),
 // URIs are collected from text and HTML attributes, and Received headers are
 // parsed into relays. Whatever could not be understood is recorded as a
 // Defect so that rules can score it. Limits (parts, depth, decoded size)
