@@ -9,10 +9,6 @@ import (
 	"github.com/gospamd/gospamd/tokenizer"
 )
 
-func tokenKey(sc Scope, k tokenizer.Key) []byte {
-	return append(scopePrefix(kindToken, sc), k[:]...)
-}
-
 // appendTokenKey appends the token key of (sc, k) to dst.
 func appendTokenKey(dst []byte, sc Scope, k tokenizer.Key) []byte {
 	dst = append(dst, kindToken)

@@ -558,7 +558,7 @@ func normalizeCharset(b []byte, charset string, insist bool) (s string, known bo
 		case enc == nil:
 		case enc == (failingEncoding{}):
 			if insist {
-				rv, have = decodeWith(simplifiedchinese.GBK, b)
+				rv, _ = decodeWith(simplifiedchinese.GBK, b)
 				have = true
 			}
 		case triedUTF8 && enc == unicode.UTF8:
