@@ -135,14 +135,14 @@ type tokenAction struct {
 // applier holds the in-memory state of one Apply.
 type applier struct {
 	db      *pebble.DB
-	cache   *writeCache
+	cache   *tokenCache
 	seen    map[seenRef]Class // overlay; 0 = deleted
 	actions []tokenAction
 	scopes  map[Scope]*scopeState
 	nextOp  int
 }
 
-func newApplier(db *pebble.DB, cache *writeCache) *applier {
+func newApplier(db *pebble.DB, cache *tokenCache) *applier {
 	return &applier{db: db, cache: cache, seen: map[seenRef]Class{}, scopes: map[Scope]*scopeState{}}
 }
 
@@ -232,22 +232,16 @@ func (a *applier) load(ops []Op) error {
 		}
 	}
 	for sc, ss := range a.scopes {
-		if err := a.fillCache(sc, ss.magic.NTokens); err != nil {
+		if err := a.cache.fill(a.db, sc, ss.magic.NTokens, len(ss.keys)); err != nil {
 			return err
 		}
 		counts := make([]Counts, len(ss.keys))
-		// Read only what the write cache does not know.
-		var missKeys []tokenizer.Key
-		var missAt []int
-		for i, k := range ss.keys {
-			if c, ok := a.cache.get(sc, k); ok {
-				counts[i] = c
-				continue
+		// Read only what the cache does not know.
+		if missAt := a.cache.known(sc, ss.keys, counts); len(missAt) > 0 {
+			missKeys := make([]tokenizer.Key, len(missAt))
+			for j, i := range missAt {
+				missKeys[j] = ss.keys[i]
 			}
-			missKeys = append(missKeys, k)
-			missAt = append(missAt, i)
-		}
-		if len(missKeys) > 0 {
 			missed := make([]Counts, len(missKeys))
 			if err := lookupSorted(a.db, sc, missKeys, missed); err != nil {
 				return err
@@ -265,36 +259,17 @@ func (a *applier) load(ops []Op) error {
 	return nil
 }
 
-// fillCache loads every token of scope sc into the write cache, once,
-// when the scope fits in it, so that the cache becomes complete.
-func (a *applier) fillCache(sc Scope, ntokens int64) error {
-	if a.cache.complete[sc] || !a.cache.room(ntokens+int64(len(a.scopes[sc].keys))) {
-		return nil
-	}
-	a.cache.dropScope(sc)
-	err := forEachToken(context.Background(), a.db, sc, func(k tokenizer.Key, c Counts) error {
-		a.cache.put(sc, k, c)
-		return nil
-	})
-	if err != nil {
-		a.cache.dropScope(sc)
-		return fmt.Errorf("load bayes tokens: %w", err)
-	}
-	a.cache.complete[sc] = true
-	return nil
-}
-
 // remember puts the committed state of every token the batch read or
-// wrote into the write cache. Call it only after the commit succeeded.
+// wrote into the cache. Call it only after the commit succeeded.
 func (a *applier) remember() {
 	for sc, ss := range a.scopes {
-		for i, k := range ss.keys {
-			c := ss.states[i].counts
-			if !ss.states[i].exists {
-				c = Counts{}
+		counts := make([]Counts, len(ss.keys))
+		for i := range ss.keys {
+			if ss.states[i].exists {
+				counts[i] = ss.states[i].counts
 			}
-			a.cache.put(sc, k, c)
 		}
+		a.cache.put(sc, ss.keys, counts)
 	}
 }
 

@@ -222,7 +222,9 @@ func (s *Store) Restore(ctx context.Context, sc Scope, r io.Reader) (RestoreStat
 
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	s.cache.dropScope(sc) // rewritten wholesale: read back from the store
+	// Rewritten wholesale: scans read from the store until it is reloaded.
+	s.cache.dropScope(sc)
+	defer s.cache.dropScope(sc)
 	batch := s.db.NewBatch()
 	defer batch.Close()
 	if err := deleteScope(batch, sc); err != nil {
@@ -268,7 +270,9 @@ func (s *Store) Clear(ctx context.Context, sc Scope) error {
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	s.cache.dropScope(sc) // rewritten wholesale: read back from the store
+	// Rewritten wholesale: scans read from the store until it is reloaded.
+	s.cache.dropScope(sc)
+	defer s.cache.dropScope(sc)
 	batch := s.db.NewBatch()
 	defer batch.Close()
 	if err := deleteScope(batch, sc); err != nil {

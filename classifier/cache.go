@@ -1,55 +1,127 @@
 package classifier
 
-import "github.com/gospamd/gospamd/tokenizer"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
 
-// A writeCache remembers token counts as the writer last committed or
-// read them, so that a learn batch need not read back from Pebble the
-// tokens the previous batches wrote (most tokens of a message are common
-// ones, written again and again).
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/gospamd/gospamd/tokenizer"
+)
+
+// A tokenCache holds the token counts of whole scopes in memory, so that
+// neither a scan's lookups nor a learn batch's reads go to Pebble: a scope
+// of SpamAssassin's default size (150 000 tokens) takes about 10 MB.
+//
+// # Complete scopes
+//
+// A scope is loaded once, by one sequential scan, when it fits under the
+// entry limit; it is then complete: a key the cache does not hold is
+// known to be absent. A scope that does not fit is read from Pebble as
+// before. Past the limit the cache starts over.
 //
 // # Consistency
 //
 // Every write to the token records goes through the Store's write methods
-// under writeMu, and the cache is read and changed only there: after a
-// successful commit the written counts are put in; Restore, Clear and
-// Expire drop the scope. A failed commit leaves the cache as it was.
-// Zero counts mean "known to be absent".
+// under writeMu, and they keep the cache current: after a successful
+// commit Apply and Touch put in what they wrote; Restore, Clear and Expire
+// drop the scope before and after their commit (a scan may have loaded it
+// from the old data in between). A reader may see the counts from just
+// before a concurrent commit, as it would reading Pebble. Zero counts
+// mean absent.
 //
-// # Complete scopes
-//
-// A scope whose every token was loaded into the cache (done once, by one
-// sequential scan, when the scope fits) is complete: a key the cache does
-// not hold is known to be absent, and learning needs no reads at all.
-type writeCache struct {
+// A tokenCache is safe for concurrent use.
+type tokenCache struct {
+	mu       sync.RWMutex
 	scopes   map[Scope]map[tokenizer.Key]Counts
 	complete map[Scope]bool
 	entries  int
 	limit    int
 }
 
-// writeCacheLimit bounds the cache to a few tens of MiB; past it the cache
-// starts over, which costs only reads.
-const writeCacheLimit = 1 << 20
+// tokenCacheLimit bounds the cache (about 40 bytes an entry).
+const tokenCacheLimit = 1 << 20
 
-func newWriteCache(limit int) *writeCache {
-	return &writeCache{scopes: map[Scope]map[tokenizer.Key]Counts{}, complete: map[Scope]bool{}, limit: limit}
+func newTokenCache(limit int) *tokenCache {
+	return &tokenCache{scopes: map[Scope]map[tokenizer.Key]Counts{}, complete: map[Scope]bool{}, limit: limit}
 }
 
-// get returns the cached counts of k and whether they are known (held,
-// or absent from a complete scope).
-func (c *writeCache) get(sc Scope, k tokenizer.Key) (Counts, bool) {
-	m := c.scopes[sc]
-	if m == nil {
-		return Counts{}, false
+// lookup fills out from a complete scope and reports true, or reports
+// false when the scope is not complete.
+func (c *tokenCache) lookup(sc Scope, keys []tokenizer.Key, out []Counts) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if !c.complete[sc] {
+		return false
 	}
-	v, ok := m[k]
-	return v, ok || c.complete[sc]
+	m := c.scopes[sc]
+	for i, k := range keys {
+		out[i] = m[k]
+	}
+	return true
 }
 
-// room reports whether n more entries fit without starting over.
-func (c *writeCache) room(n int64) bool { return int64(c.entries)+n <= int64(c.limit) }
+// known splits keys into those whose counts the cache knows (written to
+// out) and the indices of those it does not.
+func (c *tokenCache) known(sc Scope, keys []tokenizer.Key, out []Counts) (missing []int) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	m, complete := c.scopes[sc], c.complete[sc]
+	for i, k := range keys {
+		v, ok := m[k]
+		if ok || complete {
+			out[i] = v
+			continue
+		}
+		missing = append(missing, i)
+	}
+	return missing
+}
 
-func (c *writeCache) put(sc Scope, k tokenizer.Key, v Counts) {
+// fill loads every token of sc, unless it is complete already or would
+// not fit with room for extra more entries.
+func (c *tokenCache) fill(r pebble.Reader, sc Scope, ntokens int64, extra int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.complete[sc] || int64(c.entries)-int64(len(c.scopes[sc]))+ntokens+int64(extra) > int64(c.limit) {
+		return nil
+	}
+	budget := c.limit - (c.entries - len(c.scopes[sc])) - extra
+	m := make(map[tokenizer.Key]Counts, ntokens)
+	err := forEachToken(context.Background(), r, sc, func(k tokenizer.Key, v Counts) error {
+		if len(m) >= budget {
+			return errScopeTooLarge
+		}
+		m[k] = v
+		return nil
+	})
+	if err == errScopeTooLarge {
+		return nil // the counter was off; read this scope from Pebble
+	}
+	if err != nil {
+		return fmt.Errorf("load bayes tokens: %w", err)
+	}
+	c.dropScopeLocked(sc)
+	c.scopes[sc] = m
+	c.entries += len(m)
+	c.complete[sc] = true
+	return nil
+}
+
+var errScopeTooLarge = errors.New("scope does not fit in the token cache")
+
+// put records committed counts (zero: absent) of keys.
+func (c *tokenCache) put(sc Scope, keys []tokenizer.Key, counts []Counts) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, k := range keys {
+		c.putLocked(sc, k, counts[i])
+	}
+}
+
+func (c *tokenCache) putLocked(sc Scope, k tokenizer.Key, v Counts) {
 	m := c.scopes[sc]
 	if m == nil {
 		m = map[tokenizer.Key]Counts{}
@@ -57,7 +129,9 @@ func (c *writeCache) put(sc Scope, k tokenizer.Key, v Counts) {
 	}
 	if _, ok := m[k]; !ok {
 		if c.entries >= c.limit {
-			c.reset()
+			clear(c.scopes)
+			clear(c.complete)
+			c.entries = 0
 			m = map[tokenizer.Key]Counts{}
 			c.scopes[sc] = m
 		}
@@ -66,14 +140,14 @@ func (c *writeCache) put(sc Scope, k tokenizer.Key, v Counts) {
 	m[k] = v
 }
 
-func (c *writeCache) dropScope(sc Scope) {
+func (c *tokenCache) dropScope(sc Scope) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dropScopeLocked(sc)
+}
+
+func (c *tokenCache) dropScopeLocked(sc Scope) {
 	c.entries -= len(c.scopes[sc])
 	delete(c.scopes, sc)
 	delete(c.complete, sc)
-}
-
-func (c *writeCache) reset() {
-	clear(c.scopes)
-	clear(c.complete)
-	c.entries = 0
 }

@@ -84,7 +84,9 @@ func (s *Store) Expire(ctx context.Context, sc Scope, opt ExpireOptions) (Expire
 
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	s.cache.dropScope(sc) // rewritten wholesale: read back from the store
+	// Rewritten wholesale: scans read from the store until it is reloaded.
+	s.cache.dropScope(sc)
+	defer s.cache.dropScope(sc)
 	m, err := readMagic(s.db, sc)
 	if err != nil {
 		return st, err

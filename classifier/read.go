@@ -52,6 +52,10 @@ func (s *Store) Lookup(ctx context.Context, sc Scope, keys []tokenizer.Key, out 
 		return err
 	}
 	start := time.Now()
+	if s.cachedLookup(sc, keys, out) {
+		s.metrics.ObserveLookup(len(keys), time.Since(start))
+		return nil
+	}
 	var err error
 	if len(keys) >= lookupSeekThreshold {
 		err = lookupSorted(s.db, sc, keys, out)
@@ -247,4 +251,22 @@ func forEachPrefix(ctx context.Context, r pebble.Reader, prefix []byte, fn func(
 		return fmt.Errorf("walk bayes keys: %w", err)
 	}
 	return nil
+}
+
+// cachedLookup answers a lookup from the token cache, loading the scope
+// into it first if it fits; it reports false when the scope is not held
+// whole.
+func (s *Store) cachedLookup(sc Scope, keys []tokenizer.Key, out []Counts) bool {
+	if s.cache.lookup(sc, keys, out) {
+		return true
+	}
+	m, err := readMagic(s.db, sc)
+	if err != nil {
+		return false
+	}
+	if err := s.cache.fill(s.db, sc, m.NTokens, 0); err != nil {
+		s.log.Warn("cannot cache bayes tokens", "scope", string(sc), "err", err)
+		return false
+	}
+	return s.cache.lookup(sc, keys, out)
 }

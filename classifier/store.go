@@ -66,8 +66,8 @@ type Store struct {
 	metrics  Metrics
 	readOnly bool
 
-	writeMu sync.Mutex  // serialises writers
-	cache   *writeCache // guarded by writeMu
+	writeMu sync.Mutex // serialises writers
+	cache   *tokenCache
 }
 
 // Options configure Open.
@@ -180,7 +180,7 @@ func Open(dir string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open bayes store %s: %w", dir, err)
 	}
 	s.db = db
-	s.cache = newWriteCache(writeCacheLimit)
+	s.cache = newTokenCache(tokenCacheLimit)
 	if err := s.checkFormat(); err != nil {
 		closeErr := db.Close()
 		s.releaseLock()

@@ -1,0 +1,136 @@
+package learn
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gospamd/gospamd/classifier"
+	"github.com/gospamd/gospamd/internal/testpeer"
+	"github.com/gospamd/gospamd/tokenizer"
+)
+
+type benchMessage struct {
+	raw   []byte
+	class classifier.Class
+}
+
+func loadBenchCorpus(b *testing.B) ([]benchMessage, int64) {
+	b.Helper()
+	var msgs []benchMessage
+	var size int64
+	for _, folder := range []string{"easy_ham", "hard_ham", "spam"} {
+		class := classifier.Ham
+		if folder == "spam" {
+			class = classifier.Spam
+		}
+		for _, p := range testpeer.CorpusFiles(b, folder) {
+			raw, err := os.ReadFile(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			msgs = append(msgs, benchMessage{raw, class})
+			size += int64(len(raw))
+		}
+	}
+	return msgs, size
+}
+
+// BenchmarkLearnCorpus learns the whole shared corpus into a fresh store
+// through the Learner and its Writer (parse, tokenize, commit), as
+// gospamd learn does. One op is the whole corpus.
+func BenchmarkLearnCorpus(b *testing.B) {
+	msgs, size := loadBenchCorpus(b)
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		store, err := classifier.Open(filepath.Join(b.TempDir(), "bayes"), classifier.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		w := NewWriter(store, WriterOptions{})
+		l := &Learner{Writer: w, TokenOptions: tokenizer.DefaultTokenOptions()}
+		b.StartTimer()
+		for _, class := range []classifier.Class{classifier.Spam, classifier.Ham} {
+			src := func(ctx context.Context, fn func(string, []byte) error) error {
+				for _, m := range msgs {
+					if m.class == class {
+						if err := fn("", m.raw); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			}
+			if _, err := l.Run(context.Background(), src, Request{Class: class}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		_ = w.Close()
+		if err := store.Close(); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(len(msgs)*b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkClassifyCorpus measures Bayes classification alone — token
+// lookup and chi-square combining for already tokenized messages — on a
+// store trained with the whole corpus, with every core busy.
+func BenchmarkClassifyCorpus(b *testing.B) {
+	msgs, _ := loadBenchCorpus(b)
+	store, err := classifier.Open(filepath.Join(b.TempDir(), "bayes"), classifier.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	w := NewWriter(store, WriterOptions{})
+	opt := tokenizer.DefaultTokenOptions()
+	keys := make([][]tokenizer.Key, len(msgs))
+	var pending []<-chan Outcome
+	for i, m := range msgs {
+		op := Prepare(m.raw, opt, time.Now())
+		op.Class = m.class
+		keys[i] = slices.Clone(op.Tokens)
+		ch, err := w.Submit(context.Background(), op)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pending = append(pending, ch)
+	}
+	for _, ch := range pending {
+		if o := <-ch; o.Err != nil {
+			b.Fatal(o.Err)
+		}
+	}
+	_ = w.Close()
+	ctx := context.Background()
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var counts []classifier.Counts
+		for pb.Next() {
+			k := keys[int(next.Add(1))%len(keys)]
+			m, err := store.Magic(ctx, "")
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			counts = slices.Grow(counts[:0], len(k))[:len(k)]
+			if err := store.Lookup(ctx, "", k, counts); err != nil {
+				b.Error(err)
+				return
+			}
+			classifier.Classify(m.NSpam, m.NHam, counts, classifier.DefaultParams())
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
