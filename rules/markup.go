@@ -1,0 +1,336 @@
+package rules
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/gospamd/gospamd/tokenizer"
+)
+
+// Markup renders a Result the way SpamAssassin marks up a message: the
+// X-Spam-* header block (SpamAssassin 4.0's default add_header set), the
+// report text of the REPORT verb and of X-Spam-Report, and the rewritten
+// message (report_safe 0: the original with the header block added).
+type Markup struct {
+	// Hostname is _HOSTNAME_ (report_hostname, else this host's name).
+	Hostname string
+	// Version is _VERSION_, the SpamAssassin version we answer as, and
+	// Subversion _SUBVERSION_.
+	Version, Subversion string
+	// ReportContact is _CONTACTADDRESS_ (report_contact).
+	ReportContact string
+	// Autolearn is _AUTOLEARN_, the autolearn outcome ("disabled" when
+	// autolearn is off).
+	Autolearn string
+}
+
+// DefaultMarkup answers as SpamAssassin 4.0.1 does by default.
+func DefaultMarkup(hostname string) Markup {
+	return Markup{
+		Hostname:      hostname,
+		Version:       "4.0.1",
+		Subversion:    "gospamd",
+		ReportContact: "the administrator of that system",
+		Autolearn:     "disabled",
+	}
+}
+
+// A HeaderField is one rendered header: Value is folded (continuation
+// lines start with a TAB) and has no final line ending.
+type HeaderField struct {
+	Name, Value string
+}
+
+// headerWrapWidth is fold_headers' wrap column: like Perl's Text::Wrap, a
+// folded line is at most headerWrapWidth-1 characters long.
+const headerWrapWidth = 79
+
+// Headers returns the X-Spam-* header block for res, in order.
+func (mk Markup) Headers(res *Result, m *tokenizer.Message) []HeaderField {
+	spam := res.IsSpam()
+	var out []HeaderField
+	add := func(name, value string) {
+		out = append(out, HeaderField{name, foldHeader(name, value)})
+	}
+	add("X-Spam-Checker-Version", fmt.Sprintf("SpamAssassin %s (%s) on %s", mk.Version, mk.Subversion, mk.Hostname))
+	if spam {
+		add("X-Spam-Flag", "YES")
+	}
+	add("X-Spam-Level", stars(res.Score))
+	add("X-Spam-Status", fmt.Sprintf("%s, score=%s required=%.1f tests=%s autolearn=%s version=%s",
+		yesNo(spam), DisplayScore(res.Score, res.Required), res.Required, testsTag(res), mk.autolearnTag(), mk.Version))
+	if spam {
+		out = append(out, HeaderField{"X-Spam-Report", foldMultiline(mk.reportTag(res))})
+	}
+	return out
+}
+
+// DisplayScore formats a total as _SCORE_ does: one decimal, and a ham
+// whose rounded score would reach the rounded threshold is shown just
+// under it, so that a score display never claims spam for a ham.
+func DisplayScore(score, required float64) string {
+	shownReq := math.Round(required*10) / 10
+	if score < required && math.Round(score*10)/10 >= shownReq {
+		return fmt.Sprintf("%.1f", shownReq-0.1)
+	}
+	return fmt.Sprintf("%.1f", score)
+}
+
+func yesNo(spam bool) string {
+	if spam {
+		return "Yes"
+	}
+	return "No"
+}
+
+func stars(score float64) string {
+	n := min(max(int(score), 0), 50)
+	return strings.Repeat("*", n)
+}
+
+func testsTag(res *Result) string {
+	names := res.Rules()
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ",")
+}
+
+func (mk Markup) autolearnTag() string {
+	switch mk.Autolearn {
+	case "", "disabled":
+		return "disabled"
+	}
+	return mk.Autolearn + " autolearn_force=no"
+}
+
+// foldHeader wraps "Name: value" at headerWrapWidth columns (a TAB counts
+// 8), breaking only after white space or a comma; continuation lines
+// start with one TAB and lose the white space they broke at.
+func foldHeader(name, value string) string {
+	if strings.Contains(value, "\n") {
+		return foldMultiline(value)
+	}
+	var pieces []string
+	start := 0
+	for i := 0; i < len(value); i++ {
+		c := value[i]
+		if c == ',' || c == ' ' || c == '\t' {
+			j := i + 1
+			for j < len(value) && (value[j] == ' ' || value[j] == '\t') {
+				j++
+			}
+			pieces = append(pieces, value[start:j])
+			start = j
+			i = j - 1
+		}
+	}
+	if start < len(value) {
+		pieces = append(pieces, value[start:])
+	}
+	var b strings.Builder
+	col := len(name) + 2
+	lineEmpty := true
+	for _, p := range pieces {
+		trimmed := strings.TrimRight(p, " \t")
+		if !lineEmpty && col+len(trimmed) >= headerWrapWidth {
+			s := strings.TrimRight(b.String(), " \t")
+			b.Reset()
+			b.WriteString(s)
+			b.WriteString("\n\t")
+			col = 8
+		}
+		b.WriteString(p)
+		col += len(p)
+		lineEmpty = false
+	}
+	return strings.TrimRight(b.String(), " \t")
+}
+
+var newlineRun = regexp.MustCompile(`\s*\n\s*`)
+
+// foldMultiline turns every line break of a multi-line value into a
+// break followed by a TAB.
+func foldMultiline(value string) string {
+	value = strings.TrimRight(value, "\n")
+	return newlineRun.ReplaceAllString(value, "\n\t")
+}
+
+// reportTag is _REPORT_: one line per rule hit, in hit order.
+func (mk Markup) reportTag(res *Result) string {
+	var b strings.Builder
+	for _, h := range res.Hits {
+		fmt.Fprintf(&b, "* %s %s %s\n", reportScore(h.Score), h.Rule, h.Description)
+	}
+	return b.String()
+}
+
+func reportScore(s float64) string {
+	if math.Abs(s) >= 10 {
+		return fmt.Sprintf("%4.0f", s)
+	}
+	return fmt.Sprintf("%4.1f", s)
+}
+
+// Report is the report text: the REPORT verb's body and what report_safe
+// wraps around a spam.
+func (mk Markup) Report(res *Result, m *tokenizer.Message) string {
+	var b strings.Builder
+	verdict := "has identified this incoming email as possible spam.  The original"
+	if !res.IsSpam() {
+		verdict = "has NOT identified this incoming email as spam.  The original"
+	}
+	fmt.Fprintf(&b, "Spam detection software, running on the system %q,\n%s\n", mk.Hostname, verdict)
+	b.WriteString("message has been attached to this so you can view it or label\n")
+	b.WriteString("similar future email.  If you have any questions, see\n")
+	fmt.Fprintf(&b, "%s for details.\n\n", mk.ReportContact)
+	fmt.Fprintf(&b, "Content preview:  %s\n\n", contentPreview(m))
+	fmt.Fprintf(&b, "Content analysis details:   (%s points, %.1f required)\n\n", DisplayScore(res.Score, res.Required), res.Required)
+	b.WriteString(" pts rule name              description\n")
+	b.WriteString("---- ---------------------- --------------------------------------------------\n")
+	for _, h := range res.Hits {
+		fmt.Fprintf(&b, "%s %-22s %s\n", reportScore(h.Score), h.Rule, h.Description)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+var (
+	previewOriginal  = regexp.MustCompile(`(?m)-----Original Message-----.*$`)
+	previewRule      = regexp.MustCompile(`[-_*.]{10,}`)
+	previewSpaceRun  = regexp.MustCompile(`\s+`)
+	previewLongLines = regexp.MustCompile(`(?m)^(.{200}).+$`)
+)
+
+// contentPreview is the first 200 or so characters of the body text
+// (Subject left out), tidied and wrapped at 75 columns.
+func contentPreview(m *tokenizer.Message) string {
+	if m == nil || len(m.Text) < 2 {
+		return ""
+	}
+	var s string
+	for i, lines := 1, 3; i < len(m.Text) && len(s) < 200 && lines > 0; i, lines = i+1, lines-1 {
+		s += m.Text[i]
+	}
+	s = previewLongLines.ReplaceAllString(s, "$1 [...]")
+	s = strings.TrimSuffix(s, "\n") + "\n"
+	s = previewOriginal.ReplaceAllString(s, "")
+	s = strings.ReplaceAll(s, "This is a multi-part message in MIME format.", "")
+	s = previewRule.ReplaceAllString(s, "")
+	s = previewSpaceRun.ReplaceAllString(s, " ")
+	return wrapWords(strings.TrimSpace(s), len("Content preview:  "), 75, "  ")
+}
+
+// wrapWords wraps text greedily at width columns (lines at most width-1
+// long, as Text::Wrap makes them), the first line
+// starting at column first, later lines with indent.
+func wrapWords(text string, first, width int, indent string) string {
+	var b strings.Builder
+	col := first
+	for i, w := range strings.Fields(text) {
+		if i > 0 {
+			if col+1+len(w) >= width {
+				b.WriteString("\n" + indent)
+				col = len(indent)
+			} else {
+				b.WriteByte(' ')
+				col++
+			}
+		}
+		b.WriteString(w)
+		col += len(w)
+	}
+	return b.String()
+}
+
+// Rewrite returns raw with the X-Spam-* header block of res inserted
+// before the original header (after a leading Return-Path field) and
+// any X-Spam-* fields it already had (not X-Spam-Prev-*) removed. Line
+// endings follow the message's.
+func (mk Markup) Rewrite(raw []byte, res *Result, m *tokenizer.Message) []byte {
+	eol := "\n"
+	if i := bytes.IndexByte(raw, '\n'); i > 0 && raw[i-1] == '\r' {
+		eol = "\r\n"
+	}
+	var block strings.Builder
+	for _, h := range mk.Headers(res, m) {
+		block.WriteString(h.Name + ": " + strings.ReplaceAll(h.Value, "\n", eol) + eol)
+	}
+	var mbox []byte
+	if bytes.HasPrefix(raw, []byte("From ")) {
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			mbox, raw = raw[:i+1], raw[i+1:]
+		}
+	}
+	header, body := splitHeader(raw)
+	fields := splitHeaderFields(header)
+	fields = slices.DeleteFunc(fields, func(f []byte) bool {
+		name := strings.ToLower(string(f[:max(bytes.IndexByte(f, ':'), 0)]))
+		return strings.HasPrefix(name, "x-spam-") && !strings.HasPrefix(name, "x-spam-prev-")
+	})
+	var out bytes.Buffer
+	out.Write(mbox)
+	insertAt := 0
+	if len(fields) > 0 && bytes.HasPrefix(bytes.ToLower(fields[0]), []byte("return-path:")) {
+		insertAt = 1
+	}
+	for i, f := range fields {
+		if i == insertAt {
+			out.WriteString(block.String())
+		}
+		out.Write(f)
+	}
+	if insertAt >= len(fields) {
+		out.WriteString(block.String())
+	}
+	out.Write(body)
+	return out.Bytes()
+}
+
+// splitHeader splits a message at the empty line ending its header; the
+// body part starts with that empty line. A message without one is all
+// header, and gets an empty line added.
+func splitHeader(raw []byte) (header, body []byte) {
+	for i := 0; i < len(raw); {
+		j := bytes.IndexByte(raw[i:], '\n')
+		if j < 0 {
+			break
+		}
+		line := raw[i : i+j+1]
+		if len(bytes.TrimRight(line, "\r\n")) == 0 {
+			return raw[:i], raw[i:]
+		}
+		i += j + 1
+	}
+	if len(raw) > 0 && raw[len(raw)-1] != '\n' {
+		raw = append(slices.Clip(raw), '\n')
+	}
+	return raw, []byte("\n")
+}
+
+// splitHeaderFields splits a header block into fields, each with its
+// continuation lines and line endings.
+func splitHeaderFields(h []byte) [][]byte {
+	var fields [][]byte
+	for len(h) > 0 {
+		end := 0
+		for {
+			j := bytes.IndexByte(h[end:], '\n')
+			if j < 0 {
+				end = len(h)
+				break
+			}
+			end += j + 1
+			if end >= len(h) || (h[end] != ' ' && h[end] != '\t') {
+				break
+			}
+		}
+		fields = append(fields, h[:end])
+		h = h[end:]
+	}
+	return fields
+}

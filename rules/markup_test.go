@@ -1,0 +1,95 @@
+package rules
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/gospamd/gospamd/tokenizer"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func hits(names ...string) []Hit {
+	var hs []Hit
+	for _, n := range names {
+		hs = append(hs, Hit{Rule: n, Score: 1, Description: "test rule " + n})
+	}
+	return hs
+}
+
+// The folding vectors of spec autolearn-and-scoring.md §3, which are what
+// SpamAssassin 4.0.1 writes.
+func TestFoldHeader(t *testing.T) {
+	tests := []struct{ value, want string }{
+		{"Yes, score=1000.0 required=5.0 tests=GTUBE,NO_RECEIVED,NO_RELAYS autolearn=no autolearn_force=no version=4.0.1",
+			"Yes, score=1000.0 required=5.0 tests=GTUBE,NO_RECEIVED,\n\tNO_RELAYS autolearn=no autolearn_force=no version=4.0.1"},
+		{"No, score=-0.0 required=5.0 tests=NO_RECEIVED,NO_RELAYS autolearn=ham autolearn_force=no version=4.0.1",
+			"No, score=-0.0 required=5.0 tests=NO_RECEIVED,NO_RELAYS\n\tautolearn=ham autolearn_force=no version=4.0.1"},
+		{"Yes, score=7.3 required=5.0 tests=DATE_IN_PAST_96_XX,FREEMAIL_FROM,HTML_MESSAGE,MISSING_MID,RCVD_IN_PBL,URIBL_BLACK autolearn=no autolearn_force=no version=4.0.1",
+			"Yes, score=7.3 required=5.0 tests=DATE_IN_PAST_96_XX,\n\tFREEMAIL_FROM,HTML_MESSAGE,MISSING_MID,RCVD_IN_PBL,URIBL_BLACK\n\tautolearn=no autolearn_force=no version=4.0.1"},
+		{"short", "short"},
+	}
+	for _, tt := range tests {
+		if got := foldHeader("X-Spam-Status", tt.value); got != tt.want {
+			t.Errorf("foldHeader:\n%q\nwant\n%q", got, tt.want)
+		}
+	}
+}
+
+func TestDisplayScore(t *testing.T) {
+	tests := []struct {
+		score, required float64
+		want            string
+	}{
+		{5.2, 5.0, "5.2"},
+		{4.96, 5.0, "4.9"}, // a ham never shows the threshold
+		{4.94, 5.0, "4.9"},
+		{-0.001, 5.0, "-0.0"},
+		{1000, 5.0, "1000.0"},
+		{12.0, 12.0, "12.0"},
+	}
+	for _, tt := range tests {
+		if got := DisplayScore(tt.score, tt.required); got != tt.want {
+			t.Errorf("DisplayScore(%v, %v) = %s, want %s", tt.score, tt.required, got, tt.want)
+		}
+	}
+}
+
+// Golden: the rewritten message (report_safe 0) for a spam and a ham,
+// with LF and CRLF line endings and old X-Spam headers to replace.
+func TestRewriteGolden(t *testing.T) {
+	mk := DefaultMarkup("mx.example.net")
+	mk.Subversion = "2022-12-13"
+	tests := []struct {
+		name string
+		in   string
+		res  Result
+	}{
+		{"spam", "Return-Path: <a@example.com>\nX-Spam-Status: No, old\n\tcontinued\nX-Spam-Prev-Subject: kept\nFrom: a@example.com\nSubject: hi\n\nBuy now, cheap pills for everyone who reads this message today.\n",
+			Result{Score: 7.25, Required: 5, Hits: hits("BAYES_99", "BAYES_999", "MISSING_DATE")}},
+		{"ham", "From: a@example.com\r\nSubject: hi\r\n\r\nhello\r\n", Result{Score: 4.96, Required: 5, Hits: hits("BAYES_50")}},
+		{"noheaderend", "From: a@example.com\nSubject: no body", Result{Score: 0, Required: 5}},
+	}
+	for _, tt := range tests {
+		m := tokenizer.Parse([]byte(tt.in))
+		got := mk.Rewrite([]byte(tt.in), &tt.res, m)
+		got = append(got, "\n=== report ===\n"...)
+		got = append(got, mk.Report(&tt.res, m)...)
+		golden := filepath.Join("testdata", "markup", tt.name+".golden")
+		if *update {
+			if err := os.WriteFile(golden, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run with -update)", err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("%s: rewritten message\n%s\nwant\n%s", tt.name, got, want)
+		}
+	}
+}
