@@ -5,6 +5,7 @@
 GO       ?= go
 BIN      := bin
 DATA     ?= data
+PORT     ?= 7830
 CORPUS   ?= ../shared/corpus/spamassassin-2002-set1
 GOBIN    := $(shell $(GO) env GOPATH)/bin
 FUZZTIME ?= 60s
@@ -19,7 +20,7 @@ build:
 
 run: build
 	mkdir -p $(DATA)
-	$(BIN)/gospamd serve --dbpath $(DATA)/bayes
+	$(BIN)/gospamd serve --dbpath $(DATA)/bayes --listen 127.0.0.1:$(PORT)
 
 test-deps:
 	./scripts/test-deps.sh

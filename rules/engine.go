@@ -70,6 +70,9 @@ func New(opt Options) (*Engine, error) {
 	return &Engine{opt: opt, bayesRules: bayesRuleDefs}, nil
 }
 
+// RequiredScore is the tag level: a total at or above it is spam.
+func (e *Engine) RequiredScore() float64 { return e.opt.RequiredScore }
+
 // CheckOptions are per-request settings.
 type CheckOptions struct {
 	// Scope selects the Bayes database (global or one user's).

@@ -2,10 +2,219 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/gospamd/gospamd/learn"
+	"github.com/gospamd/gospamd/rules"
+	"github.com/gospamd/gospamd/spamdproto"
 )
 
-func runServe(_ context.Context, env *cliEnv, _ []string) int {
-	fmt.Fprintln(env.stderr, "gospamd serve: the spamd server is being built (issue 4)")
-	return exitSoftware
+// serveFlags are the daemon's options, named after spamd's where spamd
+// has one.
+type serveFlags struct {
+	listen       []string
+	socket       string
+	allowedIPs   string
+	dbpath       string
+	maxChildren  int
+	maxSize      int64
+	timeoutTCP   time.Duration
+	timeoutChild time.Duration
+	allowTell    bool
+	bayesScope   string
+	required     float64
+	hostname     string
+	logLevel     string
+}
+
+func runServe(ctx context.Context, env *cliEnv, args []string) int {
+	var f serveFlags
+	fs := pflag.NewFlagSet("gospamd serve", pflag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	fs.SortFlags = false
+	fs.StringArrayVar(&f.listen, "listen", nil, "TCP `ADDR:PORT` to listen on; repeatable (default 127.0.0.1:783)")
+	fs.StringVar(&f.socket, "socket", "", "also listen on the UNIX socket at `PATH`")
+	fs.StringVar(&f.allowedIPs, "allowed-ips", "127.0.0.0/8,::1/128", "comma-separated networks whose TCP clients are served (spamd -A)")
+	fs.StringVar(&f.dbpath, "dbpath", defaultDBPath(), "the Bayes store `DIR`ectory")
+	fs.IntVar(&f.maxChildren, "max-children", spamdproto.DefaultMaxConns, "requests served at once; more wait, then get EX_TEMPFAIL")
+	fs.Int64Var(&f.maxSize, "max-size", 512000, "largest message scanned, in bytes; larger ones are answered unscanned")
+	fs.DurationVar(&f.timeoutTCP, "timeout-tcp", spamdproto.DefaultReadTimeout, "time allowed to read a request")
+	fs.DurationVar(&f.timeoutChild, "timeout-child", spamdproto.DefaultScanTimeout, "time allowed to scan a message")
+	fs.BoolVar(&f.allowTell, "allow-tell", false, "accept TELL (spamc -L/-C) to learn and forget")
+	fs.StringVar(&f.bayesScope, "bayes-scope", "global", "global: one Bayes database; user: one per request User")
+	fs.Float64Var(&f.required, "required-score", 5.0, "score at or above which a message is spam")
+	fs.StringVar(&f.hostname, "hostname", "", "host name in X-Spam-Checker-Version (default: this host's)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	log, err := serveLogger(env, f.logLevel)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "gospamd serve: %v\n", err)
+		return exitUsage
+	}
+	nets, err := parseNets(f.allowedIPs)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "gospamd serve: --allowed-ips: %v\n", err)
+		return exitUsage
+	}
+	if f.bayesScope != "global" && f.bayesScope != "user" {
+		fmt.Fprintf(env.stderr, "gospamd serve: --bayes-scope must be global or user\n")
+		return exitUsage
+	}
+	if len(f.listen) == 0 && f.socket == "" {
+		f.listen = []string{"127.0.0.1:783"}
+	}
+	if f.hostname == "" {
+		f.hostname, _ = os.Hostname()
+	}
+	if err := serve(ctx, log, &f, nets); err != nil {
+		log.Error("gospamd serve stopped", "err", err)
+		return exitFatal
+	}
+	return exitOK
+}
+
+func serveLogger(env *cliEnv, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+func parseNets(list string) ([]netip.Prefix, error) {
+	var nets []netip.Prefix
+	for _, s := range strings.Split(list, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if !strings.Contains(s, "/") {
+			a, err := netip.ParseAddr(s)
+			if err != nil {
+				return nil, err
+			}
+			nets = append(nets, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, err
+		}
+		nets = append(nets, p.Masked())
+	}
+	return nets, nil
+}
+
+// serve runs the daemon until ctx is done (SIGINT/SIGTERM), then drains.
+func serve(ctx context.Context, log *slog.Logger, f *serveFlags, nets []netip.Prefix) (err error) {
+	store, err := openStore(f.dbpath, log, false)
+	if err != nil {
+		return err
+	}
+	writer := learn.NewWriter(store, learn.WriterOptions{Logger: log})
+	defer func() {
+		if cerr := writer.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+		if cerr := store.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
+
+	opt := rules.DefaultOptions()
+	opt.Bayes = store
+	opt.RequiredScore = f.required
+	engine, err := rules.New(opt)
+	if err != nil {
+		return err
+	}
+	perUser := f.bayesScope == "user"
+	scanner := &spamdScanner{engine: engine, markup: rules.DefaultMarkup(f.hostname), perUser: perUser}
+	var teller spamdproto.Teller
+	if f.allowTell {
+		teller = &spamdTeller{writer: writer, tokens: opt.TokenOptions, perUser: perUser}
+	}
+	srv := spamdproto.NewServer(spamdproto.Config{
+		AllowedNets:    nets,
+		MaxMessageSize: f.maxSize,
+		ReadTimeout:    f.timeoutTCP,
+		ScanTimeout:    f.timeoutChild,
+		MaxConns:       f.maxChildren,
+		Logger:         log,
+	}, scanner, teller)
+
+	var listeners []net.Listener
+	closeAll := func() {
+		for _, l := range listeners {
+			_ = l.Close()
+		}
+	}
+	var lc net.ListenConfig
+	for _, addr := range f.listen {
+		l, err := lc.Listen(ctx, "tcp", addr)
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("listen on %s: %w", addr, err)
+		}
+		listeners = append(listeners, l)
+	}
+	if f.socket != "" {
+		_ = os.Remove(f.socket) // a socket left by a previous run
+		l, err := lc.Listen(ctx, "unix", f.socket)
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("listen on %s: %w", f.socket, err)
+		}
+		listeners = append(listeners, l)
+	}
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			// Policy comes with the rule engine; until then there is
+			// nothing to reload, and the daemon keeps serving.
+			log.Info("SIGHUP: nothing to reload")
+		}
+	}()
+
+	var wg sync.WaitGroup
+	errs := make(chan error, len(listeners))
+	for _, l := range listeners {
+		log.Info("gospamd listening", "addr", l.Addr().String(), "dbpath", f.dbpath, "tell", f.allowTell)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Serve(ctx, l); err != nil && !errors.Is(err, spamdproto.ErrServerClosed) {
+				errs <- fmt.Errorf("serve %s: %w", l.Addr(), err)
+			}
+		}()
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-errs:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	log.Info("gospamd shutting down: draining requests")
+	if serr := srv.Shutdown(shutdownCtx); serr != nil {
+		err = errors.Join(err, serr)
+	}
+	wg.Wait()
+	return err
 }

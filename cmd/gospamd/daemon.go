@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gospamd/gospamd/classifier"
+	"github.com/gospamd/gospamd/learn"
+	"github.com/gospamd/gospamd/rules"
+	"github.com/gospamd/gospamd/spamdproto"
+	"github.com/gospamd/gospamd/tokenizer"
+)
+
+// spamdScanner adapts the rules engine to the spamd server.
+type spamdScanner struct {
+	engine  *rules.Engine
+	markup  rules.Markup
+	perUser bool // bayes_scope user
+}
+
+// scope maps a request's User to its Bayes scope, refusing names that
+// could be path tricks.
+func userScope(user string, perUser bool) (classifier.Scope, error) {
+	if user == "" {
+		return "", nil
+	}
+	if err := learn.ValidateUserName(user); err != nil {
+		return "", &spamdproto.Error{Code: spamdproto.EX_NOUSER, Msg: "bad user name", Err: err}
+	}
+	sc, _ := learn.ScopeFor(user, perUser)
+	return sc, nil
+}
+
+func (s *spamdScanner) Scan(ctx context.Context, req *spamdproto.ScanRequest) (spamdproto.ScanResult, error) {
+	sc, err := userScope(req.User, s.perUser)
+	if err != nil {
+		return nil, err
+	}
+	m := tokenizer.Parse(req.Message)
+	res, err := s.engine.Check(ctx, m, rules.CheckOptions{Scope: sc})
+	if err != nil {
+		return nil, fmt.Errorf("scan: %w", err)
+	}
+	return &scanResult{res: res, msg: m, raw: req.Message, markup: s.markup}, nil
+}
+
+// RequiredScore is the threshold shown for messages too big to scan.
+func (s *spamdScanner) RequiredScore(string) float64 { return s.engine.RequiredScore() }
+
+type scanResult struct {
+	res    *rules.Result
+	msg    *tokenizer.Message
+	raw    []byte
+	markup rules.Markup
+}
+
+func (r *scanResult) Score() float64     { return r.res.Score }
+func (r *scanResult) Threshold() float64 { return r.res.Required }
+func (r *scanResult) IsSpam() bool       { return r.res.IsSpam() }
+func (r *scanResult) Symbols() []string  { return r.res.Rules() }
+func (r *scanResult) Report() string     { return r.markup.Report(r.res, r.msg) }
+func (r *scanResult) Rewritten() []byte  { return r.markup.Rewrite(r.raw, r.res, r.msg) }
+
+// spamdTeller learns and forgets for TELL through the single writer.
+type spamdTeller struct {
+	writer  *learn.Writer
+	tokens  tokenizer.TokenOptions
+	perUser bool
+}
+
+func (t *spamdTeller) Tell(ctx context.Context, req *spamdproto.TellRequest) (spamdproto.TellResult, error) {
+	var out spamdproto.TellResult
+	sc, err := userScope(req.User, t.perUser)
+	if err != nil {
+		return out, err
+	}
+	if req.Set.Remote || req.Remove.Remote {
+		return out, &spamdproto.Error{Code: spamdproto.EX_UNAVAILABLE, Msg: "remote reporting is not available",
+			Err: errors.New("TELL remote: no collaborative network is configured")}
+	}
+	op := learn.Prepare(req.Message, t.tokens, time.Now())
+	op.Scope = sc
+	switch {
+	case req.Set.Local:
+		op.Class = classifier.Ham
+		if req.Class == spamdproto.ClassSpam {
+			op.Class = classifier.Spam
+		}
+		r, err := t.writer.Learn(ctx, op)
+		if err != nil {
+			return out, fmt.Errorf("tell: learn: %w", err)
+		}
+		out.DidSet.Local = r == classifier.Learned || r == classifier.Relearned
+	case req.Remove.Local:
+		op.Forget = true
+		r, err := t.writer.Learn(ctx, op)
+		if err != nil {
+			return out, fmt.Errorf("tell: forget: %w", err)
+		}
+		out.DidRemove.Local = r == classifier.Forgotten
+	}
+	return out, nil
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gospamd/gospamd/internal/testpeer"
+)
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// The daemon answers Debian's spamc with the Bayes verdict of a store
+// trained by gospamd learn, learns through TELL, and drains on shutdown.
+func TestServeWithSpamc(t *testing.T) {
+	spamc := testpeer.Program(t, "spamc")
+	spam := testpeer.CorpusFiles(t, "spam")
+	ham := testpeer.CorpusFiles(t, "easy_ham")
+	db := filepath.Join(t.TempDir(), "bayes")
+	for _, step := range []struct {
+		class string
+		files []string
+	}{{"--spam", spam[:220]}, {"--ham", ham[:220]}} {
+		if out, errOut, code := runCLI(t, "", append([]string{"learn", "--dbpath", db, step.class}, step.files...)...); code != 0 {
+			t.Fatalf("learn: %d %s %s", code, out, errOut)
+		}
+	}
+	nspam := func() string {
+		magic, _, _ := runCLI(t, "", "learn", "--dbpath", db, "--dump", "magic")
+		for _, line := range strings.Split(magic, "\n") {
+			if strings.HasSuffix(line, "non-token data: nspam") {
+				return strings.Fields(line)[2]
+			}
+		}
+		t.Fatalf("no nspam line in:\n%s", magic)
+		return ""
+	}
+	before := nspam()
+	port := freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var logs bytes.Buffer
+	sb := syncBuffer{b: &logs}
+	go func() {
+		env := &cliEnv{stdin: strings.NewReader(""), stdout: &sb, stderr: &sb}
+		done <- run(ctx, env, []string{"serve", "--dbpath", db, "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--allow-tell", "--required-score", "3.5"})
+	}()
+	waitListening(t, port)
+
+	spamc1 := func(file string, args ...string) (string, int) {
+		cmd := exec.Command(spamc, append([]string{"-d", "127.0.0.1", "-p", fmt.Sprint(port)}, args...)...)
+		cmd.Stdin = strings.NewReader(mustRead(t, file))
+		out, err := cmd.Output()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), code
+	}
+	if out, code := spamc1(spam[300], "-c"); out != "4.0/3.5\n" || code != 1 {
+		t.Errorf("spamc -c on an unseen spam: %q exit %d, want 4.0/3.5 exit 1", out, code)
+	}
+	if out, code := spamc1(ham[300], "-c"); !strings.HasSuffix(out, "/3.5\n") || code != 0 {
+		t.Errorf("spamc -c on an unseen ham: %q exit %d, want ham", out, code)
+	}
+	if out, _ := spamc1(spam[300], "-y"); out != "BAYES_99,BAYES_999" {
+		t.Errorf("spamc -y: %q", out)
+	}
+	if out, _ := spamc1(spam[300]); !strings.Contains(out, "X-Spam-Flag: YES\n") || !strings.Contains(out, "tests=BAYES_99,BAYES_999") {
+		t.Errorf("spamc (PROCESS) output lacks the spam markup:\n%s", out[:min(len(out), 600)])
+	}
+	if out, code := spamc1(ham[301], "-L", "spam"); out != "Message successfully un/learned\n" || code != 0 {
+		t.Errorf("spamc -L spam: %q exit %d", out, code)
+	}
+	if out, _ := spamc1(ham[301], "-L", "spam"); out != "Message was already un/learned\n" {
+		t.Errorf("spamc -L spam again: %q", out)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			sb.mu.Lock()
+			t.Errorf("serve exited %d:\n%s", code, logs.String())
+			sb.mu.Unlock()
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop after cancel")
+	}
+	// The learn through TELL was committed: the store counts it.
+	if after := nspam(); after != fmt.Sprint(mustAtoi(t, before)+1) {
+		t.Errorf("nspam %s before TELL, %s after; want one more", before, after)
+	}
+}
+
+func waitListening(t *testing.T, port int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("gospamd serve did not start listening")
+}
+
+// syncBuffer lets the daemon's logger and the test share a buffer.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func mustAtoi(t *testing.T, s string) int {
+	t.Helper()
+	var n int
+	if _, err := fmt.Sscan(s, &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
