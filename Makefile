@@ -32,11 +32,15 @@ test: lint
 	$(GO) test -race -timeout 10m ./classifier/ ./learn/
 
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./tokenizer/ ./classifier/ ./learn/ ./corpus/
+	$(GO) test -run '^$$' -bench . -benchmem ./tokenizer/ ./classifier/ ./learn/ ./corpus/ ./spamdproto/
 	./scripts/bench-corpus.sh $(CORPUS)
 
+# Every parser's fuzz target in turn, FUZZTIME each; crashers land in the
+# package's testdata/fuzz/ and are committed as seeds.
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./tokenizer/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./tokenizer/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadRequest$$' -fuzztime $(FUZZTIME) ./spamdproto/
+	$(GO) test -run '^$$' -fuzz '^FuzzSplitMbox$$' -fuzztime $(FUZZTIME) ./corpus/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
