@@ -50,10 +50,17 @@ type Stats struct {
 	Changed  int // messages learned, relearned or forgotten
 }
 
-// A Learner learns or forgets many messages through a Writer, parsing and
-// tokenizing on several goroutines while the writer commits.
+// A Submitter takes learns and delivers their outcomes once committed:
+// the Writer in the process that owns the store, or the admin client of
+// a running daemon that owns it.
+type Submitter interface {
+	Submit(ctx context.Context, op classifier.Op) (<-chan Outcome, error)
+}
+
+// A Learner learns or forgets many messages through a Submitter, parsing
+// and tokenizing on several goroutines while the writer commits.
 type Learner struct {
-	Writer       *Writer
+	Writer       Submitter
 	TokenOptions tokenizer.TokenOptions
 	// Workers parse and tokenize in parallel (default GOMAXPROCS).
 	Workers int

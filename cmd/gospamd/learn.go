@@ -149,8 +149,7 @@ func runLearn(ctx context.Context, env *cliEnv, args []string) int {
 	if f.dumpSet {
 		return learnDump(ctx, env, &f, scope)
 	}
-	readOnly := f.backup
-	store, err := openStore(f.dbpath, env.log, readOnly)
+	store, err := openAdmin(ctx, f.dbpath, env.log, f.backup)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "ERROR: %v\n", err)
 		return exitFatal
@@ -163,12 +162,13 @@ func runLearn(ctx context.Context, env *cliEnv, args []string) int {
 	return code
 }
 
-func learnWithStore(ctx context.Context, env *cliEnv, f *learnFlags, store *classifier.Store, scope classifier.Scope, targets []string) int {
+func learnWithStore(ctx context.Context, env *cliEnv, f *learnFlags, store bayesAdmin, scope classifier.Scope, targets []string) int {
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(env.stderr, "ERROR: "+format+"\n", a...)
 		return exitFatal
 	}
-	if f.backup {
+	switch {
+	case f.backup:
 		w := bufio.NewWriterSize(env.stdout, 64<<10)
 		if err := store.Backup(ctx, scope, w); err != nil {
 			return fail("Bayes backup failed: %v", err)
@@ -177,14 +177,8 @@ func learnWithStore(ctx context.Context, env *cliEnv, f *learnFlags, store *clas
 			return fail("write backup: %v", err)
 		}
 		return exitOK
-	}
-
-	writer := learn.NewWriter(store, learn.WriterOptions{Logger: env.log})
-	defer func() { _ = writer.Close() }()
-
-	switch {
 	case f.clear:
-		if err := writer.Exclusive(ctx, func(ctx context.Context) error { return store.Clear(ctx, scope) }); err != nil {
+		if err := store.Clear(ctx, scope); err != nil {
 			return fail("Bayes clear failed: %v", err)
 		}
 		return exitOK
@@ -194,32 +188,19 @@ func learnWithStore(ctx context.Context, env *cliEnv, f *learnFlags, store *clas
 			return fail("You must specify a readable file to restore: %v", err)
 		}
 		defer in.Close()
-		err = writer.Exclusive(ctx, func(ctx context.Context) error {
-			_, err := store.Restore(ctx, scope, bufio.NewReaderSize(in, 64<<10))
-			return err
-		})
-		if err != nil {
+		if err := store.Restore(ctx, scope, bufio.NewReaderSize(in, 64<<10)); err != nil {
 			return fail("Bayes restore failed: %v", err)
 		}
 		return exitOK
 	}
 
-	if f.sync || f.forceExpire {
-		if f.forceExpire {
-			err := writer.Exclusive(ctx, func(ctx context.Context) error {
-				st, err := store.Expire(ctx, scope, classifier.ExpireOptions{MaxDBSize: 150000, Force: true, Now: time.Now()})
-				if err == nil && !f.quiet {
-					env.log.Info("expired old bayes database entries", "stats", fmt.Sprintf("%+v", st))
-				}
-				return err
-			})
-			if err != nil {
-				return fail("Bayes expire failed: %v", err)
-			}
+	if f.forceExpire {
+		if err := store.Expire(ctx, scope); err != nil {
+			return fail("Bayes expire failed: %v", err)
 		}
-		if !learningRequested(f) {
-			return exitOK
-		}
+	}
+	if !learningRequested(f) {
+		return exitOK // --sync, --force-expire
 	}
 
 	jobs, err := learnJobs(f, targets)
@@ -230,31 +211,20 @@ func learnWithStore(ctx context.Context, env *cliEnv, f *learnFlags, store *clas
 	walk := corpus.WalkOptions{Mbox: f.mbox || f.mbx, MaxSize: f.maxSize, Logger: env.log}
 	for i, j := range jobs {
 		if j.path == "-" {
-			data, err := io.ReadAll(env.stdin)
-			if err != nil {
-				return fail("read standard input: %v", err)
-			}
-			tmp, err := os.CreateTemp("", "gospamd-learn-*")
+			path, cleanup, err := stdinToFile(env.stdin)
 			if err != nil {
 				return fail("%v", err)
 			}
-			defer os.Remove(tmp.Name())
-			if _, err := tmp.Write(data); err != nil {
-				return fail("%v", err)
-			}
-			if err := tmp.Close(); err != nil {
-				return fail("%v", err)
-			}
-			jobs[i].path = tmp.Name()
+			defer cleanup()
+			jobs[i].path = path
 		}
 	}
 
 	var bar *progressbar.ProgressBar
-	total := 0
 	if f.progress && env.stderrIsTTY {
+		total := 0
 		for _, j := range jobs {
-			n, err := corpus.Count(ctx, j.path, walk)
-			if err == nil {
+			if n, err := corpus.Count(ctx, j.path, walk); err == nil {
 				total += n
 			}
 		}
@@ -269,7 +239,7 @@ func learnWithStore(ctx context.Context, env *cliEnv, f *learnFlags, store *clas
 		)
 	}
 	learner := &learn.Learner{
-		Writer:       writer,
+		Writer:       store,
 		TokenOptions: tokenizer.DefaultTokenOptions(),
 		Progress: func(learn.Outcome) {
 			switch {
@@ -315,6 +285,26 @@ func learnWithStore(ctx context.Context, env *cliEnv, f *learnFlags, store *clas
 		return fail("%v", runErr)
 	}
 	return exitOK
+}
+
+// stdinToFile copies standard input to a temporary file, as sa-learn
+// does, so that it can be read like any other target.
+func stdinToFile(stdin io.Reader) (string, func(), error) {
+	tmp, err := os.CreateTemp("", "gospamd-learn-*")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.Remove(tmp.Name()) }
+	if _, err := io.Copy(tmp, stdin); err != nil {
+		tmp.Close()
+		cleanup()
+		return "", nil, fmt.Errorf("read standard input: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	return tmp.Name(), cleanup, nil
 }
 
 func learningRequested(f *learnFlags) bool {
@@ -381,15 +371,7 @@ func learnDump(ctx context.Context, env *cliEnv, f *learnFlags, scope classifier
 		fmt.Fprintf(env.stderr, "Unknown dump option '%s'\n", f.dump)
 		return exitFail
 	}
-	var re *regexp.Regexp
-	if f.regexp != "" {
-		var err error
-		if re, err = regexp.Compile(f.regexp); err != nil {
-			fmt.Fprintf(env.stderr, "Invalid dump_tokens regex '%s': %v\n", f.regexp, err)
-			return exitFatal
-		}
-	}
-	store, err := openStore(f.dbpath, env.log, true)
+	store, err := openAdmin(ctx, f.dbpath, env.log, true)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "ERROR: %v\n", err)
 		return exitFatal
@@ -397,13 +379,13 @@ func learnDump(ctx context.Context, env *cliEnv, f *learnFlags, scope classifier
 	defer store.Close()
 	w := bufio.NewWriterSize(env.stdout, 64<<10)
 	if magic {
-		if err := learn.DumpMagic(ctx, w, store, scope); err != nil {
+		if err := store.DumpMagic(ctx, scope, w); err != nil {
 			fmt.Fprintf(env.stderr, "ERROR: Bayes dump returned an error: %v\n", err)
 			return exitFatal
 		}
 	}
 	if data {
-		if err := learn.DumpData(ctx, w, store, scope, classifier.DefaultParams(), re); err != nil {
+		if err := store.DumpData(ctx, scope, f.regexp, w); err != nil {
 			fmt.Fprintf(env.stderr, "ERROR: Bayes dump returned an error: %v\n", err)
 			return exitFatal
 		}

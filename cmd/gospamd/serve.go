@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gospamd/gospamd/learn"
+	"github.com/gospamd/gospamd/learn/admin"
 	"github.com/gospamd/gospamd/rules"
 	"github.com/gospamd/gospamd/spamdproto"
 )
@@ -181,6 +182,33 @@ func serve(ctx context.Context, log *slog.Logger, f *serveFlags, nets []netip.Pr
 		}
 		listeners = append(listeners, l)
 	}
+
+	// The admin socket through which gospamd learn reaches the store
+	// while this daemon owns it.
+	adminPath := admin.SocketPath(f.dbpath)
+	_ = os.Remove(adminPath) // left by a daemon that was killed
+	adminL, err := lc.Listen(ctx, "unix", adminPath)
+	if err != nil {
+		closeAll()
+		return fmt.Errorf("listen on admin socket: %w", err)
+	}
+	if err := os.Chmod(adminPath, 0o600); err != nil {
+		closeAll()
+		adminL.Close()
+		return fmt.Errorf("admin socket: %w", err)
+	}
+	adminSvc := &admin.Service{Store: store, Writer: writer, Params: opt.BayesParams, Logger: log}
+	adminDone := make(chan struct{})
+	go func() {
+		defer close(adminDone)
+		if err := adminSvc.Serve(ctx, adminL); err != nil {
+			log.Error("admin socket stopped", "err", err)
+		}
+	}()
+	defer func() {
+		<-adminDone
+		_ = os.Remove(adminPath)
+	}()
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)

@@ -126,7 +126,7 @@ func waitListening(t *testing.T, port int) {
 // syncBuffer lets the daemon's logger and the test share a buffer.
 type syncBuffer struct {
 	mu sync.Mutex
-	b  *bytes.Buffer
+	b  interface{ Write([]byte) (int, error) }
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
