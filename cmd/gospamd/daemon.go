@@ -15,9 +15,13 @@ import (
 
 // spamdScanner adapts the rules engine to the spamd server.
 type spamdScanner struct {
-	engine  *rules.Engine
-	markup  rules.Markup
-	perUser bool // bayes_scope user
+	engine   *rules.Engine
+	markup   rules.Markup
+	perUser  bool // bayes_scope user
+	inFlight interface {
+		Inc()
+		Dec()
+	}
 }
 
 // scope maps a request's User to its Bayes scope, refusing names that
@@ -37,6 +41,10 @@ func (s *spamdScanner) Scan(ctx context.Context, req *spamdproto.ScanRequest) (s
 	sc, err := userScope(req.User, s.perUser)
 	if err != nil {
 		return nil, err
+	}
+	if s.inFlight != nil {
+		s.inFlight.Inc()
+		defer s.inFlight.Dec()
 	}
 	m := tokenizer.Parse(req.Message)
 	res, err := s.engine.Check(ctx, m, rules.CheckOptions{Scope: sc})

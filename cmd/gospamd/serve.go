@@ -14,8 +14,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/pflag"
 
+	"github.com/gospamd/gospamd/classifier"
 	"github.com/gospamd/gospamd/learn"
 	"github.com/gospamd/gospamd/learn/admin"
 	"github.com/gospamd/gospamd/rules"
@@ -38,6 +41,7 @@ type serveFlags struct {
 	required     float64
 	hostname     string
 	logLevel     string
+	metrics      string
 }
 
 func runServe(ctx context.Context, env *cliEnv, args []string) int {
@@ -58,6 +62,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) int {
 	fs.Float64Var(&f.required, "required-score", 5.0, "score at or above which a message is spam")
 	fs.StringVar(&f.hostname, "hostname", "", "host name in X-Spam-Checker-Version (default: this host's)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.metrics, "metrics-listen", "", "serve Prometheus metrics at http://`ADDR:PORT`/metrics")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -122,11 +127,19 @@ func parseNets(list string) ([]netip.Prefix, error) {
 
 // serve runs the daemon until ctx is done (SIGINT/SIGTERM), then drains.
 func serve(ctx context.Context, log *slog.Logger, f *serveFlags, nets []netip.Prefix) (err error) {
-	store, err := openStore(f.dbpath, log, false)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := newDaemonMetrics(reg)
+	if f.metrics != "" {
+		if err := serveMetrics(ctx, f.metrics, reg, log); err != nil {
+			return err
+		}
+	}
+	store, err := openStoreWith(f.dbpath, classifier.Options{Logger: log, Metrics: metrics})
 	if err != nil {
 		return err
 	}
-	writer := learn.NewWriter(store, learn.WriterOptions{Logger: log})
+	writer := learn.NewWriter(store, learn.WriterOptions{Logger: log, Metrics: metrics})
 	defer func() {
 		if cerr := writer.Close(); cerr != nil {
 			err = errors.Join(err, cerr)
@@ -144,7 +157,7 @@ func serve(ctx context.Context, log *slog.Logger, f *serveFlags, nets []netip.Pr
 		return err
 	}
 	perUser := f.bayesScope == "user"
-	scanner := &spamdScanner{engine: engine, markup: rules.DefaultMarkup(f.hostname), perUser: perUser}
+	scanner := &spamdScanner{engine: engine, markup: rules.DefaultMarkup(f.hostname), perUser: perUser, inFlight: metrics.inFlight}
 	var teller spamdproto.Teller
 	if f.allowTell {
 		teller = &spamdTeller{writer: writer, tokens: opt.TokenOptions, perUser: perUser}
@@ -156,6 +169,7 @@ func serve(ctx context.Context, log *slog.Logger, f *serveFlags, nets []netip.Pr
 		ScanTimeout:    f.timeoutChild,
 		MaxConns:       f.maxChildren,
 		Logger:         log,
+		Metrics:        metrics,
 	}, scanner, teller)
 
 	var listeners []net.Listener

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"net"
 	"os/exec"
 	"path/filepath"
@@ -51,14 +53,15 @@ func TestServeWithSpamc(t *testing.T) {
 		return ""
 	}
 	before := nspam()
-	port := freePort(t)
+	port, metricsPort := freePort(t), freePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	var logs bytes.Buffer
 	sb := syncBuffer{b: &logs}
 	go func() {
 		env := &cliEnv{stdin: strings.NewReader(""), stdout: &sb, stderr: &sb}
-		done <- run(ctx, env, []string{"serve", "--dbpath", db, "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--allow-tell", "--required-score", "3.5"})
+		done <- run(ctx, env, []string{"serve", "--dbpath", db, "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--allow-tell", "--required-score", "3.5",
+			"--metrics-listen", fmt.Sprintf("127.0.0.1:%d", metricsPort)})
 	}()
 	waitListening(t, port)
 
@@ -91,6 +94,24 @@ func TestServeWithSpamc(t *testing.T) {
 	}
 	if out, _ := spamc1(ham[301], "-L", "spam"); out != "Message was already un/learned\n" {
 		t.Errorf("spamc -L spam again: %q", out)
+	}
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`gospamd_spamd_requests_total{outcome="spam",verb="CHECK"} 1`,
+		`gospamd_spamd_requests_total{outcome="ham",verb="CHECK"} 1`,
+		`gospamd_spamd_requests_total{outcome="told",verb="TELL"} 2`,
+		`gospamd_learns_total{result="learned"} 1`,
+		`gospamd_learns_total{result="already_learned"} 1`,
+		`gospamd_scans_in_flight 0`,
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 	cancel()
 	select {

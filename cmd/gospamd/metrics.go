@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gospamd/gospamd/classifier"
+	"github.com/gospamd/gospamd/spamdproto"
+)
+
+// daemonMetrics implements the small metrics interfaces of spamdproto,
+// learn and classifier with Prometheus collectors on one registry.
+type daemonMetrics struct {
+	requests      *prometheus.CounterVec
+	latency       *prometheus.HistogramVec
+	refused       prometheus.Counter
+	panics        prometheus.Counter
+	inFlight      prometheus.Gauge
+	learns        *prometheus.CounterVec
+	batches       prometheus.Histogram
+	lookups       prometheus.Histogram
+	commitLatency prometheus.Histogram
+}
+
+func newDaemonMetrics(reg prometheus.Registerer) *daemonMetrics {
+	m := &daemonMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gospamd_spamd_requests_total", Help: "spamd protocol requests by verb and outcome (ham, spam, unscanned, told, pong, error, ...).",
+		}, []string{"verb", "outcome"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "gospamd_spamd_request_seconds", Help: "Time from a request's slot to its answer, by verb.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5, 30},
+		}, []string{"verb"}),
+		refused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gospamd_spamd_connections_refused_total", Help: "TCP connections from outside the allowed networks.",
+		}),
+		panics: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gospamd_spamd_panics_total", Help: "Panics recovered while serving a connection.",
+		}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gospamd_scans_in_flight", Help: "Scans running now.",
+		}),
+		learns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gospamd_learns_total", Help: "Learns and forgets committed, by result.",
+		}, []string{"result"}),
+		batches: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "gospamd_learn_batch_size", Help: "Learns committed together by the single writer.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 10),
+		}),
+		commitLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "gospamd_bayes_commit_seconds", Help: "Time to commit (fsync) a learn batch.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}),
+		lookups: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "gospamd_bayes_lookup_seconds", Help: "Time to look up one message's tokens.",
+			Buckets: prometheus.ExponentialBuckets(0.00001, 2, 14),
+		}),
+	}
+	reg.MustRegister(m.requests, m.latency, m.refused, m.panics, m.inFlight, m.learns, m.batches, m.commitLatency, m.lookups)
+	return m
+}
+
+// spamdproto.ServerMetrics
+func (m *daemonMetrics) RequestDone(v spamdproto.Verb, o spamdproto.Outcome, d time.Duration) {
+	m.requests.WithLabelValues(string(v), string(o)).Inc()
+	m.latency.WithLabelValues(string(v)).Observe(d.Seconds())
+}
+func (m *daemonMetrics) ConnRefused()    { m.refused.Inc() }
+func (m *daemonMetrics) PanicRecovered() { m.panics.Inc() }
+
+// learn.WriterMetrics
+func (m *daemonMetrics) ObserveBatch(ops int, results []classifier.Result, _ time.Duration, err error) {
+	m.batches.Observe(float64(ops))
+	if err != nil {
+		m.learns.WithLabelValues("error").Add(float64(ops))
+		return
+	}
+	for _, r := range results {
+		m.learns.WithLabelValues(r.String()).Inc()
+	}
+}
+
+// classifier.Metrics
+func (m *daemonMetrics) ObserveCommit(_ int, d time.Duration) { m.commitLatency.Observe(d.Seconds()) }
+func (m *daemonMetrics) ObserveLookup(_ int, d time.Duration) { m.lookups.Observe(d.Seconds()) }
+
+// serveMetrics answers /metrics on addr until ctx is done.
+func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, log *slog.Logger) error {
+	var lc net.ListenConfig
+	l, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen for metrics on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	log.Info("metrics listening", "addr", l.Addr().String())
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server stopped", "err", err)
+		}
+	}()
+	return nil
+}
