@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gospamd/gospamd/internal/testpeer"
 	"github.com/gospamd/gospamd/tokenizer"
 )
 
@@ -21,10 +22,7 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 // or fails it under GOSPAMD_REQUIRE_PEERS=1.
 func requirePeer(t *testing.T, what string) {
 	t.Helper()
-	if os.Getenv("GOSPAMD_REQUIRE_PEERS") == "1" {
-		t.Fatalf("%s is missing and GOSPAMD_REQUIRE_PEERS=1", what)
-	}
-	t.Skipf("skipping: %s is missing", what)
+	testpeer.Missing(t, "%s", what)
 }
 
 // fillSmallStore learns a few messages in scope sc.

@@ -17,6 +17,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gospamd/gospamd/internal/testpeer"
 )
 
 var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -281,10 +283,7 @@ func TestWalkMissingPath(t *testing.T) {
 func TestWalkMatchesArchiveIterator(t *testing.T) {
 	if err := exec.Command("perl", "-MMail::SpamAssassin::ArchiveIterator", "-MDigest::MD5", "-e1").Run(); err != nil {
 		msg := "perl with Mail::SpamAssassin::ArchiveIterator not available: " + err.Error()
-		if os.Getenv("GOSPAMD_REQUIRE_PEERS") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		testpeer.Missing(t, "%s", msg)
 	}
 	const script = `
 use Mail::SpamAssassin::ArchiveIterator; use Digest::MD5 qw(md5_hex);
@@ -352,10 +351,7 @@ func TestWalkCorpus(t *testing.T) {
 	const dir = "../../shared/corpus/spamassassin-2002-set1"
 	if _, err := os.Stat(dir); err != nil {
 		msg := "shared corpus not available: " + err.Error()
-		if os.Getenv("GOSPAMD_REQUIRE_PEERS") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		testpeer.Missing(t, "%s", msg)
 	}
 	if testing.Short() {
 		t.Skip("reads the whole corpus")

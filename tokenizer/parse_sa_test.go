@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gospamd/gospamd/internal/testpeer"
 )
 
 // saReferenceScript asks SpamAssassin (used as a reference peer) for what
@@ -63,11 +65,7 @@ type saParse struct {
 // it when GOSPAMD_REQUIRE_PEERS=1.
 func requireParsePeer(t *testing.T, format string, args ...any) {
 	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("GOSPAMD_REQUIRE_PEERS") == "1" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	testpeer.Missing(t, format, args...)
 }
 
 func runSAReference(t *testing.T, files []string) map[string]saParse {

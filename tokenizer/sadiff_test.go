@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/gospamd/gospamd/internal/testpeer"
 )
 
 // Differential tests against SpamAssassin itself: the real sa-learn and a
@@ -27,10 +29,7 @@ const corpusRoot = "../../shared/corpus/spamassassin-2002-set1"
 // with msg.
 func requirePeer(t testing.TB, msg string) {
 	t.Helper()
-	if os.Getenv("GOSPAMD_REQUIRE_PEERS") == "1" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	testpeer.Missing(t, "%s", msg)
 }
 
 // saSiteConfig returns a site config directory holding only the stock
