@@ -53,7 +53,7 @@ func sendAll(req []byte) func(net.Conn) ([]byte, error) {
 	}
 }
 
-// TestLoad runs 200 concurrent connections at a server with 10 slots:
+// TestLoad runs 500 concurrent connections at a server with 10 slots:
 // every verb, clients that stall mid-request, send garbage or hang up
 // early. Every well-formed request must get its exact answer, the server
 // must keep serving, and its goroutines must all finish.
@@ -107,7 +107,7 @@ func TestLoad(t *testing.T) {
 		}, exactly(wantGTUBECheck)},
 	}
 
-	const clients = 200
+	const clients = 500
 	rng := rand.New(rand.NewPCG(1, 2))
 	garbage := make([][]byte, clients)
 	for i := range garbage {
