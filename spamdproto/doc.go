@@ -38,8 +38,16 @@
 // Server serves Scanner and Teller (small interfaces wired to the rules
 // engine and the learner in cmd/gospamd) with spamd's limits: allowed
 // client networks, a bounded number of concurrent connections, request
-// and scan timeouts, a scan size limit. See Config.
+// and scan timeouts, a scan size limit. See Config. TLS (spamd --ssl,
+// spamc -S) is a listener wrapped by TLSListener.
+//
+// # The client
+//
+// Client is the other side, as spamc speaks it: one method per verb, a
+// host list with spamc's failover and retries, UNIX sockets, TLS, and
+// answers parsed into a Result, failures into an *Error carrying a
+// sysexits.h code. cmd/gospamc builds spamc's command line on it.
 //
 // Not here: scoring and report text (package rules), learning (package
-// learn), TLS (spamc -S) and the gospamc client, which come later.
+// learn).
 package spamdproto
