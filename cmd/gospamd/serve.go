@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,6 +43,10 @@ type serveFlags struct {
 	hostname     string
 	logLevel     string
 	metrics      string
+	ssl          bool
+	sslListen    []string
+	sslCert      string
+	sslKey       string
 }
 
 func runServe(ctx context.Context, env *cliEnv, args []string) int {
@@ -62,6 +67,10 @@ func runServe(ctx context.Context, env *cliEnv, args []string) int {
 	fs.Float64Var(&f.required, "required-score", 5.0, "score at or above which a message is spam")
 	fs.StringVar(&f.hostname, "hostname", "", "host name in X-Spam-Checker-Version (default: this host's)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.BoolVar(&f.ssl, "ssl", false, "serve TLS (spamc -S) on every --listen address")
+	fs.StringArrayVar(&f.sslListen, "ssl-listen", nil, "TCP `ADDR:PORT` serving TLS only, beside the plain --listen ones; repeatable")
+	fs.StringVar(&f.sslCert, "ssl-cert", "", "TLS certificate `FILE` (PEM)")
+	fs.StringVar(&f.sslKey, "ssl-key", "", "TLS private key `FILE` (PEM)")
 	fs.StringVar(&f.metrics, "metrics-listen", "", "serve Prometheus metrics at http://`ADDR:PORT`/metrics")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -80,7 +89,11 @@ func runServe(ctx context.Context, env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "gospamd serve: --bayes-scope must be global or user\n")
 		return exitUsage
 	}
-	if len(f.listen) == 0 && f.socket == "" {
+	if (f.ssl || len(f.sslListen) > 0) && (f.sslCert == "" || f.sslKey == "") {
+		fmt.Fprintln(env.stderr, "gospamd serve: TLS needs --ssl-cert and --ssl-key")
+		return exitUsage
+	}
+	if len(f.listen) == 0 && len(f.sslListen) == 0 && f.socket == "" {
 		f.listen = []string{"127.0.0.1:783"}
 	}
 	if f.hostname == "" {
@@ -179,13 +192,34 @@ func serve(ctx context.Context, log *slog.Logger, f *serveFlags, nets []netip.Pr
 		}
 	}
 	var lc net.ListenConfig
-	for _, addr := range f.listen {
+	var tlsConf *tls.Config
+	if f.sslCert != "" {
+		if tlsConf, err = spamdproto.ServerTLSConfig(f.sslCert, f.sslKey); err != nil {
+			return err
+		}
+	}
+	listen := func(addr string, useTLS bool) error {
 		l, err := lc.Listen(ctx, "tcp", addr)
 		if err != nil {
-			closeAll()
 			return fmt.Errorf("listen on %s: %w", addr, err)
 		}
+		if useTLS {
+			l = tls.NewListener(l, tlsConf)
+		}
 		listeners = append(listeners, l)
+		return nil
+	}
+	for _, addr := range f.listen {
+		if err := listen(addr, f.ssl); err != nil {
+			closeAll()
+			return err
+		}
+	}
+	for _, addr := range f.sslListen {
+		if err := listen(addr, true); err != nil {
+			closeAll()
+			return err
+		}
 	}
 	if f.socket != "" {
 		_ = os.Remove(f.socket) // a socket left by a previous run
