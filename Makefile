@@ -33,6 +33,8 @@ test: lint
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./tokenizer/ ./classifier/ ./learn/ ./corpus/ ./spamdproto/
+	$(GO) test -run '^$$' -bench 'BenchmarkDaemonLoad' -benchtime 3000x ./cmd/gospamd/
+	$(GO) test -run '^$$' -bench 'BenchmarkSpamAssassinSpamdLoad' -benchtime 80x ./cmd/gospamd/
 	./scripts/bench-corpus.sh $(CORPUS)
 
 # Every parser's fuzz target in turn, FUZZTIME each; crashers land in the

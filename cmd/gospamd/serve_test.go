@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os/exec"
@@ -17,7 +18,7 @@ import (
 	"github.com/gospamd/gospamd/internal/testpeer"
 )
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -130,7 +131,7 @@ func TestServeWithSpamc(t *testing.T) {
 	}
 }
 
-func waitListening(t *testing.T, port int) {
+func waitListening(t testing.TB, port int) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -164,3 +165,5 @@ func mustAtoi(t *testing.T, s string) int {
 	}
 	return n
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gospamd/gospamd/internal/testpeer"
+	"github.com/gospamd/gospamd/spamdproto"
+)
+
+// loadClients is the number of concurrent clients of the load benchmarks.
+const loadClients = 8
+
+// corpusMessages reads every message of the shared corpus.
+func corpusMessages(b *testing.B) [][]byte {
+	b.Helper()
+	var msgs [][]byte
+	for _, folder := range []string{"easy_ham", "hard_ham", "spam"} {
+		for _, p := range testpeer.CorpusFiles(b, folder) {
+			raw, err := os.ReadFile(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			msgs = append(msgs, raw)
+		}
+	}
+	return msgs
+}
+
+// runLoad sends b.N CHECK requests over the corpus from loadClients
+// goroutines to addr and reports messages/s and latency percentiles.
+func runLoad(b *testing.B, addr string, msgs [][]byte) {
+	b.Helper()
+	client := &spamdproto.Client{Hosts: []string{addr}, Timeout: 60 * time.Second}
+	var next atomic.Int64
+	lat := make([][]time.Duration, loadClients)
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	b.ResetTimer()
+	start := time.Now()
+	for c := range loadClients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(b.N) {
+					return
+				}
+				t0 := time.Now()
+				if _, err := client.Check(context.Background(), "", msgs[int(i)%len(msgs)], false); err != nil {
+					failed.Add(1)
+					continue
+				}
+				lat[c] = append(lat[c], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if n := failed.Load(); n > 0 {
+		b.Fatalf("%d of %d requests failed", n, b.N)
+	}
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	pct := func(p float64) float64 { return float64(all[int(p*float64(len(all)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+}
+
+// BenchmarkDaemonLoad: gospamd serve with a Bayes store trained on the
+// whole corpus, 8 concurrent CHECK clients over the corpus.
+func BenchmarkDaemonLoad(b *testing.B) {
+	msgs := corpusMessages(b)
+	c := testpeer.Corpus(b)
+	db := filepath.Join(b.TempDir(), "bayes")
+	for _, args := range [][]string{
+		{"learn", "--dbpath", db, "--spam", filepath.Join(c, "spam")},
+		{"learn", "--dbpath", db, "--ham", filepath.Join(c, "easy_ham"), filepath.Join(c, "hard_ham")},
+	} {
+		var out strings.Builder
+		env := &cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &out, log: discardLogger()}
+		if code := run(context.Background(), env, args); code != 0 {
+			b.Fatalf("%v: %s", args, out.String())
+		}
+	}
+	port := freePort(b)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		var sink strings.Builder
+		env := &cliEnv{stdin: strings.NewReader(""), stdout: &syncBuffer{b: &sink}, stderr: &syncBuffer{b: &sink}}
+		done <- run(ctx, env, []string{"serve", "--dbpath", db, "--listen", fmt.Sprintf("127.0.0.1:%d", port),
+			"--max-children", fmt.Sprint(loadClients), "--log-level", "warn"})
+	}()
+	waitListening(b, port)
+	runLoad(b, fmt.Sprintf("127.0.0.1:%d", port), msgs)
+	cancel()
+	<-done
+}
+
+// BenchmarkSpamAssassinSpamdLoad runs the same load against Debian's
+// spamd (stock rules, network tests off) for comparison. Use a small
+// -benchtime such as 200x: it scans about ten messages a second.
+func BenchmarkSpamAssassinSpamdLoad(b *testing.B) {
+	const spamd = "/usr/sbin/spamd"
+	if _, err := os.Stat(spamd); err != nil {
+		testpeer.Missing(b, "SpamAssassin's spamd (%s)", spamd)
+	}
+	msgs := corpusMessages(b)
+	home := b.TempDir()
+	port := freePort(b)
+	cmd := exec.Command(spamd, "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--max-children", fmt.Sprint(loadClients),
+		"--local", "--nouser-config", "--helper-home-dir", home, "--pidfile", filepath.Join(home, "spamd.pid"))
+	cmd.Env = append(os.Environ(), "HOME="+home)
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}()
+	waitListening(b, port)
+	runLoad(b, fmt.Sprintf("127.0.0.1:%d", port), msgs)
+}
