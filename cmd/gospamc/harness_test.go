@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/gospamd/gospamd/spamdproto"
+	"github.com/gospamd/gospamd/internal/testpeer"
 )
 
 // The tests run Debian's spamc and gospamc with the same options and the
@@ -329,15 +330,7 @@ func runGospamc(t *testing.T, stdin []byte, args ...string) outcome {
 // GOSPAMD_REQUIRE_PEERS=1) when it is missing.
 func spamcBinary(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("spamc")
-	if err == nil {
-		return p
-	}
-	if os.Getenv("GOSPAMD_REQUIRE_PEERS") == "1" {
-		t.Fatalf("spamc is required (GOSPAMD_REQUIRE_PEERS=1): %v", err)
-	}
-	t.Skipf("spamc not available (install it with make test-deps): %v", err)
-	return ""
+	return testpeer.Program(t, "spamc")
 }
 
 func runSpamc(t *testing.T, bin string, stdin []byte, args ...string) outcome {
