@@ -25,8 +25,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gospamd/gospamd/spamdproto"
 	"github.com/gospamd/gospamd/internal/testpeer"
+	"github.com/gospamd/gospamd/spamdproto"
 )
 
 // The tests run Debian's spamc and gospamc with the same options and the
