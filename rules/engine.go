@@ -19,7 +19,9 @@ type BayesReader interface {
 // Options configure an Engine.
 type Options struct {
 	// Bayes is the token store; nil disables Bayes.
-	Bayes        BayesReader
+	Bayes BayesReader
+	// UseBayes runs the BAYES_xx rules (use_bayes and use_bayes_rules).
+	UseBayes     bool
 	BayesParams  classifier.Params
 	TokenOptions tokenizer.TokenOptions
 	// RequiredScore is the tag level: a total at or above it is spam.
@@ -29,6 +31,7 @@ type Options struct {
 // DefaultOptions are SpamAssassin's defaults: required_score 5.0, Bayes on.
 func DefaultOptions() Options {
 	return Options{
+		UseBayes:      true,
 		BayesParams:   classifier.DefaultParams(),
 		TokenOptions:  scanTokenOptions(),
 		RequiredScore: 5.0,
@@ -135,7 +138,7 @@ func (e *Engine) Check(ctx context.Context, m *tokenizer.Message, opt CheckOptio
 // bayes computes the Bayes probability of m, reporting false when the
 // store has too little training or no token of m is decisive.
 func (e *Engine) bayes(ctx context.Context, m *tokenizer.Message, sc classifier.Scope) (float64, bool, error) {
-	if e.opt.Bayes == nil {
+	if e.opt.Bayes == nil || !e.opt.UseBayes {
 		return 0, false, nil
 	}
 	magic, err := e.opt.Bayes.Magic(ctx, sc)

@@ -17,7 +17,8 @@ func runCheck(ctx context.Context, env *cliEnv, args []string) int {
 	fs := pflag.NewFlagSet("gospamd check", pflag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	dbpath := fs.String("dbpath", defaultDBPath(), "the Bayes store `DIR`ectory")
-	required := fs.Float64("required-score", 5.0, "score at or above which the message is spam")
+	configDir := fs.String("config", "", "site policy `DIR` (every *.cf in name order)")
+	required := fs.Float64("required-score", 5.0, "score at or above which the message is spam (overrides the policy)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -26,8 +27,18 @@ func runCheck(ctx context.Context, env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "gospamd check: read message: %v\n", err)
 		return exitFatal
 	}
-	opt := rules.DefaultOptions()
-	opt.RequiredScore = *required
+	pol, diags, err := rules.LoadPolicy(ctx, *configDir)
+	for _, d := range diags {
+		fmt.Fprintln(env.stderr, d.String())
+	}
+	if err != nil {
+		fmt.Fprintf(env.stderr, "gospamd check: %v\n", err)
+		return exitFatal
+	}
+	opt, _ := rules.OptionsFromPolicy(pol, "")
+	if fs.Changed("required-score") {
+		opt.RequiredScore = *required
+	}
 	if store, err := openStore(*dbpath, env.log, true); err == nil {
 		defer store.Close()
 		opt.Bayes = store

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/gospamd/gospamd/classifier"
@@ -13,10 +14,11 @@ import (
 	"github.com/gospamd/gospamd/tokenizer"
 )
 
-// spamdScanner adapts the rules engine to the spamd server.
+// spamdScanner adapts the rules engine to the spamd server. The policy
+// it scans with is swapped whole on reload; a scan uses the one it
+// started with.
 type spamdScanner struct {
-	engine   *rules.Engine
-	markup   rules.Markup
+	policy   atomic.Pointer[scanPolicy]
 	perUser  bool // bayes_scope user
 	inFlight interface {
 		Inc()
@@ -24,7 +26,13 @@ type spamdScanner struct {
 	}
 }
 
-// scope maps a request's User to its Bayes scope, refusing names that
+// scanPolicy is one loaded policy, ready to scan with.
+type scanPolicy struct {
+	engine *rules.Engine
+	markup rules.Markup
+}
+
+// userScope maps a request's User to its Bayes scope, refusing names that
 // could be path tricks.
 func userScope(user string, perUser bool) (classifier.Scope, error) {
 	if user == "" {
@@ -46,16 +54,17 @@ func (s *spamdScanner) Scan(ctx context.Context, req *spamdproto.ScanRequest) (s
 		s.inFlight.Inc()
 		defer s.inFlight.Dec()
 	}
+	pol := s.policy.Load()
 	m := tokenizer.Parse(req.Message)
-	res, err := s.engine.Check(ctx, m, rules.CheckOptions{Scope: sc})
+	res, err := pol.engine.Check(ctx, m, rules.CheckOptions{Scope: sc})
 	if err != nil {
 		return nil, fmt.Errorf("scan: %w", err)
 	}
-	return &scanResult{res: res, msg: m, raw: req.Message, markup: s.markup}, nil
+	return &scanResult{res: res, msg: m, raw: req.Message, markup: pol.markup}, nil
 }
 
 // RequiredScore is the threshold shown for messages too big to scan.
-func (s *spamdScanner) RequiredScore(string) float64 { return s.engine.RequiredScore() }
+func (s *spamdScanner) RequiredScore(string) float64 { return s.policy.Load().engine.RequiredScore() }
 
 type scanResult struct {
 	res    *rules.Result

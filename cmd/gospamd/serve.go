@@ -23,6 +23,7 @@ import (
 	"github.com/gospamd/gospamd/learn"
 	"github.com/gospamd/gospamd/learn/admin"
 	"github.com/gospamd/gospamd/rules"
+	"github.com/gospamd/gospamd/rules/cf"
 	"github.com/gospamd/gospamd/spamdproto"
 )
 
@@ -43,6 +44,8 @@ type serveFlags struct {
 	hostname     string
 	logLevel     string
 	metrics      string
+	configDir    string
+	requiredSet  bool
 	ssl          bool
 	sslListen    []string
 	sslCert      string
@@ -58,13 +61,14 @@ func runServe(ctx context.Context, env *cliEnv, args []string) int {
 	fs.StringVar(&f.socket, "socket", "", "also listen on the UNIX socket at `PATH`")
 	fs.StringVar(&f.allowedIPs, "allowed-ips", "127.0.0.0/8,::1/128", "comma-separated networks whose TCP clients are served (spamd -A)")
 	fs.StringVar(&f.dbpath, "dbpath", defaultDBPath(), "the Bayes store `DIR`ectory")
+	fs.StringVar(&f.configDir, "config", "", "site policy `DIR`: every *.cf (and *.cf/ fragments) in name order; SIGHUP rereads it")
 	fs.IntVar(&f.maxChildren, "max-children", spamdproto.DefaultMaxConns, "requests served at once; more wait, then get EX_TEMPFAIL")
 	fs.Int64Var(&f.maxSize, "max-size", 512000, "largest message scanned, in bytes; larger ones are answered unscanned")
 	fs.DurationVar(&f.timeoutTCP, "timeout-tcp", spamdproto.DefaultReadTimeout, "time allowed to read a request")
 	fs.DurationVar(&f.timeoutChild, "timeout-child", spamdproto.DefaultScanTimeout, "time allowed to scan a message")
 	fs.BoolVar(&f.allowTell, "allow-tell", false, "accept TELL (spamc -L/-C) to learn and forget")
 	fs.StringVar(&f.bayesScope, "bayes-scope", "global", "global: one Bayes database; user: one per request User")
-	fs.Float64Var(&f.required, "required-score", 5.0, "score at or above which a message is spam")
+	fs.Float64Var(&f.required, "required-score", 5.0, "score at or above which a message is spam (overrides the policy's required_score)")
 	fs.StringVar(&f.hostname, "hostname", "", "host name in X-Spam-Checker-Version (default: this host's)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&f.ssl, "ssl", false, "serve TLS (spamc -S) on every --listen address")
@@ -75,6 +79,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
+	f.requiredSet = fs.Changed("required-score")
 	log, err := serveLogger(env, f.logLevel)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "gospamd serve: %v\n", err)
@@ -162,15 +167,34 @@ func serve(ctx context.Context, log *slog.Logger, f *serveFlags, nets []netip.Pr
 		}
 	}()
 
-	opt := rules.DefaultOptions()
-	opt.Bayes = store
-	opt.RequiredScore = f.required
-	engine, err := rules.New(opt)
+	perUser := f.bayesScope == "user"
+	scanner := &spamdScanner{perUser: perUser, inFlight: metrics.inFlight}
+	load := func() (rules.Options, error) {
+		pol, diags, err := rules.LoadPolicy(ctx, f.configDir)
+		for _, d := range diags {
+			if d.Severity <= cf.SeverityWarning {
+				log.Warn("policy", "diagnostic", d.String())
+			}
+		}
+		if err != nil {
+			return rules.Options{}, err
+		}
+		opt, markup := rules.OptionsFromPolicy(pol, f.hostname)
+		opt.Bayes = store
+		if f.requiredSet {
+			opt.RequiredScore = f.required
+		}
+		engine, err := rules.New(opt)
+		if err != nil {
+			return rules.Options{}, err
+		}
+		scanner.policy.Store(&scanPolicy{engine: engine, markup: markup})
+		return opt, nil
+	}
+	opt, err := load()
 	if err != nil {
 		return err
 	}
-	perUser := f.bayesScope == "user"
-	scanner := &spamdScanner{engine: engine, markup: rules.DefaultMarkup(f.hostname), perUser: perUser, inFlight: metrics.inFlight}
 	var teller spamdproto.Teller
 	if f.allowTell {
 		teller = &spamdTeller{writer: writer, tokens: opt.TokenOptions, perUser: perUser}
@@ -184,6 +208,12 @@ func serve(ctx context.Context, log *slog.Logger, f *serveFlags, nets []netip.Pr
 		Logger:         log,
 		Metrics:        metrics,
 	}, scanner, teller)
+
+	// Take SIGHUP before anything listens, so that a reload signal sent
+	// once the daemon answers never kills it.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 
 	var listeners []net.Listener
 	closeAll := func() {
@@ -258,14 +288,13 @@ func serve(ctx context.Context, log *slog.Logger, f *serveFlags, nets []netip.Pr
 		_ = os.Remove(adminPath)
 	}()
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	go func() {
 		for range hup {
-			// Policy comes with the rule engine; until then there is
-			// nothing to reload, and the daemon keeps serving.
-			log.Info("SIGHUP: nothing to reload")
+			if opt, err := load(); err != nil {
+				log.Error("SIGHUP: new policy refused, keeping the old one", "err", err)
+			} else {
+				log.Info("SIGHUP: policy reloaded", "config", f.configDir, "required_score", opt.RequiredScore)
+			}
 		}
 	}()
 

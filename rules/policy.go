@@ -1,0 +1,53 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gospamd/gospamd/rules/cf"
+)
+
+// KnownPlugins are the SpamAssassin plugins whose rules and settings this
+// engine implements; "ifplugin" blocks of any other plugin are skipped.
+func KnownPlugins() []string { return []string{"Check", "Bayes", "AutoLearnThreshold"} }
+
+// LoadPolicy reads the site policy: the built-in defaults, then the
+// rules_dir if one is set, then every *.cf of siteDir (and *.cf/
+// fragment directories) in name order. An empty siteDir means the
+// defaults alone. The policy is refused when any file has an error; the
+// diagnostics say where.
+func LoadPolicy(ctx context.Context, siteDir string) (*cf.Policy, []cf.Diagnostic, error) {
+	opt := cf.Options{KnownPlugins: KnownPlugins()}
+	if siteDir == "" {
+		return cf.NewParser(opt).Policy(), nil, nil
+	}
+	pol, diags, err := cf.LoadSite(ctx, siteDir, cf.SiteOptions{Options: opt})
+	if err != nil {
+		return nil, diags, fmt.Errorf("load policy from %s: %w", siteDir, err)
+	}
+	if n := cf.CountErrors(diags); n > 0 {
+		return nil, diags, fmt.Errorf("policy in %s has %d error(s)", siteDir, n)
+	}
+	return pol, diags, nil
+}
+
+// OptionsFromPolicy returns the engine options and the markup a policy
+// asks for. The Bayes store is left for the caller to set.
+func OptionsFromPolicy(pol *cf.Policy, hostname string) (Options, Markup) {
+	s := pol.Settings()
+	opt := DefaultOptions()
+	opt.RequiredScore = s.RequiredScore
+	opt.UseBayes = s.UseBayes && s.UseBayesRules
+	opt.BayesParams.MinSpam = int64(s.BayesMinSpamNum)
+	opt.BayesParams.MinHam = int64(s.BayesMinHamNum)
+	opt.BayesParams.UseHapaxes = s.BayesUseHapaxes
+	opt.TokenOptions.IgnoreHeaders = s.BayesIgnoreHeaders
+	mk := DefaultMarkup(hostname)
+	if s.ReportHostname != "" {
+		mk.Hostname = s.ReportHostname
+	}
+	if s.ReportContact != "" {
+		mk.ReportContact = s.ReportContact
+	}
+	return opt, mk
+}
