@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/gospamd/gospamd/classifier"
+	"github.com/gospamd/gospamd/rules/cf"
 	"github.com/gospamd/gospamd/tokenizer"
 )
 
@@ -26,6 +27,11 @@ type Options struct {
 	TokenOptions tokenizer.TokenOptions
 	// RequiredScore is the tag level: a total at or above it is spam.
 	RequiredScore float64
+	// Policy supplies the rules to run; nil runs the BAYES_xx rules alone.
+	Policy *cf.Policy
+	// Evals resolves eval: functions; nil knows none (check_bayes is
+	// built in).
+	Evals func(name string) (EvalFunc, bool)
 }
 
 // DefaultOptions are SpamAssassin's defaults: required_score 5.0, Bayes on.
@@ -43,6 +49,10 @@ func DefaultOptions() Options {
 type Engine struct {
 	opt        Options
 	bayesRules map[string]bayesRule
+	rules      *RuleSet // nil without a policy
+	// policyBayes is true when the policy defines check_bayes rules,
+	// which then replace the built-in BAYES_xx set.
+	policyBayes bool
 }
 
 type bayesRule struct {
@@ -70,8 +80,24 @@ func New(opt Options) (*Engine, error) {
 	if math.IsNaN(opt.RequiredScore) {
 		return nil, fmt.Errorf("required score is not a number")
 	}
-	return &Engine{opt: opt, bayesRules: bayesRuleDefs}, nil
+	e := &Engine{opt: opt, bayesRules: bayesRuleDefs}
+	if opt.Policy != nil {
+		evals := opt.Evals
+		if evals == nil {
+			evals = func(string) (EvalFunc, bool) { return nil, false }
+		}
+		e.rules = compileRules(opt.Policy, evals)
+		for _, c := range e.rules.rules {
+			if c.bayes != nil {
+				e.policyBayes = true
+			}
+		}
+	}
+	return e, nil
 }
+
+// Rules returns the compiled rule set (nil without a policy), for lint.
+func (e *Engine) Rules() *RuleSet { return e.rules }
 
 // RequiredScore is the tag level: a total at or above it is spam.
 func (e *Engine) RequiredScore() float64 { return e.opt.RequiredScore }
@@ -118,44 +144,77 @@ func (r *Result) Rules() []string {
 // Check scans m.
 func (e *Engine) Check(ctx context.Context, m *tokenizer.Message, opt CheckOptions) (*Result, error) {
 	res := &Result{Required: e.opt.RequiredScore}
-	prob, ran, err := e.bayes(ctx, m, opt.Scope)
+	prob, ran, usable, err := e.bayes(ctx, m, opt.Scope)
 	if err != nil {
 		return nil, err
 	}
+	if usable {
+		res.ScoreSet = 2
+	}
 	if ran {
-		res.Bayes, res.BayesRan, res.ScoreSet = prob, true, 2
+		res.Bayes, res.BayesRan = prob, true
+	}
+	if ran && !e.policyBayes {
 		for _, name := range classifier.BandRules(prob) {
 			def := e.bayesRules[name]
 			res.Hits = append(res.Hits, Hit{Rule: name, Score: def.score[res.ScoreSet], Description: def.description})
 		}
 	}
+	if e.rules != nil {
+		e.runRules(ctx, m, res)
+	}
 	for _, h := range res.Hits {
 		res.Score += h.Score
 	}
+	res.Score = math.Round(res.Score*1000) / 1000
 	return res, nil
 }
 
-// bayes computes the Bayes probability of m, reporting false when the
-// store has too little training or no token of m is decisive.
-func (e *Engine) bayes(ctx context.Context, m *tokenizer.Message, sc classifier.Scope) (float64, bool, error) {
+// runRules runs the policy's rules over m and adds their hits to res.
+func (e *Engine) runRules(ctx context.Context, m *tokenizer.Message, res *Result) {
+	s := &scan{ctx: ctx, msg: m, rs: e.rules, set: res.ScoreSet, bayes: res.Bayes, bayesRan: res.BayesRan,
+		hits: map[string]int{}, visiting: map[string]bool{}}
+	for _, c := range e.rules.rules {
+		// Sub-rules run when a meta asks for them; rules scored 0 in
+		// this score set do not run at all.
+		if c.IsSubRule() || c.Scores[s.set] == 0 {
+			continue
+		}
+		n := int(s.value(c.Name))
+		if n == 0 {
+			continue
+		}
+		score := c.Scores[s.set]
+		if c.Tflags.Multiple {
+			score *= float64(n)
+		}
+		res.Hits = append(res.Hits, Hit{Rule: c.Name, Score: score, Description: c.Describe})
+	}
+}
+
+// bayes computes the Bayes probability of m; ran is false when the store
+// has too little training or no token of m is decisive, and
+// usable reports whether the store has enough training for Bayes to be
+// used at all (which selects the score sets with the Bayes bit).
+func (e *Engine) bayes(ctx context.Context, m *tokenizer.Message, sc classifier.Scope) (prob float64, ran, usable bool, err error) {
 	if e.opt.Bayes == nil || !e.opt.UseBayes {
-		return 0, false, nil
+		return 0, false, false, nil
 	}
 	magic, err := e.opt.Bayes.Magic(ctx, sc)
 	if err != nil {
-		return 0, false, fmt.Errorf("bayes: read counters: %w", err)
+		return 0, false, false, fmt.Errorf("bayes: read counters: %w", err)
 	}
 	p := e.opt.BayesParams
 	if magic.NSpam < p.MinSpam || magic.NHam < p.MinHam {
-		return 0, false, nil
+		return 0, false, false, nil
 	}
 	keys := tokenizer.TokenKeys(m, e.opt.TokenOptions)
 	counts := make([]classifier.Counts, len(keys))
 	if err := e.opt.Bayes.Lookup(ctx, sc, keys, counts); err != nil {
-		return 0, false, fmt.Errorf("bayes: look up tokens: %w", err)
+		return 0, false, true, fmt.Errorf("bayes: look up tokens: %w", err)
 	}
 	prob, _, ok := classifier.Classify(magic.NSpam, magic.NHam, counts, p)
-	return prob, ok, nil
+	return prob, ok, true, nil
 }
 
 // scanTokenOptions are the tokenizer settings of a scan: SpamAssassin

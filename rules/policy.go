@@ -36,6 +36,7 @@ func LoadPolicy(ctx context.Context, siteDir string) (*cf.Policy, []cf.Diagnosti
 func OptionsFromPolicy(pol *cf.Policy, hostname string) (Options, Markup) {
 	s := pol.Settings()
 	opt := DefaultOptions()
+	opt.Policy = pol
 	opt.RequiredScore = s.RequiredScore
 	opt.UseBayes = s.UseBayes && s.UseBayesRules
 	opt.BayesParams.MinSpam = int64(s.BayesMinSpamNum)

@@ -1,0 +1,122 @@
+package rules
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gospamd/gospamd/tokenizer"
+)
+
+// A site policy's own rules run: header, body, rawbody, uri, full and
+// meta rules, exists: tests, negation, if-unset, score overrides in the
+// site's local.cf/ fragments, tflags multiple.
+func TestPolicyRules(t *testing.T) {
+	site := t.TempDir()
+	write := func(name, text string) {
+		t.Helper()
+		p := filepath.Join(site, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("10rules.cf", `
+header   SUBJ_FREE     Subject =~ /\bfree\b/i
+describe SUBJ_FREE     Subject talks about free things
+score    SUBJ_FREE     1.5
+header   __HAS_DATE    exists:Date
+meta     NO_DATE       !__HAS_DATE
+header   __HAS_LIST    exists:List-Id
+header   FROM_EXAMPLE  From:addr =~ /\@example\.com$/
+header   SUBJ_REPORT   Subject !~ /report/ [if-unset: report]
+score    FROM_EXAMPLE  0.3
+body     MONEY         /\bmillions? of dollars\b/i
+score    MONEY         2.0
+rawbody  HTML_FONT     /<font\b/i
+score    HTML_FONT     1.0
+uri      URI_IP        m{^https?://\d+\.\d+\.\d+\.\d+}
+score    URI_IP        1.1
+full     FULL_BOUNDARY /boundary=/
+score    FULL_BOUNDARY 0.01
+body     __EXCLAIM     /!/
+tflags   __EXCLAIM     multiple maxhits=5
+meta     MANY_EXCLAIM  __EXCLAIM >= 3
+score    MANY_EXCLAIM  0.7
+meta     MONEY_NOT_LIST MONEY && !__HAS_LIST
+score    MONEY_NOT_LIST 1.0
+body     ZERO_SCORED   /millions/
+score    ZERO_SCORED   0
+`)
+	write("local.cf/20localscores", "score SUBJ_FREE 20.000\nscore HTML_FONT (0.5)\n")
+	pol, diags, err := LoadPolicy(context.Background(), site)
+	if err != nil {
+		t.Fatalf("%v %v", err, diags)
+	}
+	opt, _ := OptionsFromPolicy(pol, "test")
+	eng, err := New(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		msg  string
+		want []string
+	}{
+		{"spammy", "From: Bob <bob@example.com>\nSubject: FREE money\nContent-Type: text/html\n\n<font size=7>Millions of dollars!!! see http://10.1.2.3/x !!</font>\n",
+			[]string{"FROM_EXAMPLE", "HTML_FONT", "MANY_EXCLAIM", "MONEY", "MONEY_NOT_LIST", "NO_DATE", "SUBJ_FREE", "SUBJ_REPORT", "URI_IP"}},
+		{"list mail", "From: a@lists.example.org\nList-Id: <x.example.org>\nDate: Mon, 8 Jul 2002 12:00:00 +0000\nSubject: report\n\nmillions of dollars were raised.\n",
+			[]string{"MONEY"}},
+	}
+	for _, tt := range tests {
+		res, err := eng.Check(context.Background(), tokenizer.Parse([]byte(tt.msg)), CheckOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Rules(); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: hits %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	res, _ := eng.Check(context.Background(), tokenizer.Parse([]byte(tests[0].msg)), CheckOptions{})
+	// 20 (local.cf override) + 0.3 + 1.5 (1.0 + relative 0.5) + 0.7 + 2 + 1 + 1 (NO_DATE, default
+	// score) + 1 (SUBJ_REPORT, default) + 1.1
+	if res.Score != 28.6 {
+		t.Errorf("score %v, want 28.6 (hits %+v)", res.Score, res.Hits)
+	}
+	for _, h := range res.Hits {
+		if h.Rule == "SUBJ_FREE" && !strings.Contains(h.Description, "free things") {
+			t.Errorf("description %q", h.Description)
+		}
+	}
+}
+
+func TestMetaExpressions(t *testing.T) {
+	vals := map[string]float64{"A": 1, "B": 0, "C": 3}
+	get := func(n string) float64 { return vals[n] }
+	tests := []struct {
+		expr string
+		want float64
+	}{
+		{"A && B", 0}, {"A || B", 1}, {"!B", 1}, {"A && !B", 1}, {"(A + B + C) > 2", 1},
+		{"C >= 3 && A", 1}, {"A + B * 2", 1}, {"C / 3 == 1", 1}, {"A ? C : B", 3}, {"-A + 1", 0},
+	}
+	for _, tt := range tests {
+		e, err := parseMeta(tt.expr)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.expr, err)
+		}
+		if got := e.eval(get); got != tt.want {
+			t.Errorf("%s = %v, want %v", tt.expr, got, tt.want)
+		}
+	}
+	for _, bad := range []string{"A &&", "(A", "A $ B", ""} {
+		if _, err := parseMeta(bad); err == nil {
+			t.Errorf("parseMeta(%q) accepted a broken expression", bad)
+		}
+	}
+}

@@ -1,0 +1,255 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// A metaExpr is a compiled meta rule expression: SpamAssassin's subset of
+// Perl expressions over rule names (a rule's value is its hit count, 0
+// when it did not hit), numbers, ! && || ?:, comparisons and + - * /.
+type metaExpr interface {
+	eval(value func(name string) float64) float64
+}
+
+type (
+	metaNum   float64
+	metaRule  string
+	metaUnary struct {
+		op string
+		x  metaExpr
+	}
+	metaBinary struct {
+		op   string
+		l, r metaExpr
+	}
+	metaCond struct{ c, t, f metaExpr }
+)
+
+func (n metaNum) eval(func(string) float64) float64    { return float64(n) }
+func (r metaRule) eval(v func(string) float64) float64 { return v(string(r)) }
+func (u metaUnary) eval(v func(string) float64) float64 {
+	x := u.x.eval(v)
+	if u.op == "-" {
+		return -x
+	}
+	return b2f(x == 0)
+}
+func (c metaCond) eval(v func(string) float64) float64 {
+	if c.c.eval(v) != 0 {
+		return c.t.eval(v)
+	}
+	return c.f.eval(v)
+}
+func (b metaBinary) eval(v func(string) float64) float64 {
+	switch b.op {
+	case "&&":
+		l := b.l.eval(v)
+		if l == 0 {
+			return l
+		}
+		return b.r.eval(v)
+	case "||":
+		if l := b.l.eval(v); l != 0 {
+			return l
+		}
+		return b.r.eval(v)
+	}
+	l, r := b.l.eval(v), b.r.eval(v)
+	switch b.op {
+	case "+":
+		return l + r
+	case "-":
+		return l - r
+	case "*":
+		return l * r
+	case "/":
+		if r == 0 {
+			return 0
+		}
+		return l / r
+	case ">":
+		return b2f(l > r)
+	case "<":
+		return b2f(l < r)
+	case ">=":
+		return b2f(l >= r)
+	case "<=":
+		return b2f(l <= r)
+	case "==":
+		return b2f(l == r)
+	case "!=":
+		return b2f(l != r)
+	}
+	return 0
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// parseMeta compiles a meta expression.
+func parseMeta(src string) (metaExpr, error) {
+	toks, err := lexMeta(src)
+	if err != nil {
+		return nil, err
+	}
+	p := &metaParser{toks: toks}
+	e, err := p.cond()
+	if err != nil {
+		return nil, err
+	}
+	if p.i != len(p.toks) {
+		return nil, fmt.Errorf("meta %q: unexpected %q", src, p.toks[p.i])
+	}
+	return e, nil
+}
+
+func lexMeta(s string) ([]string, error) {
+	var toks []string
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t':
+			i++
+		case c == '_' || unicode.IsLetter(rune(c)):
+			j := i
+			for j < len(s) && (s[j] == '_' || s[j] < 0x80 && (unicode.IsLetter(rune(s[j])) || unicode.IsDigit(rune(s[j])))) {
+				j++
+			}
+			toks = append(toks, s[i:j])
+			i = j
+		case c >= '0' && c <= '9' || c == '.':
+			j := i
+			for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.') {
+				j++
+			}
+			toks = append(toks, s[i:j])
+			i = j
+		default:
+			if i+1 < len(s) {
+				two := s[i : i+2]
+				switch two {
+				case "&&", "||", ">=", "<=", "==", "!=":
+					toks = append(toks, two)
+					i += 2
+					continue
+				}
+			}
+			if strings.IndexByte("()!+-*/<>?:", c) < 0 {
+				return nil, fmt.Errorf("meta: unexpected character %q", c)
+			}
+			toks = append(toks, string(c))
+			i++
+		}
+	}
+	return toks, nil
+}
+
+type metaParser struct {
+	toks []string
+	i    int
+}
+
+func (p *metaParser) peek() string {
+	if p.i < len(p.toks) {
+		return p.toks[p.i]
+	}
+	return ""
+}
+
+func (p *metaParser) cond() (metaExpr, error) {
+	c, err := p.binary(0)
+	if err != nil || p.peek() != "?" {
+		return c, err
+	}
+	p.i++
+	t, err := p.cond()
+	if err != nil {
+		return nil, err
+	}
+	if p.peek() != ":" {
+		return nil, errors.New("meta: a conditional (?) lacks its colon part")
+	}
+	p.i++
+	f, err := p.cond()
+	if err != nil {
+		return nil, err
+	}
+	return metaCond{c, t, f}, nil
+}
+
+// Binary operator precedence, loosest first, as in Perl.
+var metaLevels = [][]string{{"||"}, {"&&"}, {"==", "!="}, {"<", ">", "<=", ">="}, {"+", "-"}, {"*", "/"}}
+
+func (p *metaParser) binary(level int) (metaExpr, error) {
+	if level == len(metaLevels) {
+		return p.unary()
+	}
+	l, err := p.binary(level + 1)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		op := p.peek()
+		found := false
+		for _, o := range metaLevels[level] {
+			if op == o {
+				found = true
+			}
+		}
+		if !found {
+			return l, nil
+		}
+		p.i++
+		r, err := p.binary(level + 1)
+		if err != nil {
+			return nil, err
+		}
+		l = metaBinary{op, l, r}
+	}
+}
+
+func (p *metaParser) unary() (metaExpr, error) {
+	switch t := p.peek(); t {
+	case "!", "-":
+		p.i++
+		x, err := p.unary()
+		if err != nil {
+			return nil, err
+		}
+		return metaUnary{t, x}, nil
+	case "(":
+		p.i++
+		e, err := p.cond()
+		if err != nil {
+			return nil, err
+		}
+		if p.peek() != ")" {
+			return nil, fmt.Errorf("meta: missing )")
+		}
+		p.i++
+		return e, nil
+	case "":
+		return nil, fmt.Errorf("meta: unexpected end")
+	default:
+		p.i++
+		if t[0] >= '0' && t[0] <= '9' || t[0] == '.' {
+			n, err := strconv.ParseFloat(t, 64)
+			if err != nil {
+				return nil, fmt.Errorf("meta: bad number %q", t)
+			}
+			return metaNum(n), nil
+		}
+		if strings.IndexByte("()+*/<>?:&|=", t[0]) >= 0 {
+			return nil, fmt.Errorf("meta: unexpected %q", t)
+		}
+		return metaRule(t), nil
+	}
+}

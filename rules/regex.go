@@ -1,0 +1,41 @@
+package rules
+
+import (
+	"fmt"
+	"regexp"
+)
+
+// A matcher is a compiled rule pattern.
+type matcher interface {
+	MatchString(s string) bool
+	FindAllStringIndex(s string, n int) [][]int
+}
+
+// compilePattern compiles a rule's Perl pattern. This first version hands
+// patterns Go's RE2 can take unchanged to it (flags become an inline
+// group) and refuses the rest; Perl-only syntax is the job of the
+// backtracking fallback.
+func compilePattern(expr, flags string) (matcher, string, error) {
+	var inline string
+	for _, f := range flags {
+		switch f {
+		case 'i', 's', 'm':
+			inline += string(f)
+		case 'x', 'g', 'o':
+			if f == 'x' {
+				return nil, "", fmt.Errorf("flag x is not supported yet")
+			}
+		default:
+			return nil, "", fmt.Errorf("unknown flag %q", f)
+		}
+	}
+	src := expr
+	if inline != "" {
+		src = "(?" + inline + ")" + expr
+	}
+	re, err := regexp.Compile(src)
+	if err != nil {
+		return nil, "", err
+	}
+	return re, "re2", nil
+}

@@ -1,0 +1,138 @@
+package rules
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/gospamd/gospamd/rules/cf"
+)
+
+// A compiledRule is one rule of a policy, ready to run.
+type compiledRule struct {
+	*cf.Rule
+	re   matcher
+	meta metaExpr
+	eval EvalFunc // for eval rules other than check_bayes
+	// bayes is set for check_bayes rules: the band (lo, hi].
+	bayes *[2]float64
+}
+
+// EvalFunc is an eval: function as the engine calls it.
+type EvalFunc func(s *scan, args []string) (bool, error)
+
+// A RuleSet is a policy's rules compiled once: immutable, shared by every
+// scan of the Engine that owns it.
+type RuleSet struct {
+	rules  []*compiledRule // defined, runnable, in run order
+	byName map[string]*compiledRule
+	Stats  CompileStats
+	// Problems lists, file:line first, what could not be compiled or run.
+	Problems []string
+}
+
+// CompileStats count what compiling a policy did, for lint.
+type CompileStats struct {
+	Rules, Patterns, Compiled, Fallback, SkippedEvals, Errors int
+	SkippedEvalNames                                          map[string]int
+}
+
+var rulesMatching = regexp.MustCompile(`rules_matching\(\s*([^)]*?)\s*\)`)
+
+// compileRules compiles every defined rule of pol that this engine can
+// run; evals resolves eval: functions.
+func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool)) *RuleSet {
+	rs := &RuleSet{byName: map[string]*compiledRule{}}
+	rs.Stats.SkippedEvalNames = map[string]int{}
+	names := make([]string, 0, len(pol.Rules()))
+	for _, r := range pol.Rules() {
+		if r.Defined() {
+			names = append(names, r.Name)
+		}
+	}
+	problem := func(r *cf.Rule, format string, args ...any) {
+		rs.Problems = append(rs.Problems, fmt.Sprintf("%s: %s: %s", r.Source, r.Name, fmt.Sprintf(format, args...)))
+	}
+	for _, r := range pol.Rules() {
+		if !r.Defined() {
+			continue
+		}
+		rs.Stats.Rules++
+		c := &compiledRule{Rule: r}
+		switch {
+		case r.Kind == cf.KindMeta:
+			expr := rulesMatching.ReplaceAllStringFunc(r.Meta, func(m string) string {
+				glob := rulesMatching.FindStringSubmatch(m)[1]
+				var hits []string
+				for _, n := range names {
+					if ok, _ := path.Match(glob, n); ok {
+						hits = append(hits, n)
+					}
+				}
+				if len(hits) == 0 {
+					return "0"
+				}
+				return "(" + strings.Join(hits, " + ") + ")"
+			})
+			m, err := parseMeta(expr)
+			if err != nil {
+				rs.Stats.Errors++
+				problem(r, "%v", err)
+				continue
+			}
+			c.meta = m
+		case r.Eval != nil:
+			if r.Eval.Func == "check_bayes" {
+				if b, ok := bayesBand(r.Eval.Args); ok {
+					c.bayes = &b
+					break
+				}
+				rs.Stats.Errors++
+				problem(r, "check_bayes needs two numbers")
+				continue
+			}
+			fn, ok := evals(r.Eval.Func)
+			if !ok {
+				rs.Stats.SkippedEvals++
+				rs.Stats.SkippedEvalNames[r.Eval.Func]++
+				continue
+			}
+			c.eval = fn
+		case r.HasPattern():
+			rs.Stats.Patterns++
+			m, engine, err := compilePattern(r.Pattern.Expr, r.Pattern.Flags)
+			if err != nil {
+				rs.Stats.Errors++
+				problem(r, "pattern %s: %v", r.Pattern.Source, err)
+				continue
+			}
+			rs.Stats.Compiled++
+			if engine != "re2" {
+				rs.Stats.Fallback++
+			}
+			c.re = m
+		case r.Kind == cf.KindHeader && r.Header.Exists:
+		default:
+			continue // reuse, askdns, uri_detail: not run here
+		}
+		rs.rules = append(rs.rules, c)
+		rs.byName[r.Name] = c
+	}
+	slices.SortStableFunc(rs.rules, func(a, b *compiledRule) int { return a.Priority - b.Priority })
+	return rs
+}
+
+func bayesBand(args []string) ([2]float64, bool) {
+	var b [2]float64
+	if len(args) != 2 {
+		return b, false
+	}
+	for i, a := range args {
+		if _, err := fmt.Sscan(a, &b[i]); err != nil {
+			return b, false
+		}
+	}
+	return b, true
+}
