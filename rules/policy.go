@@ -14,8 +14,9 @@ func KnownPlugins() []string { return []string{"Check", "Bayes", "AutoLearnThres
 // LoadPolicy reads the site policy: the built-in defaults, then the
 // rules_dir if one is set, then every *.cf of siteDir (and *.cf/
 // fragment directories) in name order. An empty siteDir means the
-// defaults alone. The policy is refused when any file has an error; the
-// diagnostics say where.
+// defaults alone. When any file has an error the policy is refused: err
+// is set (the diagnostics say where), and the policy read so far is
+// returned only for lint.
 func LoadPolicy(ctx context.Context, siteDir string) (*cf.Policy, []cf.Diagnostic, error) {
 	opt := cf.Options{KnownPlugins: KnownPlugins()}
 	if siteDir == "" {
@@ -26,7 +27,7 @@ func LoadPolicy(ctx context.Context, siteDir string) (*cf.Policy, []cf.Diagnosti
 		return nil, diags, fmt.Errorf("load policy from %s: %w", siteDir, err)
 	}
 	if n := cf.CountErrors(diags); n > 0 {
-		return nil, diags, fmt.Errorf("policy in %s has %d error(s)", siteDir, n)
+		return pol, diags, fmt.Errorf("policy in %s has %d error(s)", siteDir, n)
 	}
 	return pol, diags, nil
 }

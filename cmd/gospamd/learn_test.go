@@ -190,3 +190,19 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// gospamd lint reports a broken rule with its file and line, ends with
+// the summary line, and exits 1; a clean policy exits 0.
+func TestLintCommand(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "local.cf"), "body GOOD_RULE /cheap pills/i\nscore GOOD_RULE 1.0\nmeta BROKEN_META GOOD_RULE &&\n")
+	out, _, code := runCLI(t, "", "lint", "--config", dir)
+	if code != exitFail || !strings.Contains(out, "local.cf:3: error: meta:") ||
+		!strings.HasSuffix(out, "rules: 1; patterns: 1 of 1 compiled (0 by fallback); skipped evals: 0; errors: 1\n") {
+		t.Errorf("lint of a broken policy: exit %d\n%s", code, out)
+	}
+	writeFile(t, filepath.Join(dir, "local.cf"), "body GOOD_RULE /cheap pills/i\nscore GOOD_RULE 1.0\n")
+	if out, _, code := runCLI(t, "", "lint", "--config", dir); code != 0 || !strings.HasSuffix(out, "errors: 0\n") {
+		t.Errorf("lint of a clean policy: exit %d\n%s", code, out)
+	}
+}

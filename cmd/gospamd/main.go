@@ -4,6 +4,7 @@
 //	gospamd learn      train the Bayes store (sa-learn's flags and output)
 //	gospamd check      scan one message from standard input
 //	gospamd masscheck  score a labelled corpus; cross-validate
+//	gospamd lint       check a policy (like spamassassin --lint)
 //	gospamd version    print the version
 //
 // The command only wires packages together; the work is done in
@@ -54,6 +55,7 @@ func commands() []command {
 		{"learn", "train the Bayes store (sa-learn compatible)", runLearn},
 		{"check", "scan one message from standard input", runCheck},
 		{"masscheck", "score a labelled corpus; k-fold cross-validation", runMassCheck},
+		{"lint", "check a policy: parse errors, rules that cannot run, summary", runLint},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -1,0 +1,2 @@
+// Package re compiles SpamAssassin rule patterns (Perl regular expressions).
+package re
