@@ -11,7 +11,7 @@ import (
 // engine implements; "ifplugin" blocks of any other plugin are skipped.
 func KnownPlugins() []string { return []string{"Check", "Bayes", "AutoLearnThreshold"} }
 
-// LoadPolicy reads the site policy: the built-in defaults, then the
+// LoadPolicy reads the site policy: the built-in defaults (Defaults), then the
 // rules_dir if one is set, then every *.cf of siteDir (and *.cf/
 // fragment directories) in name order. An empty siteDir means the
 // defaults alone. When any file has an error the policy is refused: err
@@ -19,12 +19,9 @@ func KnownPlugins() []string { return []string{"Check", "Bayes", "AutoLearnThres
 // returned only for lint.
 func LoadPolicy(ctx context.Context, siteDir string) (*cf.Policy, []cf.Diagnostic, error) {
 	opt := cf.Options{KnownPlugins: KnownPlugins()}
-	if siteDir == "" {
-		return cf.NewParser(opt).Policy(), nil, nil
-	}
-	pol, diags, err := cf.LoadSite(ctx, siteDir, cf.SiteOptions{Options: opt})
+	pol, diags, err := cf.LoadSite(ctx, siteDir, cf.SiteOptions{Options: opt, Defaults: Defaults()})
 	if err != nil {
-		return nil, diags, fmt.Errorf("load policy from %s: %w", siteDir, err)
+		return nil, diags, fmt.Errorf("load policy: %w", err)
 	}
 	if n := cf.CountErrors(diags); n > 0 {
 		return pol, diags, fmt.Errorf("policy in %s has %d error(s)", siteDir, n)

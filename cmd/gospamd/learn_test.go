@@ -198,7 +198,7 @@ func TestLintCommand(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "local.cf"), "body GOOD_RULE /cheap pills/i\nscore GOOD_RULE 1.0\nmeta BROKEN_META GOOD_RULE &&\n")
 	out, _, code := runCLI(t, "", "lint", "--config", dir)
 	if code != exitFail || !strings.Contains(out, "local.cf:3: error: meta:") ||
-		!strings.HasSuffix(out, "rules: 1; patterns: 1 of 1 compiled (0 by fallback); skipped evals: 0; errors: 1\n") {
+		!regexp.MustCompile(`(?m)^rules: \d+; patterns: \d+ of \d+ compiled \(\d+ by fallback\); skipped evals: \d+; errors: 1\n\z`).MatchString(out) {
 		t.Errorf("lint of a broken policy: exit %d\n%s", code, out)
 	}
 	writeFile(t, filepath.Join(dir, "local.cf"), "body GOOD_RULE /cheap pills/i\nscore GOOD_RULE 1.0\n")

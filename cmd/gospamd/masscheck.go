@@ -43,12 +43,13 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 	fs.StringVar(&dbpath, "dbpath", defaultDBPath(), "trained Bayes store to scan with (ignored with --folds)")
 	fs.StringVar(&scoresFile, "scores", "", "write one line per message to `FILE.tsv`: label, score, bayes, path, tests")
 	fs.StringVar(&plotFile, "plot", "", "draw the ham and spam score histograms into `FILE.svg`")
-	fs.Float64Var(&threshold, "threshold", 5.0, "score at or above which a message counts as spam")
+	fs.Float64Var(&threshold, "threshold", 5.0, "score at or above which a message counts as spam (default: the policy's required_score)")
 	fs.Float64Var(&bayesThreshold, "bayes-threshold", 0.9, "Bayes probability at or above which a message counts as spam, for the Bayes-only summary")
 	fs.IntVar(&folds, "folds", 0, "k-fold cross-validation with a fresh store per fold (0: use --dbpath)")
 	fs.Int64Var(&seed, "seed", 1, "seed of the fold split")
 	fs.BoolVar(&mbox, "mbox", false, "corpus files are mbox files")
 	fs.BoolVar(&progress, "progress", true, "show progress on a terminal")
+	configDir := fs.String("config", "", "site policy `DIR` (every *.cf in name order) on top of the built-in rules")
 	if err := fs.Parse(expandCorpusArgs(args)); err != nil {
 		return exitUsage
 	}
@@ -61,6 +62,21 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 		return exitUsage
 	}
 
+	pol, diags, err := rules.LoadPolicy(ctx, *configDir)
+	for _, d := range diags {
+		fmt.Fprintln(env.stderr, d.String())
+	}
+	if err != nil {
+		fmt.Fprintf(env.stderr, "gospamd masscheck: %v\n", err)
+		return exitFatal
+	}
+	engineOpt, _ := rules.OptionsFromPolicy(pol, "")
+	if fs.Changed("threshold") {
+		engineOpt.RequiredScore = threshold
+	} else {
+		threshold = engineOpt.RequiredScore
+	}
+
 	var bar *progressbar.ProgressBar
 	stage := ""
 	mc := &corpus.MassCheck{
@@ -68,12 +84,11 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 		Walk:         corpus.WalkOptions{Mbox: mbox, Logger: env.log},
 		Folds:        folds,
 		Seed:         seed,
-		TokenOptions: tokenizer.DefaultTokenOptions(),
+		TokenOptions: learnTokenOptions(engineOpt.TokenOptions),
 		Logger:       env.log,
 		Engine: func(bayes rules.BayesReader) (*rules.Engine, error) {
-			opt := rules.DefaultOptions()
+			opt := engineOpt
 			opt.Bayes = bayes
-			opt.RequiredScore = threshold
 			return rules.New(opt)
 		},
 	}
@@ -200,4 +215,11 @@ func writeFileWith(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("close %s: %w", path, err)
 	}
 	return nil
+}
+
+// learnTokenOptions are the tokenizer settings for learning that go with
+// a scan's: the same, but in learn mode.
+func learnTokenOptions(scan tokenizer.TokenOptions) tokenizer.TokenOptions {
+	scan.Scan = false
+	return scan
 }

@@ -49,12 +49,16 @@ type SiteOptions struct {
 //     named *.cf (SME Server's "local.cf/20localscores" template
 //     fragments) is read in its place, its files in name order.
 //
-// A missing site directory is an error; a missing rules directory is a
+// An empty siteDir means none (the defaults and rules_dir alone); a
+// missing site directory is an error; a missing rules directory is a
 // diagnostic.
 func LoadSite(ctx context.Context, siteDir string, opt SiteOptions) (*Policy, []Diagnostic, error) {
-	site, err := siteFiles(siteDir)
-	if err != nil {
-		return nil, nil, err
+	var site siteList
+	var err error
+	if siteDir != "" {
+		if site, err = siteFiles(siteDir); err != nil {
+			return nil, nil, err
+		}
 	}
 	var defPre, defCf []string
 	if opt.Defaults != nil {
