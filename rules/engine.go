@@ -32,6 +32,8 @@ type Options struct {
 	// Evals resolves eval: functions; nil knows none (check_bayes is
 	// built in).
 	Evals func(name string) (EvalFunc, bool)
+	// Autolearn are the autolearn settings; off in DefaultOptions.
+	Autolearn AutolearnSettings
 }
 
 // DefaultOptions are SpamAssassin's defaults: required_score 5.0, Bayes on.
@@ -113,6 +115,7 @@ type Hit struct {
 	Rule        string
 	Score       float64
 	Description string
+	rule        *compiledRule // nil for the built-in Bayes rules
 }
 
 // A Result is what a scan found. Policy (tag, reject, file) is applied
@@ -126,6 +129,9 @@ type Result struct {
 	BayesRan bool
 	// ScoreSet is the SpamAssassin score set used (0–3).
 	ScoreSet int
+	// Autolearn is the _AUTOLEARN_ status the front end settled (see
+	// Engine.AutolearnDecision); "" renders as "disabled".
+	Autolearn string
 }
 
 // IsSpam reports whether the score reaches the required score.
@@ -188,7 +194,7 @@ func (e *Engine) runRules(ctx context.Context, m *tokenizer.Message, res *Result
 		if c.Tflags.Multiple {
 			score *= float64(n)
 		}
-		res.Hits = append(res.Hits, Hit{Rule: c.Name, Score: score, Description: c.Describe})
+		res.Hits = append(res.Hits, Hit{Rule: c.Name, Score: score, Description: c.Describe, rule: c})
 	}
 }
 

@@ -23,9 +23,6 @@ type Markup struct {
 	Version, Subversion string
 	// ReportContact is _CONTACTADDRESS_ (report_contact).
 	ReportContact string
-	// Autolearn is _AUTOLEARN_, the autolearn outcome ("disabled" when
-	// autolearn is off).
-	Autolearn string
 }
 
 // DefaultMarkup answers as SpamAssassin 4.0.1 does by default.
@@ -35,7 +32,6 @@ func DefaultMarkup(hostname string) Markup {
 		Version:       "4.0.1",
 		Subversion:    "gospamd",
 		ReportContact: "the administrator of that system",
-		Autolearn:     "disabled",
 	}
 }
 
@@ -62,7 +58,7 @@ func (mk Markup) Headers(res *Result, m *tokenizer.Message) []HeaderField {
 	}
 	add("X-Spam-Level", stars(res.Score))
 	add("X-Spam-Status", fmt.Sprintf("%s, score=%s required=%.1f tests=%s autolearn=%s version=%s",
-		yesNo(spam), DisplayScore(res.Score, res.Required), res.Required, testsTag(res), mk.autolearnTag(), mk.Version))
+		yesNo(spam), DisplayScore(res.Score, res.Required), res.Required, testsTag(res), autolearnTag(res.Autolearn), mk.Version))
 	if spam {
 		out = append(out, HeaderField{"X-Spam-Report", foldMultiline(mk.reportTag(res))})
 	}
@@ -100,12 +96,14 @@ func testsTag(res *Result) string {
 	return strings.Join(names, ",")
 }
 
-func (mk Markup) autolearnTag() string {
-	switch mk.Autolearn {
-	case "", "disabled":
-		return "disabled"
+// autolearnTag is _AUTOLEARN_: the status, and for every status but
+// "disabled" whether an autolearn_force rule decided it.
+func autolearnTag(status string) string {
+	switch status {
+	case "", AutolearnDisabled:
+		return AutolearnDisabled
 	}
-	return mk.Autolearn + " autolearn_force=no"
+	return status + " autolearn_force=no"
 }
 
 // foldHeader wraps "Name: value" at headerWrapWidth columns (a TAB counts

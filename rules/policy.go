@@ -41,6 +41,12 @@ func OptionsFromPolicy(pol *cf.Policy, hostname string) (Options, Markup) {
 	opt.BayesParams.MinHam = int64(s.BayesMinHamNum)
 	opt.BayesParams.UseHapaxes = s.BayesUseHapaxes
 	opt.TokenOptions.IgnoreHeaders = s.BayesIgnoreHeaders
+	opt.Autolearn = AutolearnSettings{
+		Enabled:       s.BayesAutoLearn && s.UseBayes && s.UseLearner,
+		SpamThreshold: s.BayesAutoLearnThresholdSpam,
+		HamThreshold:  s.BayesAutoLearnThresholdNonspam,
+		OnError:       s.BayesAutoLearnOnError,
+	}
 	mk := DefaultMarkup(hostname)
 	if s.ReportHostname != "" {
 		mk.Hostname = s.ReportHostname

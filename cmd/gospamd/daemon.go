@@ -19,7 +19,8 @@ import (
 // started with.
 type spamdScanner struct {
 	policy   atomic.Pointer[scanPolicy]
-	perUser  bool // bayes_scope user
+	writer   *learn.Writer // for autolearn
+	perUser  bool          // bayes_scope user
 	inFlight interface {
 		Inc()
 		Dec()
@@ -28,8 +29,9 @@ type spamdScanner struct {
 
 // scanPolicy is one loaded policy, ready to scan with.
 type scanPolicy struct {
-	engine *rules.Engine
-	markup rules.Markup
+	engine      *rules.Engine
+	markup      rules.Markup
+	learnTokens tokenizer.TokenOptions // the scan's, in learn mode
 }
 
 // userScope maps a request's User to its Bayes scope, refusing names that
@@ -60,6 +62,7 @@ func (s *spamdScanner) Scan(ctx context.Context, req *spamdproto.ScanRequest) (s
 	if err != nil {
 		return nil, fmt.Errorf("scan: %w", err)
 	}
+	s.autolearn(ctx, pol, m, res, sc)
 	return &scanResult{res: res, msg: m, raw: req.Message, markup: pol.markup}, nil
 }
 
@@ -119,4 +122,24 @@ func (t *spamdTeller) Tell(ctx context.Context, req *spamdproto.TellRequest) (sp
 		out.DidRemove.Local = r == classifier.Forgotten
 	}
 	return out, nil
+}
+
+// autolearn learns the message when the policy's autolearn thresholds
+// say so, through the single writer and never flipping a manual
+// classification, and records the outcome for the X-Spam-Status header.
+func (s *spamdScanner) autolearn(ctx context.Context, pol *scanPolicy, m *tokenizer.Message, res *rules.Result, sc classifier.Scope) {
+	class, ok, status := pol.engine.AutolearnDecision(res)
+	res.Autolearn = status
+	if !ok || s.writer == nil {
+		return
+	}
+	op := learn.PrepareMessage(m, pol.learnTokens, time.Now())
+	op.Scope, op.Class, op.NoRelearn = sc, class, true
+	r, err := s.writer.Learn(ctx, op)
+	switch {
+	case err != nil:
+		res.Autolearn = rules.AutolearnFailed
+	case r != classifier.Learned:
+		res.Autolearn = rules.AutolearnUnavailable
+	}
 }

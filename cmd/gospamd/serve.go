@@ -168,7 +168,7 @@ func serve(ctx context.Context, log *slog.Logger, f *serveFlags, nets []netip.Pr
 	}()
 
 	perUser := f.bayesScope == "user"
-	scanner := &spamdScanner{perUser: perUser, inFlight: metrics.inFlight}
+	scanner := &spamdScanner{perUser: perUser, inFlight: metrics.inFlight, writer: writer}
 	load := func() (rules.Options, error) {
 		pol, diags, err := rules.LoadPolicy(ctx, f.configDir)
 		for _, d := range diags {
@@ -188,7 +188,7 @@ func serve(ctx context.Context, log *slog.Logger, f *serveFlags, nets []netip.Pr
 		if err != nil {
 			return rules.Options{}, err
 		}
-		scanner.policy.Store(&scanPolicy{engine: engine, markup: markup})
+		scanner.policy.Store(&scanPolicy{engine: engine, markup: markup, learnTokens: learnTokenOptions(opt.TokenOptions)})
 		return opt, nil
 	}
 	opt, err := load()

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -90,6 +91,11 @@ func TestServeWithSpamc(t *testing.T) {
 	if out, _ := spamc1(spam[300]); !strings.Contains(out, "X-Spam-Flag: YES\n") || !strings.Contains(out, "tests=BAYES_99,BAYES_999") {
 		t.Errorf("spamc (PROCESS) output lacks the spam markup:\n%s", out[:min(len(out), 600)])
 	}
+	// A clean ham is autolearned (SpamAssassin's default thresholds), and
+	// the header says so.
+	if out, _ := spamc1(ham[302]); !regexp.MustCompile(`autolearn=ham\s+autolearn_force=no`).MatchString(out) {
+		t.Errorf("PROCESS of a ham: no autolearn=ham in\n%s", out[:min(len(out), 800)])
+	}
 	if out, code := spamc1(ham[301], "-L", "spam"); out != "Message successfully un/learned\n" || code != 0 {
 		t.Errorf("spamc -L spam: %q exit %d", out, code)
 	}
@@ -102,11 +108,13 @@ func TestServeWithSpamc(t *testing.T) {
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if !regexp.MustCompile(`gospamd_learns_total\{result="learned"\} [1-9]`).Match(metrics) {
+		t.Errorf("metrics count no learns")
+	}
 	for _, want := range []string{
 		`gospamd_spamd_requests_total{outcome="spam",verb="CHECK"} 1`,
 		`gospamd_spamd_requests_total{outcome="ham",verb="CHECK"} 1`,
 		`gospamd_spamd_requests_total{outcome="told",verb="TELL"} 2`,
-		`gospamd_learns_total{result="learned"} 1`,
 		`gospamd_learns_total{result="already_learned"} 1`,
 		`gospamd_scans_in_flight 0`,
 	} {
