@@ -26,10 +26,13 @@ body   BODY_BAD2 /buy now/i
 score  BODY_BAD2 4
 header HDR_GOOD  X-Mailer =~ /mutt/i
 score  HDR_GOOD  -1
+body   GTUBE     /XJS\*C4JDBQADN1\.NSBN3\*2IDNEN\*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL\*C\.34X/
+score  GTUBE     1000
+tflags GTUBE     userconf noautolearn
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	pol, diags, err := LoadPolicy(context.Background(), site)
+	pol, diags, err := loadPolicy(context.Background(), site, nil) // the site alone
 	if err != nil {
 		t.Fatal(err, diags)
 	}

@@ -179,7 +179,7 @@ func (e *Engine) Check(ctx context.Context, m *tokenizer.Message, opt CheckOptio
 // runRules runs the policy's rules over m and adds their hits to res.
 func (e *Engine) runRules(ctx context.Context, m *tokenizer.Message, res *Result) {
 	s := &scan{ctx: ctx, msg: m, rs: e.rules, set: res.ScoreSet, bayes: res.Bayes, bayesRan: res.BayesRan,
-		hits: map[string]int{}, visiting: map[string]bool{}}
+		hits: map[string]int{}, visiting: map[string]bool{}, policy: e.opt.Policy}
 	for _, c := range e.rules.rules {
 		// Sub-rules run when a meta asks for them; rules scored 0 in
 		// this score set do not run at all.

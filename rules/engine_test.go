@@ -54,7 +54,7 @@ body     ZERO_SCORED   /millions/
 score    ZERO_SCORED   0
 `)
 	write("local.cf/20localscores", "score SUBJ_FREE 20.000\nscore HTML_FONT (0.5)\n")
-	pol, diags, err := LoadPolicy(context.Background(), site)
+	pol, diags, err := loadPolicy(context.Background(), site, nil) // the site alone
 	if err != nil {
 		t.Fatalf("%v %v", err, diags)
 	}

@@ -3,13 +3,18 @@ package rules
 import (
 	"context"
 	"fmt"
+	"io/fs"
 
 	"github.com/gospamd/gospamd/rules/cf"
+	"github.com/gospamd/gospamd/rules/eval"
 )
 
 // KnownPlugins are the SpamAssassin plugins whose rules and settings this
 // engine implements; "ifplugin" blocks of any other plugin are skipped.
-func KnownPlugins() []string { return []string{"Check", "Bayes", "AutoLearnThreshold"} }
+func KnownPlugins() []string {
+	return []string{"Check", "Bayes", "AutoLearnThreshold", "HTMLEval", "HeaderEval", "BodyEval",
+		"MIMEEval", "MIMEHeader", "RelayEval", "WLBLEval", "FreeMail", "ImageInfo"}
+}
 
 // LoadPolicy reads the site policy: the built-in defaults (Defaults), then the
 // rules_dir if one is set, then every *.cf of siteDir (and *.cf/
@@ -18,8 +23,13 @@ func KnownPlugins() []string { return []string{"Check", "Bayes", "AutoLearnThres
 // is set (the diagnostics say where), and the policy read so far is
 // returned only for lint.
 func LoadPolicy(ctx context.Context, siteDir string) (*cf.Policy, []cf.Diagnostic, error) {
+	return loadPolicy(ctx, siteDir, Defaults())
+}
+
+// loadPolicy is LoadPolicy with other built-in rules (nil: none).
+func loadPolicy(ctx context.Context, siteDir string, defaults fs.FS) (*cf.Policy, []cf.Diagnostic, error) {
 	opt := cf.Options{KnownPlugins: KnownPlugins()}
-	pol, diags, err := cf.LoadSite(ctx, siteDir, cf.SiteOptions{Options: opt, Defaults: Defaults()})
+	pol, diags, err := cf.LoadSite(ctx, siteDir, cf.SiteOptions{Options: opt, Defaults: defaults})
 	if err != nil {
 		return nil, diags, fmt.Errorf("load policy: %w", err)
 	}
@@ -35,6 +45,7 @@ func OptionsFromPolicy(pol *cf.Policy, hostname string) (Options, Markup) {
 	s := pol.Settings()
 	opt := DefaultOptions()
 	opt.Policy = pol
+	opt.Evals = eval.Default().Lookup
 	opt.RequiredScore = s.RequiredScore
 	opt.UseBayes = s.UseBayes && s.UseBayesRules
 	opt.BayesParams.MinSpam = int64(s.BayesMinSpamNum)

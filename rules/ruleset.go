@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gospamd/gospamd/rules/cf"
+	"github.com/gospamd/gospamd/rules/eval"
 )
 
 // A compiledRule is one rule of a policy, ready to run.
@@ -20,8 +21,9 @@ type compiledRule struct {
 	bayes *[2]float64
 }
 
-// EvalFunc is an eval: function as the engine calls it.
-type EvalFunc func(s *scan, args []string) (bool, error)
+// EvalFunc is an eval: function as the engine calls it (rules/eval
+// holds the implementations).
+type EvalFunc = eval.Func
 
 // A RuleSet is a policy's rules compiled once: immutable, shared by every
 // scan of the Engine that owns it.

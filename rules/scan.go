@@ -4,8 +4,10 @@ import (
 	"context"
 	"net/mail"
 	"strings"
+	"time"
 
 	"github.com/gospamd/gospamd/rules/cf"
+	"github.com/gospamd/gospamd/rules/eval"
 	"github.com/gospamd/gospamd/tokenizer"
 )
 
@@ -23,6 +25,17 @@ type scan struct {
 	visiting map[string]bool
 	relays   *tokenizer.RelayHeaders
 	full     string
+	policy   *cf.Policy
+	evalCtx  *eval.Context
+}
+
+// evalContext is the eval functions' view of this scan, made on first
+// use (it caches what several functions share).
+func (s *scan) evalContext() *eval.Context {
+	if s.evalCtx == nil {
+		s.evalCtx = &eval.Context{Msg: s.msg, Policy: s.policy, Now: time.Now()}
+	}
+	return s.evalCtx
 }
 
 // value is a rule's meta value: its hit count, running it if needed.
@@ -56,7 +69,7 @@ func (s *scan) run(c *compiledRule) int {
 		lo, hi := c.bayes[0], c.bayes[1]
 		return boolCount((lo == 0 || s.bayes > lo) && s.bayes <= hi)
 	case c.eval != nil:
-		ok, err := c.eval(s, c.Eval.Args)
+		ok, err := c.eval(s.evalContext(), c.Eval.Args)
 		return boolCount(err == nil && ok)
 	}
 	switch c.Kind {

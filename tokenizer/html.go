@@ -51,6 +51,8 @@ type htmlRenderer struct {
 	srcWide  bool // the document was decoded from 8-bit input
 
 	styleCount map[string]int // entries of styles per tag
+
+	stats *HTMLStats // statistics to gather, or nil (see htmlstats.go)
 }
 
 // Tags HTML::Parser knows as elements or tricks (HTML.pm %elements and
@@ -112,9 +114,12 @@ type htmlAttr struct{ key, val string }
 
 // renderHTML renders an HTML document (UTF-8) as SpamAssassin's HTML.pm
 // does with HTML::Parser: visible text, invisible text and tag URIs.
-func renderHTML(src string) htmlResult {
+func renderHTML(src string) htmlResult { return renderHTMLWith(src, nil) }
+
+// renderHTMLWith is renderHTML that also fills st, when not nil.
+func renderHTMLWith(src string, st *HTMLStats) htmlResult {
 	src = preprocessHTML(src)
-	r := &htmlRenderer{basefont: 3, srcWide: !isASCII(src)}
+	r := &htmlRenderer{basefont: 3, srcWide: !isASCII(src), stats: st}
 	r.pushStyle(textStyle{tag: "default", fg: "#000000", bg: "#ffffff", size: 3})
 	z := html.NewTokenizer(strings.NewReader(src))
 	z.AllowCDATA(true)
@@ -155,7 +160,23 @@ func renderHTML(src string) htmlResult {
 		}
 		switch tt {
 		case html.ErrorToken:
+			if st != nil {
+				// HTML.pm closes an unclosed <style> or <script>.
+				for _, t := range []string{"style", "script"} {
+					for st.Inside[t] > 0 {
+						st.tagCount(t, -1)
+					}
+				}
+			}
 			return r.result()
+		case html.CommentToken:
+			if st != nil {
+				st.comment(string(z.Raw()))
+			}
+		case html.DoctypeToken:
+			if st != nil {
+				st.doctype()
+			}
 		case html.TextToken:
 			if wasCDATA {
 				r.text(string(z.Raw()))
@@ -300,6 +321,9 @@ func attrVal(attrs []htmlAttr, key string) (string, bool) {
 }
 
 func (r *htmlRenderer) tag(tag string, attrs []htmlAttr, num int) {
+	if r.stats != nil {
+		r.stats.tagCount(tag, num)
+	}
 	switch tag {
 	case "script":
 		r.inScript = max(r.inScript+num, 0)
@@ -326,6 +350,9 @@ func (r *htmlRenderer) tag(tag string, attrs []htmlAttr, num int) {
 			key = canonHTMLURI(strings.ReplaceAll(v, "\uFEFF", ""))
 		}
 		r.addURI(key)
+	}
+	if num == 1 && r.stats != nil {
+		r.stats.tagTests(tag, attrs)
 	}
 }
 
@@ -413,6 +440,9 @@ func (r *htmlRenderer) textStyle(tag string, attrs []htmlAttr, num int) {
 			}
 		case "style":
 			r.applyCSS(&nw, a.val)
+		}
+		if r.stats != nil {
+			r.stats.size(nw.size)
 		}
 	}
 	r.pushStyle(nw)
@@ -783,6 +813,13 @@ func isLowerHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= '
 
 // text handles a run of character data (html_text).
 func (r *htmlRenderer) text(t string) {
+	if r.stats != nil {
+		var prev *htmlChunk
+		if n := len(r.chunks); n > 0 {
+			prev = &r.chunks[n-1]
+		}
+		r.stats.text(t, r.inScript > 0, r.inStyle > 0, prev, r.top())
+	}
 	if r.inScript > 0 || r.inStyle > 0 {
 		return
 	}

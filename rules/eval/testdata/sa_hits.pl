@@ -21,7 +21,7 @@ for my $file (@ARGV) {
   close $fh;
   my $msg = $sa->parse(\@lines);
   my $status = $sa->check($msg);
-  my @hit = (@{$status->get_names_of_tests_hit_with_scores_hash ? [keys %{$status->get_names_of_tests_hit_with_scores_hash}] : []});
+  my @hit = split /,/, $status->get_names_of_tests_hit();
   my %all = map { $_ => 1 } @hit;
   $all{$_} = 1 for split /,/, $status->get_names_of_subtests_hit();
   print $file, "\t", join(' ', sort keys %all), "\n";

@@ -1,0 +1,293 @@
+package eval
+
+import (
+	"regexp"
+	"strings"
+)
+
+func addFreemail(m map[string]Func) {
+	m["check_freemail_from"] = checkFreemailFrom
+	m["check_freemail_replyto"] = checkFreemailReplyto
+	m["check_freemail_header"] = checkFreemailHeader
+	m["check_freemail_body"] = checkFreemailBody
+}
+
+// freemail holds the FreeMail plugin's settings from the policy.
+type freemail struct {
+	domains   map[string]bool
+	wildcards *regexp.Regexp // "@(?:dom|…)$" from globbed entries, or nil
+	welcome   map[string]bool
+}
+
+func (c *Context) freemail() *freemail {
+	return cached(c, "freemail", func() *freemail {
+		fm := &freemail{domains: map[string]bool{}, welcome: map[string]bool{}}
+		if c.Policy == nil {
+			return fm
+		}
+		var wc []string
+		for _, d := range c.Policy.Directives("freemail_domains") {
+			for _, w := range strings.Fields(d.Value) {
+				if strings.Trim(strings.ToLower(w), "abcdefghijklmnopqrstuvwxyz0123456789.*?-") != "" {
+					continue
+				}
+				w = strings.ToLower(w)
+				if strings.ContainsAny(w, "*?") {
+					p := strings.NewReplacer(".", `\.`, "?", ".", "*", `[^.]*`).Replace(w)
+					wc = append(wc, p)
+				} else {
+					fm.domains[w] = true
+				}
+			}
+		}
+		if len(wc) > 0 {
+			fm.wildcards = regexp.MustCompile(`@(?:` + strings.Join(wc, "|") + `)$`)
+		}
+		for _, key := range []string{"freemail_welcomelist", "freemail_whitelist"} {
+			for _, d := range c.Policy.Directives(key) {
+				for _, w := range strings.Fields(d.Value) {
+					fm.welcome[strings.ToLower(w)] = true
+				}
+			}
+		}
+		return fm
+	})
+}
+
+func (f *freemail) available() bool { return len(f.domains) > 0 || f.wildcards != nil }
+
+var freemailLocalWelcome = regexp.MustCompile(`(?i)^(?:abuse|support|sales|info|helpdesk|contact|kontakt|(?:post|host|domain)master|undisclosed.*|request-[a-f0-9]{16}|bounced?-|[a-f0-9]{8}(?:\.[a-f0-9]{8}|-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})|.+=.+=.+)@`)
+
+// is reports whether email (lower case) is at a free-mail provider.
+func (f *freemail) is(email string) bool {
+	if email == "" || f.welcome[email] {
+		return false
+	}
+	dom := email
+	if i := strings.LastIndexByte(email, '@'); i >= 0 {
+		dom = email[i+1:]
+	}
+	if f.welcome[dom] || freemailLocalWelcome.MatchString(email) {
+		return false
+	}
+	return f.domains[dom] || f.wildcards != nil && f.wildcards.MatchString(email)
+}
+
+// checkFreemailFrom (check_freemail_from([REGEX])): a sender address is at
+// a freemail_domains provider (and matches REGEX).
+func checkFreemailFrom(c *Context, args []string) (bool, error) {
+	fm := c.freemail()
+	if !fm.available() {
+		return false, nil
+	}
+	re, err := optionalRegex(args, 0)
+	if err != nil {
+		return false, err
+	}
+	for _, a := range c.allFromAddrs() {
+		a = strings.ToLower(a)
+		if fm.is(a) && (re == nil || re.MatchString(a)) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func optionalRegex(args []string, i int) (matcher, error) {
+	if i >= len(args) {
+		return nil, nil
+	}
+	return compilePerl(args[i])
+}
+
+// checkFreemailHeader (check_freemail_header(HEADER[, REGEX])): an address
+// in HEADER is at a free-mail provider (and matches REGEX).
+func checkFreemailHeader(c *Context, args []string) (bool, error) {
+	if err := needArgs("check_freemail_header", args, 1); err != nil {
+		return false, err
+	}
+	fm := c.freemail()
+	if !fm.available() {
+		return false, nil
+	}
+	re, err := optionalRegex(args, 1)
+	if err != nil {
+		return false, err
+	}
+	for _, a := range c.addrs(strings.TrimSuffix(args[0], ":addr")) {
+		a = strings.ToLower(a)
+		if fm.is(a) && (re == nil || re.MatchString(a)) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+var (
+	skipReplytoEnvfrom = regexp.MustCompile(`(?i)(?:^(?:post|host|domain)master|^double-bounce|^(?:sentto|owner|return|(?:gr)?bounced?)-.+|-(?:request|bounces?|admin|owner)|\b(?:do[._-t]?)?no[._-t]?repl(?:y|ies)|.+=.+)@`)
+	bodyEmail          = regexp.MustCompile(`(?i)(?:^|[^a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-])([a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,59}[a-z0-9])?\.){1,4}[a-z]{2,})`)
+	bodyURLWithAt      = regexp.MustCompile(`(?i)<?https?://\S{0,255}(?:@|%40)\S{0,255}`)
+)
+
+// bodyFreemails is _parse_body: free-mail addresses written in the body
+// (mailto: links and plain text); ok is false when the body has so many
+// addresses that FreeMail skips it.
+func (c *Context) bodyFreemails() (emails []string, ok bool) {
+	type res struct {
+		emails []string
+		ok     bool
+	}
+	r := cached(c, "fmbody", func() res {
+		fm := c.freemail()
+		seen := map[string]bool{}
+		var all []string
+		for _, u := range c.Msg.URIs {
+			if len(u) > 7 && strings.EqualFold(u[:7], "mailto:") {
+				if m := bodyEmail.FindStringSubmatch(u[7:]); m != nil {
+					e := strings.ToLower(m[1])
+					if !seen[e] {
+						seen[e] = true
+						all = append(all, e)
+					}
+				}
+			}
+			if len(all) >= 20 {
+				break
+			}
+		}
+		text := c.Msg.Text
+		if len(text) > 0 {
+			text = text[1:]
+		}
+	body:
+		for _, line := range text {
+			line = bodyURLWithAt.ReplaceAllString(line, " ")
+			for _, m := range bodyEmail.FindAllStringSubmatch(line, -1) {
+				e := strings.ToLower(m[1])
+				if !seen[e] {
+					seen[e] = true
+					all = append(all, e)
+				}
+				if len(all) >= 40 {
+					break body
+				}
+			}
+		}
+		var out []string
+		countAll, countFM := 0, 0
+		for _, e := range all {
+			countAll++
+			if countAll == 5 {
+				return res{nil, false}
+			}
+			if !fm.is(e) {
+				continue
+			}
+			countFM++
+			if countFM == 3 {
+				return res{nil, false}
+			}
+			out = append(out, e)
+		}
+		return res{out, true}
+	})
+	return r.emails, r.ok
+}
+
+// checkFreemailBody (check_freemail_body([REGEX])): the body gives a
+// free-mail address (matching REGEX).
+func checkFreemailBody(c *Context, args []string) (bool, error) {
+	if !c.freemail().available() {
+		return false, nil
+	}
+	re, err := optionalRegex(args, 0)
+	if err != nil {
+		return false, err
+	}
+	emails, ok := c.bodyFreemails()
+	if !ok {
+		return false, nil
+	}
+	for _, e := range emails {
+		if re == nil || re.MatchString(e) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// checkFreemailReplyto (check_freemail_replyto("replyto"|"reply")): From
+// and Reply-To are different free-mail addresses, or the reply address is
+// free mail and the body asks for replies to another free-mail address.
+func checkFreemailReplyto(c *Context, args []string) (bool, error) {
+	fm := c.freemail()
+	if !fm.available() {
+		return false, nil
+	}
+	what := arg(args, 0)
+	if what == "" {
+		what = "replyto"
+	}
+	if what != "replyto" && what != "reply" {
+		return false, nil
+	}
+	if e := c.envelopeFrom(); e != "" && skipReplytoEnvfrom.MatchString(e) {
+		return false, nil
+	}
+	lower := func(xs []string) []string {
+		out := make([]string, len(xs))
+		for i, x := range xs {
+			out[i] = strings.ToLower(x)
+		}
+		return out
+	}
+	from, replyto := lower(c.addrs("From")), lower(c.addrs("Reply-To"))
+	anyFM := func(xs []string) bool {
+		for _, x := range xs {
+			if fm.is(x) {
+				return true
+			}
+		}
+		return false
+	}
+	fromFM, replyFM := anyFM(from), anyFM(replyto)
+	notIn := true
+	for _, f := range from {
+		for _, r := range replyto {
+			if f == r {
+				notIn = false
+			}
+		}
+	}
+	if fromFM && replyFM && notIn {
+		return true, nil
+	}
+	switch what {
+	case "replyto":
+		if !replyFM {
+			return false, nil
+		}
+	case "reply":
+		if len(replyto) > 0 && !replyFM {
+			return false, nil
+		} else if !fromFM {
+			return false, nil
+		}
+	}
+	body, ok := c.bodyFreemails()
+	if !ok || len(body) == 0 {
+		return false, nil
+	}
+	reply := from
+	if what == "replyto" || replyFM {
+		reply = replyto
+	}
+	for _, b := range body {
+		for _, r := range reply {
+			if b != r {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}

@@ -1,2 +1,0 @@
-// Package re compiles SpamAssassin rule patterns (Perl regular expressions).
-package re
