@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 
@@ -55,6 +56,7 @@ type Engine struct {
 	// policyBayes is true when the policy defines check_bayes rules,
 	// which then replace the built-in BAYES_xx set.
 	policyBayes bool
+	patterns    *patternCache // shared with the engines ForUser derives
 }
 
 type bayesRule struct {
@@ -79,16 +81,20 @@ var bayesRuleDefs = map[string]bayesRule{
 
 // New builds an Engine.
 func New(opt Options) (*Engine, error) {
+	return newEngine(opt, newPatternCache())
+}
+
+func newEngine(opt Options, patterns *patternCache) (*Engine, error) {
 	if math.IsNaN(opt.RequiredScore) {
 		return nil, fmt.Errorf("required score is not a number")
 	}
-	e := &Engine{opt: opt, bayesRules: bayesRuleDefs}
+	e := &Engine{opt: opt, bayesRules: bayesRuleDefs, patterns: patterns}
 	if opt.Policy != nil {
 		evals := opt.Evals
 		if evals == nil {
 			evals = func(string) (EvalFunc, bool) { return nil, false }
 		}
-		e.rules = compileRules(opt.Policy, evals)
+		e.rules = compileRules(opt.Policy, evals, patterns)
 		for _, c := range e.rules.rules {
 			if c.bayes != nil {
 				e.policyBayes = true
@@ -96,6 +102,30 @@ func New(opt Options) (*Engine, error) {
 		}
 	}
 	return e, nil
+}
+
+// ForUser returns the engine for one user: the site policy with the
+// user's preferences (user_prefs) applied — scores, lists, thresholds,
+// and rules when allow_user_rules permits — as SpamAssassin's spamd does
+// for the User of a request. Lines a user may not set are refused and
+// reported as diagnostics. Patterns compiled for the site are reused.
+func (e *Engine) ForUser(prefs io.Reader, name string) (*Engine, []cf.Diagnostic, error) {
+	if e.opt.Policy == nil {
+		return e, nil, nil
+	}
+	pol, diags, err := e.opt.Policy.WithUserPrefs(prefs, name)
+	if err != nil {
+		return nil, diags, fmt.Errorf("user prefs of %s: %w", name, err)
+	}
+	opt := e.opt
+	opt.Policy = pol
+	s := pol.Settings()
+	if s.RequiredScore != e.opt.Policy.Settings().RequiredScore {
+		opt.RequiredScore = s.RequiredScore // the user chose a level
+	}
+	opt.Autolearn.Enabled = opt.Autolearn.Enabled && s.BayesAutoLearn
+	eng, err := newEngine(opt, e.patterns)
+	return eng, diags, err
 }
 
 // Rules returns the compiled rule set (nil without a policy), for lint.

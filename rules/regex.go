@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"regexp"
+	"sync"
 )
 
 // A matcher is a compiled rule pattern.
@@ -38,4 +39,32 @@ func compilePattern(expr, flags string) (matcher, string, error) {
 		return nil, "", err
 	}
 	return re, "re2", nil
+}
+
+// A patternCache shares compiled patterns between the engines built from
+// one site policy (the site's own and each user's), so that a user's
+// engine compiles only the user's own rules. Safe for concurrent use.
+type patternCache struct {
+	mu sync.Mutex
+	m  map[string]compiledPattern
+}
+
+type compiledPattern struct {
+	m      matcher
+	engine string
+	err    error
+}
+
+func newPatternCache() *patternCache { return &patternCache{m: map[string]compiledPattern{}} }
+
+func (c *patternCache) compile(expr, flags string) (matcher, string, error) {
+	key := flags + "\x00" + expr
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.m[key]; ok {
+		return p.m, p.engine, p.err
+	}
+	m, engine, err := compilePattern(expr, flags)
+	c.m[key] = compiledPattern{m, engine, err}
+	return m, engine, err
 }

@@ -45,7 +45,7 @@ var rulesMatching = regexp.MustCompile(`rules_matching\(\s*([^)]*?)\s*\)`)
 
 // compileRules compiles every defined rule of pol that this engine can
 // run; evals resolves eval: functions.
-func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool)) *RuleSet {
+func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), patterns *patternCache) *RuleSet {
 	rs := &RuleSet{byName: map[string]*compiledRule{}}
 	rs.Stats.SkippedEvalNames = map[string]int{}
 	names := make([]string, 0, len(pol.Rules()))
@@ -104,7 +104,7 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool)) *Rul
 			c.eval = fn
 		case r.HasPattern():
 			rs.Stats.Patterns++
-			m, engine, err := compilePattern(r.Pattern.Expr, r.Pattern.Flags)
+			m, engine, err := patterns.compile(r.Pattern.Expr, r.Pattern.Flags)
 			if err != nil {
 				rs.Stats.Errors++
 				problem(r, "pattern %s: %v", r.Pattern.Source, err)

@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -18,7 +22,11 @@ import (
 // it scans with is swapped whole on reload; a scan uses the one it
 // started with.
 type spamdScanner struct {
-	policy   atomic.Pointer[scanPolicy]
+	policy atomic.Pointer[scanPolicy]
+	// prefsDir holds per-user preferences as DIR/<user>/user_prefs
+	// (spamd's virtual config dir); "" disables them.
+	prefsDir string
+	log      *slog.Logger
 	writer   *learn.Writer // for autolearn
 	perUser  bool          // bayes_scope user
 	inFlight interface {
@@ -32,6 +40,58 @@ type scanPolicy struct {
 	engine      *rules.Engine
 	markup      rules.Markup
 	learnTokens tokenizer.TokenOptions // the scan's, in learn mode
+
+	mu    sync.Mutex
+	users map[string]userEngine // per-user engines built from this policy
+}
+
+// userEngine is a user's engine and the user_prefs it was built from.
+type userEngine struct {
+	engine  *rules.Engine
+	modTime time.Time
+	size    int64
+}
+
+// maxUserEngines bounds the per-user engines kept; past it they are
+// rebuilt as needed.
+const maxUserEngines = 1000
+
+// engineFor returns the engine for user: the site's, or the one built
+// with the user's user_prefs, rebuilt when the file changes. A user_prefs
+// that cannot be read or applied is logged and the site engine used.
+func (s *spamdScanner) engineFor(pol *scanPolicy, user string) *rules.Engine {
+	if s.prefsDir == "" || user == "" {
+		return pol.engine
+	}
+	path := filepath.Join(s.prefsDir, user, "user_prefs")
+	fi, err := os.Stat(path)
+	if err != nil {
+		return pol.engine
+	}
+	pol.mu.Lock()
+	defer pol.mu.Unlock()
+	if ue, ok := pol.users[user]; ok && ue.modTime.Equal(fi.ModTime()) && ue.size == fi.Size() {
+		return ue.engine
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		s.log.Warn("cannot read user_prefs", "user", user, "err", err)
+		return pol.engine
+	}
+	defer f.Close()
+	eng, diags, err := pol.engine.ForUser(f, user)
+	for _, d := range diags {
+		s.log.Info("user_prefs", "user", user, "diagnostic", d.String())
+	}
+	if err != nil {
+		s.log.Warn("user_prefs refused", "user", user, "err", err)
+		return pol.engine
+	}
+	if pol.users == nil || len(pol.users) >= maxUserEngines {
+		pol.users = map[string]userEngine{}
+	}
+	pol.users[user] = userEngine{engine: eng, modTime: fi.ModTime(), size: fi.Size()}
+	return eng
 }
 
 // userScope maps a request's User to its Bayes scope, refusing names that
@@ -57,12 +117,13 @@ func (s *spamdScanner) Scan(ctx context.Context, req *spamdproto.ScanRequest) (s
 		defer s.inFlight.Dec()
 	}
 	pol := s.policy.Load()
+	engine := s.engineFor(pol, req.User)
 	m := tokenizer.Parse(req.Message)
-	res, err := pol.engine.Check(ctx, m, rules.CheckOptions{Scope: sc})
+	res, err := engine.Check(ctx, m, rules.CheckOptions{Scope: sc})
 	if err != nil {
 		return nil, fmt.Errorf("scan: %w", err)
 	}
-	s.autolearn(ctx, pol, m, res, sc)
+	s.autolearn(ctx, engine, pol, m, res, sc)
 	return &scanResult{res: res, msg: m, raw: req.Message, markup: pol.markup}, nil
 }
 
@@ -127,8 +188,8 @@ func (t *spamdTeller) Tell(ctx context.Context, req *spamdproto.TellRequest) (sp
 // autolearn learns the message when the policy's autolearn thresholds
 // say so, through the single writer and never flipping a manual
 // classification, and records the outcome for the X-Spam-Status header.
-func (s *spamdScanner) autolearn(ctx context.Context, pol *scanPolicy, m *tokenizer.Message, res *rules.Result, sc classifier.Scope) {
-	class, ok, status := pol.engine.AutolearnDecision(res)
+func (s *spamdScanner) autolearn(ctx context.Context, engine *rules.Engine, pol *scanPolicy, m *tokenizer.Message, res *rules.Result, sc classifier.Scope) {
+	class, ok, status := engine.AutolearnDecision(res)
 	res.Autolearn = status
 	if !ok || s.writer == nil {
 		return

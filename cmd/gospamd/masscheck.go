@@ -7,6 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -15,6 +18,7 @@ import (
 	"github.com/gospamd/gospamd/classifier"
 	"github.com/gospamd/gospamd/corpus"
 	"github.com/gospamd/gospamd/rules"
+	"github.com/gospamd/gospamd/rules/cf"
 	"github.com/gospamd/gospamd/tokenizer"
 )
 
@@ -50,6 +54,9 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 	fs.BoolVar(&mbox, "mbox", false, "corpus files are mbox files")
 	fs.BoolVar(&progress, "progress", true, "show progress on a terminal")
 	configDir := fs.String("config", "", "site policy `DIR` (every *.cf in name order) on top of the built-in rules")
+	fitFile := fs.String("fit-scores", "", "fit every rule's score to this corpus (use with --folds) and write them to `FILE.cf`")
+	fitKeep := fs.StringSlice("fit-keep", []string{"GTUBE"}, "rules whose scores --fit-scores keeps as they are (check_bayes rules always are)")
+	fitHamWeight := fs.Float64("fit-ham-weight", 10, "with --fit-scores: how much more a ham error costs than a spam error")
 	if err := fs.Parse(expandCorpusArgs(args)); err != nil {
 		return exitUsage
 	}
@@ -69,6 +76,10 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 	if err != nil {
 		fmt.Fprintf(env.stderr, "gospamd masscheck: %v\n", err)
 		return exitFatal
+	}
+	var fit *scoreFit
+	if *fitFile != "" {
+		fit = newScoreFit(pol, *fitKeep)
 	}
 	engineOpt, _ := rules.OptionsFromPolicy(pol, "")
 	if fs.Changed("threshold") {
@@ -152,6 +163,14 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 	} else {
 		fmt.Fprintln(out, "\n## Bayes did not run (store untrained: fewer than 200 spam or 200 ham learned)")
 	}
+	if fit != nil {
+		opt := corpus.FitOptions{Threshold: threshold, HamWeight: *fitHamWeight, Folds: max(folds, 10), Seed: seed}
+		cmd := "gospamd masscheck " + strings.Join(args, " ")
+		if err := fit.run(ctx, out, scored, opt, *fitFile, cmd); err != nil {
+			fmt.Fprintf(env.stderr, "gospamd masscheck: %v\n", err)
+			return exitFatal
+		}
+	}
 	if scoresFile != "" {
 		if err := writeFileWith(scoresFile, func(w io.Writer) error { return corpus.WriteScores(w, scored) }); err != nil {
 			fmt.Fprintf(env.stderr, "gospamd masscheck: %v\n", err)
@@ -222,4 +241,100 @@ func writeFileWith(path string, write func(io.Writer) error) error {
 func learnTokenOptions(scan tokenizer.TokenOptions) tokenizer.TokenOptions {
 	scan.Scan = false
 	return scan
+}
+
+// scoreFit is masscheck's --fit-scores: the rules to fit, read from the
+// policy before the scan, with every fitted rule given a placeholder
+// score so that it runs (a rule scored 0 does not run, and would never
+// show a hit to fit).
+type scoreFit struct {
+	// byName are the rules, fixed ones with their policy scores per set.
+	rules  []*cf.Rule
+	fixed  map[string]bool
+	scores map[string][4]float64 // policy scores of the fixed rules
+}
+
+func newScoreFit(pol *cf.Policy, keep []string) *scoreFit {
+	f := &scoreFit{fixed: map[string]bool{}, scores: map[string][4]float64{}}
+	for _, r := range pol.Rules() {
+		if !r.Defined() || r.IsSubRule() || r.IsNet() || r.Kind == cf.KindAskDNS {
+			continue
+		}
+		bayes := r.Eval != nil && r.Eval.Func == "check_bayes"
+		if r.Eval != nil && !bayes {
+			continue // eval functions this engine has not got never hit
+		}
+		f.rules = append(f.rules, r)
+		if bayes || slices.Contains(keep, r.Name) {
+			f.fixed[r.Name] = true
+			f.scores[r.Name] = r.Scores
+			continue
+		}
+		placeholder := 1.0
+		if r.Tflags.Nice {
+			placeholder = -1
+		}
+		r.Scores = [4]float64{placeholder, placeholder, placeholder, placeholder}
+	}
+	return f
+}
+
+// run fits score set 2 (Bayes, no network) on the hits as they are and
+// score set 0 (no Bayes) with the Bayes rules at their set-0 score of 0,
+// writes sets 1 and 3 equal to 0 and 2 (there are no network rules yet),
+// and reports both fits' cross-validated errors.
+func (f *scoreFit) run(ctx context.Context, out io.Writer, scored []corpus.Scored, opt corpus.FitOptions, path, cmd string) error {
+	var results [4]*corpus.FitResult
+	for _, set := range []int{0, 2} {
+		frs := make([]corpus.FitRule, len(f.rules))
+		for i, r := range f.rules {
+			frs[i] = corpus.FitRule{Name: r.Name, Fixed: f.fixed[r.Name], Score: f.scores[r.Name][set], Nice: r.Tflags.Nice}
+		}
+		res, err := corpus.FitScores(ctx, scored, frs, opt)
+		if err != nil {
+			return err
+		}
+		results[set] = res
+	}
+	results[1], results[3] = results[0], results[2]
+	var lines []corpus.ScoreLine
+	for _, r := range f.rules {
+		if f.fixed[r.Name] {
+			continue
+		}
+		var l corpus.ScoreLine
+		l.Rule = r.Name
+		for set := range l.Scores {
+			l.Scores[set] = results[set].Scores[r.Name]
+		}
+		lines = append(lines, l)
+	}
+	describe := func(s corpus.Summary) string {
+		return fmt.Sprintf("FP %d of %d ham (%.2f%%), FN %d of %d spam (%.2f%%), AUC %.4f",
+			s.FP, s.Ham, s.FPPercent, s.FN, s.Spam, s.FNPercent, s.AUC)
+	}
+	header := []string{
+		"GENERATED FILE, do not edit: rule scores fitted by",
+		"  " + cmd,
+		"on " + time.Now().UTC().Format("2006-01-02") + ", over " + strconv.Itoa(len(scored)) + " messages.",
+		"",
+		"Method (corpus.FitScores): class-weighted logistic regression of the",
+		fmt.Sprintf("total around required_score %g (ham errors weighted %gx), L2 pull", opt.Threshold, opt.HamWeight),
+		"towards a prior of +0.5 (-0.5 for tflags nice), scores kept in [0, 5]",
+		"([-5, 0] for nice rules); BAYES_xx and GTUBE keep their own scores.",
+		"The four values are score sets 0-3: sets 0 and 1 fitted without Bayes,",
+		"sets 2 and 3 with it (no network rules yet, so 1 = 0 and 3 = 2).",
+		"",
+		fmt.Sprintf("%d-fold cross-validation of the fit, at %g:", opt.Folds, opt.Threshold),
+		"  set 2 (Bayes): " + describe(results[2].CV),
+		"  set 0 (none):  " + describe(results[0].CV),
+		"on the whole corpus with these scores:",
+		"  set 2 (Bayes): " + describe(results[2].Train),
+		"  set 0 (none):  " + describe(results[0].Train),
+	}
+	fmt.Fprintln(out, "\n## fitted scores ("+path+")")
+	for _, h := range header[11:] {
+		fmt.Fprintln(out, h)
+	}
+	return writeFileWith(path, func(w io.Writer) error { return corpus.WriteScoresCF(w, header, lines) })
 }

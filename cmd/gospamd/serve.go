@@ -45,6 +45,7 @@ type serveFlags struct {
 	logLevel     string
 	metrics      string
 	configDir    string
+	prefsDir     string
 	requiredSet  bool
 	ssl          bool
 	sslListen    []string
@@ -62,6 +63,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) int {
 	fs.StringVar(&f.allowedIPs, "allowed-ips", "127.0.0.0/8,::1/128", "comma-separated networks whose TCP clients are served (spamd -A)")
 	fs.StringVar(&f.dbpath, "dbpath", defaultDBPath(), "the Bayes store `DIR`ectory")
 	fs.StringVar(&f.configDir, "config", "", "site policy `DIR`: every *.cf (and *.cf/ fragments) in name order; SIGHUP rereads it")
+	fs.StringVar(&f.prefsDir, "user-prefs-dir", "", "per-user preferences: `DIR`/<User>/user_prefs (spamd's virtual config dir)")
 	fs.IntVar(&f.maxChildren, "max-children", spamdproto.DefaultMaxConns, "requests served at once; more wait, then get EX_TEMPFAIL")
 	fs.Int64Var(&f.maxSize, "max-size", 512000, "largest message scanned, in bytes; larger ones are answered unscanned")
 	fs.DurationVar(&f.timeoutTCP, "timeout-tcp", spamdproto.DefaultReadTimeout, "time allowed to read a request")
@@ -168,7 +170,7 @@ func serve(ctx context.Context, log *slog.Logger, f *serveFlags, nets []netip.Pr
 	}()
 
 	perUser := f.bayesScope == "user"
-	scanner := &spamdScanner{perUser: perUser, inFlight: metrics.inFlight, writer: writer}
+	scanner := &spamdScanner{perUser: perUser, inFlight: metrics.inFlight, writer: writer, prefsDir: f.prefsDir, log: log}
 	load := func() (rules.Options, error) {
 		pol, diags, err := rules.LoadPolicy(ctx, f.configDir)
 		for _, d := range diags {
