@@ -102,25 +102,41 @@ func TestServeWithSpamc(t *testing.T) {
 	if out, _ := spamc1(ham[301], "-L", "spam"); out != "Message was already un/learned\n" {
 		t.Errorf("spamc -L spam again: %q", out)
 	}
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort))
-	if err != nil {
-		t.Fatal(err)
-	}
-	metrics, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !regexp.MustCompile(`gospamd_learns_total\{result="learned"\} [1-9]`).Match(metrics) {
-		t.Errorf("metrics count no learns")
-	}
-	for _, want := range []string{
+	// The server counts a request once the connection is closed, which
+	// may be just after the client has its answer: poll briefly.
+	want := []string{
 		`gospamd_spamd_requests_total{outcome="spam",verb="CHECK"} 1`,
 		`gospamd_spamd_requests_total{outcome="ham",verb="CHECK"} 1`,
 		`gospamd_spamd_requests_total{outcome="told",verb="TELL"} 2`,
 		`gospamd_learns_total{result="already_learned"} 1`,
 		`gospamd_scans_in_flight 0`,
-	} {
-		if !strings.Contains(string(metrics), want) {
-			t.Errorf("metrics lack %s", want)
+	}
+	var metrics []byte
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort))
+		if err != nil {
+			t.Fatal(err)
 		}
+		metrics, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		missing := 0
+		for _, w := range want {
+			if !strings.Contains(string(metrics), w) {
+				missing++
+			}
+		}
+		if missing == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, w := range want {
+		if !strings.Contains(string(metrics), w) {
+			t.Errorf("metrics lack %s", w)
+		}
+	}
+	if !regexp.MustCompile(`gospamd_learns_total\{result="learned"\} [1-9]`).Match(metrics) {
+		t.Errorf("metrics count no learns")
 	}
 	cancel()
 	select {

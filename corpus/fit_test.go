@@ -1,0 +1,99 @@
+package corpus
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+// synthetic builds a labelled hit matrix: every spam hits SPAMMY, every
+// ham hits HAMMY; NOISY hits a third of each class; the fixed rule
+// BAYES_99 hits all spam.
+func synthetic(nHam, nSpam int) []Scored {
+	var s []Scored
+	for i := range nHam {
+		tests := []string{"HAMMY"}
+		if i%3 == 0 {
+			tests = append(tests, "NOISY")
+		}
+		s = append(s, Scored{Label: Ham, Tests: tests})
+	}
+	for i := range nSpam {
+		tests := []string{"SPAMMY", "BAYES_99"}
+		if i%3 == 0 {
+			tests = append(tests, "NOISY")
+		}
+		s = append(s, Scored{Label: Spam, Tests: tests})
+	}
+	return s
+}
+
+func TestFitScores(t *testing.T) {
+	rules := []FitRule{
+		{Name: "SPAMMY"}, {Name: "NOISY"}, {Name: "NEVER_HITS"},
+		{Name: "HAMMY", Nice: true},
+		{Name: "BAYES_99", Fixed: true, Score: 3.5},
+	}
+	res, err := FitScores(context.Background(), synthetic(300, 100), rules, FitOptions{Folds: 5, Iterations: 800})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := res.Scores
+	tests := []struct {
+		what string
+		ok   bool
+	}{
+		{"separable data is classified without errors in cross-validation", res.CV.FP == 0 && res.CV.FN == 0},
+		{"and on the whole corpus", res.Train.FP == 0 && res.Train.FN == 0},
+		{"a spam rule plus the fixed rule reach the threshold", sc["SPAMMY"]+sc["BAYES_99"] >= 5},
+		{"the fixed rule keeps its score", sc["BAYES_99"] == 3.5},
+		{"a rule hitting both classes alike scores less than the clean one", sc["NOISY"] < sc["SPAMMY"]},
+		{"a rule hitting both classes alike is not worth a point", sc["NOISY"] < 1},
+		{"scores of spam rules are never negative", sc["NOISY"] >= 0 && sc["SPAMMY"] >= 0},
+		{"a nice rule is never positive", sc["HAMMY"] <= 0},
+		{"scores are clamped", sc["SPAMMY"] <= 5 && sc["HAMMY"] >= -5},
+		{"a rule without evidence keeps its prior", sc["NEVER_HITS"] == 0.5},
+	}
+	for _, tt := range tests {
+		if !tt.ok {
+			t.Errorf("%s: scores %v", tt.what, sc)
+		}
+	}
+}
+
+// Ham errors cost more than spam errors: when one rule hits spam and
+// ham alike, the fitter keeps the ham below the threshold and gives up
+// the spam.
+func TestFitScoresPrefersFalseNegatives(t *testing.T) {
+	var s []Scored
+	for range 50 {
+		s = append(s, Scored{Label: Ham, Tests: []string{"AMBIGUOUS"}})
+		s = append(s, Scored{Label: Spam, Tests: []string{"AMBIGUOUS"}})
+	}
+	res, err := FitScores(context.Background(), s, []FitRule{{Name: "AMBIGUOUS"}}, FitOptions{Folds: 1, Iterations: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Train.FP != 0 || res.Train.FN != 50 {
+		t.Errorf("FP %d FN %d (score %v), want every ham kept: FP 0, FN 50", res.Train.FP, res.Train.FN, res.Scores["AMBIGUOUS"])
+	}
+}
+
+func TestWriteScoresCF(t *testing.T) {
+	var b bytes.Buffer
+	err := WriteScoresCF(&b, []string{"generated", ""}, []ScoreLine{
+		{Rule: "ZED", Scores: [4]float64{1.2345, 1.2345, 0, -0.0001}},
+		{Rule: "ALPHA", Scores: [4]float64{-1, -1, -0.5, -0.5}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "# generated\n#\n\nscore ALPHA -1 -1 -0.5 -0.5\nscore ZED   1.235 1.235 0 0\n"
+	if got := b.String(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if strings.Contains(b.String(), "e-") {
+		t.Error("scores written with an exponent")
+	}
+}
