@@ -15,6 +15,7 @@ import (
 type compiledRule struct {
 	*cf.Rule
 	re   matcher
+	lits []string // lower-cased required literals of re; nil: none known
 	meta metaExpr
 	eval EvalFunc // for eval rules other than check_bayes
 	// bayes is set for check_bayes rules: the band (lo, hi].
@@ -115,6 +116,7 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), patt
 				rs.Stats.Fallback++
 			}
 			c.re = m
+			c.lits = requiredLiterals(r.Pattern.Expr, r.Pattern.Flags)
 		case r.Kind == cf.KindHeader && r.Header.Exists:
 		default:
 			continue // reuse, askdns, uri_detail: not run here

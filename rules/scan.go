@@ -27,6 +27,26 @@ type scan struct {
 	full     string
 	policy   *cf.Policy
 	evalCtx  *eval.Context
+	lowered  map[cf.Kind]string   // each kind's texts joined and lower-cased, for the prefilter
+	lowElems map[cf.Kind][]string // each kind's texts lower-cased one by one
+	raw      []string             // rawbody lines, once built
+}
+
+// mayMatch reports whether c's pattern can match any of kind's texts,
+// by its required literals.
+func (s *scan) mayMatch(c *compiledRule, kind cf.Kind, texts []string) bool {
+	if c.lits == nil {
+		return true
+	}
+	low, ok := s.lowered[kind]
+	if !ok {
+		low = strings.ToLower(strings.Join(texts, "\n"))
+		if s.lowered == nil {
+			s.lowered = map[cf.Kind]string{}
+		}
+		s.lowered[kind] = low
+	}
+	return mayMatch(c.lits, low)
 }
 
 // evalContext is the eval functions' view of this scan, made on first
@@ -76,17 +96,27 @@ func (s *scan) run(c *compiledRule) int {
 	case cf.KindHeader:
 		return s.runHeader(c)
 	case cf.KindBody:
-		texts := s.msg.Text
-		if c.Tflags.NoSubject && len(texts) > 0 {
-			texts = texts[1:]
+		if !s.mayMatch(c, cf.KindBody, s.msg.Text) {
+			return 0
 		}
-		return s.matchEach(c, texts)
+		return s.matchEachFiltered(c, cf.KindBody, s.msg.Text, c.Tflags.NoSubject)
 	case cf.KindRawbody:
-		return s.matchEach(c, s.rawbody())
+		raw := s.rawbody()
+		if !s.mayMatch(c, cf.KindRawbody, raw) {
+			return 0
+		}
+		return s.matchEachFiltered(c, cf.KindRawbody, raw, false)
 	case cf.KindURI:
+		if !s.mayMatch(c, cf.KindURI, s.msg.URIs) {
+			return 0
+		}
 		return s.matchEach(c, s.msg.URIs)
 	case cf.KindFull:
-		return s.matchEach(c, []string{s.fullText()})
+		full := s.fullText()
+		if !s.mayMatch(c, cf.KindFull, []string{full}) {
+			return 0
+		}
+		return s.matchEach(c, []string{full})
 	case cf.KindMIMEHeader:
 		var vals []string
 		for _, p := range s.msg.Parts {
@@ -107,6 +137,37 @@ func boolCount(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// matchEachFiltered is matchEach over the texts of kind that contain one
+// of c's required literals (all of them when it has none); skipFirst
+// leaves out the first text (the Subject line of the body).
+func (s *scan) matchEachFiltered(c *compiledRule, kind cf.Kind, texts []string, skipFirst bool) int {
+	start := 0
+	if skipFirst && len(texts) > 0 {
+		start = 1
+	}
+	if c.lits == nil {
+		return s.matchEach(c, texts[start:])
+	}
+	low, ok := s.lowElems[kind]
+	if !ok {
+		low = make([]string, len(texts))
+		for i, t := range texts {
+			low[i] = strings.ToLower(t)
+		}
+		if s.lowElems == nil {
+			s.lowElems = map[cf.Kind][]string{}
+		}
+		s.lowElems[kind] = low
+	}
+	var candidates []string
+	for i := start; i < len(texts); i++ {
+		if mayMatch(c.lits, low[i]) {
+			candidates = append(candidates, texts[i])
+		}
+	}
+	return s.matchEach(c, candidates)
 }
 
 // matchEach counts matches of c's pattern over texts: once at most, or,
@@ -230,13 +291,17 @@ func firstAddress(v string) (addr, name string) {
 // rawbody is the decoded text of every text part, line by line, HTML
 // markup kept.
 func (s *scan) rawbody() []string {
-	var lines []string
+	if s.raw != nil {
+		return s.raw
+	}
+	lines := []string{}
 	for _, p := range s.msg.Parts {
 		if !p.Leaf || p.Text == "" {
 			continue
 		}
 		lines = append(lines, strings.SplitAfter(p.Text, "\n")...)
 	}
+	s.raw = lines
 	return lines
 }
 
