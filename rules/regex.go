@@ -1,9 +1,10 @@
 package rules
 
 import (
-	"fmt"
-	"regexp"
 	"sync"
+	"time"
+
+	"github.com/gospamd/gospamd/rules/re"
 )
 
 // A matcher is a compiled rule pattern.
@@ -12,33 +13,21 @@ type matcher interface {
 	FindAllStringIndex(s string, n int) [][]int
 }
 
-// compilePattern compiles a rule's Perl pattern. This first version hands
-// patterns Go's RE2 can take unchanged to it (flags become an inline
-// group) and refuses the rest; Perl-only syntax is the job of the
-// backtracking fallback.
-func compilePattern(expr, flags string) (matcher, string, error) {
-	var inline string
-	for _, f := range flags {
-		switch f {
-		case 'i', 's', 'm':
-			inline += string(f)
-		case 'x', 'g', 'o':
-			if f == 'x' {
-				return nil, "", fmt.Errorf("flag x is not supported yet")
-			}
-		default:
-			return nil, "", fmt.Errorf("unknown flag %q", f)
-		}
-	}
-	src := expr
-	if inline != "" {
-		src = "(?" + inline + ")" + expr
-	}
-	re, err := regexp.Compile(src)
+// patternTimeout bounds one match of a pattern that runs on the
+// backtracking engine; a timeout counts as no match.
+const patternTimeout = 100 * time.Millisecond
+
+// compilePattern compiles a rule's Perl pattern with Perl's byte
+// semantics (rules/re): on Go's RE2 when it can run the pattern exactly,
+// else on a backtracking engine with a time limit. It returns the
+// pattern's required literals for the prefilter (nil: none) and which
+// engine runs it.
+func compilePattern(expr, flags string) (matcher, []string, string, error) {
+	r, err := re.Compile(expr, flags, re.Options{MatchTimeout: patternTimeout})
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
-	return re, "re2", nil
+	return r, r.Literals(), r.Engine(), nil
 }
 
 // A patternCache shares compiled patterns between the engines built from
@@ -51,20 +40,21 @@ type patternCache struct {
 
 type compiledPattern struct {
 	m      matcher
+	lits   []string
 	engine string
 	err    error
 }
 
 func newPatternCache() *patternCache { return &patternCache{m: map[string]compiledPattern{}} }
 
-func (c *patternCache) compile(expr, flags string) (matcher, string, error) {
+func (c *patternCache) compile(expr, flags string) (matcher, []string, string, error) {
 	key := flags + "\x00" + expr
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if p, ok := c.m[key]; ok {
-		return p.m, p.engine, p.err
+		return p.m, p.lits, p.engine, p.err
 	}
-	m, engine, err := compilePattern(expr, flags)
-	c.m[key] = compiledPattern{m, engine, err}
-	return m, engine, err
+	m, lits, engine, err := compilePattern(expr, flags)
+	c.m[key] = compiledPattern{m, lits, engine, err}
+	return m, lits, engine, err
 }

@@ -105,7 +105,7 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), patt
 			c.eval = fn
 		case r.HasPattern():
 			rs.Stats.Patterns++
-			m, engine, err := patterns.compile(r.Pattern.Expr, r.Pattern.Flags)
+			m, lits, engine, err := patterns.compile(r.Pattern.Expr, r.Pattern.Flags)
 			if err != nil {
 				rs.Stats.Errors++
 				problem(r, "pattern %s: %v", r.Pattern.Source, err)
@@ -116,7 +116,7 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), patt
 				rs.Stats.Fallback++
 			}
 			c.re = m
-			c.lits = requiredLiterals(r.Pattern.Expr, r.Pattern.Flags)
+			c.lits = lits
 		case r.Kind == cf.KindHeader && r.Header.Exists:
 		default:
 			continue // reuse, askdns, uri_detail: not run here

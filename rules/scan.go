@@ -8,6 +8,7 @@ import (
 
 	"github.com/gospamd/gospamd/rules/cf"
 	"github.com/gospamd/gospamd/rules/eval"
+	"github.com/gospamd/gospamd/rules/re"
 	"github.com/gospamd/gospamd/tokenizer"
 )
 
@@ -40,7 +41,7 @@ func (s *scan) mayMatch(c *compiledRule, kind cf.Kind, texts []string) bool {
 	}
 	low, ok := s.lowered[kind]
 	if !ok {
-		low = strings.ToLower(strings.Join(texts, "\n"))
+		low = re.LowerASCII(strings.Join(texts, "\n"))
 		if s.lowered == nil {
 			s.lowered = map[cf.Kind]string{}
 		}
@@ -154,7 +155,7 @@ func (s *scan) matchEachFiltered(c *compiledRule, kind cf.Kind, texts []string, 
 	if !ok {
 		low = make([]string, len(texts))
 		for i, t := range texts {
-			low[i] = strings.ToLower(t)
+			low[i] = re.LowerASCII(t)
 		}
 		if s.lowElems == nil {
 			s.lowElems = map[cf.Kind][]string{}

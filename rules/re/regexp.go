@@ -1,0 +1,364 @@
+package re
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"regexp/syntax"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/dlclark/regexp2"
+)
+
+// DefaultMatchTimeout is the per-match time limit of the backtracking
+// engine when Options.MatchTimeout is zero.
+const DefaultMatchTimeout = 100 * time.Millisecond
+
+// Engine names, as Regexp.Engine returns them.
+const (
+	EngineRE2       = "re2"
+	EngineBacktrack = "backtrack"
+)
+
+// Options tune Compile.
+type Options struct {
+	// MatchTimeout limits one match of a pattern that runs on the
+	// backtracking engine (DefaultMatchTimeout when zero). A match that
+	// runs out of time counts as no match.
+	MatchTimeout time.Duration
+	// OnTimeout, when set, is called once for every match that ran out
+	// of time (for a metric). It must be safe for concurrent use.
+	OnTimeout func()
+
+	// forceBacktrack compiles for the backtracking engine even when RE2
+	// could run the pattern (tests compare the two).
+	forceBacktrack bool
+}
+
+// Error is a pattern that cannot be compiled.
+type Error struct {
+	Expr  string
+	Flags string
+	// Offset is the byte offset in Expr where the problem was found, or
+	// -1 when it concerns the whole pattern.
+	Offset int
+	// Reason says what is wrong, in Perl's words where there are some
+	// ("unmatched (", "nested quantifiers", "unrecognized escape \y").
+	Reason string
+}
+
+func (e *Error) Error() string {
+	if e.Offset >= 0 {
+		return fmt.Sprintf("compile pattern /%s/%s: %s (at offset %d)", e.Expr, e.Flags, e.Reason, e.Offset)
+	}
+	return fmt.Sprintf("compile pattern /%s/%s: %s", e.Expr, e.Flags, e.Reason)
+}
+
+// A Regexp is a compiled rule pattern.
+//
+// # Concurrency
+//
+// A Regexp is immutable and safe for concurrent use.
+//
+// # Subject
+//
+// The subject string holds the bytes Perl would match, usually UTF-8;
+// it need not be valid UTF-8. Byte offsets returned refer to it.
+type Regexp struct {
+	expr, flags string
+	// latin1: some element matches bytes >= 0x80, so non-ASCII subjects
+	// are matched through their Latin-1 view.
+	latin1 bool
+	re2    *regexp.Regexp
+	bt     *regexp2.Regexp
+	// why is the reason the backtracking engine is used.
+	why       string
+	onTimeout func()
+	literals  []string
+	// gate is a set of lower-cased strings one of which every match
+	// contains, however short; a backtracking pattern is not run on a
+	// subject that holds none of them (Perl's optimizer does the same
+	// with its "floating substr" check).
+	gate    []string
+	keepOut bool
+}
+
+// Compile compiles a rule pattern: expr is the text between the
+// delimiters and flags the trailing modifiers, as cf.Pattern gives
+// them. Patterns Go's RE2 can run with Perl's results go to RE2; the
+// others (lookaround, backreferences, atomic groups, possessive
+// quantifiers, some anchors) to a backtracking engine with a per-match
+// time limit. The error is an *Error.
+func Compile(expr, flags string, opt Options) (*Regexp, error) {
+	fail := func(off int, reason string) error {
+		return &Error{Expr: expr, Flags: flags, Offset: off, Reason: reason}
+	}
+	tree, p, err := parsePerl(expr, flags)
+	if err != nil {
+		var se *syntaxError
+		if errors.As(err, &se) {
+			return nil, fail(se.pos, se.reason)
+		}
+		return nil, fail(-1, err.Error())
+	}
+	r := &Regexp{
+		expr:      expr,
+		flags:     flags,
+		latin1:    needsBytes(tree),
+		onTimeout: opt.OnTimeout,
+		literals:  literals(tree),
+		keepOut:   p.keepOut,
+	}
+	why := backtrackReason(tree)
+	if opt.forceBacktrack && why == "" {
+		why = "forced"
+	}
+	if why == "" && progSize(tree) > maxRE2Size {
+		why = "counted repeats too large for RE2"
+	}
+	if why == "" {
+		re2, err := compileRE2(emitGo(tree, r.latin1, false))
+		var se *syntax.Error
+		if errors.As(err, &se) && se.Code == syntax.ErrInvalidRepeatSize {
+			re2, err = compileRE2(emitGo(tree, r.latin1, true))
+		}
+		if err == nil {
+			r.re2 = re2
+			return r, nil
+		}
+		why = "RE2: " + err.Error()
+	}
+	src := emitDotNet(wrapPossessive(tree))
+	bt, err := regexp2.Compile(src, regexp2.None)
+	if err != nil {
+		return nil, fail(-1, fmt.Sprintf("backtracking engine refused the translation (%s): %v", why, err))
+	}
+	bt.MatchTimeout = opt.MatchTimeout
+	if bt.MatchTimeout <= 0 {
+		bt.MatchTimeout = DefaultMatchTimeout
+	}
+	r.bt = bt
+	r.why = why
+	r.gate = gateLiterals(tree)
+	return r, nil
+}
+
+func compileRE2(src string) (*regexp.Regexp, error) {
+	if src == "" {
+		return nil, errors.New("translation too large")
+	}
+	return regexp.Compile(src)
+}
+
+// String returns the pattern as written, "/expr/flags".
+func (r *Regexp) String() string { return "/" + r.expr + "/" + r.flags }
+
+// Engine returns EngineRE2 or EngineBacktrack.
+func (r *Regexp) Engine() string {
+	if r.re2 != nil {
+		return EngineRE2
+	}
+	return EngineBacktrack
+}
+
+// FallbackReason says why the pattern runs on the backtracking engine
+// ("lookaround", "backreference"…), or "" for RE2.
+func (r *Regexp) FallbackReason() string { return r.why }
+
+// ByteSemantics reports whether some element of the pattern can match a
+// byte >= 0x80, so that non-ASCII subjects are matched through their
+// Latin-1 view.
+func (r *Regexp) ByteSemantics() bool { return r.latin1 }
+
+// MatchString reports whether the pattern matches s.
+func (r *Regexp) MatchString(s string) bool {
+	return r.MatchText(NewText(s))
+}
+
+// FindAllStringIndex returns the byte offsets of successive
+// non-overlapping matches in s, at most n of them (all when n < 0), like
+// a Perl m//g loop. A timeout ends the search: the matches found before
+// it are returned.
+func (r *Regexp) FindAllStringIndex(s string, n int) [][]int {
+	return r.FindAllTextIndex(NewText(s), n)
+}
+
+// Text is a subject prepared once for many patterns: the Latin-1 view
+// (and the rune slice of the backtracking engine) of a non-ASCII subject
+// are built on first use and shared. A Text is safe for concurrent use.
+type Text struct {
+	s     string
+	ascii bool
+
+	viewOnce  sync.Once
+	view      string
+	lowerOnce sync.Once
+	low       string
+	runesOnce sync.Once
+	runes     []rune
+}
+
+// NewText prepares s.
+func NewText(s string) *Text {
+	return &Text{s: s, ascii: isASCII(s)}
+}
+
+// String returns the subject.
+func (t *Text) String() string { return t.s }
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// latin1 returns the subject with each byte as the rune of the same
+// value, UTF-8 encoded.
+func (t *Text) latin1() string {
+	if t.ascii {
+		return t.s
+	}
+	t.viewOnce.Do(func() {
+		b := make([]byte, 0, len(t.s)+len(t.s)/4)
+		for i := 0; i < len(t.s); i++ {
+			b = utf8.AppendRune(b, rune(t.s[i]))
+		}
+		t.view = string(b)
+	})
+	return t.view
+}
+
+// lower returns LowerASCII of the subject.
+func (t *Text) lower() string {
+	t.lowerOnce.Do(func() { t.low = LowerASCII(t.s) })
+	return t.low
+}
+
+// byteRunes returns one rune per byte of the subject.
+func (t *Text) byteRunes() []rune {
+	t.runesOnce.Do(func() {
+		t.runes = make([]rune, len(t.s))
+		for i := 0; i < len(t.s); i++ {
+			t.runes[i] = rune(t.s[i])
+		}
+	})
+	return t.runes
+}
+
+// MatchText reports whether the pattern matches t.
+func (r *Regexp) MatchText(t *Text) bool {
+	if r.re2 != nil {
+		if r.latin1 {
+			return r.re2.MatchString(t.latin1())
+		}
+		return r.re2.MatchString(t.s)
+	}
+	if !r.gateOpen(t) {
+		return false
+	}
+	var ok bool
+	var err error
+	if t.ascii {
+		ok, err = r.bt.MatchString(t.s)
+	} else {
+		ok, err = r.bt.MatchRunes(t.byteRunes())
+	}
+	if err != nil {
+		r.timedOut()
+		return false
+	}
+	return ok
+}
+
+// gateOpen reports whether t holds one of the gate strings (true when
+// there is no gate).
+func (r *Regexp) gateOpen(t *Text) bool {
+	if r.gate == nil {
+		return true
+	}
+	low := t.lower()
+	for _, g := range r.gate {
+		if strings.Contains(low, g) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Regexp) timedOut() {
+	if r.onTimeout != nil {
+		r.onTimeout()
+	}
+}
+
+// FindAllTextIndex is FindAllStringIndex on a prepared Text.
+func (r *Regexp) FindAllTextIndex(t *Text, n int) [][]int {
+	if n == 0 {
+		return nil
+	}
+	if r.re2 != nil {
+		if !r.latin1 || t.ascii {
+			return r.re2.FindAllStringIndex(t.s, n)
+		}
+		view := t.latin1()
+		out := r.re2.FindAllStringIndex(view, n)
+		// Map offsets in the view back to the subject: a byte >= 0x80
+		// is two bytes of the view.
+		vi, si := 0, 0
+		for _, m := range out {
+			for k := range m {
+				for vi < m[k] {
+					if view[vi] < utf8.RuneSelf {
+						vi++
+					} else {
+						vi += 2
+					}
+					si++
+				}
+				m[k] = si
+			}
+		}
+		return out
+	}
+	if !r.gateOpen(t) {
+		return nil
+	}
+	var out [][]int
+	var m *regexp2.Match
+	var err error
+	if t.ascii {
+		m, err = r.bt.FindStringMatch(t.s)
+	} else {
+		m, err = r.bt.FindRunesMatch(t.byteRunes())
+	}
+	for err == nil && m != nil {
+		// Rune offsets are byte offsets: one rune per byte.
+		out = append(out, []int{m.Index, m.Index + m.Length})
+		if n > 0 && len(out) >= n {
+			break
+		}
+		m, err = r.bt.FindNextMatch(m)
+	}
+	if err != nil {
+		r.timedOut()
+	}
+	return out
+}
+
+// Literals returns strings of which every match contains at least one,
+// for a prefilter that skips patterns whose literals are absent; nil
+// when there is no such set worth testing (some member would be shorter
+// than MinLiteralLen).
+//
+// The strings are bytes of the subject with ASCII letters lower-cased:
+// search them in the subject after lower-casing its ASCII letters
+// (LowerASCII). For a case-sensitive pattern that finds a superset of the
+// subjects where the exact literals occur, which is all a prefilter
+// needs.
+func (r *Regexp) Literals() []string { return r.literals }
