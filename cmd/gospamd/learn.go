@@ -17,6 +17,8 @@ import (
 	"github.com/gospamd/gospamd/classifier"
 	"github.com/gospamd/gospamd/corpus"
 	"github.com/gospamd/gospamd/learn"
+	"github.com/gospamd/gospamd/rules"
+	"github.com/gospamd/gospamd/rules/cf"
 	"github.com/gospamd/gospamd/tokenizer"
 )
 
@@ -33,6 +35,8 @@ type learnFlags struct {
 	dbpath             string
 	user               string
 	bayesScope         string
+	configDir          string
+	tokens             tokenizer.TokenOptions // from the policy
 	mbox, mbx          bool
 	folders            string
 	showDots, progress bool
@@ -62,6 +66,7 @@ func (f *learnFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.dbpath, "dbpath", defaultDBPath(), "the Bayes store `DIR`ectory")
 	fs.StringVar(&f.dbpath, "db", defaultDBPath(), "same as --dbpath")
 	fs.StringVarP(&f.user, "username", "u", "", "learn for `USER`")
+	fs.StringVar(&f.configDir, "config", "", "site policy `DIR` (its Bayes settings: use_bayes, bayes_ignore_header, ...)")
 	fs.StringVar(&f.bayesScope, "bayes-scope", "global", "global: one database for everyone; user: -u selects the user's own")
 	fs.BoolVar(&f.mbox, "mbox", false, "the paths are mbox files")
 	fs.BoolVar(&f.mbx, "mbx", false, "same as --mbox")
@@ -149,6 +154,22 @@ func runLearn(ctx context.Context, env *cliEnv, args []string) int {
 	if f.dumpSet {
 		return learnDump(ctx, env, &f, scope)
 	}
+	pol, diags, err := rules.LoadPolicy(ctx, f.configDir)
+	for _, d := range diags {
+		if d.Severity <= cf.SeverityWarning {
+			fmt.Fprintln(env.stderr, d.String())
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(env.stderr, "ERROR: %v\n", err)
+		return exitFatal
+	}
+	engineOpt, _ := rules.OptionsFromPolicy(pol, "")
+	if learningRequested(&f) && !pol.Settings().UseBayes {
+		fmt.Fprintln(env.stderr, "ERROR: configuration specifies 'use_bayes 0', sa-learn disabled")
+		return exitFail
+	}
+	f.tokens = learnTokenOptions(engineOpt.TokenOptions)
 	store, err := openAdmin(ctx, f.dbpath, env.log, f.backup)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "ERROR: %v\n", err)
@@ -240,7 +261,7 @@ func learnWithStore(ctx context.Context, env *cliEnv, f *learnFlags, store bayes
 	}
 	learner := &learn.Learner{
 		Writer:       store,
-		TokenOptions: tokenizer.DefaultTokenOptions(),
+		TokenOptions: f.tokens,
 		Progress: func(learn.Outcome) {
 			switch {
 			case bar != nil:
