@@ -9,6 +9,7 @@ import (
 
 	"github.com/gospamd/gospamd/rules/cf"
 	"github.com/gospamd/gospamd/rules/eval"
+	"github.com/gospamd/gospamd/rules/re"
 )
 
 // A compiledRule is one rule of a policy, ready to run.
@@ -16,6 +17,8 @@ type compiledRule struct {
 	*cf.Rule
 	re   matcher
 	lits []string // lower-cased required literals of re; nil: none known
+	// pf is the rule's index in its kind's prefilter, -1 for none.
+	pf   int
 	meta metaExpr
 	eval EvalFunc // for eval rules other than check_bayes
 	// bayes is set for check_bayes rules: the band (lo, hi].
@@ -31,7 +34,10 @@ type EvalFunc = eval.Func
 type RuleSet struct {
 	rules  []*compiledRule // defined, runnable, in run order
 	byName map[string]*compiledRule
-	Stats  CompileStats
+	// prefilters find, in one pass over a text, the rules of a kind whose
+	// literals it holds (body, rawbody, uri, full).
+	prefilters map[cf.Kind]*re.Prefilter
+	Stats      CompileStats
 	// Problems lists, file:line first, what could not be compiled or run.
 	Problems []string
 }
@@ -63,7 +69,7 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), patt
 			continue
 		}
 		rs.Stats.Rules++
-		c := &compiledRule{Rule: r}
+		c := &compiledRule{Rule: r, pf: -1}
 		switch {
 		case r.Kind == cf.KindMeta:
 			expr := rulesMatching.ReplaceAllStringFunc(r.Meta, func(m string) string {
@@ -125,7 +131,29 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), patt
 		rs.byName[r.Name] = c
 	}
 	slices.SortStableFunc(rs.rules, func(a, b *compiledRule) int { return a.Priority - b.Priority })
+	rs.buildPrefilters()
 	return rs
+}
+
+// buildPrefilters makes one Aho-Corasick prefilter per text kind over the
+// literals of that kind's patterns.
+func (rs *RuleSet) buildPrefilters() {
+	byKind := map[cf.Kind][]*re.Regexp{}
+	for _, c := range rs.rules {
+		r, ok := c.re.(*re.Regexp)
+		if !ok || c.lits == nil {
+			continue
+		}
+		switch c.Kind {
+		case cf.KindBody, cf.KindRawbody, cf.KindURI, cf.KindFull:
+			c.pf = len(byKind[c.Kind])
+			byKind[c.Kind] = append(byKind[c.Kind], r)
+		}
+	}
+	rs.prefilters = map[cf.Kind]*re.Prefilter{}
+	for k, rx := range byKind {
+		rs.prefilters[k] = re.NewPrefilter(rx)
+	}
 }
 
 func bayesBand(args []string) ([2]float64, bool) {

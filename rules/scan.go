@@ -8,7 +8,6 @@ import (
 
 	"github.com/gospamd/gospamd/rules/cf"
 	"github.com/gospamd/gospamd/rules/eval"
-	"github.com/gospamd/gospamd/rules/re"
 	"github.com/gospamd/gospamd/tokenizer"
 )
 
@@ -28,26 +27,8 @@ type scan struct {
 	full     string
 	policy   *cf.Policy
 	evalCtx  *eval.Context
-	lowered  map[cf.Kind]string   // each kind's texts joined and lower-cased, for the prefilter
-	lowElems map[cf.Kind][]string // each kind's texts lower-cased one by one
+	cand     map[cf.Kind][][]bool // per kind, per text: prefilter candidates
 	raw      []string             // rawbody lines, once built
-}
-
-// mayMatch reports whether c's pattern can match any of kind's texts,
-// by its required literals.
-func (s *scan) mayMatch(c *compiledRule, kind cf.Kind, texts []string) bool {
-	if c.lits == nil {
-		return true
-	}
-	low, ok := s.lowered[kind]
-	if !ok {
-		low = re.LowerASCII(strings.Join(texts, "\n"))
-		if s.lowered == nil {
-			s.lowered = map[cf.Kind]string{}
-		}
-		s.lowered[kind] = low
-	}
-	return mayMatch(c.lits, low)
 }
 
 // evalContext is the eval functions' view of this scan, made on first
@@ -57,6 +38,28 @@ func (s *scan) evalContext() *eval.Context {
 		s.evalCtx = &eval.Context{Msg: s.msg, Policy: s.policy, Now: time.Now()}
 	}
 	return s.evalCtx
+}
+
+// candidates returns, for each of kind's texts, which of the kind's
+// prefiltered rules may match it (one Aho-Corasick pass per text).
+func (s *scan) candidates(kind cf.Kind, texts []string) [][]bool {
+	if c, ok := s.cand[kind]; ok {
+		return c
+	}
+	pf := s.rs.prefilters[kind]
+	var out [][]bool
+	if pf != nil {
+		out = make([][]bool, len(texts))
+		for i, t := range texts {
+			out[i] = make([]bool, pf.Len())
+			pf.Candidates(t, out[i])
+		}
+	}
+	if s.cand == nil {
+		s.cand = map[cf.Kind][][]bool{}
+	}
+	s.cand[kind] = out
+	return out
 }
 
 // value is a rule's meta value: its hit count, running it if needed.
@@ -97,27 +100,13 @@ func (s *scan) run(c *compiledRule) int {
 	case cf.KindHeader:
 		return s.runHeader(c)
 	case cf.KindBody:
-		if !s.mayMatch(c, cf.KindBody, s.msg.Text) {
-			return 0
-		}
 		return s.matchEachFiltered(c, cf.KindBody, s.msg.Text, c.Tflags.NoSubject)
 	case cf.KindRawbody:
-		raw := s.rawbody()
-		if !s.mayMatch(c, cf.KindRawbody, raw) {
-			return 0
-		}
-		return s.matchEachFiltered(c, cf.KindRawbody, raw, false)
+		return s.matchEachFiltered(c, cf.KindRawbody, s.rawbody(), false)
 	case cf.KindURI:
-		if !s.mayMatch(c, cf.KindURI, s.msg.URIs) {
-			return 0
-		}
-		return s.matchEach(c, s.msg.URIs)
+		return s.matchEachFiltered(c, cf.KindURI, s.msg.URIs, false)
 	case cf.KindFull:
-		full := s.fullText()
-		if !s.mayMatch(c, cf.KindFull, []string{full}) {
-			return 0
-		}
-		return s.matchEach(c, []string{full})
+		return s.matchEachFiltered(c, cf.KindFull, []string{s.fullText()}, false)
 	case cf.KindMIMEHeader:
 		var vals []string
 		for _, p := range s.msg.Parts {
@@ -148,27 +137,17 @@ func (s *scan) matchEachFiltered(c *compiledRule, kind cf.Kind, texts []string, 
 	if skipFirst && len(texts) > 0 {
 		start = 1
 	}
-	if c.lits == nil {
+	if c.pf < 0 {
 		return s.matchEach(c, texts[start:])
 	}
-	low, ok := s.lowElems[kind]
-	if !ok {
-		low = make([]string, len(texts))
-		for i, t := range texts {
-			low[i] = re.LowerASCII(t)
-		}
-		if s.lowElems == nil {
-			s.lowElems = map[cf.Kind][]string{}
-		}
-		s.lowElems[kind] = low
-	}
-	var candidates []string
+	cand := s.candidates(kind, texts)
+	var may []string
 	for i := start; i < len(texts); i++ {
-		if mayMatch(c.lits, low[i]) {
-			candidates = append(candidates, texts[i])
+		if cand[i][c.pf] {
+			may = append(may, texts[i])
 		}
 	}
-	return s.matchEach(c, candidates)
+	return s.matchEach(c, may)
 }
 
 // matchEach counts matches of c's pattern over texts: once at most, or,
