@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // While the daemon owns the store, gospamd learn works through the
@@ -18,16 +15,7 @@ func TestLearnThroughDaemon(t *testing.T) {
 	writeMessages(t, filepath.Join(tmp, "spam"), 3, "spam")
 	writeMessages(t, filepath.Join(tmp, "ham"), 2, "ham")
 
-	port := freePort(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	var sb syncBuffer
-	sb.b = new(strings.Builder)
-	go func() {
-		env := &cliEnv{stdin: strings.NewReader(""), stdout: &sb, stderr: &sb}
-		done <- run(ctx, env, []string{"serve", "--dbpath", db, "--listen", fmt.Sprintf("127.0.0.1:%d", port)})
-	}()
-	waitListening(t, port)
+	d := startDaemon(t, false, "--dbpath", db)
 
 	steps := []struct {
 		args []string
@@ -68,14 +56,8 @@ func TestLearnThroughDaemon(t *testing.T) {
 		t.Errorf("dump data after backup, clear, restore differs")
 	}
 
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("serve exited %d", code)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop")
+	if code := d.stop(); code != 0 {
+		t.Errorf("serve exited %d", code)
 	}
 	// With the daemon gone the command opens the store itself again.
 	if magic2, _, _ := runCLI(t, "", "learn", "--dbpath", db, "--dump", "magic"); magic2 != magic {

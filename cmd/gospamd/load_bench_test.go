@@ -95,19 +95,8 @@ func BenchmarkDaemonLoad(b *testing.B) {
 			b.Fatalf("%v: %s", args, out.String())
 		}
 	}
-	port := freePort(b)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() {
-		var sink strings.Builder
-		env := &cliEnv{stdin: strings.NewReader(""), stdout: &syncBuffer{b: &sink}, stderr: &syncBuffer{b: &sink}}
-		done <- run(ctx, env, []string{"serve", "--dbpath", db, "--listen", fmt.Sprintf("127.0.0.1:%d", port),
-			"--max-children", fmt.Sprint(loadClients), "--log-level", "warn"})
-	}()
-	waitListening(b, port)
-	runLoad(b, fmt.Sprintf("127.0.0.1:%d", port), msgs)
-	cancel()
-	<-done
+	d := startDaemon(b, false, "--dbpath", db, "--max-children", fmt.Sprint(loadClients), "--log-level", "warn")
+	runLoad(b, d.addr(), msgs)
 }
 
 // BenchmarkSpamAssassinSpamdLoad runs the same load against Debian's

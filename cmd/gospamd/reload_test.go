@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,19 +22,8 @@ func TestServeReloadsPolicyOnSIGHUP(t *testing.T) {
 	}
 	fragment := filepath.Join(conf, "local.cf", "10required")
 	writeFile(t, fragment, "required_score 3.0\n")
-	port := freePort(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	var sb syncBuffer
-	logs := new(strings.Builder)
-	sb.b = logs
-	go func() {
-		env := &cliEnv{stdin: strings.NewReader(""), stdout: &sb, stderr: &sb}
-		done <- run(ctx, env, []string{"serve", "--dbpath", filepath.Join(tmp, "bayes"), "--config", conf,
-			"--listen", fmt.Sprintf("127.0.0.1:%d", port)})
-	}()
-	waitListening(t, port)
-	client := &spamdproto.Client{Hosts: []string{fmt.Sprintf("127.0.0.1:%d", port)}, Timeout: 10 * time.Second}
+	d := startDaemon(t, false, "--dbpath", filepath.Join(tmp, "bayes"), "--config", conf)
+	client := &spamdproto.Client{Hosts: []string{d.addr()}, Timeout: 10 * time.Second}
 	threshold := func() float64 {
 		res, err := client.Check(context.Background(), "", []byte("From: a@example.com\nSubject: x\n\nhello\n"), false)
 		if err != nil {
@@ -67,23 +55,16 @@ func TestServeReloadsPolicyOnSIGHUP(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(sbString(&sb), "new policy refused") {
+	for !strings.Contains(d.logs.String(), "new policy refused") {
 		if time.Now().After(deadline) {
-			t.Fatalf("no refusal logged:\n%s", sbString(&sb))
+			t.Fatalf("no refusal logged:\n%s", d.logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	if got := threshold(); got != 7.5 {
 		t.Errorf("after a broken policy the threshold is %v, want the old 7.5", got)
 	}
-	cancel()
-	if code := <-done; code != 0 {
+	if code := d.stop(); code != 0 {
 		t.Errorf("serve exited %d", code)
 	}
-}
-
-func sbString(sb *syncBuffer) string {
-	sb.mu.Lock()
-	defer sb.mu.Unlock()
-	return fmt.Sprint(sb.b)
 }

@@ -1,33 +1,19 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gospamd/gospamd/internal/testpeer"
 )
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // The daemon answers Debian's spamc with the Bayes verdict of a store
 // trained by gospamd learn, learns through TELL, and drains on shutdown.
@@ -55,17 +41,10 @@ func TestServeWithSpamc(t *testing.T) {
 		return ""
 	}
 	before := nspam()
-	port, metricsPort := freePort(t), freePort(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	var logs bytes.Buffer
-	sb := syncBuffer{b: &logs}
-	go func() {
-		env := &cliEnv{stdin: strings.NewReader(""), stdout: &sb, stderr: &sb}
-		done <- run(ctx, env, []string{"serve", "--dbpath", db, "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--allow-tell", "--required-score", "3.5",
-			"--metrics-listen", fmt.Sprintf("127.0.0.1:%d", metricsPort)})
-	}()
-	waitListening(t, port)
+	metricsPort := freePort(t)
+	d := startDaemon(t, false, "--dbpath", db, "--allow-tell", "--required-score", "3.5",
+		"--metrics-listen", fmt.Sprintf("127.0.0.1:%d", metricsPort))
+	port := d.port
 
 	spamc1 := func(file string, args ...string) (string, int) {
 		cmd := exec.Command(spamc, append([]string{"-d", "127.0.0.1", "-p", fmt.Sprint(port)}, args...)...)
@@ -138,47 +117,13 @@ func TestServeWithSpamc(t *testing.T) {
 	if !regexp.MustCompile(`gospamd_learns_total\{result="learned"\} [1-9]`).Match(metrics) {
 		t.Errorf("metrics count no learns")
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			sb.mu.Lock()
-			t.Errorf("serve exited %d:\n%s", code, logs.String())
-			sb.mu.Unlock()
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop after cancel")
+	if code := d.stop(); code != 0 {
+		t.Errorf("serve exited %d:\n%s", code, d.logs.String())
 	}
 	// The learn through TELL was committed: the store counts it.
 	if after := nspam(); after != fmt.Sprint(mustAtoi(t, before)+1) {
 		t.Errorf("nspam %s before TELL, %s after; want one more", before, after)
 	}
-}
-
-func waitListening(t testing.TB, port int) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatal("gospamd serve did not start listening")
-}
-
-// syncBuffer lets the daemon's logger and the test share a buffer.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  interface{ Write([]byte) (int, error) }
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
 }
 
 func mustAtoi(t *testing.T, s string) int {

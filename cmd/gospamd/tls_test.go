@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -55,25 +54,14 @@ func TestServeTLSWithSpamc(t *testing.T) {
 	spamc := testpeer.Program(t, "spamc")
 	tmp := t.TempDir()
 	cert, key := writeSelfSigned(t, tmp)
-	port := freePort(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	var sb syncBuffer
-	sb.b = new(strings.Builder)
-	go func() {
-		env := &cliEnv{stdin: strings.NewReader(""), stdout: &sb, stderr: &sb}
-		done <- run(ctx, env, []string{"serve", "--dbpath", filepath.Join(tmp, "bayes"),
-			"--ssl-listen", fmt.Sprintf("127.0.0.1:%d", port), "--ssl-cert", cert, "--ssl-key", key})
-	}()
-	waitListening(t, port)
-	cmd := exec.Command(spamc, "-S", "--ssl-ca-file", cert, "-d", "127.0.0.1", "-p", fmt.Sprint(port), "-c")
+	d := startDaemon(t, true, "--dbpath", filepath.Join(tmp, "bayes"), "--ssl-cert", cert, "--ssl-key", key)
+	cmd := exec.Command(spamc, "-S", "--ssl-ca-file", cert, "-d", "127.0.0.1", "-p", fmt.Sprint(d.port), "-c")
 	cmd.Stdin = strings.NewReader("From: a@example.com\nSubject: hello\n\nhello\n")
 	out, err := cmd.Output()
 	if !strings.HasSuffix(string(out), "/5.0\n") {
 		t.Errorf("spamc -S -c: %q (%v), want SCORE/5.0", out, err)
 	}
-	cancel()
-	if code := <-done; code != 0 {
+	if code := d.stop(); code != 0 {
 		t.Errorf("serve exited %d", code)
 	}
 }

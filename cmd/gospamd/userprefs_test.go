@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,18 +23,8 @@ func TestServeUserPrefs(t *testing.T) {
 	}
 	alice := filepath.Join(prefs, "alice@example.com", "user_prefs")
 	writeFile(t, alice, "required_score 9.0\nbody ALICE_RULE /hello/\n") // the rule is refused: no allow_user_rules
-	port := freePort(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	var sb syncBuffer
-	sb.b = new(strings.Builder)
-	go func() {
-		env := &cliEnv{stdin: strings.NewReader(""), stdout: &sb, stderr: &sb}
-		done <- run(ctx, env, []string{"serve", "--dbpath", filepath.Join(tmp, "bayes"), "--user-prefs-dir", prefs,
-			"--listen", fmt.Sprintf("127.0.0.1:%d", port)})
-	}()
-	waitListening(t, port)
-	client := &spamdproto.Client{Hosts: []string{fmt.Sprintf("127.0.0.1:%d", port)}, Timeout: 10 * time.Second}
+	d := startDaemon(t, false, "--dbpath", filepath.Join(tmp, "bayes"), "--user-prefs-dir", prefs)
+	client := &spamdproto.Client{Hosts: []string{d.addr()}, Timeout: 10 * time.Second}
 	msg := []byte("From: a@example.com\nSubject: x\n\nhello\n")
 	check := func(user string) (*spamdproto.Result, error) {
 		return client.Check(context.Background(), user, msg, false)
@@ -60,8 +49,7 @@ func TestServeUserPrefs(t *testing.T) {
 	if !errors.As(err, &perr) || perr.Code != spamdproto.EX_NOUSER {
 		t.Errorf("path-trick user: %v, want EX_NOUSER", err)
 	}
-	cancel()
-	if code := <-done; code != 0 {
+	if code := d.stop(); code != 0 {
 		t.Errorf("serve exited %d", code)
 	}
 }

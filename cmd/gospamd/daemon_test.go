@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// testDaemon is a gospamd serve running in this process for a test.
+type testDaemon struct {
+	port int
+	logs *syncBuffer
+	stop func() int // cancels the daemon and returns its exit code
+}
+
+// startDaemon runs "gospamd serve ARGS --listen 127.0.0.1:PORT" (on a
+// port it picks; with tlsOnly the port serves TLS via --ssl-listen) and
+// waits until it listens. The daemon is stopped at the end of the test
+// if the test has not stopped it.
+func startDaemon(t testing.TB, tlsOnly bool, args ...string) *testDaemon {
+	t.Helper()
+	port := freePort(t)
+	listen := "--listen"
+	if tlsOnly {
+		listen = "--ssl-listen"
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	d := &testDaemon{port: port, logs: &syncBuffer{b: new(strings.Builder)}}
+	go func() {
+		env := &cliEnv{stdin: strings.NewReader(""), stdout: d.logs, stderr: d.logs}
+		done <- run(ctx, env, append(append([]string{"serve"}, args...), listen, fmt.Sprintf("127.0.0.1:%d", port)))
+	}()
+	var once sync.Once
+	code := 0
+	d.stop = func() int {
+		once.Do(func() {
+			cancel()
+			select {
+			case code = <-done:
+			case <-time.After(30 * time.Second):
+				t.Error("gospamd serve did not stop after cancel")
+				code = -1
+			}
+		})
+		return code
+	}
+	t.Cleanup(func() { d.stop() })
+	waitListening(t, port)
+	return d
+}
+
+// addr is the daemon's host:port.
+func (d *testDaemon) addr() string { return fmt.Sprintf("127.0.0.1:%d", d.port) }
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func waitListening(t testing.TB, port int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("gospamd serve did not start listening")
+}
+
+// syncBuffer lets the daemon's logger and the test share a buffer.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  interface {
+		Write([]byte) (int, error)
+		String() string
+	}
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
