@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gospamd/gospamd/tokenizer"
 )
@@ -23,6 +25,15 @@ type Markup struct {
 	Version, Subversion string
 	// ReportContact is _CONTACTADDRESS_ (report_contact).
 	ReportContact string
+	// ReportSafe is report_safe: 0 marks a spam up in its own header; 1
+	// wraps it as a message/rfc822 attachment of a report, 2 as a
+	// text/plain one. Ham always gets the header treatment.
+	ReportSafe int
+	// Now is the clock for the wrapper's Received line (default
+	// time.Now), and Boundary, if set, the wrapper's MIME boundary
+	// (default: one made from the time and a random number).
+	Now      func() time.Time
+	Boundary string
 }
 
 // DefaultMarkup answers as SpamAssassin 4.0.1 does by default.
@@ -59,7 +70,7 @@ func (mk Markup) Headers(res *Result, m *tokenizer.Message) []HeaderField {
 	add("X-Spam-Level", stars(res.Score))
 	add("X-Spam-Status", fmt.Sprintf("%s, score=%s required=%.1f tests=%s autolearn=%s version=%s",
 		yesNo(spam), DisplayScore(res.Score, res.Required), res.Required, testsTag(res), autolearnTag(res.Autolearn), mk.Version))
-	if spam {
+	if spam && mk.ReportSafe == 0 {
 		out = append(out, HeaderField{"X-Spam-Report", foldMultiline(mk.reportTag(res))})
 	}
 	return out
@@ -245,11 +256,16 @@ func wrapWords(text string, first, width int, indent string) string {
 	return b.String()
 }
 
-// Rewrite returns raw with the X-Spam-* header block of res inserted
+// Rewrite returns the message as PROCESS answers it. A spam under
+// report_safe 1 or 2 is wrapped (see wrap); otherwise it returns raw with
+// the X-Spam-* header block of res inserted
 // before the original header (after a leading Return-Path field) and
 // any X-Spam-* fields it already had (not X-Spam-Prev-*) removed. Line
 // endings follow the message's.
 func (mk Markup) Rewrite(raw []byte, res *Result, m *tokenizer.Message) []byte {
+	if res.IsSpam() && mk.ReportSafe != 0 {
+		return mk.wrap(raw, res, m)
+	}
 	eol := "\n"
 	if i := bytes.IndexByte(raw, '\n'); i > 0 && raw[i-1] == '\r' {
 		eol = "\r\n"
@@ -332,3 +348,66 @@ func splitHeaderFields(h []byte) [][]byte {
 	}
 	return fields
 }
+
+// wrappedHeaders are the original's fields a report_safe wrapper repeats.
+var wrappedHeaders = []string{"From", "To", "Cc", "Subject", "Date", "Message-Id"}
+
+// wrap builds the report_safe 1/2 message: a new multipart/mixed message
+// from this host whose first part is the report and whose second is the
+// original, byte for byte, as message/rfc822 (1) or text/plain (2), the
+// way SpamAssassin wraps spam so that a reader never opens it by
+// accident.
+func (mk Markup) wrap(raw []byte, res *Result, m *tokenizer.Message) []byte {
+	now := time.Now
+	if mk.Now != nil {
+		now = mk.Now
+	}
+	t := now()
+	boundary := mk.Boundary
+	if boundary == "" {
+		boundary = fmt.Sprintf("----------=_%08X.%08X", t.Unix(), rand.Uint32())
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Received: from localhost by %s\n\twith SpamAssassin (version %s);\n\t%s\n",
+		mk.Hostname, mk.Version, t.Format("Mon, 02 Jan 2006 15:04:05 -0700"))
+	for _, name := range wrappedHeaders {
+		for _, f := range m.Header {
+			if strings.EqualFold(f.Name, name) {
+				b.WriteString(f.Name + ":" + strings.ReplaceAll(f.Raw, "\r\n", "\n") + "\n")
+			}
+		}
+	}
+	for _, h := range mk.Headers(res, m) {
+		b.WriteString(h.Name + ": " + h.Value + "\n")
+	}
+	b.WriteString("MIME-Version: 1.0\n")
+	fmt.Fprintf(&b, "Content-Type: multipart/mixed; boundary=%q\n\n", boundary)
+	b.WriteString("This is a multi-part message in MIME format.\n\n")
+	fmt.Fprintf(&b, "--%s\nContent-Type: text/plain; charset=UTF-8\nContent-Disposition: inline\nContent-Transfer-Encoding: 8bit\n\n", boundary)
+	disposition := "inline"
+	report := mk.Report(res, m)
+	if ct := strings.ToLower(strings.TrimSpace(m.Header.Get("Content-Type"))); ct != "" && !strings.HasPrefix(ct, "text/plain") {
+		disposition = "attachment"
+		report += unsafeReport
+	}
+	b.WriteString(report + "\n\n")
+	attType := "message/rfc822; x-spam-type=original"
+	if mk.ReportSafe == 2 {
+		attType = "text/plain; x-spam-type=original"
+	}
+	fmt.Fprintf(&b, "--%s\nContent-Type: %s\nContent-Description: original message before SpamAssassin\nContent-Disposition: %s\nContent-Transfer-Encoding: 8bit\n\n",
+		boundary, attType, disposition)
+	out := []byte(b.String())
+	out = append(out, raw...)
+	out = append(out, "\n--"+boundary+"--\n\n"...)
+	return out
+}
+
+// unsafeReport is added to the report when the original is not plain
+// text, which a mail reader might render or run.
+const unsafeReport = `The attached original is not plain text: a mail program could run or
+display parts of it (scripts, remote images that tell the sender your
+address works). To look at it safely, save it and open it in a text
+editor.
+
+`

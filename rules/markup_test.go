@@ -4,8 +4,11 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/gospamd/gospamd/learn"
 	"github.com/gospamd/gospamd/tokenizer"
 )
 
@@ -91,5 +94,43 @@ func TestRewriteGolden(t *testing.T) {
 		if string(got) != string(want) {
 			t.Errorf("%s: rewritten message\n%s\nwant\n%s", tt.name, got, want)
 		}
+	}
+}
+
+// A spam under report_safe 1 is wrapped: the report first, then the
+// original byte for byte as message/rfc822; learning the wrapped message
+// (learn.StripMarkup) gets the original back. Ham is never wrapped.
+func TestReportSafeWrap(t *testing.T) {
+	mk := DefaultMarkup("mx.example.net")
+	mk.Subversion = "2022-12-13"
+	mk.ReportSafe = 1
+	mk.Now = func() time.Time { return time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC) }
+	mk.Boundary = "----------=_665B0D40.0000BEEF"
+	in := "From: Bob <bob@example.com>\nTo: you@example.org\nSubject: cheap pills\nMessage-Id: <1@example.com>\nContent-Type: text/html\n\n<p>Buy now</p>\n"
+	res := &Result{Score: 9, Required: 5, Hits: hits("BAYES_99")}
+	m := tokenizer.Parse([]byte(in))
+	got := mk.Rewrite([]byte(in), res, m)
+	golden := filepath.Join("testdata", "markup", "report_safe1.golden")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("wrapped spam:\n%s\nwant\n%s", got, want)
+	}
+	if !strings.Contains(string(got), "\n\n"+in+"\n--"+mk.Boundary+"--\n") {
+		t.Error("the original is not inside the wrapper byte for byte")
+	}
+	if back := learn.StripMarkup(got); string(back) != in {
+		t.Errorf("learning the wrapped spam would learn\n%s\nnot the original\n%s", back, in)
+	}
+	ham := &Result{Score: 1, Required: 5}
+	if out := mk.Rewrite([]byte(in), ham, m); strings.Contains(string(out), "multipart/mixed") {
+		t.Error("a ham was wrapped")
 	}
 }

@@ -59,6 +59,7 @@ func OptionsFromPolicy(pol *cf.Policy, hostname string) (Options, Markup) {
 		OnError:       s.BayesAutoLearnOnError,
 	}
 	mk := DefaultMarkup(hostname)
+	mk.ReportSafe = s.ReportSafe
 	if s.ReportHostname != "" {
 		mk.Hostname = s.ReportHostname
 	}
