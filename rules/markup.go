@@ -34,6 +34,10 @@ type Markup struct {
 	// (default: one made from the time and a random number).
 	Now      func() time.Time
 	Boundary string
+	// RewriteSubject, RewriteFrom and RewriteTo are the rewrite_header
+	// texts for spam ("" = leave the header alone); _SCORE_, _REQD_ and
+	// _HITS_ in them are replaced.
+	RewriteSubject, RewriteFrom, RewriteTo string
 }
 
 // DefaultMarkup answers as SpamAssassin 4.0.1 does by default.
@@ -286,6 +290,10 @@ func (mk Markup) Rewrite(raw []byte, res *Result, m *tokenizer.Message) []byte {
 		name := strings.ToLower(string(f[:max(bytes.IndexByte(f, ':'), 0)]))
 		return strings.HasPrefix(name, "x-spam-") && !strings.HasPrefix(name, "x-spam-prev-")
 	})
+	var prev []string
+	if res.IsSpam() {
+		fields, prev = mk.rewriteFields(fields, res, eol)
+	}
 	var out bytes.Buffer
 	out.Write(mbox)
 	insertAt := 0
@@ -301,8 +309,58 @@ func (mk Markup) Rewrite(raw []byte, res *Result, m *tokenizer.Message) []byte {
 	if insertAt >= len(fields) {
 		out.WriteString(block.String())
 	}
+	for _, p := range prev {
+		out.WriteString(p)
+	}
 	out.Write(body)
 	return out.Bytes()
+}
+
+// rewriteTag expands the tags a rewrite_header text may hold.
+func (mk Markup) rewriteTag(text string, res *Result) string {
+	score := DisplayScore(res.Score, res.Required)
+	return strings.NewReplacer("_SCORE_", score, "_HITS_", score, "_REQD_", fmt.Sprintf("%.1f", res.Required)).Replace(text)
+}
+
+// rewriteFields applies rewrite_header to a spam's header fields: the
+// Subject gets the text in front (once), From and To get it in
+// parentheses after the colon; each rewritten field's original is kept
+// as an X-Spam-Prev-<Name> field, returned to go after the header.
+func (mk Markup) rewriteFields(fields [][]byte, res *Result, eol string) ([][]byte, []string) {
+	var prev []string
+	for _, rw := range []struct{ name, text string }{
+		{"Subject", mk.RewriteSubject}, {"From", mk.RewriteFrom}, {"To", mk.RewriteTo},
+	} {
+		if rw.text == "" {
+			continue
+		}
+		tag := mk.rewriteTag(rw.text, res)
+		found := false
+		for i, f := range fields {
+			colon := bytes.IndexByte(f, ':')
+			if colon < 0 || !strings.EqualFold(string(f[:colon]), rw.name) {
+				continue
+			}
+			found = true
+			value := strings.TrimRight(string(f[colon+1:]), "\r\n")
+			prev = append(prev, "X-Spam-Prev-"+rw.name+":"+value+eol)
+			trimmed := strings.TrimLeft(value, " \t")
+			switch {
+			case rw.name != "Subject":
+				fields[i] = []byte(string(f[:colon]) + ": (" + tag + ") " + trimmed + eol)
+			case strings.HasPrefix(trimmed, tag):
+				// already tagged: not added twice
+			default:
+				fields[i] = []byte(string(f[:colon]) + ": " + tag + " " + trimmed + eol)
+			}
+			break
+		}
+		if !found && rw.name == "Subject" {
+			fields = append(fields, []byte("Subject: "+tag+" "+eol))
+			prev = append(prev, "X-Spam-Prev-Subject: (nonexistent)"+eol)
+		}
+	}
+	return fields, prev
 }
 
 // splitHeader splits a message at the empty line ending its header; the
@@ -372,9 +430,19 @@ func (mk Markup) wrap(raw []byte, res *Result, m *tokenizer.Message) []byte {
 		mk.Hostname, mk.Version, t.Format("Mon, 02 Jan 2006 15:04:05 -0700"))
 	for _, name := range wrappedHeaders {
 		for _, f := range m.Header {
-			if strings.EqualFold(f.Name, name) {
-				b.WriteString(f.Name + ":" + strings.ReplaceAll(f.Raw, "\r\n", "\n") + "\n")
+			if !strings.EqualFold(f.Name, name) {
+				continue
 			}
+			value := strings.ReplaceAll(f.Raw, "\r\n", "\n")
+			switch {
+			case strings.EqualFold(name, "Subject") && mk.RewriteSubject != "":
+				value = " " + mk.rewriteTag(mk.RewriteSubject, res) + " " + strings.TrimLeft(value, " \t")
+			case strings.EqualFold(name, "From") && mk.RewriteFrom != "":
+				value += "\t(" + mk.rewriteTag(mk.RewriteFrom, res) + ")"
+			case strings.EqualFold(name, "To") && mk.RewriteTo != "":
+				value += "\t(" + mk.rewriteTag(mk.RewriteTo, res) + ")"
+			}
+			b.WriteString(f.Name + ":" + value + "\n")
 		}
 	}
 	for _, h := range mk.Headers(res, m) {

@@ -134,3 +134,33 @@ func TestReportSafeWrap(t *testing.T) {
 		t.Error("a ham was wrapped")
 	}
 }
+
+// rewrite_header with report_safe 0: the Subject is tagged once and the
+// original kept as X-Spam-Prev-Subject, which learning restores; From
+// gets the tag in parentheses; a missing Subject is created.
+func TestRewriteHeader(t *testing.T) {
+	mk := DefaultMarkup("mx.example.net")
+	mk.RewriteSubject = "*****SPAM***** (_SCORE_)"
+	mk.RewriteFrom = "spam"
+	res := &Result{Score: 9, Required: 5, Hits: hits("BAYES_99")}
+	tests := []struct{ in, subject, from, prev string }{
+		{"From: a@example.com\nSubject: hello\n\nbody\n", "Subject: *****SPAM***** (9.0) hello\n", "From: (spam) a@example.com\n", "X-Spam-Prev-Subject: hello\n"},
+		{"From: a@example.com\n\nbody\n", "Subject: *****SPAM***** (9.0) \n", "From: (spam) a@example.com\n", "X-Spam-Prev-Subject: (nonexistent)\n"},
+	}
+	for _, tt := range tests {
+		out := string(mk.Rewrite([]byte(tt.in), res, tokenizer.Parse([]byte(tt.in))))
+		for _, want := range []string{tt.subject, tt.from, tt.prev} {
+			if !strings.Contains(out, want) {
+				t.Errorf("rewritten message lacks %q:\n%s", want, out)
+			}
+		}
+		if back := string(learn.StripMarkup([]byte(out))); back != tt.in && !strings.Contains(tt.prev, "nonexistent") {
+			t.Errorf("learning the rewritten message would learn\n%s\nnot\n%s", back, tt.in)
+		}
+	}
+	ham := &Result{Score: 1, Required: 5}
+	in := "Subject: hello\n\nbody\n"
+	if out := string(mk.Rewrite([]byte(in), ham, tokenizer.Parse([]byte(in)))); strings.Contains(out, "SPAM") {
+		t.Errorf("a ham's subject was rewritten:\n%s", out)
+	}
+}
