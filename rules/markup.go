@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gospamd/gospamd/rules/cf"
 	"github.com/gospamd/gospamd/tokenizer"
 )
 
@@ -38,6 +39,9 @@ type Markup struct {
 	// texts for spam ("" = leave the header alone); _SCORE_, _REQD_ and
 	// _HITS_ in them are replaced.
 	RewriteSubject, RewriteFrom, RewriteTo string
+	// HeaderOps are the policy's add_header, remove_header and
+	// clear_headers lines; nil renders SpamAssassin's default block.
+	HeaderOps []cf.HeaderOp
 }
 
 // DefaultMarkup answers as SpamAssassin 4.0.1 does by default.
@@ -62,6 +66,9 @@ const headerWrapWidth = 79
 
 // Headers returns the X-Spam-* header block for res, in order.
 func (mk Markup) Headers(res *Result, m *tokenizer.Message) []HeaderField {
+	if mk.HeaderOps != nil {
+		return mk.policyHeaders(res)
+	}
 	spam := res.IsSpam()
 	var out []HeaderField
 	add := func(name, value string) {
@@ -75,7 +82,7 @@ func (mk Markup) Headers(res *Result, m *tokenizer.Message) []HeaderField {
 	add("X-Spam-Status", fmt.Sprintf("%s, score=%s required=%.1f tests=%s autolearn=%s version=%s",
 		yesNo(spam), DisplayScore(res.Score, res.Required), res.Required, testsTag(res), autolearnTag(res.Autolearn), mk.Version))
 	if spam && mk.ReportSafe == 0 {
-		out = append(out, HeaderField{"X-Spam-Report", foldMultiline(mk.reportTag(res))})
+		out = append(out, HeaderField{"X-Spam-Report", foldMultiline("\n" + mk.reportTag(res))})
 	}
 	return out
 }
@@ -479,3 +486,86 @@ address works). To look at it safely, save it and open it in a text
 editor.
 
 `
+
+// policyHeaders renders the header templates the policy's header
+// operations leave for this message, tags expanded, folded.
+func (mk Markup) policyHeaders(res *Result) []HeaderField {
+	var out []HeaderField
+	for _, f := range cf.HeaderFields(mk.HeaderOps, res.IsSpam()) {
+		name := "X-Spam-" + f.Name
+		out = append(out, HeaderField{name, foldHeader(name, mk.expandTags(f.Value, res))})
+	}
+	return out
+}
+
+var tagPattern = regexp.MustCompile(`_([A-Z]+)(?:\(([^)]*)\))?_`)
+
+// expandTags replaces the template tags of add_header values.
+func (mk Markup) expandTags(tmpl string, res *Result) string {
+	spam := res.IsSpam()
+	return tagPattern.ReplaceAllStringFunc(tmpl, func(tag string) string {
+		m := tagPattern.FindStringSubmatch(tag)
+		name, arg := m[1], m[2]
+		switch name {
+		case "YESNOCAPS":
+			return strings.ToUpper(yesNo(spam))
+		case "YESNO":
+			if arg != "" {
+				yes, no, _ := strings.Cut(arg, ",")
+				if spam {
+					return yes
+				}
+				return no
+			}
+			return yesNo(spam)
+		case "STARS":
+			c := "*"
+			if arg != "" {
+				c = arg[:1]
+			}
+			return strings.Repeat(c, min(max(int(res.Score), 0), 50))
+		case "SCORE", "HITS":
+			return DisplayScore(res.Score, res.Required)
+		case "REQD":
+			return fmt.Sprintf("%.1f", res.Required)
+		case "TESTS":
+			if arg != "" {
+				names := res.Rules()
+				if len(names) == 0 {
+					return "none"
+				}
+				return strings.Join(names, arg)
+			}
+			return testsTag(res)
+		case "TESTSSCORES":
+			sep := ","
+			if arg != "" {
+				sep = arg
+			}
+			var parts []string
+			for _, h := range res.Hits {
+				parts = append(parts, fmt.Sprintf("%s=%.3g", h.Rule, h.Score))
+			}
+			slices.Sort(parts)
+			return strings.Join(parts, sep)
+		case "AUTOLEARN":
+			return autolearnTag(res.Autolearn)
+		case "VERSION":
+			return mk.Version
+		case "SUBVERSION":
+			return mk.Subversion
+		case "HOSTNAME":
+			return mk.Hostname
+		case "CONTACTADDRESS":
+			return mk.ReportContact
+		case "BAYES":
+			if !res.BayesRan {
+				return "0.5"
+			}
+			return fmt.Sprintf("%.4f", res.Bayes)
+		case "REPORT":
+			return "\n" + mk.reportTag(res)
+		}
+		return tag
+	})
+}

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
@@ -162,5 +163,33 @@ func TestRewriteHeader(t *testing.T) {
 	in := "Subject: hello\n\nbody\n"
 	if out := string(mk.Rewrite([]byte(in), ham, tokenizer.Parse([]byte(in)))); strings.Contains(out, "SPAM") {
 		t.Errorf("a ham's subject was rewritten:\n%s", out)
+	}
+}
+
+// The site's add_header lines add to the built-in block (SME Server's
+// X-Spam-Score for maildrop recipes), report_safe 0 adds X-Spam-Report to
+// spam, and remove_header takes a header out.
+func TestPolicyHeaders(t *testing.T) {
+	site := t.TempDir()
+	if err := os.WriteFile(filepath.Join(site, "local.cf"), []byte("report_safe 0\nadd_header all Score _SCORE_\nremove_header all Level\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pol, _, err := LoadPolicy(context.Background(), site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, mk := OptionsFromPolicy(pol, "mx.example.net")
+	var names []string
+	res := &Result{Score: 12.5, Required: 5, Hits: hits("BAYES_99")}
+	for _, h := range mk.Headers(res, nil) {
+		names = append(names, h.Name)
+		if h.Name == "X-Spam-Score" && h.Value != "12.5" {
+			t.Errorf("X-Spam-Score: %q", h.Value)
+		}
+	}
+	// In line order: report_safe 0 adds the Report header where it stands.
+	want := []string{"X-Spam-Checker-Version", "X-Spam-Flag", "X-Spam-Status", "X-Spam-Report", "X-Spam-Score"}
+	if strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Errorf("headers %v, want %v", names, want)
 	}
 }
