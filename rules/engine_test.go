@@ -120,3 +120,33 @@ func TestMetaExpressions(t *testing.T) {
 		}
 	}
 }
+
+// Pseudo-headers are spelt exactly, as in SpamAssassin: MESSAGEID is the
+// Message-Id family, but "MessageID" is a header of that name (which
+// stock rules use to spot a malformed header).
+func TestPseudoHeaderSpelling(t *testing.T) {
+	site := t.TempDir()
+	if err := os.WriteFile(filepath.Join(site, "local.cf"), []byte(`
+header HAS_MESSAGEID_FAMILY exists:MESSAGEID
+header HAS_MESSAGEID_LITERAL exists:MessageID
+header TOCC_EXAMPLE ToCc =~ /example\.org/
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pol, diags, err := loadPolicy(context.Background(), site, nil)
+	if err != nil {
+		t.Fatal(err, diags)
+	}
+	opt, _ := OptionsFromPolicy(pol, "")
+	eng, err := New(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := eng.Check(context.Background(), tokenizer.Parse([]byte("Message-Id: <1@x>\nCc: b@example.org\n\nhi\n")), CheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res.Rules(), []string{"HAS_MESSAGEID_FAMILY", "TOCC_EXAMPLE"}; !slices.Equal(got, want) {
+		t.Errorf("hits %v, want %v", got, want)
+	}
+}

@@ -201,8 +201,10 @@ func (s *scan) runHeader(c *compiledRule) int {
 func (s *scan) headerValue(h cf.HeaderTest) (string, bool) {
 	raw := h.HasModifier("raw")
 	var vals []string
-	switch strings.ToLower(h.Name) {
-	case "all":
+	// The pseudo-headers are spelt exactly (SpamAssassin compares them
+	// case-sensitively): a header named "MessageID" is just that header.
+	switch name := h.Name; {
+	case name == "ALL":
 		var b strings.Builder
 		for _, f := range s.msg.Header {
 			v := f.Value
@@ -212,11 +214,11 @@ func (s *scan) headerValue(h cf.HeaderTest) (string, bool) {
 			b.WriteString(f.Name + ": " + v + "\n")
 		}
 		return b.String(), len(s.msg.Header) > 0
-	case "tocc":
+	case name == "ToCc":
 		vals = append(s.fieldValues("To", raw), s.fieldValues("Cc", raw)...)
-	case "messageid":
+	case name == "MESSAGEID":
 		vals = append(append(s.fieldValues("Message-Id", raw), s.fieldValues("Resent-Message-Id", raw)...), s.fieldValues("X-Message-Id", raw)...)
-	case "x-spam-relays-trusted", "x-spam-relays-untrusted", "x-spam-relays-internal", "x-spam-relays-external":
+	case strings.HasPrefix(strings.ToLower(name), "x-spam-relays-"):
 		if s.relays == nil {
 			rh := s.msg.RelayHeaders()
 			s.relays = &rh
@@ -224,7 +226,7 @@ func (s *scan) headerValue(h cf.HeaderTest) (string, bool) {
 		v := map[string]string{
 			"x-spam-relays-trusted": s.relays.Trusted, "x-spam-relays-untrusted": s.relays.Untrusted,
 			"x-spam-relays-internal": s.relays.Internal, "x-spam-relays-external": s.relays.External,
-		}[strings.ToLower(h.Name)]
+		}[strings.ToLower(name)]
 		return v, true
 	default:
 		vals = s.fieldValues(h.Name, raw)
