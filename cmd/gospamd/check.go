@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/pflag"
 
@@ -11,14 +12,16 @@ import (
 	"github.com/gospamd/gospamd/tokenizer"
 )
 
-// runCheck scans one message from standard input and prints the verdict,
-// the score and the rules hit.
+// runCheck scans one message from standard input and prints it marked up
+// as it would be delivered, followed by the report (like spamassassin
+// -t), or with --summary just the verdict, the score and the rules hit.
 func runCheck(ctx context.Context, env *cliEnv, args []string) int {
 	fs := pflag.NewFlagSet("gospamd check", pflag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	dbpath := fs.String("dbpath", defaultDBPath(), "the Bayes store `DIR`ectory")
 	configDir := fs.String("config", "", "site policy `DIR` (every *.cf in name order)")
 	required := fs.Float64("required-score", 5.0, "score at or above which the message is spam (overrides the policy)")
+	summary := fs.Bool("summary", false, "print only the verdict, the score and the rules hit, not the marked-up message")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -35,7 +38,8 @@ func runCheck(ctx context.Context, env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "gospamd check: %v\n", err)
 		return exitFatal
 	}
-	opt, _ := rules.OptionsFromPolicy(pol, "")
+	hostname, _ := os.Hostname()
+	opt, markup := rules.OptionsFromPolicy(pol, hostname)
 	if fs.Changed("required-score") {
 		opt.RequiredScore = *required
 	}
@@ -50,10 +54,20 @@ func runCheck(ctx context.Context, env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "gospamd check: %v\n", err)
 		return exitFatal
 	}
-	res, err := eng.Check(ctx, tokenizer.Parse(raw), rules.CheckOptions{})
+	m := tokenizer.Parse(raw)
+	res, err := eng.Check(ctx, m, rules.CheckOptions{})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "gospamd check: %v\n", err)
 		return exitFatal
+	}
+	if !*summary {
+		// Like spamassassin -t: the message as it would be delivered,
+		// then the report.
+		if _, err := env.stdout.Write(markup.Rewrite(raw, res, m)); err != nil {
+			return exitFatal
+		}
+		fmt.Fprint(env.stdout, "\n"+markup.Report(res, m))
+		return exitOK
 	}
 	verdict := "ham"
 	if res.IsSpam() {

@@ -206,3 +206,20 @@ func TestLintCommand(t *testing.T) {
 		t.Errorf("lint of a clean policy: exit %d\n%s", code, out)
 	}
 }
+
+// gospamd check prints the message with its markup and the report, as
+// spamassassin -t does; GTUBE is spam.
+func TestCheckCommand(t *testing.T) {
+	dir := t.TempDir()
+	msg := "From: a@example.com\nSubject: test\n\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n"
+	writeFile(t, filepath.Join(dir, "local.cf"), "report_safe 0\n")
+	out, errOut, code := runCLI(t, msg, "check", "--config", dir, "--dbpath", filepath.Join(dir, "none"))
+	if code != 0 || !strings.Contains(out, "X-Spam-Flag: YES\n") || !strings.Contains(out, "GTUBE") ||
+		!strings.Contains(out, "Content analysis details:") || !strings.Contains(out, "\n\nXJS*C4JDBQADN1") {
+		t.Errorf("check: exit %d\n%s\n%s", code, out, errOut)
+	}
+	out, _, _ = runCLI(t, msg, "check", "--summary", "--config", dir, "--dbpath", filepath.Join(dir, "none"))
+	if !strings.HasPrefix(out, "spam 10") {
+		t.Errorf("check --summary: %q", out)
+	}
+}
