@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gospamd/gospamd/internal/testpeer"
 )
 
 // fakeResult is a ScanResult with fixed fields.
@@ -233,8 +235,5 @@ func requirePeer(t testing.TB, what string, err error) {
 	if err == nil {
 		return
 	}
-	if os.Getenv("GOSPAMD_REQUIRE_PEERS") == "1" {
-		t.Fatalf("%s is required (GOSPAMD_REQUIRE_PEERS=1): %v", what, err)
-	}
-	t.Skipf("%s not available (install it with make test-deps): %v", what, err)
+	testpeer.Missing(t, "%s: %v", what, err)
 }

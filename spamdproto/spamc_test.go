@@ -1,18 +1,17 @@
 package spamdproto
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/gospamd/gospamd/internal/testpeer"
 )
 
 // These tests drive the server with Debian's real spamc (package spamc,
@@ -21,9 +20,7 @@ import (
 
 func spamcPath(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("spamc")
-	requirePeer(t, "spamc", err)
-	return p
+	return testpeer.Program(t, "spamc")
 }
 
 type spamcRun struct {
@@ -33,21 +30,8 @@ type spamcRun struct {
 
 func runSpamc(t *testing.T, bin string, stdin []byte, args ...string) spamcRun {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Stdin = bytes.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exitErr *exec.ExitError
-	if err != nil && !errors.As(err, &exitErr) {
-		t.Fatalf("run spamc %v: %v", args, err)
-	}
-	if stderr.Len() > 0 {
-		t.Logf("spamc %v stderr: %s", args, stderr.String())
-	}
-	return spamcRun{stdout: stdout.String(), exit: cmd.ProcessState.ExitCode()}
+	out, code := testpeer.Run(t, bin, stdin, args...)
+	return spamcRun{stdout: out, exit: code}
 }
 
 func TestSpamc(t *testing.T) {

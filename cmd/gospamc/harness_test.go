@@ -16,7 +16,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -335,21 +334,8 @@ func spamcBinary(t *testing.T) string {
 
 func runSpamc(t *testing.T, bin string, stdin []byte, args ...string) outcome {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Stdin = bytes.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exitErr *exec.ExitError
-	if err != nil && !errors.As(err, &exitErr) {
-		t.Fatalf("run spamc %v: %v", args, err)
-	}
-	if stderr.Len() > 0 {
-		t.Logf("spamc %v stderr: %s", args, stderr.String())
-	}
-	return outcome{stdout: stdout.String(), exit: cmd.ProcessState.ExitCode()}
+	out, code := testpeer.Run(t, bin, stdin, args...)
+	return outcome{stdout: out, exit: code}
 }
 
 func readTestdata(t *testing.T, name string) []byte {

@@ -5,11 +5,15 @@
 package testpeer
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 )
 
 // Required reports whether missing peers fail tests instead of skipping.
@@ -75,4 +79,27 @@ func CacheDir(t testing.TB, name string) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// Run runs the program bin with args and stdin (a peer such as spamc),
+// and returns what it printed on standard output and its exit code.
+// Anything on standard error is logged. A program that cannot be started
+// or runs over 30 seconds fails the test.
+func Run(t testing.TB, bin string, stdin []byte, args ...string) (stdout string, exit int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Stdin = bytes.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		t.Fatalf("run %s %v: %v", filepath.Base(bin), args, err)
+	}
+	if errOut.Len() > 0 {
+		t.Logf("%s %v stderr: %s", filepath.Base(bin), args, errOut.String())
+	}
+	return out.String(), cmd.ProcessState.ExitCode()
 }
