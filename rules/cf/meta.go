@@ -180,6 +180,7 @@ func globMatch(glob, s string) bool {
 // applied until nothing changes; SpamAssassin makes one pass in hash
 // order, so its result for metas of metas can vary between runs).
 func (p *Parser) finish() {
+	p.applyReplaceTags()
 	var names []string
 	for _, r := range p.pol.rules {
 		names = append(names, r.Name)

@@ -141,6 +141,9 @@ type Pattern struct {
 	Captures bool
 	// Templates are the %{NAME} capture tags Expr uses, if any.
 	Templates []string
+	// Unreplaced is Expr as written when replace_rules names the rule
+	// and its ReplaceTags tags were expanded into Expr; else empty.
+	Unreplaced string
 }
 
 // EvalCall is an "eval:func(args)" test.
