@@ -168,22 +168,6 @@ func TestSpamcErrors(t *testing.T) {
 	}
 }
 
-// TestSpamcCompress runs spamc -z when this spamc was built with zlib
-// (Debian's is not: it rejects -z with EX_USAGE).
-func TestSpamcCompress(t *testing.T) {
-	bin := spamcPath(t)
-	gtube := readMessage(t, "gtube.eml")
-	scanner := gtubeScanner()
-	ts := startServer(t, Config{}, scanner, nil)
-	got := runSpamc(t, bin, gtube, "-d", "127.0.0.1", "-p", ts.port(), "-z", "-y")
-	if got.exit == EX_USAGE && len(scanner.log()) == 0 {
-		t.Skip("this spamc has no zlib support (-z exits EX_USAGE); Compress is covered by testdata/transcripts/compress_zlib.txt")
-	}
-	if got.stdout != "GTUBE,NO_RECEIVED,NO_RELAYS" || got.exit != 0 {
-		t.Errorf("spamc -z -y: exit %d, output %q", got.exit, got.stdout)
-	}
-}
-
 // TestSpamcUnixSocket serves a UNIX socket, where the allowed-networks
 // check does not apply.
 func TestSpamcUnixSocket(t *testing.T) {

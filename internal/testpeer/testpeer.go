@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"go/build"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,6 +37,44 @@ func Program(t testing.TB, name string) string {
 		Missing(t, "%s not found on PATH", name)
 	}
 	return p
+}
+
+// GoBinProgram returns the path of a peer that make test-deps builds from
+// source into $(go env GOPATH)/bin, which need not be on PATH (spamc-zlib),
+// else the one on PATH. When test-deps ran but could not build it, it left
+// NAME.unavailable there saying why: the test is then skipped with that
+// reason even under GOSPAMD_REQUIRE_PEERS=1, as no install step is
+// missing. Otherwise a missing program is Missing.
+func GoBinProgram(t testing.TB, name string) string {
+	t.Helper()
+	dir := filepath.Join(goPath(), "bin")
+	p := filepath.Join(dir, name)
+	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
+		return p
+	}
+	if onPath, err := exec.LookPath(name); err == nil {
+		return onPath
+	}
+	if why, err := os.ReadFile(p + ".unavailable"); err == nil {
+		t.Skipf("skipped, %s could not be built by make test-deps: %s", name, bytes.TrimSpace(why))
+	}
+	Missing(t, "%s not found in %s or on PATH", name, dir)
+	return ""
+}
+
+// goPath is the first entry of $(go env GOPATH), where go install and
+// make test-deps put programs.
+func goPath() string {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	gopath := build.Default.GOPATH
+	if out, err := exec.CommandContext(ctx, "go", "env", "GOPATH").Output(); err == nil {
+		gopath = string(bytes.TrimSpace(out))
+	}
+	if list := filepath.SplitList(gopath); len(list) > 0 {
+		return list[0]
+	}
+	return gopath
 }
 
 // Corpus returns the shared corpus directory (the one with easy_ham,
