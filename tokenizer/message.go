@@ -36,6 +36,11 @@ type Message struct {
 	// SpamAssassin hands them to the Bayes tokenizer.
 	Text []string
 
+	// Rendered is get_rendered_body_text_array, what body rules and body
+	// eval functions see: Text with the invisible HTML text left in place
+	// (the same slice as Text when there is none).
+	Rendered []string
+
 	// Invisible is get_invisible_rendered_body_text_array: the HTML text a
 	// reader would not see (tiny fonts, text colored like its background,
 	// display:none, visibility:hidden), in the same line form as Text but
@@ -175,6 +180,10 @@ type Relay struct {
 	ID string
 	// Auth names the authentication the relay recorded (e.g. "ESMTPA").
 	Auth string
+	// NoReverseDNS is true when RDNS is empty and the header's format
+	// shows the receiving MTA records the rDNS it finds: the host really
+	// has none (SpamAssassin's no_reverse_dns).
+	NoReverseDNS bool
 	// Unparseable is true when the header could not be parsed at all.
 	Unparseable bool
 	// Ignored is true for handovers SpamAssassin deliberately skips

@@ -194,6 +194,7 @@ func TestParseBody(t *testing.T) {
 		raw           string
 		wantText      []string
 		wantInvisible []string
+		wantRendered  []string // what body rules see; nil: same as wantText
 		wantURI       string
 		wantDefect    Defect
 	}{
@@ -212,6 +213,7 @@ func TestParseBody(t *testing.T) {
 			raw:           "Subject: h\nContent-Type: text/html\n\n<p>shown</p><span style=\"display:none\">hidden</span>\n",
 			wantText:      []string{"h\n", "\n", "shown\n", " "},
 			wantInvisible: []string{"hidden"},
+			wantRendered:  []string{"h\n", "\n", "shown\n", "hidden "},
 		},
 		{
 			name:     "base64 body is decoded",
@@ -247,6 +249,13 @@ func TestParseBody(t *testing.T) {
 			m := Parse([]byte(tc.raw))
 			if !slices.Equal(m.Text, tc.wantText) {
 				t.Errorf("Text = %q, want %q", m.Text, tc.wantText)
+			}
+			wantRendered := tc.wantRendered
+			if wantRendered == nil {
+				wantRendered = tc.wantText
+			}
+			if !slices.Equal(m.Rendered, wantRendered) {
+				t.Errorf("Rendered = %q, want %q", m.Rendered, wantRendered)
 			}
 			if !slices.Equal(m.Invisible, tc.wantInvisible) {
 				t.Errorf("Invisible = %q, want %q", m.Invisible, tc.wantInvisible)

@@ -195,6 +195,9 @@ type rcvState struct {
 	hasEnvFrom                          bool
 	popFetch                            bool
 	qmailScannerEnvFrom                 *string
+	// lookedUp is SpamAssassin's $mta_looked_up_dns: the header's
+	// format shows the receiving MTA always records the rDNS it found.
+	lookedUp bool
 }
 
 // parseReceived reads one unfolded Received header value into a Relay.
@@ -262,6 +265,7 @@ func (st *rcvState) parse(s string) relayParse {
 		r := s[5:]
 		if m := sub(rcvUpper, r); m != nil {
 			st.helo, st.rdns, st.ip, st.by, st.id = m[1], m[2], m[3], m[4], m[5]
+			st.lookedUp = true
 			if st.rdns == "unverified" {
 				st.rdns = ""
 			}
@@ -494,6 +498,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 	case strings.Contains(s, " (Postfix) with"):
 		if m := sub(rcvPostfix1, s); m != nil {
 			st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
+			st.lookedUp = true
 			if st.rdns == "unknown" {
 				st.rdns = ""
 			}
@@ -501,6 +506,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 		}
 		if m := sub(rcvPostfix2, s); m != nil {
 			st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
+			st.lookedUp = true
 			if st.rdns == "unknown" {
 				st.rdns = ""
 			}
@@ -526,12 +532,14 @@ func (st *rcvState) parseFrom(s string) relayParse {
 	if !strings.Contains(s, "(qmail-") || !rcvQmailWith.MatchString(s) {
 		if m := sub(rcvGeneric1, s); m != nil {
 			st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
+			st.lookedUp = true
 			st.stripIdent()
 			return relayParsed
 		}
 	}
 	if m := sub(rcvGeneric2, s); m != nil {
 		st.rdns, st.ip, st.helo, st.by = m[2], m[3], m[1], m[4]
+		st.lookedUp = true
 		return relayParsed
 	}
 	if m := sub(rcvGeneric3, s); m != nil {
@@ -544,10 +552,12 @@ func (st *rcvState) parseFrom(s string) relayParse {
 	}
 	if m := sub(rcvGeneric5, s); m != nil {
 		st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
+		st.lookedUp = true
 		return relayParsed
 	}
 	if m := sub(rcvGeneric6, s); m != nil {
 		st.helo, st.ip, st.by, st.ident = m[1], m[3], m[4], m[2]
+		st.lookedUp = true
 		return relayParsed
 	}
 	if !strings.Contains(s, ".hotmail.msn.com ") {
@@ -586,6 +596,8 @@ func (st *rcvState) parseFrom(s string) relayParse {
 		}
 		if st.rdns == "unknown" {
 			st.rdns = ""
+		} else {
+			st.lookedUp = true
 		}
 		return relayParsed
 	}
@@ -598,33 +610,38 @@ func (st *rcvState) parseFrom(s string) relayParse {
 	for _, c := range []struct {
 		re               *regexp.Regexp
 		helo, ip, by, dn int
+		lookedUp         bool
 	}{
-		{rcvSpaceBracket, 0, 2, 3, 0},
-		{rcvParenHelo, 1, 2, 3, 0},
-		{rcvBareBracket, 0, 1, 2, 0},
-		{rcvParenIP, 0, 1, 2, 0},
-		{rcvByBracket, 1, 2, 3, 0},
-		{rcvBracketParen, 1, 2, 3, 0},
-		{rcvSendmail1, 1, 2, 3, 0},
+		{rcvSpaceBracket, 0, 2, 3, 0, false},
+		{rcvParenHelo, 1, 2, 3, 0, false},
+		{rcvBareBracket, 0, 1, 2, 0, false},
+		{rcvParenIP, 0, 1, 2, 0, false},
+		{rcvByBracket, 1, 2, 3, 0, true},
+		{rcvBracketParen, 1, 2, 3, 0, false},
+		{rcvSendmail1, 1, 2, 3, 0, true},
 	} {
 		if m := sub(c.re, s); m != nil {
 			st.set(m, c.helo, c.ip, c.by, c.dn)
+			st.lookedUp = c.lookedUp
 			return relayParsed
 		}
 	}
 	if m := sub(rcvSendmail2, s); m != nil {
 		if m[2] != "softdnserr" {
 			st.rdns = m[2]
+			st.lookedUp = true
 		}
 		st.helo, st.ip, st.by = m[1], m[3], m[4]
 		return relayParsed
 	}
 	if m := sub(rcvSendmail3, s); m != nil {
 		st.helo, st.ip, st.by = m[1], m[2], m[3]
+		st.lookedUp = true
 		return relayParsed
 	}
 	if m := sub(rcvSendmail4, s); m != nil {
 		st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
+		st.lookedUp = true
 		return relayParsed
 	}
 	if (strings.Contains(s, "with POP3") || strings.Contains(s, "with IMAP")) && rcvPOP.MatchString(s) {
@@ -633,10 +650,12 @@ func (st *rcvState) parseFrom(s string) relayParse {
 	}
 	if m := sub(rcvHeloIdent, s); m != nil {
 		st.rdns, st.helo, st.ident, st.ip, st.by = m[1], m[2], strings.TrimSuffix(m[3], "@"), m[4], m[5]
+		st.lookedUp = true
 		return relayParsed
 	}
 	if m := sub(rcvIdentIP, s); m != nil {
 		st.rdns, st.helo, st.ident, st.ip, st.by = m[1], m[1], strings.TrimSuffix(m[2], "@"), m[3], m[4]
+		st.lookedUp = true
 		return relayParsed
 	}
 	if strings.Contains(s, " with http for ") {
@@ -648,11 +667,13 @@ func (st *rcvState) parseFrom(s string) relayParse {
 	if strings.Contains(s, " via smap ") {
 		if m := sub(rcvSmap1, s); m != nil {
 			st.rdns, st.ip, st.by = m[1], m[2], m[3]
+			st.lookedUp = true
 			return relayParsed
 		}
 	}
 	if m := sub(rcvSmap2, s); m != nil {
 		st.rdns, st.ip, st.helo, st.by = m[1], m[2], m[3], m[4]
+		st.lookedUp = true
 		return relayParsed
 	}
 	if strings.Contains(s, " (Post") {
@@ -676,10 +697,12 @@ func (st *rcvState) parseFrom(s string) relayParse {
 	}
 	if m := sub(rcvWith1, s); m != nil {
 		st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
+		st.lookedUp = true
 		return relayParsed
 	}
 	if m := sub(rcvWith2, s); m != nil {
 		st.rdns, st.helo, st.ip, st.by = m[1], m[2], m[4], m[5]
+		st.lookedUp = true
 		if m[3] != "" {
 			st.ident = m[3]
 		}
@@ -692,6 +715,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 	if strings.Contains(s, " (CommuniGate Pro") {
 		if m := sub(rcvCGVerified, s); m != nil {
 			st.rdns, st.helo, st.ip, st.by = m[1], m[1], m[2], m[3]
+			st.lookedUp = true
 			return relayParsed
 		}
 	}
@@ -716,6 +740,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 	}
 	if m := sub(rcvNoSpace, s); m != nil {
 		st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
+		st.lookedUp = true
 		return relayParsed
 	}
 	if m := sub(rcvBracketSuffix, s); m != nil {
@@ -757,6 +782,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 	}
 	if m := sub(rcvClaiming, s); m != nil {
 		st.rdns, st.ip, st.helo, st.by = m[1], m[2], m[3], m[4]
+		st.lookedUp = m[1] != "UNKNOWN"
 		return relayParsed
 	}
 	if m := sub(rcvYahoo, s); m != nil {
@@ -879,6 +905,7 @@ func (st *rcvState) relay(raw string) Relay {
 		r.EnvFrom = cleanEnvFrom(st.envfrom)
 	}
 	r.Private = rcvIPPrivate.MatchString(r.IP)
+	r.NoReverseDNS = r.RDNS == "" && st.lookedUp
 	return r
 }
 

@@ -10,8 +10,9 @@ import (
 // Mail dates are parsed leniently, the way SpamAssassin's
 // parse_rfc822_date reads them: the day-month-year part is searched for
 // anywhere in the text (RFC 5322 "1 Jun 2024" or asctime "Jun  1 12:00:00
-// 2024"), then hh:mm[:ss], then a numeric or named zone; out-of-range
-// fields are pulled into range instead of failing.
+// 2024", whose time of day is consumed with it and so lost, as in
+// SpamAssassin), then hh:mm[:ss], then a numeric or named zone;
+// out-of-range fields are pulled into range instead of failing.
 
 var (
 	dateDMY       = regexp.MustCompile(`(?i) (\d+) (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec) (\d{4}) `)
@@ -65,8 +66,9 @@ func ParseDate(s string) (time.Time, bool) {
 		mon = rdMonths[strings.ToLower(s[m[2]:m[3]])]
 		day, _ = strconv.Atoi(s[m[4]:m[5]])
 		year, _ = strconv.Atoi(s[m[6]:m[7]])
-		// keep the time of day for the hh:mm:ss search below
-		s = s[:m[0]] + " " + s[m[5]:m[6]] + s[m[1]:]
+		// The time of day goes with the match, as in SpamAssassin: an
+		// asctime date reads as midnight unless another time follows.
+		s = s[:m[0]] + " " + s[m[1]:]
 	case dateDMYShort.MatchString(s):
 		m := dateDMYShort.FindStringSubmatchIndex(s)
 		day, _ = strconv.Atoi(s[m[2]:m[3]])

@@ -15,7 +15,7 @@ func TestParseDate(t *testing.T) {
 		{"Thu, 22 Aug 2002 18:26:25 -0500 (CDT)", "2002-08-22T23:26:25Z"},
 		{"22 Aug 2002 18:26:25 EDT", "2002-08-22T22:26:25Z"},
 		{"from x by y; Tue, 20 Aug 2002 08:00:00 GMT", "2002-08-20T08:00:00Z"},
-		{"Mon Jul  8 12:00:00 2002", "2002-07-08T12:00:00Z"},
+		{"Mon Jul  8 12:00:00 2002", "2002-07-08T00:00:00Z"}, // asctime: SpamAssassin loses the time
 		{"1 Jan 02 00:00:00 +0000", "2002-01-01T00:00:00Z"},
 		{"1 Jan 99 00:00:00 +0000", "1999-01-01T00:00:00Z"},
 		{"31 Feb 2003 10:00:00 +0000", "2003-03-01T10:00:00Z"}, // invalid day rolls over
@@ -59,7 +59,7 @@ func TestReceiveTime(t *testing.T) {
 			"Received", "from c by localhost with POP3 (fetchmail-5.9.0) for x; Fri, 31 May 2024 11:00:00 +0000",
 			"Received", "from e by f; Fri, 31 May 2024 10:00:00 +0000")}, "2024-05-31T10:00:00Z"},
 		{"mbox from line", Message{MboxFrom: "From a@b  Mon Jul  8 12:00:00 2002", Header: hdr(
-			"Date", "Thu, 30 May 2024 12:00:00 +0000")}, "2002-07-08T12:00:00Z"},
+			"Date", "Thu, 30 May 2024 12:00:00 +0000")}, "2002-07-08T00:00:00Z"},
 		{"date header", Message{Header: hdr("Date", "Thu, 30 May 2024 12:00:00 +0000")}, "2024-05-30T12:00:00Z"},
 		{"future is now", Message{Header: hdr("Date", "Thu, 30 May 2030 12:00:00 +0000")}, "2024-06-10T00:00:00Z"},
 		{"nothing is now", Message{}, "2024-06-10T00:00:00Z"},

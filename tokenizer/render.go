@@ -67,6 +67,7 @@ func (p *parser) render(root *node) {
 	if inv.Len() > 0 || allWide != visWide {
 		rendered = bodyTextArray(subject, all.String(), allWide)
 	}
+	p.msg.Rendered = rendered
 	p.msg.URIs = collectURIs(rendered, htmlURIs)
 }
 
