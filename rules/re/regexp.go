@@ -36,6 +36,8 @@ type Options struct {
 	// forceBacktrack compiles for the backtracking engine even when RE2
 	// could run the pattern (tests compare the two).
 	forceBacktrack bool
+	// noDFA leaves the dfa out (tests compare with and without).
+	noDFA bool
 }
 
 // Error is a pattern that cannot be compiled.
@@ -84,6 +86,11 @@ type Regexp struct {
 	// with its "floating substr" check).
 	gate    []string
 	keepOut bool
+	// dfa decides MatchText for an RE2 pattern; for a backtracking one
+	// it runs a relaxed pattern (lookaround, backreferences and atomic
+	// groups loosened) that matches whenever the pattern does, so that
+	// the backtracking engine only runs where it may match. nil: none.
+	dfa *dfa
 }
 
 // Compile compiles a rule pattern: expr is the text between the
@@ -127,6 +134,9 @@ func Compile(expr, flags string, opt Options) (*Regexp, error) {
 		}
 		if err == nil {
 			r.re2 = re2
+			if !opt.noDFA {
+				r.dfa = newDFA(re2.String())
+			}
 			return r, nil
 		}
 		why = "RE2: " + err.Error()
@@ -143,6 +153,9 @@ func Compile(expr, flags string, opt Options) (*Regexp, error) {
 	r.bt = bt
 	r.why = why
 	r.gate = gateLiterals(tree)
+	if !opt.noDFA {
+		r.dfa = relaxedDFA(tree)
+	}
 	return r, nil
 }
 
@@ -253,6 +266,11 @@ func (t *Text) byteRunes() []rune {
 
 // MatchText reports whether the pattern matches t.
 func (r *Regexp) MatchText(t *Text) bool {
+	if r.re2 != nil && r.dfa != nil {
+		if m, ok := r.dfa.match(t, r.latin1); ok {
+			return m
+		}
+	}
 	if r.re2 != nil {
 		if r.latin1 {
 			return r.re2.MatchString(t.latin1())
@@ -276,9 +294,23 @@ func (r *Regexp) MatchText(t *Text) bool {
 	return ok
 }
 
-// gateOpen reports whether t holds one of the gate strings (true when
-// there is no gate).
+// gateOpen reports whether the backtracking engine may match t: t
+// holds one of the gate strings and the relaxed pattern matches.
 func (r *Regexp) gateOpen(t *Text) bool {
+	if !r.literalGateOpen(t) {
+		return false
+	}
+	if r.dfa != nil {
+		if m, ok := r.dfa.match(t, true); ok && !m {
+			return false
+		}
+	}
+	return true
+}
+
+// literalGateOpen reports whether t holds one of the gate strings (true
+// when there is no gate).
+func (r *Regexp) literalGateOpen(t *Text) bool {
 	if r.gate == nil {
 		return true
 	}
@@ -301,6 +333,11 @@ func (r *Regexp) timedOut() {
 func (r *Regexp) FindAllTextIndex(t *Text, n int) [][]int {
 	if n == 0 {
 		return nil
+	}
+	if r.re2 != nil && r.dfa != nil {
+		if m, ok := r.dfa.match(t, r.latin1); ok && !m {
+			return nil
+		}
 	}
 	if r.re2 != nil {
 		if !r.latin1 || t.ascii {

@@ -1,0 +1,460 @@
+package re
+
+import (
+	"regexp/syntax"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
+)
+
+// A dfa decides whether a Go regexp program matches somewhere in a
+// subject, like regexp.MatchString, in one pass over the subject and a
+// few instructions per byte: a deterministic automaton built lazily from
+// the program's NFA, state by state as subjects need them, and kept for
+// the next subjects. Go's regexp has no DFA; its NFA and backtracker
+// cost time in proportion to the program's size at every byte, which
+// dominates for the long alternations of rule patterns.
+//
+// A state is the set of program counters the NFA threads are at before
+// the next input rune (not yet followed through empty-width
+// instructions, whose truth depends on that rune), and what the previous
+// rune was as far as assertions care: none (start of subject), "\n", a
+// word character or another one. Threads start anew at every position
+// (an unanchored search). Input runes are mapped to classes that the
+// program cannot tell apart, so that a state has one transition per
+// class.
+//
+// # Concurrency
+//
+// A dfa is safe for concurrent use: transitions are read without locks
+// and new states are made under a mutex.
+type dfa struct {
+	prog *syntax.Prog
+	// classOf maps a rune below 256 to its class.
+	classOf [256]uint8
+	// repr is a rune of each class.
+	repr []rune
+	// asciiOnly: no instruction matches a rune >= 0x80, so every such
+	// rune of a UTF-8 subject is in classOf[0x80]'s class.
+	asciiOnly bool
+	// anchored: the program only matches at the start of the subject.
+	anchored bool
+
+	// table holds the states made so far and their transitions; it is
+	// replaced (copied) when it grows and emptied when it is full.
+	table   atomic.Pointer[dfaTable]
+	mu      sync.Mutex // held to add states and transitions
+	index   map[string]uint32
+	resets  int
+	failed  atomic.Bool // the cache was emptied too often: give up
+	scratch dfaScratch
+}
+
+// A dfaTable is a dfa's states by id and its transitions:
+// trans[id*classes+class] is the id of the next state, or one of the
+// dfaUnknown, dfaMatched and dfaDead markers.
+type dfaTable struct {
+	trans  []uint32 // read and written atomically
+	states []*dstate
+	n      int // states in use (under dfa.mu)
+}
+
+const (
+	dfaUnknown uint32 = iota // transition not computed yet
+	dfaMatched               // the program matched before this rune
+	dfaDead                  // no match is possible any more
+	dfaStart                 // the id of the start state
+)
+
+// dstate is one state of a dfa.
+type dstate struct {
+	pcs  []uint32 // sorted
+	prev rune     // -1 (start), '\n', 'a' (word) or ' ' (other)
+	// atEnd caches whether the state matches at the end of the subject:
+	// 0 unknown, 1 no, 2 yes.
+	atEnd atomic.Int32
+}
+
+type dfaScratch struct {
+	stack   []uint32
+	seen    []uint32 // sparse set over pcs
+	dense   []uint32
+	consume []uint32
+	out     []uint32
+	key     []byte
+}
+
+// dfaMaxStates bounds the states a dfa keeps; the cache is emptied when
+// it is full, and after dfaMaxResets the dfa is abandoned for Go's
+// matcher.
+const (
+	dfaMaxStates  = 10000
+	dfaMaxResets  = 8
+	dfaInitStates = 16
+)
+
+// newDFA prepares a dfa for the Go regexp src (as emitGo wrote it); nil
+// when the program uses what the dfa does not handle.
+func newDFA(src string) *dfa {
+	re, err := syntax.Parse(src, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	prog, err := syntax.Compile(re.Simplify())
+	if err != nil {
+		return nil
+	}
+	d := &dfa{prog: prog, asciiOnly: true}
+	var bound [258]bool // bound[i]: a class starts at rune i
+	mark := func(lo, hi rune) {
+		if lo < 256 {
+			bound[lo] = true
+		}
+		if hi+1 < 256 {
+			bound[hi+1] = true
+		}
+	}
+	for i := range prog.Inst {
+		inst := &prog.Inst[i]
+		switch inst.Op {
+		case syntax.InstRune:
+			if syntax.Flags(inst.Arg)&syntax.FoldCase != 0 {
+				// Go's parser turns a class of one letter's two cases
+				// into a folded literal: the letters of its orbit.
+				if len(inst.Rune) != 1 {
+					return nil
+				}
+				r := inst.Rune[0]
+				for f := unicode.SimpleFold(r); ; f = unicode.SimpleFold(f) {
+					mark(f, f)
+					if f >= utf8.RuneSelf {
+						d.asciiOnly = false
+					}
+					if f == r {
+						break
+					}
+				}
+				continue
+			}
+			for j := 0; j+1 < len(inst.Rune); j += 2 {
+				mark(inst.Rune[j], inst.Rune[j+1])
+				if inst.Rune[j+1] >= utf8.RuneSelf {
+					d.asciiOnly = false
+				}
+			}
+			if len(inst.Rune) == 1 {
+				mark(inst.Rune[0], inst.Rune[0])
+				if inst.Rune[0] >= utf8.RuneSelf {
+					d.asciiOnly = false
+				}
+			}
+		case syntax.InstRune1:
+			mark(inst.Rune[0], inst.Rune[0])
+			if inst.Rune[0] >= utf8.RuneSelf {
+				d.asciiOnly = false
+			}
+		case syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
+			d.asciiOnly = false
+		}
+	}
+	// Assertions tell "\n" and word characters from the rest.
+	mark('\n', '\n')
+	mark('0', '9')
+	mark('A', 'Z')
+	mark('_', '_')
+	mark('a', 'z')
+	mark(utf8.RuneSelf, utf8.RuneSelf)
+	class := -1
+	for r := range 256 {
+		if r == 0 || bound[r] {
+			class++
+			d.repr = append(d.repr, rune(r))
+		}
+		d.classOf[r] = uint8(class)
+	}
+	d.anchored = prog.StartCond()&syntax.EmptyBeginText != 0
+	d.scratch.seen = make([]uint32, len(prog.Inst))
+	d.scratch.dense = make([]uint32, 0, len(prog.Inst))
+	d.reset()
+	return d
+}
+
+// reset empties the cache and makes the start state; d.mu is held (or d
+// is new).
+func (d *dfa) reset() {
+	d.index = map[string]uint32{}
+	t := &dfaTable{
+		trans:  make([]uint32, dfaInitStates*len(d.repr)),
+		states: make([]*dstate, dfaInitStates),
+		n:      int(dfaStart),
+	}
+	d.table.Store(t)
+	d.state([]uint32{uint32(d.prog.Start)}, -1)
+}
+
+// state returns the id of the state of pcs (sorted, deduplicated) after
+// prev in the current table, making it if needed (which may replace the
+// table); d.mu is held. It returns dfaUnknown when the dfa gave up.
+func (d *dfa) state(pcs []uint32, prev rune) uint32 {
+	key := d.scratch.key[:0]
+	key = append(key, byte(prev+1))
+	for _, pc := range pcs {
+		key = append(key, byte(pc), byte(pc>>8), byte(pc>>16), byte(pc>>24))
+	}
+	d.scratch.key = key
+	if id, ok := d.index[string(key)]; ok {
+		return id
+	}
+	t := d.table.Load()
+	if t.n == len(t.states) {
+		if t.n >= dfaMaxStates {
+			d.resets++
+			if d.resets > dfaMaxResets {
+				d.failed.Store(true)
+				return dfaUnknown
+			}
+			d.reset()
+			return d.state(pcs, prev)
+		}
+		// Grow: readers of the old table still see valid states.
+		nt := &dfaTable{
+			trans:  make([]uint32, 2*len(t.states)*len(d.repr)),
+			states: make([]*dstate, 2*len(t.states)),
+			n:      t.n,
+		}
+		for i := range t.trans {
+			nt.trans[i] = atomic.LoadUint32(&t.trans[i])
+		}
+		copy(nt.states, t.states)
+		d.table.Store(nt)
+		t = nt
+	}
+	id := uint32(t.n)
+	t.states[id] = &dstate{pcs: slices.Clone(pcs), prev: prev}
+	t.n++
+	d.index[string(key)] = id
+	return id
+}
+
+// closure follows the empty-width instructions from pcs under the
+// assertion context flags; it returns whether a Match is reached and
+// leaves the consuming instructions reached in scratch.consume.
+func (d *dfa) closure(pcs []uint32, flags syntax.EmptyOp) bool {
+	sc := &d.scratch
+	sc.dense = sc.dense[:0]
+	sc.consume = sc.consume[:0]
+	stack := append(sc.stack[:0], pcs...)
+	matched := false
+	for len(stack) > 0 {
+		pc := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if i := sc.seen[pc]; int(i) < len(sc.dense) && sc.dense[i] == pc {
+			continue
+		}
+		sc.seen[pc] = uint32(len(sc.dense))
+		sc.dense = append(sc.dense, pc)
+		inst := &d.prog.Inst[pc]
+		switch inst.Op {
+		case syntax.InstAlt, syntax.InstAltMatch:
+			stack = append(stack, inst.Arg, inst.Out)
+		case syntax.InstCapture, syntax.InstNop:
+			stack = append(stack, inst.Out)
+		case syntax.InstEmptyWidth:
+			if syntax.EmptyOp(inst.Arg)&^flags == 0 {
+				stack = append(stack, inst.Out)
+			}
+		case syntax.InstMatch:
+			matched = true
+		case syntax.InstFail:
+		default:
+			sc.consume = append(sc.consume, pc)
+		}
+	}
+	sc.stack = stack
+	return matched
+}
+
+func instMatches(inst *syntax.Inst, r rune) bool {
+	switch inst.Op {
+	case syntax.InstRune1:
+		return r == inst.Rune[0]
+	case syntax.InstRuneAny:
+		return true
+	case syntax.InstRuneAnyNotNL:
+		return r != '\n'
+	}
+	return inst.MatchRune(r)
+}
+
+// prevKind reduces a rune to what assertions after it depend on.
+func prevKind(r rune) rune {
+	switch {
+	case r == '\n':
+		return '\n'
+	case syntax.IsWordChar(r):
+		return 'a'
+	}
+	return ' '
+}
+
+// step computes and records the transition of state id of table t on
+// class. It returns the table to go on with (t may have been replaced)
+// and the next state or marker; ok is false when the dfa gave up.
+func (d *dfa) step(t *dfaTable, id uint32, class uint8) (*dfaTable, uint32, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.failed.Load() {
+		return nil, 0, false
+	}
+	cur := d.table.Load()
+	nc := uint32(len(d.repr))
+	if t == cur {
+		if nx := atomic.LoadUint32(&t.trans[id*nc+uint32(class)]); nx != dfaUnknown {
+			return t, nx, true
+		}
+	}
+	s := t.states[id]
+	r := d.repr[class]
+	var nx uint32
+	if d.closure(s.pcs, syntax.EmptyOpContext(s.prev, r)) {
+		nx = dfaMatched
+	} else {
+		sc := &d.scratch
+		out := sc.out[:0]
+		for _, pc := range sc.consume {
+			if inst := &d.prog.Inst[pc]; instMatches(inst, r) {
+				out = append(out, inst.Out)
+			}
+		}
+		if !d.anchored {
+			out = append(out, uint32(d.prog.Start))
+		}
+		slices.Sort(out)
+		out = slices.Compact(out)
+		sc.out = out
+		if len(out) == 0 {
+			nx = dfaDead
+		} else if nx = d.state(out, prevKind(r)); nx == dfaUnknown {
+			return nil, 0, false
+		}
+	}
+	// Record the transition in the current table when state id is the
+	// same state there (the table may have grown, keeping ids, or been
+	// emptied, or t may be an old table a reader still holds).
+	after := d.table.Load()
+	if t == cur && int(id) < after.n && after.states[id] == s {
+		atomic.StoreUint32(&after.trans[id*nc+uint32(class)], nx)
+	}
+	return after, nx, true
+}
+
+// matchesAtEnd reports whether s matches at the end of the subject.
+func (d *dfa) matchesAtEnd(s *dstate) bool {
+	switch s.atEnd.Load() {
+	case 1:
+		return false
+	case 2:
+		return true
+	}
+	d.mu.Lock()
+	m := d.closure(s.pcs, syntax.EmptyOpContext(s.prev, -1))
+	d.mu.Unlock()
+	v := int32(1)
+	if m {
+		v = 2
+	}
+	s.atEnd.Store(v)
+	return m
+}
+
+// match reports whether the program matches in t; ok is false when the
+// dfa cannot say (the caller then asks Go's matcher). With bytes, each
+// byte of the subject is one rune (the Latin-1 view); else the subject
+// is read as UTF-8.
+func (d *dfa) match(t *Text, bytes bool) (matched, ok bool) {
+	if d.failed.Load() {
+		return false, false
+	}
+	s := t.s
+	if !bytes && !t.ascii && !d.asciiOnly {
+		return false, false
+	}
+	tbl := d.table.Load()
+	nc := uint32(len(d.repr))
+	id := dfaStart
+	other := d.classOf[utf8.RuneSelf]
+	for i := 0; i < len(s); {
+		c := s[i]
+		var class uint8
+		if c < utf8.RuneSelf || bytes {
+			class = d.classOf[c]
+			i++
+		} else {
+			_, n := utf8.DecodeRuneInString(s[i:])
+			class = other
+			i += n
+		}
+		nx := atomic.LoadUint32(&tbl.trans[id*nc+uint32(class)])
+		if nx == dfaUnknown {
+			if tbl, nx, ok = d.step(tbl, id, class); !ok {
+				return false, false
+			}
+		}
+		if nx < dfaStart {
+			return nx == dfaMatched, true
+		}
+		id = nx
+	}
+	return d.matchesAtEnd(tbl.states[id]), true
+}
+
+// relaxedDFA is a dfa for a pattern the backtracking engine runs, that
+// matches wherever the pattern does (and maybe elsewhere): lookarounds
+// and assertions RE2 cannot place exactly always hold, a backreference
+// matches any text, atomic groups and possessive repeats backtrack. nil
+// when the relaxed pattern is too large for RE2.
+func relaxedDFA(tree *node) *dfa {
+	relaxed := relax(tree)
+	if progSize(relaxed) > maxRE2Size {
+		return nil
+	}
+	src := emitGo(relaxed, true, false)
+	if _, err := syntax.Parse(src, syntax.Perl); err != nil {
+		if src = emitGo(relaxed, true, true); src == "" {
+			return nil
+		}
+	}
+	if src == "" {
+		return nil
+	}
+	return newDFA(src)
+}
+
+// relax returns a copy of n loosened as relaxedDFA says.
+func relax(n *node) *node {
+	c := *n
+	switch n.kind {
+	case nodeLook:
+		return &node{kind: nodeEmpty}
+	case nodeBackref:
+		return &node{kind: nodeRepeat, min: 0, max: -1, subs: []*node{{kind: nodeSet, set: setAll}}}
+	case nodeAtomic:
+		return relax(n.subs[0])
+	case nodeAssert:
+		switch n.assert {
+		case assertEndTextNL:
+			// RE2's translation consumes the "\n" Perl's "$" only
+			// looks at.
+			return &node{kind: nodeEmpty}
+		}
+		return &c
+	}
+	c.possessive = false
+	c.subs = make([]*node, len(n.subs))
+	for i, s := range n.subs {
+		c.subs[i] = relax(s)
+	}
+	return &c
+}
