@@ -33,6 +33,8 @@ test: lint
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./tokenizer/ ./classifier/ ./learn/ ./corpus/ ./spamdproto/
+	$(GO) test -run '^$$' -bench 'BenchmarkScanDefaultRules' -benchtime 3250x ./rules/
+	$(GO) test -run '^$$' -bench 'BenchmarkScanStockRules' -benchtime 1000x ./rules/
 	$(GO) test -run '^$$' -bench 'BenchmarkDaemonLoad' -benchtime 3000x ./cmd/gospamd/
 	$(GO) test -run '^$$' -bench 'BenchmarkSpamAssassinSpamdLoad' -benchtime 80x ./cmd/gospamd/
 	./scripts/bench-corpus.sh $(CORPUS)

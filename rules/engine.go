@@ -145,7 +145,13 @@ type Hit struct {
 	Rule        string
 	Score       float64
 	Description string
-	rule        *compiledRule // nil for the built-in Bayes rules
+	// Area prefixes the description in reports: "BODY: ", "URI: ",
+	// "RAW: ", "FULL: " or nothing, after the part the test looked at.
+	Area string
+	// Details are what the test noted about its hit (the Bayes
+	// probability, a free-mail address), printed under the description.
+	Details []string
+	rule    *compiledRule // nil for the built-in Bayes rules
 }
 
 // A Result is what a scan found. Policy (tag, reject, file) is applied
@@ -193,7 +199,8 @@ func (e *Engine) Check(ctx context.Context, m *tokenizer.Message, opt CheckOptio
 	if ran && !e.policyBayes {
 		for _, name := range classifier.BandRules(prob) {
 			def := e.bayesRules[name]
-			res.Hits = append(res.Hits, Hit{Rule: name, Score: def.score[res.ScoreSet], Description: def.description})
+			res.Hits = append(res.Hits, Hit{Rule: name, Score: def.score[res.ScoreSet], Description: def.description,
+				Area: "BODY: ", Details: []string{fmt.Sprintf("score: %3.4f", prob)}})
 		}
 	}
 	if e.rules != nil {
@@ -208,15 +215,14 @@ func (e *Engine) Check(ctx context.Context, m *tokenizer.Message, opt CheckOptio
 
 // runRules runs the policy's rules over m and adds their hits to res.
 func (e *Engine) runRules(ctx context.Context, m *tokenizer.Message, res *Result) {
-	s := &scan{ctx: ctx, msg: m, rs: e.rules, set: res.ScoreSet, bayes: res.Bayes, bayesRan: res.BayesRan,
-		hits: map[string]int{}, visiting: map[string]bool{}, policy: e.opt.Policy}
+	s := newScan(ctx, m, e.rules, e.opt.Policy, res.ScoreSet, res.Bayes, res.BayesRan)
 	for _, c := range e.rules.rules {
 		// Sub-rules run when a meta asks for them; rules scored 0 in
 		// this score set do not run at all.
 		if c.IsSubRule() || c.Scores[s.set] == 0 {
 			continue
 		}
-		n := int(s.value(c.Name))
+		n := int(s.valueAt(c.idx))
 		if n == 0 {
 			continue
 		}
@@ -224,8 +230,38 @@ func (e *Engine) runRules(ctx context.Context, m *tokenizer.Message, res *Result
 		if c.Tflags.Multiple {
 			score *= float64(n)
 		}
-		res.Hits = append(res.Hits, Hit{Rule: c.Name, Score: score, Description: c.Describe, rule: c})
+		res.Hits = append(res.Hits, Hit{Rule: c.Name, Score: score, Description: c.Describe,
+			Area: hitArea(c), Details: s.details(c), rule: c})
 	}
+}
+
+// hitArea is the report's prefix to a rule's description, naming the
+// part of the message a test looked at as SpamAssassin names it.
+func hitArea(c *compiledRule) string {
+	switch c.Kind {
+	case cf.KindBody:
+		return "BODY: "
+	case cf.KindURI:
+		return "URI: "
+	case cf.KindRawbody:
+		return "RAW: "
+	case cf.KindFull:
+		if c.Eval == nil {
+			return "FULL: "
+		}
+	}
+	return ""
+}
+
+// details are what the rule's evaluation logged for the report.
+func (s *scan) details(c *compiledRule) []string {
+	if c.bayes != nil {
+		return []string{fmt.Sprintf("score: %3.4f", s.bayes)}
+	}
+	if c.eval != nil && s.evalCtx != nil {
+		return s.evalCtx.TestLogs(c.Name)
+	}
+	return nil
 }
 
 // bayes computes the Bayes probability of m; ran is false when the store

@@ -30,6 +30,11 @@ type Markup struct {
 	// wraps it as a message/rfc822 attachment of a report, 2 as a
 	// text/plain one. Ham always gets the header treatment.
 	ReportSafe int
+	// ReportTemplate is the policy's report template ("report" lines);
+	// empty means the built-in one. ReportWrapWidth is
+	// report_wrap_width, where rule descriptions wrap (0: 75).
+	ReportTemplate  string
+	ReportWrapWidth int
 	// Now is the clock for the wrapper's Received line (default
 	// time.Now), and Boundary, if set, the wrapper's MIME boundary
 	// (default: one made from the time and a random number).
@@ -128,48 +133,21 @@ func autolearnTag(status string) string {
 	return status + " autolearn_force=no"
 }
 
-// foldHeader wraps "Name: value" at headerWrapWidth columns (a TAB counts
-// 8), breaking only after white space or a comma; continuation lines
-// start with one TAB and lose the white space they broke at.
+// foldHeader folds "Name: value" as SpamAssassin's fold_headers does: a
+// value without line breaks is wrapped at headerWrapWidth columns after
+// white space or a comma, continuation lines starting with a TAB.
 func foldHeader(name, value string) string {
 	if strings.Contains(value, "\n") {
 		return foldMultiline(value)
 	}
-	var pieces []string
-	start := 0
-	for i := 0; i < len(value); i++ {
-		c := value[i]
-		if c == ',' || c == ' ' || c == '\t' {
-			j := i + 1
-			for j < len(value) && (value[j] == ' ' || value[j] == '\t') {
-				j++
-			}
-			pieces = append(pieces, value[start:j])
-			start = j
-			i = j - 1
-		}
-	}
-	if start < len(value) {
-		pieces = append(pieces, value[start:])
-	}
-	var b strings.Builder
-	col := len(name) + 2
-	lineEmpty := true
-	for _, p := range pieces {
-		trimmed := strings.TrimRight(p, " \t")
-		if !lineEmpty && col+len(trimmed) >= headerWrapWidth {
-			s := strings.TrimRight(b.String(), " \t")
-			b.Reset()
-			b.WriteString(s)
-			b.WriteString("\n\t")
-			col = 8
-		}
-		b.WriteString(p)
-		col += len(p)
-		lineEmpty = false
-	}
-	return strings.TrimRight(b.String(), " \t")
+	// "!!" rather than ": " keeps the wrapper from breaking there.
+	h := wrapPieces(splitAfterSpaceOrComma(name+"!!"+value), "\t", "", headerWrapWidth, false)
+	h = blankLines.ReplaceAllString(h, "")
+	_, v, _ := strings.Cut(h, "!!")
+	return v
 }
+
+var blankLines = regexp.MustCompile(`(?m)^\s*\n`)
 
 var newlineRun = regexp.MustCompile(`\s*\n\s*`)
 
@@ -181,92 +159,6 @@ func foldMultiline(value string) string {
 }
 
 // reportTag is _REPORT_: one line per rule hit, in hit order.
-func (mk Markup) reportTag(res *Result) string {
-	var b strings.Builder
-	for _, h := range res.Hits {
-		fmt.Fprintf(&b, "* %s %s %s\n", reportScore(h.Score), h.Rule, h.Description)
-	}
-	return b.String()
-}
-
-func reportScore(s float64) string {
-	if math.Abs(s) >= 10 {
-		return fmt.Sprintf("%4.0f", s)
-	}
-	return fmt.Sprintf("%4.1f", s)
-}
-
-// Report is the report text: the REPORT verb's body and what report_safe
-// wraps around a spam.
-func (mk Markup) Report(res *Result, m *tokenizer.Message) string {
-	var b strings.Builder
-	verdict := "has identified this incoming email as possible spam.  The original"
-	if !res.IsSpam() {
-		verdict = "has NOT identified this incoming email as spam.  The original"
-	}
-	fmt.Fprintf(&b, "Spam detection software, running on the system %q,\n%s\n", mk.Hostname, verdict)
-	b.WriteString("message has been attached to this so you can view it or label\n")
-	b.WriteString("similar future email.  If you have any questions, see\n")
-	fmt.Fprintf(&b, "%s for details.\n\n", mk.ReportContact)
-	fmt.Fprintf(&b, "Content preview:  %s\n\n", contentPreview(m))
-	fmt.Fprintf(&b, "Content analysis details:   (%s points, %.1f required)\n\n", DisplayScore(res.Score, res.Required), res.Required)
-	b.WriteString(" pts rule name              description\n")
-	b.WriteString("---- ---------------------- --------------------------------------------------\n")
-	for _, h := range res.Hits {
-		fmt.Fprintf(&b, "%s %-22s %s\n", reportScore(h.Score), h.Rule, h.Description)
-	}
-	b.WriteString("\n")
-	return b.String()
-}
-
-var (
-	previewOriginal  = regexp.MustCompile(`(?m)-----Original Message-----.*$`)
-	previewRule      = regexp.MustCompile(`[-_*.]{10,}`)
-	previewSpaceRun  = regexp.MustCompile(`\s+`)
-	previewLongLines = regexp.MustCompile(`(?m)^(.{200}).+$`)
-)
-
-// contentPreview is the first 200 or so characters of the body text
-// (Subject left out), tidied and wrapped at 75 columns.
-func contentPreview(m *tokenizer.Message) string {
-	if m == nil || len(m.Text) < 2 {
-		return ""
-	}
-	var s string
-	for i, lines := 1, 3; i < len(m.Text) && len(s) < 200 && lines > 0; i, lines = i+1, lines-1 {
-		s += m.Text[i]
-	}
-	s = previewLongLines.ReplaceAllString(s, "$1 [...]")
-	s = strings.TrimSuffix(s, "\n") + "\n"
-	s = previewOriginal.ReplaceAllString(s, "")
-	s = strings.ReplaceAll(s, "This is a multi-part message in MIME format.", "")
-	s = previewRule.ReplaceAllString(s, "")
-	s = previewSpaceRun.ReplaceAllString(s, " ")
-	return wrapWords(strings.TrimSpace(s), len("Content preview:  "), 75, "  ")
-}
-
-// wrapWords wraps text greedily at width columns (lines at most width-1
-// long, as Text::Wrap makes them), the first line
-// starting at column first, later lines with indent.
-func wrapWords(text string, first, width int, indent string) string {
-	var b strings.Builder
-	col := first
-	for i, w := range strings.Fields(text) {
-		if i > 0 {
-			if col+1+len(w) >= width {
-				b.WriteString("\n" + indent)
-				col = len(indent)
-			} else {
-				b.WriteByte(' ')
-				col++
-			}
-		}
-		b.WriteString(w)
-		col += len(w)
-	}
-	return b.String()
-}
-
 // Rewrite returns the message as PROCESS answers it. A spam under
 // report_safe 1 or 2 is wrapped (see wrap); otherwise it returns raw with
 // the X-Spam-* header block of res inserted
@@ -493,19 +385,22 @@ func (mk Markup) policyHeaders(res *Result) []HeaderField {
 	var out []HeaderField
 	for _, f := range cf.HeaderFields(mk.HeaderOps, res.IsSpam()) {
 		name := "X-Spam-" + f.Name
-		out = append(out, HeaderField{name, foldHeader(name, mk.expandTags(f.Value, res))})
+		out = append(out, HeaderField{name, foldHeader(name, mk.expandTags(f.Value, res, nil))})
 	}
 	return out
 }
 
-var tagPattern = regexp.MustCompile(`_([A-Z]+)(?:\(([^)]*)\))?_`)
+// tagPattern is a template tag, _NAME_ or _NAME(arg)_, as SpamAssassin
+// recognises them.
+var tagPattern = regexp.MustCompile(`_([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*)(?:\((.*?)\))?_`)
 
-// expandTags replaces the template tags of add_header values.
-func (mk Markup) expandTags(tmpl string, res *Result) string {
+// expandTags replaces the template tags of add_header values and of the
+// report template; m (for _PREVIEW_) may be nil. Unknown tags stay.
+func (mk Markup) expandTags(tmpl string, res *Result, m *tokenizer.Message) string {
 	spam := res.IsSpam()
 	return tagPattern.ReplaceAllStringFunc(tmpl, func(tag string) string {
-		m := tagPattern.FindStringSubmatch(tag)
-		name, arg := m[1], m[2]
+		sub := tagPattern.FindStringSubmatch(tag)
+		name, arg := sub[1], sub[2]
 		switch name {
 		case "YESNOCAPS":
 			return strings.ToUpper(yesNo(spam))
@@ -565,6 +460,10 @@ func (mk Markup) expandTags(tmpl string, res *Result) string {
 			return fmt.Sprintf("%.4f", res.Bayes)
 		case "REPORT":
 			return "\n" + mk.reportTag(res)
+		case "SUMMARY":
+			return mk.summaryTag(res)
+		case "PREVIEW":
+			return contentPreview(m)
 		}
 		return tag
 	})

@@ -11,13 +11,22 @@ import (
 // A metaExpr is a compiled meta rule expression: SpamAssassin's subset of
 // Perl expressions over rule names (a rule's value is its hit count, 0
 // when it did not hit), numbers, ! && || ?:, comparisons and + - * /.
+//
+// evalAt is eval with the rules resolved to their index in the RuleSet
+// (see resolve): a scan looks values up by index, not by name.
 type metaExpr interface {
 	eval(value func(name string) float64) float64
+	evalAt(value func(idx int) float64) float64
 }
 
 type (
-	metaNum   float64
-	metaRule  string
+	metaNum float64
+	// metaRef is a rule a meta uses; idx is its index in the RuleSet,
+	// -1 when it is not a runnable rule (value 0).
+	metaRef struct {
+		name string
+		idx  int
+	}
 	metaUnary struct {
 		op string
 		x  metaExpr
@@ -30,9 +39,17 @@ type (
 )
 
 func (n metaNum) eval(func(string) float64) float64    { return float64(n) }
-func (r metaRule) eval(v func(string) float64) float64 { return v(string(r)) }
-func (u metaUnary) eval(v func(string) float64) float64 {
-	x := u.x.eval(v)
+func (n metaNum) evalAt(func(int) float64) float64     { return float64(n) }
+func (r *metaRef) eval(v func(string) float64) float64 { return v(r.name) }
+func (r *metaRef) evalAt(v func(int) float64) float64 {
+	if r.idx < 0 {
+		return 0
+	}
+	return v(r.idx)
+}
+func (u metaUnary) eval(v func(string) float64) float64 { return u.apply(u.x.eval(v)) }
+func (u metaUnary) evalAt(v func(int) float64) float64  { return u.apply(u.x.evalAt(v)) }
+func (u metaUnary) apply(x float64) float64 {
 	if u.op == "-" {
 		return -x
 	}
@@ -43,6 +60,12 @@ func (c metaCond) eval(v func(string) float64) float64 {
 		return c.t.eval(v)
 	}
 	return c.f.eval(v)
+}
+func (c metaCond) evalAt(v func(int) float64) float64 {
+	if c.c.evalAt(v) != 0 {
+		return c.t.evalAt(v)
+	}
+	return c.f.evalAt(v)
 }
 func (b metaBinary) eval(v func(string) float64) float64 {
 	switch b.op {
@@ -58,7 +81,25 @@ func (b metaBinary) eval(v func(string) float64) float64 {
 		}
 		return b.r.eval(v)
 	}
-	l, r := b.l.eval(v), b.r.eval(v)
+	return b.apply(b.l.eval(v), b.r.eval(v))
+}
+func (b metaBinary) evalAt(v func(int) float64) float64 {
+	switch b.op {
+	case "&&":
+		l := b.l.evalAt(v)
+		if l == 0 {
+			return l
+		}
+		return b.r.evalAt(v)
+	case "||":
+		if l := b.l.evalAt(v); l != 0 {
+			return l
+		}
+		return b.r.evalAt(v)
+	}
+	return b.apply(b.l.evalAt(v), b.r.evalAt(v))
+}
+func (b metaBinary) apply(l, r float64) float64 {
 	switch b.op {
 	case "+":
 		return l + r
@@ -250,6 +291,27 @@ func (p *metaParser) unary() (metaExpr, error) {
 		if strings.IndexByte("()+*/<>?:&|=", t[0]) >= 0 {
 			return nil, fmt.Errorf("meta: unexpected %q", t)
 		}
-		return metaRule(t), nil
+		return &metaRef{name: t, idx: -1}, nil
+	}
+}
+
+// resolveMeta sets the index of every rule e uses (-1 for a name index
+// does not know).
+func resolveMeta(e metaExpr, index func(name string) (int, bool)) {
+	switch e := e.(type) {
+	case *metaRef:
+		e.idx = -1
+		if i, ok := index(e.name); ok {
+			e.idx = i
+		}
+	case metaUnary:
+		resolveMeta(e.x, index)
+	case metaBinary:
+		resolveMeta(e.l, index)
+		resolveMeta(e.r, index)
+	case metaCond:
+		resolveMeta(e.c, index)
+		resolveMeta(e.t, index)
+		resolveMeta(e.f, index)
 	}
 }

@@ -60,6 +60,7 @@ func OptionsFromPolicy(pol *cf.Policy, hostname string) (Options, Markup) {
 	}
 	mk := DefaultMarkup(hostname)
 	mk.ReportSafe = s.ReportSafe
+	mk.ReportTemplate, mk.ReportWrapWidth = s.ReportTemplate, s.ReportWrapWidth
 	mk.HeaderOps = s.HeaderOps
 	mk.RewriteSubject, mk.RewriteFrom, mk.RewriteTo = s.RewriteSubject, s.RewriteFrom, s.RewriteTo
 	if s.ReportHostname != "" {

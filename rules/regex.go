@@ -8,10 +8,7 @@ import (
 )
 
 // A matcher is a compiled rule pattern.
-type matcher interface {
-	MatchString(s string) bool
-	FindAllStringIndex(s string, n int) [][]int
-}
+type matcher = *re.Regexp
 
 // patternTimeout bounds one match of a pattern that runs on the
 // backtracking engine; a timeout counts as no match.

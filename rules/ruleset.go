@@ -15,8 +15,10 @@ import (
 // A compiledRule is one rule of a policy, ready to run.
 type compiledRule struct {
 	*cf.Rule
-	re   matcher
+	re   *re.Regexp
 	lits []string // lower-cased required literals of re; nil: none known
+	// idx is the rule's index in its RuleSet's rules.
+	idx int
 	// pf is the rule's index in its kind's prefilter, -1 for none.
 	pf   int
 	meta metaExpr
@@ -130,9 +132,59 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), patt
 		rs.rules = append(rs.rules, c)
 		rs.byName[r.Name] = c
 	}
-	slices.SortStableFunc(rs.rules, func(a, b *compiledRule) int { return a.Priority - b.Priority })
+	slices.SortStableFunc(rs.rules, func(a, b *compiledRule) int {
+		if a.Priority != b.Priority {
+			return a.Priority - b.Priority
+		}
+		return runPhase(a.Rule) - runPhase(b.Rule)
+	})
+	for i, c := range rs.rules {
+		c.idx = i
+	}
+	for _, c := range rs.rules {
+		if c.meta != nil {
+			resolveMeta(c.meta, func(name string) (int, bool) {
+				d, ok := rs.byName[name]
+				if !ok {
+					return 0, false
+				}
+				return d.idx, true
+			})
+		}
+	}
 	rs.buildPrefilters()
 	return rs
+}
+
+// runPhase orders the rules of one priority as SpamAssassin runs them,
+// which is the order their hits are reported in: MIME-part headers,
+// header tests, header evals, body tests, uri tests, body evals, rawbody
+// tests and evals, full tests and evals, and metas last.
+func runPhase(r *cf.Rule) int {
+	eval := 0
+	if r.Eval != nil {
+		eval = 1
+	}
+	switch r.Kind {
+	case cf.KindMIMEHeader:
+		return 0
+	case cf.KindHeader:
+		return 1 + eval
+	case cf.KindBody:
+		if eval == 1 {
+			return 5
+		}
+		return 3
+	case cf.KindURI:
+		return 4
+	case cf.KindRawbody:
+		return 6 + eval
+	case cf.KindFull:
+		return 8 + eval
+	case cf.KindMeta:
+		return 11
+	}
+	return 10
 }
 
 // buildPrefilters makes one Aho-Corasick prefilter per text kind over the
@@ -140,8 +192,8 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), patt
 func (rs *RuleSet) buildPrefilters() {
 	byKind := map[cf.Kind][]*re.Regexp{}
 	for _, c := range rs.rules {
-		r, ok := c.re.(*re.Regexp)
-		if !ok || c.lits == nil {
+		r := c.re
+		if r == nil || c.lits == nil {
 			continue
 		}
 		switch c.Kind {

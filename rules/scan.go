@@ -2,12 +2,12 @@ package rules
 
 import (
 	"context"
-	"net/mail"
 	"strings"
 	"time"
 
 	"github.com/gospamd/gospamd/rules/cf"
 	"github.com/gospamd/gospamd/rules/eval"
+	"github.com/gospamd/gospamd/rules/re"
 	"github.com/gospamd/gospamd/tokenizer"
 )
 
@@ -21,14 +21,45 @@ type scan struct {
 	bayes    float64
 	bayesRan bool
 
-	hits     map[string]int // rule name → hit count (0 = ran, no hit)
-	visiting map[string]bool
-	relays   *tokenizer.RelayHeaders
-	full     string
-	policy   *cf.Policy
-	evalCtx  *eval.Context
-	cand     map[cf.Kind][][]bool // per kind, per text: prefilter candidates
-	raw      []string             // rawbody lines, once built
+	// counts are the rules' hit counts by index: -1 not run yet, -2
+	// running (a meta cycle reads 0).
+	counts  []int32
+	relays  *tokenizer.RelayHeaders
+	full    string
+	policy  *cf.Policy
+	evalCtx *eval.Context
+	cand    map[cf.Kind][][]bool // per kind, per text: prefilter candidates
+	raw     []string             // rawbody lines, once built
+	// texts are each kind's texts prepared for matching, once built.
+	texts map[cf.Kind][]*re.Text
+	// headers caches header rules' subjects.
+	headers map[headerKey]headerSubject
+}
+
+// headerKey names what a header rule matches: a header (or pseudo
+// header) in one form.
+type headerKey struct {
+	name                             string
+	raw, addr, nameOnly, first, last bool
+}
+
+type headerSubject struct {
+	text    *re.Text
+	present bool
+}
+
+// newScan prepares the scan of m with the rules of rs.
+func newScan(ctx context.Context, m *tokenizer.Message, rs *RuleSet, pol *cf.Policy, set int, bayes float64, bayesRan bool) *scan {
+	s := &scan{ctx: ctx, msg: m, rs: rs, set: set, bayes: bayes, bayesRan: bayesRan, policy: pol}
+	s.initCounts()
+	return s
+}
+
+func (s *scan) initCounts() {
+	s.counts = make([]int32, len(s.rs.rules))
+	for i := range s.counts {
+		s.counts[i] = -1
+	}
 }
 
 // evalContext is the eval functions' view of this scan, made on first
@@ -62,30 +93,36 @@ func (s *scan) candidates(kind cf.Kind, texts []string) [][]bool {
 	return out
 }
 
-// value is a rule's meta value: its hit count, running it if needed.
-func (s *scan) value(name string) float64 {
-	if n, ok := s.hits[name]; ok {
+// valueAt is the meta value of the rule of index idx: its hit count,
+// running it if needed.
+func (s *scan) valueAt(idx int) float64 {
+	if s.counts == nil {
+		s.initCounts()
+	}
+	switch n := s.counts[idx]; n {
+	case -1:
+	case -2:
+		return 0 // a meta cycle
+	default:
 		return float64(n)
 	}
-	c := s.rs.byName[name]
-	if c == nil || s.visiting[name] {
-		return 0 // undefined, unrunnable, or a meta cycle
-	}
-	s.visiting[name] = true
-	n := s.run(c)
-	delete(s.visiting, name)
-	s.hits[name] = n
+	s.counts[idx] = -2
+	n := s.run(s.rs.rules[idx])
+	s.counts[idx] = int32(n)
 	return float64(n)
 }
 
 // run evaluates one rule and returns its hit count.
 func (s *scan) run(c *compiledRule) int {
-	if c.IsNet() {
-		return 0 // network tests come with their own phase
+	// As in SpamAssassin, a score set without network tests (0 and 2)
+	// skips the eval rules flagged net (DNS lookups); net metas and
+	// patterns still run, seeing the skipped rules as not hit.
+	if c.eval != nil && c.Tflags.Net && s.set&1 == 0 {
+		return 0
 	}
 	switch {
 	case c.meta != nil:
-		return boolCount(c.meta.eval(s.value) != 0)
+		return boolCount(c.meta.evalAt(s.valueAt) != 0)
 	case c.bayes != nil:
 		if !s.bayesRan {
 			return 0
@@ -93,28 +130,26 @@ func (s *scan) run(c *compiledRule) int {
 		lo, hi := c.bayes[0], c.bayes[1]
 		return boolCount((lo == 0 || s.bayes > lo) && s.bayes <= hi)
 	case c.eval != nil:
-		ok, err := c.eval(s.evalContext(), c.Eval.Args)
+		ctx := s.evalContext()
+		ctx.Evaluating(c.Name)
+		ok, err := c.eval(ctx, c.Eval.Args)
 		return boolCount(err == nil && ok)
 	}
 	switch c.Kind {
 	case cf.KindHeader:
 		return s.runHeader(c)
 	case cf.KindBody:
-		return s.matchEachFiltered(c, cf.KindBody, s.msg.Text, c.Tflags.NoSubject)
-	case cf.KindRawbody:
-		return s.matchEachFiltered(c, cf.KindRawbody, s.rawbody(), false)
-	case cf.KindURI:
-		return s.matchEachFiltered(c, cf.KindURI, s.msg.URIs, false)
-	case cf.KindFull:
-		return s.matchEachFiltered(c, cf.KindFull, []string{s.fullText()}, false)
+		return s.matchEachFiltered(c, cf.KindBody, c.Tflags.NoSubject)
+	case cf.KindRawbody, cf.KindURI, cf.KindFull:
+		return s.matchEachFiltered(c, c.Kind, false)
 	case cf.KindMIMEHeader:
-		var vals []string
+		var vals []*re.Text
 		for _, p := range s.msg.Parts {
 			for _, v := range p.Header.Values(c.Header.Name) {
 				if !c.Header.HasModifier("raw") {
 					v = strings.TrimSpace(v)
 				}
-				vals = append(vals, v)
+				vals = append(vals, re.NewText(v))
 			}
 		}
 		return s.matchEach(c, vals)
@@ -129,10 +164,47 @@ func boolCount(b bool) int {
 	return 0
 }
 
+// kindTexts are the texts rules of kind match, one by one: the body
+// lines (Subject first), the rawbody lines, the URIs or the full message.
+func (s *scan) kindTexts(kind cf.Kind) []string {
+	switch kind {
+	case cf.KindBody:
+		return s.msg.Rendered
+	case cf.KindRawbody:
+		return s.rawbody()
+	case cf.KindURI:
+		return s.msg.URIs
+	case cf.KindFull:
+		return []string{s.fullText()}
+	}
+	return nil
+}
+
+// preparedTexts are kindTexts prepared for matching, once per scan.
+func (s *scan) preparedTexts(kind cf.Kind) []*re.Text {
+	if t, ok := s.texts[kind]; ok {
+		return t
+	}
+	raw := s.kindTexts(kind)
+	out := make([]*re.Text, len(raw))
+	for i, t := range raw {
+		out[i] = re.NewText(t)
+	}
+	if s.texts == nil {
+		s.texts = map[cf.Kind][]*re.Text{}
+	}
+	s.texts[kind] = out
+	return out
+}
+
 // matchEachFiltered is matchEach over the texts of kind that contain one
 // of c's required literals (all of them when it has none); skipFirst
 // leaves out the first text (the Subject line of the body).
-func (s *scan) matchEachFiltered(c *compiledRule, kind cf.Kind, texts []string, skipFirst bool) int {
+func (s *scan) matchEachFiltered(c *compiledRule, kind cf.Kind, skipFirst bool) int {
+	if c.re == nil {
+		return 0
+	}
+	texts := s.preparedTexts(kind)
 	start := 0
 	if skipFirst && len(texts) > 0 {
 		start = 1
@@ -140,84 +212,120 @@ func (s *scan) matchEachFiltered(c *compiledRule, kind cf.Kind, texts []string, 
 	if c.pf < 0 {
 		return s.matchEach(c, texts[start:])
 	}
-	cand := s.candidates(kind, texts)
-	var may []string
+	cand := s.candidates(kind, s.kindTexts(kind))
+	n := 0
 	for i := start; i < len(texts); i++ {
-		if cand[i][c.pf] {
-			may = append(may, texts[i])
+		if !cand[i][c.pf] {
+			continue
+		}
+		if n = s.matchOne(c, texts[i], n); n < 0 {
+			return -n
 		}
 	}
-	return s.matchEach(c, may)
+	return n
 }
 
 // matchEach counts matches of c's pattern over texts: once at most, or,
 // with tflags multiple, every match up to maxhits.
-func (s *scan) matchEach(c *compiledRule, texts []string) int {
+func (s *scan) matchEach(c *compiledRule, texts []*re.Text) int {
 	if c.re == nil {
 		return 0
 	}
 	n := 0
 	for _, t := range texts {
-		if !c.Tflags.Multiple {
-			if c.re.MatchString(t) {
-				return 1
-			}
-			continue
+		if n = s.matchOne(c, t, n); n < 0 {
+			return -n
 		}
-		limit := -1
-		if c.Tflags.MaxHits > 0 {
-			limit = c.Tflags.MaxHits - n
+	}
+	return n
+}
+
+// matchOne adds the matches of c's pattern in t to the count n so far;
+// a negative result is the final count, negated (no more texts needed).
+func (s *scan) matchOne(c *compiledRule, t *re.Text, n int) int {
+	if !c.Tflags.Multiple {
+		if c.re.MatchText(t) {
+			return -1
 		}
-		n += len(c.re.FindAllStringIndex(t, limit))
-		if c.Tflags.MaxHits > 0 && n >= c.Tflags.MaxHits {
-			return c.Tflags.MaxHits
-		}
+		return n
+	}
+	limit := -1
+	if c.Tflags.MaxHits > 0 {
+		limit = c.Tflags.MaxHits - n
+	}
+	n += len(c.re.FindAllTextIndex(t, limit))
+	if c.Tflags.MaxHits > 0 && n >= c.Tflags.MaxHits {
+		return -c.Tflags.MaxHits
 	}
 	return n
 }
 
 func (s *scan) runHeader(c *compiledRule) int {
 	h := c.Header
-	val, present := s.headerValue(h)
+	subj := s.headerSubject(h)
 	if h.Exists {
-		return boolCount(present)
+		return boolCount(subj.present)
 	}
-	if !present {
+	text := subj.text
+	if !subj.present {
 		if !h.HasIfUnset {
 			return boolCount(h.Negate && c.re != nil)
 		}
-		val = h.IfUnset
+		text = re.NewText(h.IfUnset)
 	}
 	if c.re == nil {
 		return 0
 	}
-	return boolCount(c.re.MatchString(val) != h.Negate)
+	return boolCount(c.re.MatchText(text) != h.Negate)
+}
+
+// headerSubject is headerValue prepared for matching, once per scan for
+// every rule on the same header.
+func (s *scan) headerSubject(h cf.HeaderTest) headerSubject {
+	key := headerKey{name: h.Name, raw: h.HasModifier("raw"), addr: h.HasModifier("addr"), nameOnly: h.HasModifier("name"),
+		first: h.HasModifier("first"), last: h.HasModifier("last")}
+	if v, ok := s.headers[key]; ok {
+		return v
+	}
+	val, present := s.headerValue(h)
+	v := headerSubject{text: re.NewText(val), present: present}
+	if s.headers == nil {
+		s.headers = map[headerKey]headerSubject{}
+	}
+	s.headers[key] = v
+	return v
 }
 
 // headerValue is what a header rule matches against: every field of that
 // name, decoded (or raw with :raw), each ending in a newline; pseudo
-// headers ALL, ToCc, MESSAGEID and the relay metadata as SpamAssassin
-// provides them; :addr and :name take the first address's parts.
+// headers ALL, ALL-TRUSTED and the like, EnvelopeFrom, ToCc, MESSAGEID and
+// the relay metadata as SpamAssassin provides them; :first and :last keep
+// one field; :addr and :name give every address (display name) of the
+// fields, one per line.
 func (s *scan) headerValue(h cf.HeaderTest) (string, bool) {
 	raw := h.HasModifier("raw")
+	addrOrName := h.HasModifier("addr") || h.HasModifier("name")
 	var vals []string
 	// The pseudo-headers are spelt exactly (SpamAssassin compares them
 	// case-sensitively): a header named "MessageID" is just that header.
 	switch name := h.Name; {
 	case name == "ALL":
-		var b strings.Builder
-		for _, f := range s.msg.Header {
-			v := f.Value
-			if raw {
-				v = f.Raw
-			}
-			b.WriteString(f.Name + ": " + v + "\n")
+		return headerBlock(s.msg.Header, raw), len(s.msg.Header) > 0
+	case name == "ALL-TRUSTED", name == "ALL-INTERNAL", name == "ALL-UNTRUSTED", name == "ALL-EXTERNAL":
+		scope := map[string]tokenizer.RelayScope{"ALL-TRUSTED": tokenizer.ScopeTrusted, "ALL-INTERNAL": tokenizer.ScopeInternal,
+			"ALL-UNTRUSTED": tokenizer.ScopeUntrusted, "ALL-EXTERNAL": tokenizer.ScopeExternal}[name]
+		fields := s.msg.ScopedFields(scope)
+		return headerBlock(fields, raw), len(fields) > 0
+	case strings.EqualFold(name, "EnvelopeFrom"):
+		if e := s.evalContext().EnvelopeFrom(); e != "" {
+			vals = []string{e}
 		}
-		return b.String(), len(s.msg.Header) > 0
 	case name == "ToCc":
 		vals = append(s.fieldValues("To", raw), s.fieldValues("Cc", raw)...)
 	case name == "MESSAGEID":
-		vals = append(append(s.fieldValues("Message-Id", raw), s.fieldValues("Resent-Message-Id", raw)...), s.fieldValues("X-Message-Id", raw)...)
+		for _, n := range []string{"X-Message-Id", "Resent-Message-Id", "X-Original-Message-ID", "Message-Id"} {
+			vals = append(vals, s.fieldValues(n, raw)...)
+		}
 	case strings.HasPrefix(strings.ToLower(name), "x-spam-relays-"):
 		if s.relays == nil {
 			rh := s.msg.RelayHeaders()
@@ -229,17 +337,26 @@ func (s *scan) headerValue(h cf.HeaderTest) (string, bool) {
 		}[strings.ToLower(name)]
 		return v, true
 	default:
-		vals = s.fieldValues(h.Name, raw)
+		vals = s.fieldValues(h.Name, raw || addrOrName)
 	}
 	if len(vals) == 0 {
 		return "", false
 	}
-	if h.HasModifier("addr") || h.HasModifier("name") {
-		addr, name := firstAddress(vals[0])
-		if h.HasModifier("addr") {
-			return addr, true
+	if h.HasModifier("first") {
+		vals = vals[:1]
+	} else if h.HasModifier("last") {
+		vals = vals[len(vals)-1:]
+	}
+	if addrOrName {
+		var out []string
+		for _, v := range vals {
+			if h.HasModifier("addr") {
+				out = append(out, tokenizer.HeaderAddresses(v)...)
+			} else {
+				out = append(out, tokenizer.HeaderNames(v, !raw)...)
+			}
 		}
-		return name, true
+		return strings.Join(out, "\n"), len(out) > 0
 	}
 	return strings.Join(vals, "\n") + "\n", true
 }
@@ -258,33 +375,13 @@ func (s *scan) fieldValues(name string, raw bool) []string {
 	return vals
 }
 
-// firstAddress returns the address and display name of the first mailbox
-// in an address header, leniently.
-func firstAddress(v string) (addr, name string) {
-	if list, err := mail.ParseAddressList(v); err == nil && len(list) > 0 {
-		return list[0].Address, list[0].Name
-	}
-	if i, j := strings.IndexByte(v, '<'), strings.IndexByte(v, '>'); i >= 0 && j > i {
-		return strings.TrimSpace(v[i+1 : j]), strings.Trim(strings.TrimSpace(v[:i]), `"`)
-	}
-	return strings.TrimSpace(v), ""
-}
-
-// rawbody is the decoded text of every text part, line by line, HTML
-// markup kept.
+// rawbody is the decoded text of every text part, HTML markup kept, in
+// SpamAssassin's chunks of 2–4 KB (many lines each).
 func (s *scan) rawbody() []string {
-	if s.raw != nil {
-		return s.raw
+	if s.raw == nil {
+		s.raw = append([]string{}, s.msg.DecodedBody(tokenizer.RawbodyPartScanSize)...)
 	}
-	lines := []string{}
-	for _, p := range s.msg.Parts {
-		if !p.Leaf || p.Text == "" {
-			continue
-		}
-		lines = append(lines, strings.SplitAfter(p.Text, "\n")...)
-	}
-	s.raw = lines
-	return lines
+	return s.raw
 }
 
 // fullText is the message as received: header fields and body.
@@ -299,4 +396,18 @@ func (s *scan) fullText() string {
 		s.full = b.String()
 	}
 	return s.full
+}
+
+// headerBlock is fields as the ALL pseudo-headers give them: one
+// "Name: value" line per field, or with raw each field as written.
+func headerBlock(fields []tokenizer.Field, raw bool) string {
+	var b strings.Builder
+	for _, f := range fields {
+		if raw {
+			b.WriteString(f.Name + ":" + f.Raw + "\n")
+		} else {
+			b.WriteString(f.Name + ": " + f.Value + "\n")
+		}
+	}
+	return b.String()
 }

@@ -2,6 +2,8 @@ package eval
 
 import (
 	"strings"
+
+	"github.com/gospamd/gospamd/tokenizer"
 )
 
 func addBody(m map[string]Func) {
@@ -23,15 +25,11 @@ func checkBodyLength(c *Context, args []string) (bool, error) {
 }
 
 // decodedBodyText is get_decoded_body_text_array: the decoded (not
-// rendered) text of every text leaf.
+// rendered) text of every text leaf, in SpamAssassin's 2–4 KB chunks.
 func (c *Context) decodedBodyText() []string {
-	var out []string
-	for _, p := range c.Msg.Parts {
-		if p.Leaf && strings.HasPrefix(p.ContentType, "text") {
-			out = append(out, p.Text)
-		}
-	}
-	return out
+	return cached(c, "decodedbody", func() []string {
+		return c.Msg.DecodedBody(tokenizer.RawbodyPartScanSize)
+	})
 }
 
 // checkBlankLineRatio (check_blank_line_ratio(MIN, MAX[, MINLINES])): the
@@ -78,7 +76,7 @@ func tvdVerticalWords(c *Context, args []string) (bool, error) {
 		hi = 101
 	}
 	best := -1
-	for _, l := range c.Msg.Text {
+	for _, l := range c.Msg.Rendered {
 		if len(l) <= 5 {
 			continue
 		}

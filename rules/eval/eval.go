@@ -25,8 +25,40 @@ type Context struct {
 	Policy *cf.Policy // settings and lists; nil means SpamAssassin's defaults
 	Now    time.Time
 
-	mu   sync.Mutex
-	memo map[string]any
+	mu      sync.Mutex
+	memo    map[string]any
+	current string              // the rule being evaluated, for TestLog
+	logs    map[string][]string // rule → TestLog lines
+}
+
+// Evaluating tells the Context which rule the next calls evaluate, so
+// that what they log is kept for that rule.
+func (c *Context) Evaluating(rule string) {
+	c.mu.Lock()
+	c.current = rule
+	c.mu.Unlock()
+}
+
+// TestLog keeps a detail of the rule being evaluated (an address, a
+// probability) for the report, which prints it under the rule's
+// description as SpamAssassin's test_log does.
+func (c *Context) TestLog(detail string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.current == "" {
+		return
+	}
+	if c.logs == nil {
+		c.logs = map[string][]string{}
+	}
+	c.logs[c.current] = append(c.logs[c.current], detail)
+}
+
+// TestLogs returns what the evaluations of rule logged.
+func (c *Context) TestLogs(rule string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.logs[rule])
 }
 
 // cached returns the value computed by f under key, computing it once.

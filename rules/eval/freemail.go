@@ -17,13 +17,26 @@ type freemail struct {
 	domains   map[string]bool
 	wildcards *regexp.Regexp // "@(?:dom|…)$" from globbed entries, or nil
 	welcome   map[string]bool
+	// describe is freemail_add_describe_email: log the address found
+	// for the report, "@" written "(at)".
+	describe bool
+}
+
+// log records the free-mail address a rule found, when the policy asks.
+func (f *freemail) log(c *Context, email string) {
+	if f.describe {
+		c.TestLog(strings.ReplaceAll(email, "@", "(at)"))
+	}
 }
 
 func (c *Context) freemail() *freemail {
 	return cached(c, "freemail", func() *freemail {
-		fm := &freemail{domains: map[string]bool{}, welcome: map[string]bool{}}
+		fm := &freemail{domains: map[string]bool{}, welcome: map[string]bool{}, describe: true}
 		if c.Policy == nil {
 			return fm
+		}
+		for _, d := range c.Policy.Directives("freemail_add_describe_email") {
+			fm.describe = d.Value != "0" && !strings.EqualFold(d.Value, "no")
 		}
 		var wc []string
 		for _, d := range c.Policy.Directives("freemail_domains") {
@@ -87,6 +100,7 @@ func checkFreemailFrom(c *Context, args []string) (bool, error) {
 	for _, a := range c.allFromAddrs() {
 		a = strings.ToLower(a)
 		if fm.is(a) && (re == nil || re.MatchString(a)) {
+			fm.log(c, a)
 			return true, nil
 		}
 	}
@@ -117,6 +131,7 @@ func checkFreemailHeader(c *Context, args []string) (bool, error) {
 	for _, a := range c.addrs(strings.TrimSuffix(args[0], ":addr")) {
 		a = strings.ToLower(a)
 		if fm.is(a) && (re == nil || re.MatchString(a)) {
+			fm.log(c, a)
 			return true, nil
 		}
 	}
@@ -155,7 +170,7 @@ func (c *Context) bodyFreemails() (emails []string, ok bool) {
 				break
 			}
 		}
-		text := c.Msg.Text
+		text := c.Msg.Rendered
 		if len(text) > 0 {
 			text = text[1:]
 		}
@@ -205,11 +220,16 @@ func checkFreemailBody(c *Context, args []string) (bool, error) {
 		return false, err
 	}
 	emails, ok := c.bodyFreemails()
-	if !ok {
+	if !ok || len(emails) == 0 {
 		return false, nil
 	}
+	if re == nil {
+		c.freemail().log(c, strings.Join(emails, ", "))
+		return true, nil
+	}
 	for _, e := range emails {
-		if re == nil || re.MatchString(e) {
+		if re.MatchString(e) {
+			c.freemail().log(c, e)
 			return true, nil
 		}
 	}
@@ -260,6 +280,7 @@ func checkFreemailReplyto(c *Context, args []string) (bool, error) {
 		}
 	}
 	if fromFM && replyFM && notIn {
+		fm.log(c, strings.Join(from, ",")+" -> "+strings.Join(replyto, ","))
 		return true, nil
 	}
 	switch what {
@@ -285,6 +306,7 @@ func checkFreemailReplyto(c *Context, args []string) (bool, error) {
 	for _, b := range body {
 		for _, r := range reply {
 			if b != r {
+				fm.log(c, r+", "+b)
 				return true, nil
 			}
 		}

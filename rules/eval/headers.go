@@ -150,6 +150,10 @@ func stripComments(s string) string {
 	return b.String()
 }
 
+// EnvelopeFrom is the EnvelopeFrom pseudo-header header rules match: the
+// envelope sender, "" when none is known.
+func (c *Context) EnvelopeFrom() string { return c.envelopeFrom() }
+
 // envelopeFrom is SpamAssassin's EnvelopeFrom: the envelope_sender_header
 // if configured, else the envelope sender the receiving relay recorded,
 // else X-Envelope-From, Envelope-Sender or Return-Path (unless they come

@@ -107,7 +107,7 @@ func imageToTextRatio(c *Context, args []string) (bool, error) {
 		return false, err
 	}
 	text := 0
-	for _, l := range c.Msg.Text {
+	for _, l := range c.Msg.Rendered {
 		text += len(l)
 	}
 	px := c.images().pixels[args[0]]

@@ -44,25 +44,6 @@ func addLists(m map[string]Func) {
 	}
 }
 
-// globRegexp turns a list glob ('*' any run, '?' one character, the rest
-// literal) into an anchored case-insensitive pattern.
-func globRegexp(g string) *regexp.Regexp {
-	var b strings.Builder
-	b.WriteString("(?is)^")
-	for _, r := range g {
-		switch r {
-		case '*':
-			b.WriteString(".*")
-		case '?':
-			b.WriteString(".")
-		default:
-			b.WriteString(regexp.QuoteMeta(string(r)))
-		}
-	}
-	b.WriteString("$")
-	return regexp.MustCompile(b.String())
-}
-
 // globMatch reports whether addr matches the list glob g.
 func globMatch(g, addr string) bool {
 	addr = strings.ToLower(addr)
@@ -72,7 +53,36 @@ func globMatch(g, addr string) bool {
 	if !strings.ContainsAny(g, "*?") {
 		return false
 	}
-	return globRegexp(g).MatchString(addr)
+	return wildcardMatch([]rune(strings.ToLower(g)), []rune(addr))
+}
+
+// wildcardMatch matches s against pattern p, where '*' stands for any run
+// of characters and '?' for one (a list entry's glob, case already
+// folded). It backtracks only to the last '*', so it is linear in
+// practice and allocates nothing.
+func wildcardMatch(p, s []rune) bool {
+	pi, si := 0, 0
+	star, mark := -1, 0
+	for si < len(s) {
+		switch {
+		case pi < len(p) && (p[pi] == '?' || p[pi] == s[si]):
+			pi++
+			si++
+		case pi < len(p) && p[pi] == '*':
+			star, mark = pi, si
+			pi++
+		case star >= 0:
+			pi = star + 1
+			mark++
+			si = mark
+		default:
+			return false
+		}
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
 }
 
 func (c *Context) list(name string) []cf.AddrEntry {

@@ -514,7 +514,7 @@ func checkForFarawayCharset(c *Context, _ []string) (bool, error) {
 	if cs == "" || charsetOKForLocales(cs, locales) {
 		return false, nil
 	}
-	body := strings.Join(c.Msg.Text, "\n")
+	body := strings.Join(c.Msg.Rendered, "\n")
 	hi := 0
 	for i := 0; i < len(body); i++ {
 		if body[i] >= 0x80 {
@@ -563,7 +563,7 @@ func (c *Context) uppercasePercent() float64 {
 			}
 		}
 		length, lower, upper := 0, 0, 0
-		for _, line := range c.Msg.Text {
+		for _, line := range c.Msg.Rendered {
 			if !innerSpace.MatchString(line) || base64Run.MatchString(line) {
 				continue
 			}

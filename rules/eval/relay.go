@@ -95,14 +95,12 @@ func heloIPMismatch(c *Context, _ []string) (bool, error) {
 	return false, nil
 }
 
-// noReverseDNS approximates SpamAssassin's no_reverse_dns: the receiving
-// MTA is one known to look up rDNS and recorded none.
-var noReverseDNS = regexp.MustCompile(`(?i)\(unknown[ \[]|^from \S+ \(\[[0-9a-f.:]+\]\) by \S+ \(`)
-
 var dotcomHelo = regexp.MustCompile(`(?i)(?:\.|^)(lycos\.com|lycos\.co\.uk|hotmail\.com|localhost\.com|excite\.com|caramail\.com|cs\.com|aol\.com|msn\.com|yahoo\.com|drizzle\.com)$`)
 
 // checkForNoRDNSDotcomHelo (check_for_no_rdns_dotcom_helo()): an untrusted
-// relay without reverse DNS claimed a big free-mail provider in HELO.
+// relay without reverse DNS claimed a big free-mail provider in HELO. As
+// in SpamAssassin, each public untrusted relay overwrites the answer, so
+// the oldest one decides.
 func checkForNoRDNSDotcomHelo(c *Context, _ []string) (bool, error) {
 	_, u, _ := c.relayLists()
 	hit := false
@@ -110,9 +108,7 @@ func checkForNoRDNSDotcomHelo(c *Context, _ []string) (bool, error) {
 		if r.Private {
 			continue
 		}
-		if dotcomHelo.MatchString(r.HELO) && r.RDNS == "" && noReverseDNS.MatchString(spaceRun.ReplaceAllString(r.Raw, " ")) {
-			hit = true
-		}
+		hit = dotcomHelo.MatchString(r.HELO) && r.NoReverseDNS
 	}
 	return hit, nil
 }

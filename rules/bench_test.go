@@ -1,0 +1,164 @@
+package rules
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gospamd/gospamd/classifier"
+	"github.com/gospamd/gospamd/internal/testpeer"
+	"github.com/gospamd/gospamd/learn"
+	"github.com/gospamd/gospamd/rules/cf"
+	"github.com/gospamd/gospamd/tokenizer"
+)
+
+// The scan benchmarks parse and check every message of the shared corpus
+// with Bayes from a store trained on that corpus, on benchWorkers
+// goroutines (the targets are per two cores), and report messages/s.
+
+const (
+	benchWorkers        = 2
+	benchStockRulesDir  = "/usr/share/spamassassin"
+	benchStockSiteDir   = "/etc/spamassassin"
+	benchStoreBatchSize = 500
+)
+
+// benchCorpus reads the corpus: raw messages and whether each is spam.
+func benchCorpus(b *testing.B) (raws [][]byte, spam []bool) {
+	b.Helper()
+	for _, folder := range []string{"easy_ham", "hard_ham", "spam"} {
+		for _, p := range testpeer.CorpusFiles(b, folder) {
+			raw, err := os.ReadFile(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			raws = append(raws, raw)
+			spam = append(spam, folder == "spam")
+		}
+	}
+	return raws, spam
+}
+
+// benchStore learns the whole corpus into a fresh store, as sa-learn
+// would.
+func benchStore(b *testing.B, raws [][]byte, spam []bool, opt tokenizer.TokenOptions) *classifier.Store {
+	b.Helper()
+	store, err := classifier.Open(filepath.Join(b.TempDir(), "bayes"), classifier.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	opt.Scan = false
+	now := time.Now()
+	ops := make([]classifier.Op, len(raws))
+	for i, raw := range raws {
+		ops[i] = learn.Prepare(raw, opt, now)
+		ops[i].Class = classifier.Ham
+		if spam[i] {
+			ops[i].Class = classifier.Spam
+		}
+	}
+	for batch := range slices.Chunk(ops, benchStoreBatchSize) {
+		if _, err := store.Apply(context.Background(), batch); err != nil {
+			b.Fatalf("learn: %v", err)
+		}
+	}
+	return store
+}
+
+// benchEngine builds an engine for pol over a store trained on the corpus.
+func benchEngine(b *testing.B, pol *cf.Policy, raws [][]byte, spam []bool) *Engine {
+	b.Helper()
+	opt, _ := OptionsFromPolicy(pol, "")
+	opt.Bayes = benchStore(b, raws, spam, opt.TokenOptions)
+	eng, err := New(opt)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return eng
+}
+
+// benchScan parses and checks b.N corpus messages on benchWorkers
+// goroutines.
+func benchScan(b *testing.B, eng *Engine, raws [][]byte) {
+	b.Helper()
+	ctx := context.Background()
+	var next atomic.Int64
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	start := time.Now()
+	for range benchWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(b.N) {
+					return
+				}
+				m := tokenizer.Parse(raws[int(i)%len(raws)])
+				if _, err := eng.Check(ctx, m, CheckOptions{}); err != nil {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	cpu := cpuTime() - cpu0
+	b.StopTimer()
+	if n := failed.Load(); n > 0 {
+		b.Fatalf("%d of %d checks failed", n, b.N)
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
+	// CPU time per message says what the machine's other load hides:
+	// benchWorkers cores give benchWorkers/cpu messages a second.
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/msg")
+}
+
+// cpuTime is the CPU time the process used so far (user and system).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkScanDefaultRules: gospamd's built-in rules and Bayes.
+func BenchmarkScanDefaultRules(b *testing.B) {
+	raws, spam := benchCorpus(b)
+	pol, diags, err := LoadPolicy(context.Background(), "")
+	if err != nil {
+		b.Fatalf("%v %v", err, diags)
+	}
+	benchScan(b, benchEngine(b, pol, raws, spam), raws)
+}
+
+// BenchmarkScanStockRules: SpamAssassin's stock rules as Debian installs
+// them (network tests do not run) and Bayes.
+func BenchmarkScanStockRules(b *testing.B) {
+	for _, p := range []string{benchStockRulesDir, benchStockSiteDir} {
+		if _, err := os.Stat(p); err != nil {
+			testpeer.Missing(b, "SpamAssassin configuration %s: %v", p, err)
+		}
+	}
+	raws, spam := benchCorpus(b)
+	pol, _, err := cf.LoadSite(context.Background(), benchStockSiteDir, cf.SiteOptions{
+		Options:  cf.Options{KnownPlugins: cf.DebianDefaultPlugins},
+		RulesDir: benchStockRulesDir,
+	})
+	if err != nil {
+		b.Fatalf("load stock rules: %v", err)
+	}
+	benchScan(b, benchEngine(b, pol, raws, spam), raws)
+}
