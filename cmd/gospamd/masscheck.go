@@ -19,6 +19,7 @@ import (
 	"github.com/gospamd/gospamd/corpus"
 	"github.com/gospamd/gospamd/rules"
 	"github.com/gospamd/gospamd/rules/cf"
+	"github.com/gospamd/gospamd/rules/eval"
 	"github.com/gospamd/gospamd/tokenizer"
 )
 
@@ -79,7 +80,7 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 	}
 	var fit *scoreFit
 	if *fitFile != "" {
-		fit = newScoreFit(pol, *fitKeep)
+		fit = newScoreFit(pol, *fitKeep, eval.Default().Lookup)
 	}
 	engineOpt, _ := rules.OptionsFromPolicy(pol, "")
 	if fs.Changed("threshold") {
@@ -254,7 +255,9 @@ type scoreFit struct {
 	scores map[string][4]float64 // policy scores of the fixed rules
 }
 
-func newScoreFit(pol *cf.Policy, keep []string) *scoreFit {
+// evals tells which eval functions the engine has: rules calling others
+// never hit and are left out.
+func newScoreFit(pol *cf.Policy, keep []string, evals func(string) (eval.Func, bool)) *scoreFit {
 	f := &scoreFit{fixed: map[string]bool{}, scores: map[string][4]float64{}}
 	for _, r := range pol.Rules() {
 		if !r.Defined() || r.IsSubRule() || r.IsNet() || r.Kind == cf.KindAskDNS {
@@ -262,7 +265,9 @@ func newScoreFit(pol *cf.Policy, keep []string) *scoreFit {
 		}
 		bayes := r.Eval != nil && r.Eval.Func == "check_bayes"
 		if r.Eval != nil && !bayes {
-			continue // eval functions this engine has not got never hit
+			if _, ok := evals(r.Eval.Func); !ok {
+				continue // eval functions this engine has not got never hit
+			}
 		}
 		f.rules = append(f.rules, r)
 		if bayes || slices.Contains(keep, r.Name) {
