@@ -19,6 +19,9 @@ type compiledRule struct {
 	lits []string // lower-cased required literals of re; nil: none known
 	// idx is the rule's index in its RuleSet's rules.
 	idx int
+	// template marks a %{NAME} template rule: re is nil, the pattern is
+	// compiled per scan from the capture tags.
+	template bool
 	// pf is the rule's index in its kind's prefilter, -1 for none.
 	pf   int
 	meta metaExpr
@@ -42,6 +45,9 @@ type RuleSet struct {
 	Stats      CompileStats
 	// Problems lists, file:line first, what could not be compiled or run.
 	Problems []string
+	// captureRules are, per capture tag name, the indexes of the rules
+	// whose patterns set it with a named group (?<NAME>…).
+	captureRules map[string][]int
 }
 
 // CompileStats count what compiling a policy did, for lint.
@@ -111,6 +117,18 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), patt
 				continue
 			}
 			c.eval = fn
+		case r.HasPattern() && len(r.Pattern.Templates) > 0:
+			// A %{NAME} template rule is compiled during a scan, with the
+			// captured values in place; here its pattern is checked with a
+			// stand-in.
+			rs.Stats.Patterns++
+			if _, _, _, err := patterns.compile(fillTemplates(r.Pattern.Expr, r.Pattern.Templates, func(string) []string { return []string{"x"} }), r.Pattern.Flags); err != nil {
+				rs.Stats.Errors++
+				problem(r, "pattern %s: %v", r.Pattern.Source, err)
+				continue
+			}
+			rs.Stats.Compiled++
+			c.template = true
 		case r.HasPattern():
 			rs.Stats.Patterns++
 			m, lits, engine, err := patterns.compile(r.Pattern.Expr, r.Pattern.Flags)
@@ -140,6 +158,14 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), patt
 	})
 	for i, c := range rs.rules {
 		c.idx = i
+		if c.re != nil && c.Pattern.Captures {
+			for _, name := range c.re.CaptureNames() {
+				if rs.captureRules == nil {
+					rs.captureRules = map[string][]int{}
+				}
+				rs.captureRules[name] = append(rs.captureRules[name], i)
+			}
+		}
 	}
 	for _, c := range rs.rules {
 		if c.meta != nil {

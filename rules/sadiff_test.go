@@ -234,6 +234,30 @@ func TestStockRulesAgainstSpamAssassin(t *testing.T) {
 		}
 	}
 	t.Logf("left out: %d rules of the skipped eval functions %v", len(skipped), slices.Sorted(maps.Keys(eng.Rules().Stats.SkippedEvalNames)))
+	// Also left out: rules built on %{NAME} capture templates, and the
+	// metas over them. SpamAssassin 4.0.1 runs them right only in the
+	// first message a process checks (later ones keep matching against
+	// the first message's values), so sa_check.pl, checking 300 messages
+	// in one process as spamd does, cannot be the reference for them;
+	// TestCaptureTemplates covers them.
+	var templated []string
+	for changed := true; changed; {
+		changed = false
+		for _, r := range pol.Rules() {
+			if skipped[r.Name] {
+				continue
+			}
+			dependent := len(r.Pattern.Templates) > 0
+			for _, d := range r.MetaDeps {
+				dependent = dependent || slices.Contains(templated, d)
+			}
+			if dependent {
+				templated = append(templated, r.Name)
+				skipped[r.Name], changed = true, true
+			}
+		}
+	}
+	t.Logf("left out: the capture-template rules %v", templated)
 
 	var sameHits, closeScore, sameMarkup, markupCompared int
 	missed, extra := map[string]int{}, map[string]int{}
@@ -263,7 +287,16 @@ func TestStockRulesAgainstSpamAssassin(t *testing.T) {
 			}
 			saNames = append(saNames, n)
 		}
-		ours := slices.DeleteFunc(slices.Clone(res.Rules()), func(n string) bool { return skipped[n] })
+		ourScore := res.Score
+		var ours []string
+		for _, h := range res.Hits {
+			if skipped[h.Rule] {
+				leftOut = true
+				ourScore -= h.Score
+				continue
+			}
+			ours = append(ours, h.Rule)
+		}
 		sort.Strings(saNames)
 		sort.Strings(ours)
 		if slices.Equal(saNames, ours) {
@@ -281,12 +314,12 @@ func TestStockRulesAgainstSpamAssassin(t *testing.T) {
 			}
 			t.Logf("%s: hits differ: SpamAssassin only %v, ours only %v", filepath.Base(f), diffNames(saNames, ours), diffNames(ours, saNames))
 		}
-		if math.Abs(res.Score-saScore) <= 0.5 {
+		if math.Abs(ourScore-saScore) <= 0.5 {
 			closeScore++
 		}
 		// Markup is compared where the hits and score are the same and
 		// nothing was left out: then every byte should be the same.
-		if !slices.Equal(saNames, ours) || leftOut || math.Abs(res.Score-saScore) > 0.0005 {
+		if !slices.Equal(saNames, ours) || leftOut || math.Abs(ourScore-saScore) > 0.0005 {
 			continue
 		}
 		markupCompared++

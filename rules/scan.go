@@ -34,6 +34,8 @@ type scan struct {
 	texts map[cf.Kind][]*re.Text
 	// headers caches header rules' subjects.
 	headers map[headerKey]headerSubject
+	// tags are the capture tags set so far (see capture.go).
+	tags map[string][]string
 }
 
 // headerKey names what a header rule matches: a header (or pseudo
@@ -107,7 +109,11 @@ func (s *scan) valueAt(idx int) float64 {
 		return float64(n)
 	}
 	s.counts[idx] = -2
-	n := s.run(s.rs.rules[idx])
+	c := s.rs.rules[idx]
+	n := s.run(c)
+	if n > 0 && c.re != nil && c.Pattern.Captures {
+		s.setCaptures(c)
+	}
 	s.counts[idx] = int32(n)
 	return float64(n)
 }
@@ -121,6 +127,8 @@ func (s *scan) run(c *compiledRule) int {
 		return 0
 	}
 	switch {
+	case c.template:
+		return s.runTemplate(c)
 	case c.meta != nil:
 		return boolCount(c.meta.evalAt(s.valueAt) != 0)
 	case c.bayes != nil:

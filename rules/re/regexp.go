@@ -91,6 +91,8 @@ type Regexp struct {
 	// groups loosened) that matches whenever the pattern does, so that
 	// the backtracking engine only runs where it may match. nil: none.
 	dfa *dfa
+	// named maps each group name to the numbers of its groups.
+	named map[string][]int
 }
 
 // Compile compiles a rule pattern: expr is the text between the
@@ -118,6 +120,7 @@ func Compile(expr, flags string, opt Options) (*Regexp, error) {
 		onTimeout: opt.OnTimeout,
 		literals:  literals(tree),
 		keepOut:   p.keepOut,
+		named:     namedGroups(tree),
 	}
 	why := backtrackReason(tree)
 	if opt.forceBacktrack && why == "" {

@@ -1,0 +1,161 @@
+package rules
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/gospamd/gospamd/rules/cf"
+	"github.com/gospamd/gospamd/rules/re"
+)
+
+// Capture tags: a rule whose pattern has a named group (?<NAME>…) sets
+// the tag NAME to what the group captured when it matches, and a rule
+// whose pattern holds %{NAME} runs with the tag's values (as a quoted
+// alternation) in its place, or not at all while the tag is unset. This
+// is SpamAssassin 4's capture-rule feature.
+
+// captureTagName is the form of tag names a capture may set.
+var captureTagName = regexp.MustCompile(`^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$`)
+
+// fillTemplates replaces every %{NAME} not preceded by a backslash with
+// an alternation of the quoted values values(NAME) gives; ok is false
+// when one has none.
+func fillTemplates(expr string, names []string, values func(string) []string) string {
+	out, _ := fillTemplatesOK(expr, names, values)
+	return out
+}
+
+func fillTemplatesOK(expr string, names []string, values func(string) []string) (string, bool) {
+	for _, name := range names {
+		var alts []string
+		for _, v := range values(name) {
+			if v != "" {
+				alts = append(alts, quoteMeta(v))
+			}
+		}
+		if len(alts) == 0 {
+			return expr, false
+		}
+		alt := "(?:" + strings.Join(alts, "|") + ")"
+		tmpl := "%{" + name + "}"
+		var b strings.Builder
+		for {
+			i := strings.Index(expr, tmpl)
+			if i < 0 {
+				b.WriteString(expr)
+				break
+			}
+			if i > 0 && expr[i-1] == '\\' {
+				b.WriteString(expr[:i+len(tmpl)])
+			} else {
+				b.WriteString(expr[:i] + alt)
+			}
+			expr = expr[i+len(tmpl):]
+		}
+		expr = b.String()
+	}
+	return expr, true
+}
+
+// quoteMeta is Perl's quotemeta for a byte string: every byte but ASCII
+// letters, digits and "_" is escaped (bytes >= 0x80 as \xHH, which the
+// pattern compiler reads as that byte).
+func quoteMeta(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_':
+			b.WriteByte(c)
+		case c >= 0x80:
+			b.WriteString(`\x`)
+			b.WriteByte("0123456789abcdef"[c>>4])
+			b.WriteByte("0123456789abcdef"[c&15])
+		default:
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// captureTexts are the texts c's pattern was matched against.
+func (s *scan) captureTexts(c *compiledRule) []*re.Text {
+	switch c.Kind {
+	case cf.KindHeader:
+		subj := s.headerSubject(c.Header)
+		switch {
+		case subj.present:
+			return []*re.Text{subj.text}
+		case c.Header.HasIfUnset:
+			return []*re.Text{re.NewText(c.Header.IfUnset)}
+		}
+		return nil
+	case cf.KindBody, cf.KindRawbody, cf.KindURI, cf.KindFull:
+		texts := s.preparedTexts(c.Kind)
+		if c.Kind == cf.KindBody && c.Tflags.NoSubject && len(texts) > 0 {
+			texts = texts[1:]
+		}
+		return texts
+	}
+	return nil
+}
+
+// setCaptures sets the tags c's named groups captured in its first match.
+func (s *scan) setCaptures(c *compiledRule) {
+	for _, t := range s.captureTexts(c) {
+		caps := c.re.NamedCaptures(t)
+		if caps == nil {
+			continue
+		}
+		for name, vals := range caps {
+			if !captureTagName.MatchString(name) {
+				continue
+			}
+			var uniq []string
+			for _, v := range vals {
+				if !contains(uniq, v) {
+					uniq = append(uniq, v)
+				}
+			}
+			if s.tags == nil {
+				s.tags = map[string][]string{}
+			}
+			s.tags[name] = uniq
+		}
+		return
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// runTemplate runs a %{NAME} template rule: the rules capturing its tags
+// run first; with every tag set, the pattern is compiled with their
+// values and matched like any rule of its kind.
+func (s *scan) runTemplate(c *compiledRule) int {
+	for _, name := range c.Pattern.Templates {
+		for _, idx := range s.rs.captureRules[name] {
+			s.valueAt(idx)
+		}
+	}
+	expr, ok := fillTemplatesOK(c.Pattern.Expr, c.Pattern.Templates, func(name string) []string { return s.tags[name] })
+	if !ok {
+		return 0
+	}
+	// Not the shared pattern cache: the values differ from message to
+	// message and would pile up there.
+	m, _, _, err := compilePattern(expr, c.Pattern.Flags)
+	if err != nil {
+		return 0
+	}
+	filled := *c
+	filled.re, filled.lits, filled.pf, filled.template = m, nil, -1, false
+	return s.run(&filled)
+}
