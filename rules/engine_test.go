@@ -150,3 +150,42 @@ header TOCC_EXAMPLE ToCc =~ /example\.org/
 		t.Errorf("hits %v, want %v", got, want)
 	}
 }
+
+// An absent header is matched as the empty string (or its [if-unset]
+// text), as SpamAssassin matches it: a rule for "blank Subject" hits a
+// message with no Subject at all unless the rule says otherwise.
+func TestAbsentHeaderMatchesEmpty(t *testing.T) {
+	site := t.TempDir()
+	if err := os.WriteFile(filepath.Join(site, "10rules.cf"), []byte(`
+header SUBJ_BLANK       Subject =~ /^$/
+header SUBJ_NO_WORD     Subject !~ /\w/
+header SUBJ_BLANK_GUARD Subject =~ /^$/ [if-unset: absent]
+header SUBJ_HAS_WORD    Subject =~ /\w/
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pol, diags, err := loadPolicy(context.Background(), site, nil)
+	if err != nil {
+		t.Fatalf("%v %v", err, diags)
+	}
+	opt, _ := OptionsFromPolicy(pol, "test")
+	eng, err := New(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		msg  string
+		want []string
+	}{
+		{"From: a@example.com\n\nbody\n", []string{"SUBJ_BLANK", "SUBJ_NO_WORD"}},
+		{"From: a@example.com\nSubject: hello\n\nbody\n", []string{"SUBJ_HAS_WORD"}},
+	} {
+		res, err := eng.Check(context.Background(), tokenizer.Parse([]byte(tt.msg)), CheckOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Rules(); !slices.Equal(got, tt.want) {
+			t.Errorf("%q: hits %v, want %v", tt.msg, got, tt.want)
+		}
+	}
+}

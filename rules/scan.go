@@ -274,11 +274,10 @@ func (s *scan) runHeader(c *compiledRule) int {
 	if h.Exists {
 		return boolCount(subj.present)
 	}
+	// An absent header is matched as its [if-unset: …] text, else as the
+	// empty string, as SpamAssassin matches it.
 	text := subj.text
 	if !subj.present {
-		if !h.HasIfUnset {
-			return boolCount(h.Negate && c.re != nil)
-		}
 		text = re.NewText(h.IfUnset)
 	}
 	if c.re == nil {
