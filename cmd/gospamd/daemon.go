@@ -28,6 +28,12 @@ type spamdScanner struct {
 	prefsDir string
 	log      *slog.Logger
 	writer   *learn.Writer // for autolearn
+	// seen answers whether a message is learned already, so that
+	// autolearn skips tokenizing what the writer would refuse anyway
+	// (nil: always ask the writer).
+	seen interface {
+		Seen(ctx context.Context, sc classifier.Scope, msgid string) (classifier.Class, bool, error)
+	}
 	perUser  bool          // bayes_scope user
 	inFlight interface {
 		Inc()
@@ -193,6 +199,19 @@ func (s *spamdScanner) autolearn(ctx context.Context, engine *rules.Engine, pol 
 	res.Autolearn = status
 	if !ok || s.writer == nil {
 		return
+	}
+	// Autolearn never relearns (SpamAssassin's no_relearn): a message
+	// learned before, as either class, is "unavailable" without a learn.
+	if s.seen != nil {
+		for _, id := range []string{learn.MessageID(m), learn.AltMessageID(m)} {
+			if id == "" {
+				continue
+			}
+			if _, ok, err := s.seen.Seen(ctx, sc, id); err == nil && ok {
+				res.Autolearn = rules.AutolearnUnavailable
+				return
+			}
+		}
 	}
 	op := learn.PrepareMessage(m, pol.learnTokens, time.Now())
 	op.Scope, op.Class, op.NoRelearn = sc, class, true

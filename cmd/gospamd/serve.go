@@ -170,7 +170,7 @@ func serve(ctx context.Context, log *slog.Logger, f *serveFlags, nets []netip.Pr
 	}()
 
 	perUser := f.bayesScope == "user"
-	scanner := &spamdScanner{perUser: perUser, inFlight: metrics.inFlight, writer: writer, prefsDir: f.prefsDir, log: log}
+	scanner := &spamdScanner{perUser: perUser, inFlight: metrics.inFlight, writer: writer, seen: store, prefsDir: f.prefsDir, log: log}
 	load := func() (rules.Options, error) {
 		pol, diags, err := rules.LoadPolicy(ctx, f.configDir)
 		for _, d := range diags {

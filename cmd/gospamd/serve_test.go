@@ -75,6 +75,10 @@ func TestServeWithSpamc(t *testing.T) {
 	if out, _ := spamc1(ham[302]); !regexp.MustCompile(`autolearn=ham\s+autolearn_force=no`).MatchString(out) {
 		t.Errorf("PROCESS of a ham: no autolearn=ham in\n%s", out[:min(len(out), 800)])
 	}
+	// Autolearn never relearns: the same ham again is "unavailable".
+	if out, _ := spamc1(ham[302]); !strings.Contains(out, "autolearn=unavailable") {
+		t.Errorf("PROCESS of an autolearned ham again: no autolearn=unavailable in\n%s", out[:min(len(out), 800)])
+	}
 	if out, code := spamc1(ham[301], "-L", "spam"); out != "Message successfully un/learned\n" || code != 0 {
 		t.Errorf("spamc -L spam: %q exit %d", out, code)
 	}
