@@ -34,7 +34,7 @@ type spamdScanner struct {
 	seen interface {
 		Seen(ctx context.Context, sc classifier.Scope, msgid string) (classifier.Class, bool, error)
 	}
-	perUser  bool          // bayes_scope user
+	perUser  bool // bayes_scope user
 	inFlight interface {
 		Inc()
 		Dec()
