@@ -17,16 +17,18 @@ import (
 // captureTagName is the form of tag names a capture may set.
 var captureTagName = regexp.MustCompile(`^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$`)
 
-// fillTemplates replaces every %{NAME} not preceded by a backslash with
-// an alternation of the quoted values values(NAME) gives; ok is false
-// when one has none.
-func fillTemplates(expr string, names []string, values func(string) []string) string {
-	out, _ := fillTemplatesOK(expr, names, values)
-	return out
+// templateGate is expr with every %{NAME} standing for any non-empty
+// text, which matches wherever expr can with any values filled in.
+func templateGate(expr string, names []string) string {
+	gate, _ := fillTemplatesWith(expr, names, func(string) (string, bool) { return "(?s:.+)", true })
+	return gate
 }
 
+// fillTemplatesOK replaces every %{NAME} not preceded by a backslash
+// with an alternation of the quoted values values(NAME) gives; ok is
+// false when one has none.
 func fillTemplatesOK(expr string, names []string, values func(string) []string) (string, bool) {
-	for _, name := range names {
+	return fillTemplatesWith(expr, names, func(name string) (string, bool) {
 		var alts []string
 		for _, v := range values(name) {
 			if v != "" {
@@ -34,9 +36,21 @@ func fillTemplatesOK(expr string, names []string, values func(string) []string) 
 			}
 		}
 		if len(alts) == 0 {
+			return "", false
+		}
+		return "(?:" + strings.Join(alts, "|") + ")", true
+	})
+}
+
+// fillTemplatesWith replaces every %{NAME} of names not preceded by a
+// backslash with what sub gives for NAME; ok is false as soon as sub
+// has nothing for one.
+func fillTemplatesWith(expr string, names []string, sub func(string) (string, bool)) (string, bool) {
+	for _, name := range names {
+		alt, ok := sub(name)
+		if !ok {
 			return expr, false
 		}
-		alt := "(?:" + strings.Join(alts, "|") + ")"
 		tmpl := "%{" + name + "}"
 		var b strings.Builder
 		for {
@@ -148,6 +162,15 @@ func (s *scan) runTemplate(c *compiledRule) int {
 	expr, ok := fillTemplatesOK(c.Pattern.Expr, c.Pattern.Templates, func(name string) []string { return s.tags[name] })
 	if !ok {
 		return 0
+	}
+	// Compiling the filled pattern costs far more than matching: first
+	// see whether the pattern can match at all.
+	if c.gate != nil && !(c.Kind == cf.KindHeader && c.Header.Negate) {
+		gated := *c
+		gated.re, gated.lits, gated.pf, gated.template = c.gate, nil, -1, false
+		if s.run(&gated) == 0 {
+			return 0
+		}
 	}
 	// Not the shared pattern cache: the values differ from message to
 	// message and would pile up there.

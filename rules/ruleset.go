@@ -22,6 +22,9 @@ type compiledRule struct {
 	// template marks a %{NAME} template rule: re is nil, the pattern is
 	// compiled per scan from the capture tags.
 	template bool
+	// gate, for a template rule, is its pattern with every %{NAME} as
+	// "any text": where it does not match, no filling can.
+	gate *re.Regexp
 	// pf is the rule's index in its kind's prefilter, -1 for none.
 	pf   int
 	meta metaExpr
@@ -45,6 +48,9 @@ type RuleSet struct {
 	Stats      CompileStats
 	// Problems lists, file:line first, what could not be compiled or run.
 	Problems []string
+	// evalShared keeps what eval functions derive from the policy, for
+	// all scans with this rule set.
+	evalShared *eval.Shared
 	// captureRules are, per capture tag name, the indexes of the rules
 	// whose patterns set it with a named group (?<NAME>…).
 	captureRules map[string][]int
@@ -61,7 +67,7 @@ var rulesMatching = regexp.MustCompile(`rules_matching\(\s*([^)]*?)\s*\)`)
 // compileRules compiles every defined rule of pol that this engine can
 // run; evals resolves eval: functions.
 func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), patterns *patternCache) *RuleSet {
-	rs := &RuleSet{byName: map[string]*compiledRule{}}
+	rs := &RuleSet{byName: map[string]*compiledRule{}, evalShared: eval.NewShared()}
 	rs.Stats.SkippedEvalNames = map[string]int{}
 	names := make([]string, 0, len(pol.Rules()))
 	for _, r := range pol.Rules() {
@@ -122,13 +128,14 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), patt
 			// captured values in place; here its pattern is checked with a
 			// stand-in.
 			rs.Stats.Patterns++
-			if _, _, _, err := patterns.compile(fillTemplates(r.Pattern.Expr, r.Pattern.Templates, func(string) []string { return []string{"x"} }), r.Pattern.Flags); err != nil {
+			gate, _, _, err := patterns.compile(templateGate(r.Pattern.Expr, r.Pattern.Templates), r.Pattern.Flags)
+			if err != nil {
 				rs.Stats.Errors++
 				problem(r, "pattern %s: %v", r.Pattern.Source, err)
 				continue
 			}
 			rs.Stats.Compiled++
-			c.template = true
+			c.template, c.gate = true, gate
 		case r.HasPattern():
 			rs.Stats.Patterns++
 			m, lits, engine, err := patterns.compile(r.Pattern.Expr, r.Pattern.Flags)

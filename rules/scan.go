@@ -68,7 +68,7 @@ func (s *scan) initCounts() {
 // use (it caches what several functions share).
 func (s *scan) evalContext() *eval.Context {
 	if s.evalCtx == nil {
-		s.evalCtx = &eval.Context{Msg: s.msg, Policy: s.policy, Now: time.Now()}
+		s.evalCtx = &eval.Context{Msg: s.msg, Policy: s.policy, Now: time.Now(), Shared: s.rs.evalShared}
 	}
 	return s.evalCtx
 }

@@ -24,6 +24,10 @@ type Context struct {
 	Msg    *tokenizer.Message
 	Policy *cf.Policy // settings and lists; nil means SpamAssassin's defaults
 	Now    time.Time
+	// Shared, if set, keeps what functions derive from Policy alone
+	// (free-mail tables, compiled argument patterns) across the scans
+	// of one policy; nil derives it again for each Context.
+	Shared *Shared
 
 	mu      sync.Mutex
 	memo    map[string]any
@@ -80,6 +84,54 @@ func cached[T any](c *Context, key string, f func() T) T {
 	}
 	c.memo[key] = v
 	return v
+}
+
+// Shared holds what eval functions derive from one policy alone,
+// computed once for all the scans under that policy. It is safe for
+// concurrent use.
+type Shared struct {
+	mu   sync.Mutex
+	memo map[string]any
+}
+
+// NewShared returns an empty Shared for one policy.
+func NewShared() *Shared { return &Shared{memo: map[string]any{}} }
+
+// policyCached is cached for a value that depends on c.Policy only: kept
+// in c.Shared when there is one, so that it is computed once per policy.
+func policyCached[T any](c *Context, key string, f func() T) T {
+	sh := c.Shared
+	if sh == nil {
+		return cached(c, key, f)
+	}
+	sh.mu.Lock()
+	if v, ok := sh.memo[key]; ok {
+		sh.mu.Unlock()
+		return v.(T)
+	}
+	sh.mu.Unlock()
+	v := f()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if old, ok := sh.memo[key]; ok {
+		return old.(T)
+	}
+	sh.memo[key] = v
+	return v
+}
+
+// compileArg compiles a pattern given as an eval argument, once per
+// policy.
+func (c *Context) compileArg(expr string) (matcher, error) {
+	type compiled struct {
+		m   matcher
+		err error
+	}
+	r := policyCached(c, "re\x00"+expr, func() compiled {
+		m, err := compilePerl(expr)
+		return compiled{m, err}
+	})
+	return r.m, r.err
 }
 
 // Func is one eval function: args are the rule's arguments with quotes

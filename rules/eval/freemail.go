@@ -30,7 +30,7 @@ func (f *freemail) log(c *Context, email string) {
 }
 
 func (c *Context) freemail() *freemail {
-	return cached(c, "freemail", func() *freemail {
+	return policyCached(c, "freemail", func() *freemail {
 		fm := &freemail{domains: map[string]bool{}, welcome: map[string]bool{}, describe: true}
 		if c.Policy == nil {
 			return fm
@@ -93,7 +93,7 @@ func checkFreemailFrom(c *Context, args []string) (bool, error) {
 	if !fm.available() {
 		return false, nil
 	}
-	re, err := optionalRegex(args, 0)
+	re, err := optionalRegex(c, args, 0)
 	if err != nil {
 		return false, err
 	}
@@ -107,11 +107,11 @@ func checkFreemailFrom(c *Context, args []string) (bool, error) {
 	return false, nil
 }
 
-func optionalRegex(args []string, i int) (matcher, error) {
+func optionalRegex(c *Context, args []string, i int) (matcher, error) {
 	if i >= len(args) {
 		return nil, nil
 	}
-	return compilePerl(args[i])
+	return c.compileArg(args[i])
 }
 
 // checkFreemailHeader (check_freemail_header(HEADER[, REGEX])): an address
@@ -124,7 +124,7 @@ func checkFreemailHeader(c *Context, args []string) (bool, error) {
 	if !fm.available() {
 		return false, nil
 	}
-	re, err := optionalRegex(args, 1)
+	re, err := optionalRegex(c, args, 1)
 	if err != nil {
 		return false, err
 	}
@@ -215,7 +215,7 @@ func checkFreemailBody(c *Context, args []string) (bool, error) {
 	if !c.freemail().available() {
 		return false, nil
 	}
-	re, err := optionalRegex(args, 0)
+	re, err := optionalRegex(c, args, 0)
 	if err != nil {
 		return false, err
 	}

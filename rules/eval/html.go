@@ -193,7 +193,7 @@ func htmlTextMatching(c *Context, name string, args []string, want bool) (bool, 
 	if err := needArgs(name, args, 2); err != nil {
 		return false, err
 	}
-	re, err := compilePerl(args[1])
+	re, err := c.compileArg(args[1])
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", name, err)
 	}
