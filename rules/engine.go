@@ -35,6 +35,9 @@ type Options struct {
 	Evals func(name string) (EvalFunc, bool)
 	// Autolearn are the autolearn settings; off in DefaultOptions.
 	Autolearn AutolearnSettings
+	// Net runs the network tests (see NetChecker); nil scans with
+	// local tests only.
+	Net NetChecker
 }
 
 // DefaultOptions are SpamAssassin's defaults: required_score 5.0, Bayes on.
@@ -94,7 +97,11 @@ func newEngine(opt Options, patterns *patternCache) (*Engine, error) {
 		if evals == nil {
 			evals = func(string) (EvalFunc, bool) { return nil, false }
 		}
-		e.rules = compileRules(opt.Policy, evals, patterns)
+		var net func(string) bool
+		if opt.Net != nil {
+			net = opt.Net.Handles
+		}
+		e.rules = compileRules(opt.Policy, evals, net, patterns)
 		for _, c := range e.rules.rules {
 			if c.bayes != nil {
 				e.policyBayes = true
@@ -186,12 +193,19 @@ func (r *Result) Rules() []string {
 // Check scans m.
 func (e *Engine) Check(ctx context.Context, m *tokenizer.Message, opt CheckOptions) (*Result, error) {
 	res := &Result{Required: e.opt.RequiredScore}
+	// The network lookups start first, to run while everything else
+	// does.
+	var net NetScan
+	if e.opt.Net != nil && e.rules != nil {
+		net = e.opt.Net.Start(ctx, m, e.opt.Policy)
+		res.ScoreSet |= 1
+	}
 	prob, ran, usable, err := e.bayes(ctx, m, opt.Scope)
 	if err != nil {
 		return nil, err
 	}
 	if usable {
-		res.ScoreSet = 2
+		res.ScoreSet |= 2
 	}
 	if ran {
 		res.Bayes, res.BayesRan = prob, true
@@ -204,7 +218,7 @@ func (e *Engine) Check(ctx context.Context, m *tokenizer.Message, opt CheckOptio
 		}
 	}
 	if e.rules != nil {
-		e.runRules(ctx, m, res)
+		e.runRules(ctx, m, res, net)
 	}
 	for _, h := range res.Hits {
 		res.Score += h.Score
@@ -214,8 +228,9 @@ func (e *Engine) Check(ctx context.Context, m *tokenizer.Message, opt CheckOptio
 }
 
 // runRules runs the policy's rules over m and adds their hits to res.
-func (e *Engine) runRules(ctx context.Context, m *tokenizer.Message, res *Result) {
+func (e *Engine) runRules(ctx context.Context, m *tokenizer.Message, res *Result, net NetScan) {
 	s := newScan(ctx, m, e.rules, e.opt.Policy, res.ScoreSet, res.Bayes, res.BayesRan)
+	s.net = net
 	for _, c := range e.rules.rules {
 		// Sub-rules run when a meta asks for them; rules scored 0 in
 		// this score set do not run at all.
@@ -260,6 +275,9 @@ func (s *scan) details(c *compiledRule) []string {
 	}
 	if c.eval != nil && s.evalCtx != nil {
 		return s.evalCtx.TestLogs(c.Name)
+	}
+	if c.net {
+		return s.netDetails[c.Name]
 	}
 	return nil
 }

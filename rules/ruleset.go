@@ -22,6 +22,8 @@ type compiledRule struct {
 	// template marks a %{NAME} template rule: re is nil, the pattern is
 	// compiled per scan from the capture tags.
 	template bool
+	// net marks an eval rule the engine's NetChecker answers.
+	net bool
 	// gate, for a template rule, is its pattern with every %{NAME} as
 	// "any text": where it does not match, no filling can.
 	gate *re.Regexp
@@ -66,7 +68,7 @@ var rulesMatching = regexp.MustCompile(`rules_matching\(\s*([^)]*?)\s*\)`)
 
 // compileRules compiles every defined rule of pol that this engine can
 // run; evals resolves eval: functions.
-func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), patterns *patternCache) *RuleSet {
+func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), net func(name string) bool, patterns *patternCache) *RuleSet {
 	rs := &RuleSet{byName: map[string]*compiledRule{}, evalShared: eval.NewShared()}
 	rs.Stats.SkippedEvalNames = map[string]int{}
 	names := make([]string, 0, len(pol.Rules()))
@@ -117,6 +119,10 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), patt
 				continue
 			}
 			fn, ok := evals(r.Eval.Func)
+			if !ok && net != nil && net(r.Eval.Func) {
+				c.net = true
+				break
+			}
 			if !ok {
 				rs.Stats.SkippedEvals++
 				rs.Stats.SkippedEvalNames[r.Eval.Func]++

@@ -36,6 +36,9 @@ type scan struct {
 	headers map[headerKey]headerSubject
 	// tags are the capture tags set so far (see capture.go).
 	tags map[string][]string
+	// net answers the net eval rules; nil without network tests.
+	net        NetScan
+	netDetails map[string][]string
 }
 
 // headerKey names what a header rule matches: a header (or pseudo
@@ -123,10 +126,22 @@ func (s *scan) run(c *compiledRule) int {
 	// As in SpamAssassin, a score set without network tests (0 and 2)
 	// skips the eval rules flagged net (DNS lookups); net metas and
 	// patterns still run, seeing the skipped rules as not hit.
-	if c.eval != nil && c.Tflags.Net && s.set&1 == 0 {
+	if (c.eval != nil || c.net) && c.Tflags.Net && s.set&1 == 0 {
 		return 0
 	}
 	switch {
+	case c.net:
+		if s.net == nil {
+			return 0
+		}
+		hit, details := s.net.Eval(s.ctx, c.Name, c.Eval)
+		if hit && len(details) > 0 {
+			if s.netDetails == nil {
+				s.netDetails = map[string][]string{}
+			}
+			s.netDetails[c.Name] = details
+		}
+		return boolCount(hit)
 	case c.template:
 		return s.runTemplate(c)
 	case c.meta != nil:

@@ -22,6 +22,7 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Add("if (version >= 3.004000) && !plugin(X)\nbody A /a/\nelse\nmeta B A || (C ? 1 : 2)\nendif\n")
+	f.Add("replace_tag A [a@]\nreplace_tag AB <A><B>\nreplace_tag B <AB>\nreplace_inter I \\s?\nreplace_rules R\nbody R /<inter I><AB><A>%{T}/\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		p := NewParser(Options{KnownPlugins: DebianDefaultPlugins})
 		// No includes: the fuzzer must not read the file system.

@@ -1,0 +1,34 @@
+package rules
+
+import (
+	"context"
+
+	"github.com/gospamd/gospamd/rules/cf"
+	"github.com/gospamd/gospamd/tokenizer"
+)
+
+// The network phase. SpamAssassin's network tests (DNSBL, URIBL, SPF and
+// the like) are eval rules flagged "net". A NetChecker, when the engine
+// has one, starts every lookup a message calls for as soon as the scan
+// begins, so that they run while the local rules do; the net eval rules
+// then read the answers, waiting at most until the checker's deadline.
+// With a NetChecker the score sets with the network bit (1 and 3) apply.
+// Without one, net eval rules do not run, as in SpamAssassin's local mode.
+
+// A NetChecker runs the network tests of scans.
+type NetChecker interface {
+	// Handles reports whether the checker answers eval function name.
+	Handles(name string) bool
+	// Start begins the lookups for m under pol and returns the scan's
+	// handle on their answers. It must not block on the network.
+	Start(ctx context.Context, m *tokenizer.Message, pol *cf.Policy) NetScan
+}
+
+// A NetScan answers the net eval rules of one scan.
+type NetScan interface {
+	// Eval answers rule's eval call, waiting for the lookups it needs
+	// until the scan's deadline; a lookup without an answer by then is a
+	// miss, never an error. details are what the report prints under
+	// the rule's description for a hit.
+	Eval(ctx context.Context, rule string, call *cf.EvalCall) (hit bool, details []string)
+}
