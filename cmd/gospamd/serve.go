@@ -47,6 +47,7 @@ type serveFlags struct {
 	configDir    string
 	prefsDir     string
 	requiredSet  bool
+	maxSizeSet   bool // --max-size given: it overrides max_message_size
 	ssl          bool
 	sslListen    []string
 	sslCert      string
@@ -65,7 +66,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) int {
 	fs.StringVar(&f.configDir, "config", "", "site policy `DIR`: every *.cf (and *.cf/ fragments) in name order; SIGHUP rereads it")
 	fs.StringVar(&f.prefsDir, "user-prefs-dir", "", "per-user preferences: `DIR`/<User>/user_prefs (spamd's virtual config dir)")
 	fs.IntVar(&f.maxChildren, "max-children", spamdproto.DefaultMaxConns, "requests served at once; more wait, then get EX_TEMPFAIL")
-	fs.Int64Var(&f.maxSize, "max-size", 512000, "largest message scanned, in bytes; larger ones are answered unscanned")
+	fs.Int64Var(&f.maxSize, "max-size", 512000, "largest message scanned, in bytes; larger ones are answered unscanned (default: the policy's max_message_size)")
 	fs.DurationVar(&f.timeoutTCP, "timeout-tcp", spamdproto.DefaultReadTimeout, "time allowed to read a request")
 	fs.DurationVar(&f.timeoutChild, "timeout-child", spamdproto.DefaultScanTimeout, "time allowed to scan a message")
 	fs.BoolVar(&f.allowTell, "allow-tell", false, "accept TELL (spamc -L/-C) to learn and forget")
@@ -82,6 +83,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) int {
 		return exitUsage
 	}
 	f.requiredSet = fs.Changed("required-score")
+	f.maxSizeSet = fs.Changed("max-size")
 	log, err := serveLogger(env, f.logLevel)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "gospamd serve: %v\n", err)
@@ -171,6 +173,7 @@ func serve(ctx context.Context, log *slog.Logger, f *serveFlags, nets []netip.Pr
 
 	perUser := f.bayesScope == "user"
 	scanner := &spamdScanner{perUser: perUser, inFlight: metrics.inFlight, writer: writer, seen: store, prefsDir: f.prefsDir, log: log}
+	var policyMaxSize int64
 	load := func() (rules.Options, error) {
 		pol, diags, err := rules.LoadPolicy(ctx, f.configDir)
 		for _, d := range diags {
@@ -183,6 +186,7 @@ func serve(ctx context.Context, log *slog.Logger, f *serveFlags, nets []netip.Pr
 		}
 		opt, markup := rules.OptionsFromPolicy(pol, f.hostname)
 		opt.Bayes = store
+		policyMaxSize = pol.Settings().MaxMessageSize
 		if f.requiredSet {
 			opt.RequiredScore = f.required
 		}
@@ -197,13 +201,19 @@ func serve(ctx context.Context, log *slog.Logger, f *serveFlags, nets []netip.Pr
 	if err != nil {
 		return err
 	}
+	// The size limit is the server's, set once: max_message_size as the
+	// policy read at start says, unless --max-size overrides it.
+	maxSize := f.maxSize
+	if !f.maxSizeSet && policyMaxSize > 0 {
+		maxSize = policyMaxSize
+	}
 	var teller spamdproto.Teller
 	if f.allowTell {
 		teller = &spamdTeller{writer: writer, tokens: opt.TokenOptions, perUser: perUser}
 	}
 	srv := spamdproto.NewServer(spamdproto.Config{
 		AllowedNets:    nets,
-		MaxMessageSize: f.maxSize,
+		MaxMessageSize: maxSize,
 		ReadTimeout:    f.timeoutTCP,
 		ScanTimeout:    f.timeoutChild,
 		MaxConns:       f.maxChildren,

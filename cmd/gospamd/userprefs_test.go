@@ -53,3 +53,43 @@ func TestServeUserPrefs(t *testing.T) {
 		t.Errorf("serve exited %d", code)
 	}
 }
+
+// The site policy's max_message_size is the server's size limit: a larger
+// message is answered unscanned (score 0), one under it is scanned;
+// --max-size overrides it.
+func TestServeMaxMessageSizeFromPolicy(t *testing.T) {
+	tmp := t.TempDir()
+	site := filepath.Join(tmp, "site")
+	if err := os.MkdirAll(site, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(site, "local.cf"), "max_message_size 2000\n")
+	gtube := "From: a@example.com\nSubject: test\n\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n"
+	big := gtube + strings.Repeat("padding line of a long message\n", 100)
+	for _, tt := range []struct {
+		name      string
+		args      []string
+		wantSmall bool // the small GTUBE is scanned (spam)
+		wantBig   bool // the big one is scanned (spam)
+	}{
+		{"policy limit", nil, true, false},
+		{"--max-size overrides", []string{"--max-size", "100000"}, true, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := startDaemon(t, false, append([]string{"--dbpath", filepath.Join(t.TempDir(), "bayes"), "--config", site}, tt.args...)...)
+			client := &spamdproto.Client{Hosts: []string{d.addr()}, Timeout: 10 * time.Second}
+			for _, c := range []struct {
+				msg  string
+				want bool
+			}{{gtube, tt.wantSmall}, {big, tt.wantBig}} {
+				res, err := client.Check(context.Background(), "", []byte(c.msg), false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Spam != c.want {
+					t.Errorf("%d-byte GTUBE: spam %v (score %v), want %v", len(c.msg), res.Spam, res.Score, c.want)
+				}
+			}
+		})
+	}
+}
