@@ -24,8 +24,6 @@ import (
 
 const (
 	benchWorkers        = 2
-	benchStockRulesDir  = "/usr/share/spamassassin"
-	benchStockSiteDir   = "/etc/spamassassin"
 	benchStoreBatchSize = 500
 )
 
@@ -45,9 +43,9 @@ func benchCorpus(b *testing.B) (raws [][]byte, spam []bool) {
 	return raws, spam
 }
 
-// benchStore learns the whole corpus into a fresh store, as sa-learn
+// trainedStore learns the whole corpus into a fresh store, as sa-learn
 // would.
-func benchStore(b *testing.B, raws [][]byte, spam []bool, opt tokenizer.TokenOptions) *classifier.Store {
+func trainedStore(b testing.TB, raws [][]byte, spam []bool, opt tokenizer.TokenOptions) *classifier.Store {
 	b.Helper()
 	store, err := classifier.Open(filepath.Join(b.TempDir(), "bayes"), classifier.Options{})
 	if err != nil {
@@ -76,7 +74,7 @@ func benchStore(b *testing.B, raws [][]byte, spam []bool, opt tokenizer.TokenOpt
 func benchEngine(b *testing.B, pol *cf.Policy, raws [][]byte, spam []bool) *Engine {
 	b.Helper()
 	opt, _ := OptionsFromPolicy(pol, "")
-	opt.Bayes = benchStore(b, raws, spam, opt.TokenOptions)
+	opt.Bayes = trainedStore(b, raws, spam, opt.TokenOptions)
 	eng, err := New(opt)
 	if err != nil {
 		b.Fatal(err)
@@ -147,18 +145,7 @@ func BenchmarkScanDefaultRules(b *testing.B) {
 // BenchmarkScanStockRules: SpamAssassin's stock rules as Debian installs
 // them (network tests do not run) and Bayes.
 func BenchmarkScanStockRules(b *testing.B) {
-	for _, p := range []string{benchStockRulesDir, benchStockSiteDir} {
-		if _, err := os.Stat(p); err != nil {
-			testpeer.Missing(b, "SpamAssassin configuration %s: %v", p, err)
-		}
-	}
+	pol := stockSite(b)
 	raws, spam := benchCorpus(b)
-	pol, _, err := cf.LoadSite(context.Background(), benchStockSiteDir, cf.SiteOptions{
-		Options:  cf.Options{KnownPlugins: cf.DebianDefaultPlugins},
-		RulesDir: benchStockRulesDir,
-	})
-	if err != nil {
-		b.Fatalf("load stock rules: %v", err)
-	}
 	benchScan(b, benchEngine(b, pol, raws, spam), raws)
 }

@@ -2,8 +2,6 @@ package rules
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -14,26 +12,14 @@ import (
 // value through %{NAME}, quoted: here a link carrying the recipient's own
 // address, a phishing tell.
 func TestCaptureTemplates(t *testing.T) {
-	site := t.TempDir()
-	if err := os.WriteFile(filepath.Join(site, "10rules.cf"), []byte(`
+	eng, _ := siteEngine(t, `
 header   __TO_ADDR      To:addr =~ /(?<TO_ADDR>\S+)/
 uri      URI_HAS_TO     /[\#=\/]%{TO_ADDR}$/i
 describe URI_HAS_TO     A link carries the recipient's address
 score    URI_HAS_TO     2.0
 body     BODY_NAMES_TO  /dear %{TO_ADDR}\b/i
 score    BODY_NAMES_TO  1.0
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pol, diags, err := loadPolicy(context.Background(), site, nil)
-	if err != nil {
-		t.Fatalf("%v %v", err, diags)
-	}
-	opt, _ := OptionsFromPolicy(pol, "test")
-	eng, err := New(opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	if st := eng.Rules().Stats; st.Errors != 0 || st.Compiled != st.Patterns {
 		t.Fatalf("compile stats %+v, problems %v", st, eng.Rules().Problems)
 	}

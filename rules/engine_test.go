@@ -155,24 +155,12 @@ header TOCC_EXAMPLE ToCc =~ /example\.org/
 // text), as SpamAssassin matches it: a rule for "blank Subject" hits a
 // message with no Subject at all unless the rule says otherwise.
 func TestAbsentHeaderMatchesEmpty(t *testing.T) {
-	site := t.TempDir()
-	if err := os.WriteFile(filepath.Join(site, "10rules.cf"), []byte(`
+	eng, _ := siteEngine(t, `
 header SUBJ_BLANK       Subject =~ /^$/
 header SUBJ_NO_WORD     Subject !~ /\w/
 header SUBJ_BLANK_GUARD Subject =~ /^$/ [if-unset: absent]
 header SUBJ_HAS_WORD    Subject =~ /\w/
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pol, diags, err := loadPolicy(context.Background(), site, nil)
-	if err != nil {
-		t.Fatalf("%v %v", err, diags)
-	}
-	opt, _ := OptionsFromPolicy(pol, "test")
-	eng, err := New(opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	for _, tt := range []struct {
 		msg  string
 		want []string
@@ -188,4 +176,27 @@ header SUBJ_HAS_WORD    Subject =~ /\w/
 			t.Errorf("%q: hits %v, want %v", tt.msg, got, tt.want)
 		}
 	}
+}
+
+// siteEngine builds an engine from a site policy holding rulesCF alone
+// (no built-in rules), and returns it with its markup.
+func siteEngine(t *testing.T, rulesCF string, opts ...func(*Options)) (*Engine, Markup) {
+	t.Helper()
+	site := t.TempDir()
+	if err := os.WriteFile(filepath.Join(site, "10rules.cf"), []byte(rulesCF), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pol, diags, err := loadPolicy(context.Background(), site, nil)
+	if err != nil {
+		t.Fatalf("%v %v", err, diags)
+	}
+	opt, mk := OptionsFromPolicy(pol, "test")
+	for _, o := range opts {
+		o(&opt)
+	}
+	eng, err := New(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng, mk
 }

@@ -2,8 +2,6 @@ package rules
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -52,8 +50,7 @@ func (a relayAnswers) Eval(_ context.Context, _ string, _ *cf.EvalCall) (bool, [
 // With a NetChecker the network score sets apply and net eval rules get
 // its answers, metas over them included; without one they never hit.
 func TestNetworkPhase(t *testing.T) {
-	site := t.TempDir()
-	if err := os.WriteFile(filepath.Join(site, "10rules.cf"), []byte(`
+	const rulesCF = `
 header   RCVD_IN_TESTBL  eval:check_rbl('test', 'bl.example.')
 tflags   RCVD_IN_TESTBL  net
 describe RCVD_IN_TESTBL  Relay listed in the test blocklist
@@ -62,23 +59,12 @@ body     MONEY           /millions of dollars/
 score    MONEY           1.0
 meta     LISTED_MONEY    RCVD_IN_TESTBL && MONEY
 score    LISTED_MONEY    0 1.0 0 1.0
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pol, diags, err := loadPolicy(context.Background(), site, nil)
-	if err != nil {
-		t.Fatalf("%v %v", err, diags)
-	}
+`
 	msg := tokenizer.Parse([]byte("Received: from mx.spam.example (mx.spam.example [192.0.2.7])\n\tby mail.example.org with ESMTP id 1; Mon, 8 Jul 2002 12:00:00 +0000\n" +
 		"From: a@spam.example\nSubject: hi\n\nmillions of dollars\n"))
 
 	checker := &listedRelays{listed: map[string]bool{"192.0.2.7": true}}
-	opt, mk := OptionsFromPolicy(pol, "test")
-	opt.Net = checker
-	eng, err := New(opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng, mk := siteEngine(t, rulesCF, func(o *Options) { o.Net = checker })
 	if n := eng.Rules().Stats.SkippedEvals; n != 0 {
 		t.Errorf("%d evals skipped with a checker that handles check_rbl", n)
 	}
@@ -99,11 +85,7 @@ score    LISTED_MONEY    0 1.0 0 1.0
 		t.Errorf("report lacks the checker's detail:\n%s", r)
 	}
 
-	opt.Net = nil
-	local, err := New(opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	local, _ := siteEngine(t, rulesCF)
 	res, err = local.Check(context.Background(), msg, CheckOptions{})
 	if err != nil {
 		t.Fatal(err)

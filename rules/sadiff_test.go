@@ -22,7 +22,6 @@ import (
 
 	"github.com/gospamd/gospamd/classifier"
 	"github.com/gospamd/gospamd/internal/testpeer"
-	"github.com/gospamd/gospamd/learn"
 	"github.com/gospamd/gospamd/rules/cf"
 	"github.com/gospamd/gospamd/tokenizer"
 )
@@ -145,7 +144,7 @@ func saVerdicts(t *testing.T, check, trainSpam, trainHam []string) map[string]sa
 
 // stockSite builds the site policy SpamAssassin reads on Debian, plus the
 // test's settings, as a migrating site would point gospamd at it.
-func stockSite(t *testing.T) *cf.Policy {
+func stockSite(t testing.TB) *cf.Policy {
 	t.Helper()
 	for _, p := range []string{stockRulesDir, stockSiteDir} {
 		if _, err := os.Stat(p); err != nil {
@@ -176,32 +175,18 @@ func stockSite(t *testing.T) *cf.Policy {
 }
 
 // trainStore learns the training messages into a fresh store.
-func trainStore(t *testing.T, spam, ham []string, opt tokenizer.TokenOptions) *classifier.Store {
-	store, err := classifier.Open(filepath.Join(t.TempDir(), "bayes"), classifier.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	opt.Scan = false
-	now := time.Now()
-	var ops []classifier.Op
-	for class, files := range map[classifier.Class][]string{classifier.Spam: spam, classifier.Ham: ham} {
-		for _, f := range files {
-			raw, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			op := learn.Prepare(raw, opt, now)
-			op.Class = class
-			ops = append(ops, op)
+func trainStore(t *testing.T, spamFiles, hamFiles []string, opt tokenizer.TokenOptions) *classifier.Store {
+	var raws [][]byte
+	var spam []bool
+	for _, f := range append(slices.Clone(spamFiles), hamFiles...) {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
 		}
+		raws = append(raws, raw)
+		spam = append(spam, len(spam) < len(spamFiles))
 	}
-	for batch := range slices.Chunk(ops, 500) {
-		if _, err := store.Apply(context.Background(), batch); err != nil {
-			t.Fatalf("learn: %v", err)
-		}
-	}
-	return store
+	return trainedStore(t, raws, spam, opt)
 }
 
 func splitNames(s string) []string {

@@ -2,8 +2,6 @@ package rules
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -17,8 +15,7 @@ import (
 // rules seeing invisible HTML text. SpamAssassin 4.0.1 hits exactly the
 // rules listed for this message.
 func TestScanSubjects(t *testing.T) {
-	site := t.TempDir()
-	rules := `
+	eng, _ := siteEngine(t, `
 header   TO_SECOND     To:addr =~ /^b\@y\.org$/m
 header   TO_FIRST_ONLY To:addr =~ /^a\@x\.org$/
 header   FROM_NAME     From:name =~ /^Angles Puglisi$/
@@ -27,19 +24,7 @@ header   EXT_HDR       ALL-EXTERNAL =~ /^X-Late: yes$/m
 header   TRUSTED_HDR   ALL-TRUSTED =~ /^X-Late: yes$/m
 rawbody  RAW_SPAN      /one<br>\ntwo/
 body     INVIS_TEXT    /hidden words/
-`
-	if err := os.WriteFile(filepath.Join(site, "10rules.cf"), []byte(rules), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pol, diags, err := loadPolicy(context.Background(), site, nil)
-	if err != nil {
-		t.Fatalf("%v %v", err, diags)
-	}
-	opt, _ := OptionsFromPolicy(pol, "test")
-	eng, err := New(opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	msg := "Return-Path: <bounce-123@example.org>\n" +
 		"Received: from localhost (localhost [127.0.0.1]) by mx.example.net (Postfix) with ESMTP id A1; Mon, 2 Sep 2002 10:00:00 +0000\n" +
 		"Received: from mail.example.org (unknown [203.0.113.5]) by mx.example.net (Postfix) with ESMTP id A2; Mon, 2 Sep 2002 10:00:00 +0000\n" +
