@@ -43,8 +43,8 @@ func benchCorpus(b *testing.B) (raws [][]byte, spam []bool) {
 	return raws, spam
 }
 
-// trainedStore learns the whole corpus into a fresh store, as sa-learn
-// would.
+// trainedStore learns raws (spam[i] tells each one's class) into a fresh
+// store, as sa-learn would.
 func trainedStore(b testing.TB, raws [][]byte, spam []bool, opt tokenizer.TokenOptions) *classifier.Store {
 	b.Helper()
 	store, err := classifier.Open(filepath.Join(b.TempDir(), "bayes"), classifier.Options{})
