@@ -163,9 +163,29 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), net 
 		rs.rules = append(rs.rules, c)
 		rs.byName[r.Name] = c
 	}
+	// A meta is done when the last of its dependencies is: it takes its
+	// place (and its hit its place in the report) after them, as in
+	// SpamAssassin, even when its own priority is lower.
+	done := map[string]int{}
+	var doneAt func(c *compiledRule, depth int) int
+	doneAt = func(c *compiledRule, depth int) int {
+		if p, ok := done[c.Name]; ok {
+			return p
+		}
+		p := c.Priority
+		if c.meta != nil && depth < 64 {
+			for _, d := range c.MetaDeps {
+				if dc := rs.byName[d]; dc != nil {
+					p = max(p, doneAt(dc, depth+1))
+				}
+			}
+		}
+		done[c.Name] = p
+		return p
+	}
 	slices.SortStableFunc(rs.rules, func(a, b *compiledRule) int {
-		if a.Priority != b.Priority {
-			return a.Priority - b.Priority
+		if pa, pb := doneAt(a, 0), doneAt(b, 0); pa != pb {
+			return pa - pb
 		}
 		return runPhase(a.Rule) - runPhase(b.Rule)
 	})
