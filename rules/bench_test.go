@@ -2,7 +2,6 @@ package rules
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -26,22 +25,6 @@ const (
 	benchWorkers        = 2
 	benchStoreBatchSize = 500
 )
-
-// benchCorpus reads the corpus: raw messages and whether each is spam.
-func benchCorpus(b *testing.B) (raws [][]byte, spam []bool) {
-	b.Helper()
-	for _, folder := range []string{"easy_ham", "hard_ham", "spam"} {
-		for _, p := range testpeer.CorpusFiles(b, folder) {
-			raw, err := os.ReadFile(p)
-			if err != nil {
-				b.Fatal(err)
-			}
-			raws = append(raws, raw)
-			spam = append(spam, folder == "spam")
-		}
-	}
-	return raws, spam
-}
 
 // trainedStore learns raws (spam[i] tells each one's class) into a fresh
 // store, as sa-learn would.
@@ -134,7 +117,7 @@ func cpuTime() time.Duration {
 
 // BenchmarkScanDefaultRules: gospamd's built-in rules and Bayes.
 func BenchmarkScanDefaultRules(b *testing.B) {
-	raws, spam := benchCorpus(b)
+	raws, spam := testpeer.CorpusMessages(b)
 	pol, diags, err := LoadPolicy(context.Background(), "")
 	if err != nil {
 		b.Fatalf("%v %v", err, diags)
@@ -146,6 +129,6 @@ func BenchmarkScanDefaultRules(b *testing.B) {
 // them (network tests do not run) and Bayes.
 func BenchmarkScanStockRules(b *testing.B) {
 	pol := stockSite(b)
-	raws, spam := benchCorpus(b)
+	raws, spam := testpeer.CorpusMessages(b)
 	benchScan(b, benchEngine(b, pol, raws, spam), raws)
 }

@@ -165,9 +165,9 @@ func (s *scan) runTemplate(c *compiledRule) int {
 	}
 	// Compiling the filled pattern costs far more than matching: first
 	// see whether the pattern can match at all.
-	if c.gate != nil && !(c.Kind == cf.KindHeader && c.Header.Negate) {
+	if !(c.Kind == cf.KindHeader && c.Header.Negate) {
 		gated := *c
-		gated.re, gated.lits, gated.pf, gated.template = c.gate, nil, -1, false
+		gated.re, gated.lits, gated.pf, gated.gate = c.gate, nil, -1, nil
 		if s.run(&gated) == 0 {
 			return 0
 		}
@@ -179,6 +179,6 @@ func (s *scan) runTemplate(c *compiledRule) int {
 		return 0
 	}
 	filled := *c
-	filled.re, filled.lits, filled.pf, filled.template = m, nil, -1, false
+	filled.re, filled.lits, filled.pf, filled.gate = m, nil, -1, nil
 	return s.run(&filled)
 }

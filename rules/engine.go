@@ -273,11 +273,8 @@ func (s *scan) details(c *compiledRule) []string {
 	if c.bayes != nil {
 		return []string{fmt.Sprintf("score: %3.4f", s.bayes)}
 	}
-	if c.eval != nil && s.evalCtx != nil {
+	if (c.eval != nil || c.net) && s.evalCtx != nil {
 		return s.evalCtx.TestLogs(c.Name)
-	}
-	if c.net {
-		return s.netDetails[c.Name]
 	}
 	return nil
 }

@@ -96,8 +96,13 @@ score    ZERO_SCORED   0
 }
 
 func TestMetaExpressions(t *testing.T) {
-	vals := map[string]float64{"A": 1, "B": 0, "C": 3}
-	get := func(n string) float64 { return vals[n] }
+	names := []string{"A", "B", "C"}
+	vals := []float64{1, 0, 3}
+	index := func(n string) (int, bool) {
+		i := slices.Index(names, n)
+		return i, i >= 0
+	}
+	get := func(i int) float64 { return vals[i] }
 	tests := []struct {
 		expr string
 		want float64
@@ -110,7 +115,8 @@ func TestMetaExpressions(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.expr, err)
 		}
-		if got := e.eval(get); got != tt.want {
+		resolveMeta(e, index)
+		if got := e.evalAt(get); got != tt.want {
 			t.Errorf("%s = %v, want %v", tt.expr, got, tt.want)
 		}
 	}

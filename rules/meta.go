@@ -12,10 +12,9 @@ import (
 // Perl expressions over rule names (a rule's value is its hit count, 0
 // when it did not hit), numbers, ! && || ?:, comparisons and + - * /.
 //
-// evalAt is eval with the rules resolved to their index in the RuleSet
-// (see resolve): a scan looks values up by index, not by name.
+// evalAt evaluates it with the rules resolved to their index in the
+// RuleSet (see resolveMeta): a scan looks values up by index, not by name.
 type metaExpr interface {
-	eval(value func(name string) float64) float64
 	evalAt(value func(idx int) float64) float64
 }
 
@@ -38,50 +37,25 @@ type (
 	metaCond struct{ c, t, f metaExpr }
 )
 
-func (n metaNum) eval(func(string) float64) float64    { return float64(n) }
-func (n metaNum) evalAt(func(int) float64) float64     { return float64(n) }
-func (r *metaRef) eval(v func(string) float64) float64 { return v(r.name) }
+func (n metaNum) evalAt(func(int) float64) float64 { return float64(n) }
 func (r *metaRef) evalAt(v func(int) float64) float64 {
 	if r.idx < 0 {
 		return 0
 	}
 	return v(r.idx)
 }
-func (u metaUnary) eval(v func(string) float64) float64 { return u.apply(u.x.eval(v)) }
-func (u metaUnary) evalAt(v func(int) float64) float64  { return u.apply(u.x.evalAt(v)) }
+func (u metaUnary) evalAt(v func(int) float64) float64 { return u.apply(u.x.evalAt(v)) }
 func (u metaUnary) apply(x float64) float64 {
 	if u.op == "-" {
 		return -x
 	}
 	return b2f(x == 0)
 }
-func (c metaCond) eval(v func(string) float64) float64 {
-	if c.c.eval(v) != 0 {
-		return c.t.eval(v)
-	}
-	return c.f.eval(v)
-}
 func (c metaCond) evalAt(v func(int) float64) float64 {
 	if c.c.evalAt(v) != 0 {
 		return c.t.evalAt(v)
 	}
 	return c.f.evalAt(v)
-}
-func (b metaBinary) eval(v func(string) float64) float64 {
-	switch b.op {
-	case "&&":
-		l := b.l.eval(v)
-		if l == 0 {
-			return l
-		}
-		return b.r.eval(v)
-	case "||":
-		if l := b.l.eval(v); l != 0 {
-			return l
-		}
-		return b.r.eval(v)
-	}
-	return b.apply(b.l.eval(v), b.r.eval(v))
 }
 func (b metaBinary) evalAt(v func(int) float64) float64 {
 	switch b.op {

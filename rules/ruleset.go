@@ -19,13 +19,12 @@ type compiledRule struct {
 	lits []string // lower-cased required literals of re; nil: none known
 	// idx is the rule's index in its RuleSet's rules.
 	idx int
-	// template marks a %{NAME} template rule: re is nil, the pattern is
-	// compiled per scan from the capture tags.
-	template bool
 	// net marks an eval rule the engine's NetChecker answers.
 	net bool
-	// gate, for a template rule, is its pattern with every %{NAME} as
-	// "any text": where it does not match, no filling can.
+	// gate is set for a %{NAME} template rule (re is nil; its pattern is
+	// compiled per scan from the capture tags): the pattern with every
+	// %{NAME} as "any text", so that where it does not match no filling
+	// can.
 	gate *re.Regexp
 	// pf is the rule's index in its kind's prefilter, -1 for none.
 	pf   int
@@ -141,7 +140,7 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), net 
 				continue
 			}
 			rs.Stats.Compiled++
-			c.template, c.gate = true, gate
+			c.gate = gate
 		case r.HasPattern():
 			rs.Stats.Patterns++
 			m, lits, engine, err := patterns.compile(r.Pattern.Expr, r.Pattern.Flags)

@@ -176,15 +176,10 @@ func stockSite(t testing.TB) *cf.Policy {
 
 // trainStore learns the training messages into a fresh store.
 func trainStore(t *testing.T, spamFiles, hamFiles []string, opt tokenizer.TokenOptions) *classifier.Store {
-	var raws [][]byte
-	var spam []bool
-	for _, f := range append(slices.Clone(spamFiles), hamFiles...) {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		raws = append(raws, raw)
-		spam = append(spam, len(spam) < len(spamFiles))
+	raws := testpeer.ReadAll(t, append(slices.Clone(spamFiles), hamFiles...))
+	spam := make([]bool, len(raws))
+	for i := range spamFiles {
+		spam[i] = true
 	}
 	return trainedStore(t, raws, spam, opt)
 }

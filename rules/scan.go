@@ -37,8 +37,7 @@ type scan struct {
 	// tags are the capture tags set so far (see capture.go).
 	tags map[string][]string
 	// net answers the net eval rules; nil without network tests.
-	net        NetScan
-	netDetails map[string][]string
+	net NetScan
 }
 
 // headerKey names what a header rule matches: a header (or pseudo
@@ -135,14 +134,15 @@ func (s *scan) run(c *compiledRule) int {
 			return 0
 		}
 		hit, details := s.net.Eval(s.ctx, c.Name, c.Eval)
-		if hit && len(details) > 0 {
-			if s.netDetails == nil {
-				s.netDetails = map[string][]string{}
+		if hit {
+			ctx := s.evalContext()
+			ctx.Evaluating(c.Name)
+			for _, d := range details {
+				ctx.TestLog(d)
 			}
-			s.netDetails[c.Name] = details
 		}
 		return boolCount(hit)
-	case c.template:
+	case c.gate != nil:
 		return s.runTemplate(c)
 	case c.meta != nil:
 		return boolCount(c.meta.evalAt(s.valueAt) != 0)

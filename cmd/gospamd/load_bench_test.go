@@ -22,18 +22,8 @@ const loadClients = 8
 
 // corpusMessages reads every message of the shared corpus.
 func corpusMessages(b *testing.B) [][]byte {
-	b.Helper()
-	var msgs [][]byte
-	for _, folder := range []string{"easy_ham", "hard_ham", "spam"} {
-		for _, p := range testpeer.CorpusFiles(b, folder) {
-			raw, err := os.ReadFile(p)
-			if err != nil {
-				b.Fatal(err)
-			}
-			msgs = append(msgs, raw)
-		}
-	}
-	return msgs
+	raws, _ := testpeer.CorpusMessages(b)
+	return raws
 }
 
 // runLoad sends b.N CHECK requests over the corpus from loadClients

@@ -105,6 +105,33 @@ func CorpusFiles(t testing.TB, folder string) []string {
 	return files
 }
 
+// ReadAll reads the files, failing the test on an error.
+func ReadAll(t testing.TB, files []string) [][]byte {
+	t.Helper()
+	out := make([][]byte, len(files))
+	for i, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = raw
+	}
+	return out
+}
+
+// CorpusMessages reads every message of the corpus (easy_ham, hard_ham,
+// then spam) and says which are spam.
+func CorpusMessages(t testing.TB) (raws [][]byte, spam []bool) {
+	t.Helper()
+	for _, folder := range []string{"easy_ham", "hard_ham", "spam"} {
+		for _, raw := range ReadAll(t, CorpusFiles(t, folder)) {
+			raws = append(raws, raw)
+			spam = append(spam, folder == "spam")
+		}
+	}
+	return raws, spam
+}
+
 // CacheDir is a directory for expensive reference results (SpamAssassin's
 // answers), kept between runs outside the repository.
 func CacheDir(t testing.TB, name string) string {

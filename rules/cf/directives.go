@@ -527,17 +527,8 @@ func parseHeaderTest(def *Rule, s string) error {
 		}
 		rest = rest[j:]
 	}
-	rest = strings.TrimLeft(rest, " \t")
-	var negate bool
-	switch {
-	case strings.HasPrefix(rest, "=~"):
-	case strings.HasPrefix(rest, "!~"):
-		negate = true
-	default:
-		return fmt.Errorf("invalid head test %q", s)
-	}
-	pat := strings.TrimLeft(rest[2:], " \t")
-	if pat == "" {
+	negate, pat, ok := cutMatchOp(rest)
+	if !ok {
 		return fmt.Errorf("invalid head test %q", s)
 	}
 	for _, m := range mods {
@@ -601,17 +592,8 @@ func parseMIMEHeaderTest(def *Rule, s string) error {
 	} else if r, ok := strings.CutPrefix(rest, ":"); ok {
 		rest = r
 	}
-	rest = strings.TrimLeft(rest, " \t")
-	var negate bool
-	switch {
-	case strings.HasPrefix(rest, "=~"):
-	case strings.HasPrefix(rest, "!~"):
-		negate = true
-	default:
-		return fmt.Errorf("invalid mimeheader test %q", s)
-	}
-	pat := strings.TrimLeft(rest[2:], " \t")
-	if pat == "" {
+	negate, pat, ok := cutMatchOp(rest)
+	if !ok {
 		return fmt.Errorf("invalid mimeheader test %q", s)
 	}
 	ht := HeaderTest{Name: name, Modifiers: mods, Negate: negate}
@@ -1156,4 +1138,20 @@ func validCIDR(w string) bool {
 		}
 	}
 	return true
+}
+
+// cutMatchOp reads the "=~ PATTERN" or "!~ PATTERN" of a header or
+// mimeheader test; ok is false when the operator or the pattern is
+// missing.
+func cutMatchOp(rest string) (negate bool, pat string, ok bool) {
+	rest = strings.TrimLeft(rest, " \t")
+	switch {
+	case strings.HasPrefix(rest, "=~"):
+	case strings.HasPrefix(rest, "!~"):
+		negate = true
+	default:
+		return false, "", false
+	}
+	pat = strings.TrimLeft(rest[2:], " \t")
+	return negate, pat, pat != ""
 }

@@ -78,13 +78,7 @@ func (r *Regexp) firstMatchGroups(t *Text) []int {
 	if !r.gateOpen(t) {
 		return nil
 	}
-	var m *regexp2.Match
-	var err error
-	if t.ascii {
-		m, err = r.bt.FindStringMatch(t.s)
-	} else {
-		m, err = r.bt.FindRunesMatch(t.byteRunes())
-	}
+	m, err := r.btFind(t)
 	if err != nil {
 		r.timedOut()
 		return nil
@@ -116,13 +110,17 @@ func (r *Regexp) firstMatchGroups(t *Text) []int {
 
 // viewToSubject maps offsets in the Latin-1 view of a subject (a byte
 // >= 0x80 is two bytes there) back to the subject, in place; -1 stays.
-func viewToSubject(view string, spans []int) []int {
-	for k, off := range spans {
+// It walks the view once while offsets do not decrease.
+func viewToSubject(view string, offs []int) []int {
+	vi, si := 0, 0
+	for k, off := range offs {
 		if off < 0 {
 			continue
 		}
-		si := 0
-		for vi := 0; vi < off; {
+		if off < vi {
+			vi, si = 0, 0
+		}
+		for vi < off {
 			if view[vi] < utf8.RuneSelf {
 				vi++
 			} else {
@@ -130,7 +128,16 @@ func viewToSubject(view string, spans []int) []int {
 			}
 			si++
 		}
-		spans[k] = si
+		offs[k] = si
 	}
-	return spans
+	return offs
+}
+
+// btFind is the backtracking engine's first match in t; rune offsets are
+// byte offsets of the subject (one rune per byte).
+func (r *Regexp) btFind(t *Text) (*regexp2.Match, error) {
+	if t.ascii {
+		return r.bt.FindStringMatch(t.s)
+	}
+	return r.bt.FindRunesMatch(t.byteRunes())
 }

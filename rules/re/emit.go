@@ -31,58 +31,41 @@ func needsBytes(n *node) bool {
 
 // nullable reports whether n can match the empty string at any position
 // (assertions count as not nullable: their truth depends on where).
-func nullable(n *node) bool {
-	switch n.kind {
-	case nodeEmpty:
-		return true
-	case nodeSet, nodeAssert, nodeLook, nodeBackref:
-		return false
-	case nodeConcat:
-		for _, s := range n.subs {
-			if !nullable(s) {
-				return false
-			}
-		}
-		return true
-	case nodeAlt:
-		for _, s := range n.subs {
-			if nullable(s) {
-				return true
-			}
-		}
-		return false
-	case nodeRepeat:
-		return n.min == 0 || nullable(n.subs[0])
-	}
-	return nullable(n.subs[0]) // capture, atomic
-}
+func nullable(n *node) bool { return matchesEmpty(n, false) }
 
 // mayBeEmpty reports whether n might match the empty string somewhere
 // (assertions assumed true).
-func mayBeEmpty(n *node) bool {
+func mayBeEmpty(n *node) bool { return matchesEmpty(n, true) }
+
+// matchesEmpty reports whether n can match the empty string, counting
+// assertions, lookarounds and backreferences as empty matches when
+// zeroWidthHolds and as failing otherwise.
+func matchesEmpty(n *node, zeroWidthHolds bool) bool {
 	switch n.kind {
-	case nodeEmpty, nodeAssert, nodeLook, nodeBackref:
+	case nodeEmpty:
 		return true
+	case nodeAssert, nodeLook, nodeBackref:
+		return zeroWidthHolds
 	case nodeSet:
 		return false
 	case nodeConcat:
 		for _, s := range n.subs {
-			if !mayBeEmpty(s) {
+			if !matchesEmpty(s, zeroWidthHolds) {
 				return false
 			}
 		}
 		return true
 	case nodeAlt:
 		for _, s := range n.subs {
-			if mayBeEmpty(s) {
+			if matchesEmpty(s, zeroWidthHolds) {
 				return true
 			}
 		}
 		return false
 	case nodeRepeat:
-		return n.min == 0 || mayBeEmpty(n.subs[0])
+		return n.min == 0 || matchesEmpty(n.subs[0], zeroWidthHolds)
 	}
-	return mayBeEmpty(n.subs[0])
+	return matchesEmpty(n.subs[0], zeroWidthHolds) // capture, atomic
 }
 
 // backtrackReason returns why the tree needs the backtracking engine, or

@@ -348,21 +348,14 @@ func (r *Regexp) FindAllTextIndex(t *Text, n int) [][]int {
 		}
 		view := t.latin1()
 		out := r.re2.FindAllStringIndex(view, n)
-		// Map offsets in the view back to the subject: a byte >= 0x80
-		// is two bytes of the view.
-		vi, si := 0, 0
+		// One walk of the view for all offsets, which only increase.
+		flat := make([]int, 0, 2*len(out))
 		for _, m := range out {
-			for k := range m {
-				for vi < m[k] {
-					if view[vi] < utf8.RuneSelf {
-						vi++
-					} else {
-						vi += 2
-					}
-					si++
-				}
-				m[k] = si
-			}
+			flat = append(flat, m...)
+		}
+		viewToSubject(view, flat)
+		for i, m := range out {
+			copy(m, flat[2*i:])
 		}
 		return out
 	}
@@ -370,13 +363,7 @@ func (r *Regexp) FindAllTextIndex(t *Text, n int) [][]int {
 		return nil
 	}
 	var out [][]int
-	var m *regexp2.Match
-	var err error
-	if t.ascii {
-		m, err = r.bt.FindStringMatch(t.s)
-	} else {
-		m, err = r.bt.FindRunesMatch(t.byteRunes())
-	}
+	m, err := r.btFind(t)
 	for err == nil && m != nil {
 		// Rune offsets are byte offsets: one rune per byte.
 		out = append(out, []int{m.Index, m.Index + m.Length})
