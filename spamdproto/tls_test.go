@@ -2,82 +2,25 @@ package spamdproto
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/gospamd/gospamd/internal/testpeer"
 )
 
-// testCert is a self-signed certificate for 127.0.0.1 written to PEM
-// files, as an admin would pass them to spamd --ssl-cert/--ssl-key.
-type testCert struct {
-	certFile, keyFile string
-	pool              *x509.CertPool
-}
-
-func newTestCert(t testing.TB) testCert {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "gospamd test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	tc := testCert{certFile: filepath.Join(dir, "spamd.crt"), keyFile: filepath.Join(dir, "spamd.key"), pool: x509.NewCertPool()}
-	writePEM(t, tc.certFile, "CERTIFICATE", der)
-	writePEM(t, tc.keyFile, "PRIVATE KEY", keyDER)
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tc.pool.AddCert(cert)
-	return tc
-}
-
-func writePEM(t testing.TB, path, typ string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // startTLSServer serves TLS on 127.0.0.1 with a fresh certificate.
-func startTLSServer(t *testing.T, cfg Config, scanner Scanner, teller Teller) (*testServer, testCert) {
+func startTLSServer(t *testing.T, cfg Config, scanner Scanner, teller Teller) (*testServer, testpeer.Cert) {
 	t.Helper()
-	cert := newTestCert(t)
+	cert := testpeer.SelfSignedCert(t)
 	raw, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := TLSListener(raw, cert.certFile, cert.keyFile)
+	l, err := TLSListener(raw, cert.CertFile, cert.KeyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +55,7 @@ func TestTLSClient(t *testing.T) {
 	gtube := readMessage(t, "gtube.eml")
 	ts, cert := startTLSServer(t, Config{}, gtubeScanner(), newFakeTeller())
 	c := testClient(ts.addr)
-	c.TLS = &tls.Config{RootCAs: cert.pool, ServerName: "127.0.0.1"}
+	c.TLS = &tls.Config{RootCAs: cert.Pool, ServerName: "127.0.0.1"}
 	ctx := context.Background()
 
 	res, err := c.Symbols(ctx, "", gtube, false)
@@ -175,7 +118,7 @@ func TestSpamcTLS(t *testing.T) {
 		// ("SSL write failed"), and it exits EX_IOERR.
 		{"ping", ts, []string{"-S", "-K"}, "", EX_IOERR},
 		{"learn", ts, []string{"-S", "-L", "spam"}, "Message successfully un/learned\n", 0},
-		{"verified with the CA", ts, []string{"-S", "--ssl-ca-file", cert.certFile, "-c"}, "1000.0/5.0\n", 1},
+		{"verified with the CA", ts, []string{"-S", "--ssl-ca-file", cert.CertFile, "-c"}, "1000.0/5.0\n", 1},
 		// Without -S spamc gets no answer from a TLS port, and falls back.
 		{"plain client on TLS port", ts, []string{"-c"}, "0/0\n", 0},
 		{"plain client on TLS port no fallback", ts, []string{"-x"}, "", EX_IOERR},
