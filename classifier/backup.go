@@ -220,39 +220,32 @@ func (s *Store) Restore(ctx context.Context, sc Scope, r io.Reader) (RestoreStat
 		m.OldestAtime = min(m.OldestAtime, t.counts.Atime)
 	}
 
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	// Rewritten wholesale: scans read from the store until it is reloaded.
-	s.cache.dropScope(sc)
-	defer s.cache.dropScope(sc)
-	batch := s.db.NewBatch()
-	defer batch.Close()
-	if err := deleteScope(batch, sc); err != nil {
-		return st, err
-	}
-	if err := batch.Set(magicKey(sc), encodeMagic(m), nil); err != nil {
-		return st, fmt.Errorf("write bayes magic: %w", err)
-	}
-	var key, val []byte
-	for _, t := range tokens {
-		key = appendTokenKey(key[:0], sc, t.key)
-		val = encodeCounts(val[:0], t.counts)
-		if err := batch.Set(key, val, nil); err != nil {
-			return st, fmt.Errorf("write bayes token: %w", err)
-		}
-	}
 	ids := make([]string, 0, len(seen))
 	for id := range seen {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	for _, id := range ids {
-		if err := batch.Set(seenKey(sc, id), []byte{byte(seen[id])}, nil); err != nil {
-			return st, fmt.Errorf("write bayes seen entry: %w", err)
+	err := s.rewriteScope(sc, "restore", func(batch *pebble.Batch) error {
+		if err := batch.Set(magicKey(sc), encodeMagic(m), nil); err != nil {
+			return fmt.Errorf("write bayes magic: %w", err)
 		}
-	}
-	if err := batch.Commit(pebble.Sync); err != nil {
-		return st, fmt.Errorf("commit bayes restore: %w", err)
+		var key, val []byte
+		for _, t := range tokens {
+			key = appendTokenKey(key[:0], sc, t.key)
+			val = encodeCounts(val[:0], t.counts)
+			if err := batch.Set(key, val, nil); err != nil {
+				return fmt.Errorf("write bayes token: %w", err)
+			}
+		}
+		for _, id := range ids {
+			if err := batch.Set(seenKey(sc, id), []byte{byte(seen[id])}, nil); err != nil {
+				return fmt.Errorf("write bayes seen entry: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return st, err
 	}
 	st.Tokens = int64(len(tokens))
 	st.Seen = int64(len(ids))
@@ -268,6 +261,12 @@ func (s *Store) Clear(ctx context.Context, sc Scope) error {
 	if err := validScope(sc); err != nil {
 		return err
 	}
+	return s.rewriteScope(sc, "clear", nil)
+}
+
+// rewriteScope replaces everything scope sc holds with what fill writes
+// (nothing when fill is nil) in one synced batch, under the write lock.
+func (s *Store) rewriteScope(sc Scope, what string, fill func(*pebble.Batch) error) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	// Rewritten wholesale: scans read from the store until it is reloaded.
@@ -278,8 +277,13 @@ func (s *Store) Clear(ctx context.Context, sc Scope) error {
 	if err := deleteScope(batch, sc); err != nil {
 		return err
 	}
+	if fill != nil {
+		if err := fill(batch); err != nil {
+			return err
+		}
+	}
 	if err := batch.Commit(pebble.Sync); err != nil {
-		return fmt.Errorf("commit bayes clear: %w", err)
+		return fmt.Errorf("commit bayes %s: %w", what, err)
 	}
 	return nil
 }
