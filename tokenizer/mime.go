@@ -103,14 +103,23 @@ func indexWordCI(s, key string, from int) int {
 	return -1
 }
 
-func ctBoundary(ct string) (string, bool) {
-	for from := 0; ; {
-		i := indexWordCI(ct, "boundary", from)
+// ctAssign finds the next /\bKEY\s*=\s*/i in ct at or after from (with
+// fileToo, KEY may also be prefixed by "file"). It returns the index of
+// the value after the blanks, the position to resume searching at, and
+// whether one was found.
+func ctAssign(ct, key string, from int, fileToo bool) (value, next int, ok bool) {
+	for {
+		i := indexWordCI(ct, key, from)
+		if fileToo {
+			if j := indexWordCI(ct, "file"+key, from); j >= 0 && (i < 0 || j < i) {
+				i = j + 4
+			}
+		}
 		if i < 0 {
-			return "", false
+			return 0, 0, false
 		}
 		from = i + 1
-		j := i + len("boundary")
+		j := i + len(key)
 		for j < len(ct) && isPerlSpace(ct[j]) {
 			j++
 		}
@@ -121,6 +130,17 @@ func ctBoundary(ct string) (string, bool) {
 		for j < len(ct) && isPerlSpace(ct[j]) {
 			j++
 		}
+		return j, from, true
+	}
+}
+
+func ctBoundary(ct string) (string, bool) {
+	for from := 0; ; {
+		j, next, ok := ctAssign(ct, "boundary", from, false)
+		if !ok {
+			return "", false
+		}
+		from = next
 		if j < len(ct) && ct[j] == '"' {
 			k := j + 1
 			for k < len(ct) && ct[k] != '"' {
@@ -150,46 +170,27 @@ func ctBoundary(ct string) (string, bool) {
 // /\bNAME\s*=\s*["']?(.*?)["']?(?:;|$)/i does. With fileToo the name may
 // be prefixed by "file".
 func ctParam(ct, key string, fileToo bool) (string, bool) {
-	for from := 0; ; {
-		i := indexWordCI(ct, key, from)
-		if fileToo {
-			if j := indexWordCI(ct, "file"+key, from); j >= 0 && (i < 0 || j < i) {
-				i = j + 4
-			}
-		}
-		if i < 0 {
-			return "", false
-		}
-		from = i + 1
-		j := i + len(key)
-		for j < len(ct) && isPerlSpace(ct[j]) {
-			j++
-		}
-		if j >= len(ct) || ct[j] != '=' {
-			continue
-		}
-		j++
-		for j < len(ct) && isPerlSpace(ct[j]) {
-			j++
-		}
-		if j < len(ct) && (ct[j] == '"' || ct[j] == '\'') {
-			j++
-		}
-		v := ct[j:]
-		// Lazy (.*?) up to the first ';' or the end of a line.
-		end := len(v)
-		for k := 0; k < len(v); k++ {
-			if v[k] == ';' || (v[k] == '\n' && k == len(v)-1) {
-				end = k
-				break
-			}
-		}
-		v = v[:end]
-		if strings.HasSuffix(v, "\"") || strings.HasSuffix(v, "'") {
-			v = v[:len(v)-1]
-		}
-		return v, true
+	j, _, ok := ctAssign(ct, key, 0, fileToo)
+	if !ok {
+		return "", false
 	}
+	if j < len(ct) && (ct[j] == '"' || ct[j] == '\'') {
+		j++
+	}
+	v := ct[j:]
+	// Lazy (.*?) up to the first ';' or the end of a line.
+	end := len(v)
+	for k := 0; k < len(v); k++ {
+		if v[k] == ';' || (v[k] == '\n' && k == len(v)-1) {
+			end = k
+			break
+		}
+	}
+	v = v[:end]
+	if strings.HasSuffix(v, "\"") || strings.HasSuffix(v, "'") {
+		v = v[:len(v)-1]
+	}
+	return v, true
 }
 
 // decodeQP decodes quoted-printable the lenient way SpamAssassin does:

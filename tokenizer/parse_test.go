@@ -271,35 +271,76 @@ func TestParseBody(t *testing.T) {
 }
 
 func TestParseLimits(t *testing.T) {
+	tests := []struct {
+		name   string
+		raw    string
+		limits Limits
+		want   Defect
+		check  func(t *testing.T, m *Message) // further assertions; may be nil
+	}{
+		{
+			name:   "too many parts",
+			raw:    multipartWithParts(50),
+			limits: Limits{MaxParts: 10},
+			want:   DefectTooManyParts,
+			check: func(t *testing.T, m *Message) {
+				if len(m.Parts) > 10 {
+					t.Errorf("len(Parts) = %d, want at most 10", len(m.Parts))
+				}
+			},
+		},
+		{
+			name:   "multiparts nested too deep",
+			raw:    nestedMultipart(5),
+			limits: Limits{MaxDepth: 3},
+			want:   DefectTooDeep,
+		},
+		{
+			name:   "decoded part too big",
+			raw:    "Subject: big\n\n" + strings.Repeat("x", 5000) + "\n",
+			limits: Limits{MaxDecodedBytes: 100},
+			want:   DefectTruncated,
+			check: func(t *testing.T, m *Message) {
+				if got := len(m.Parts[0].Decoded); got != 100 {
+					t.Errorf("decoded %d bytes, want 100", got)
+				}
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := ParseWithLimits([]byte(tc.raw), tc.limits)
+			if !m.HasDefect(tc.want) {
+				t.Errorf("Defects = %v, want %s", m.Defects, tc.want)
+			}
+			if tc.check != nil {
+				tc.check(t, m)
+			}
+		})
+	}
+}
+
+// multipartWithParts is a multipart message with n text parts.
+func multipartWithParts(n int) string {
 	var sb strings.Builder
 	sb.WriteString("Subject: many\nContent-Type: multipart/mixed; boundary=B\n\n")
-	for i := 0; i < 50; i++ {
+	for i := 0; i < n; i++ {
 		fmt.Fprintf(&sb, "--B\nContent-Type: text/plain\n\npart %d\n", i)
 	}
 	sb.WriteString("--B--\n")
-	m := ParseWithLimits([]byte(sb.String()), Limits{MaxParts: 10})
-	if !m.HasDefect(DefectTooManyParts) {
-		t.Errorf("Defects = %v, want %s", m.Defects, DefectTooManyParts)
-	}
-	if len(m.Parts) > 10 {
-		t.Errorf("len(Parts) = %d, want at most 10", len(m.Parts))
-	}
+	return sb.String()
+}
 
-	nested := "Subject: deep\nContent-Type: multipart/mixed; boundary=L0\n\n"
-	for i := 1; i < 6; i++ {
-		nested += fmt.Sprintf("--L%d\nContent-Type: multipart/mixed; boundary=L%d\n\n", i-1, i)
+// nestedMultipart is a message of depth+1 multiparts, each inside the
+// previous one, around a text part.
+func nestedMultipart(depth int) string {
+	var sb strings.Builder
+	sb.WriteString("Subject: deep\nContent-Type: multipart/mixed; boundary=L0\n\n")
+	for i := 1; i <= depth; i++ {
+		fmt.Fprintf(&sb, "--L%d\nContent-Type: multipart/mixed; boundary=L%d\n\n", i-1, i)
 	}
-	nested += "--L5\nContent-Type: text/plain\n\ndeep text\n"
-	m = ParseWithLimits([]byte(nested), Limits{MaxDepth: 3})
-	if !m.HasDefect(DefectTooDeep) {
-		t.Errorf("Defects = %v, want %s", m.Defects, DefectTooDeep)
-	}
-
-	big := "Subject: big\n\n" + strings.Repeat("x", 5000) + "\n"
-	m = ParseWithLimits([]byte(big), Limits{MaxDecodedBytes: 100})
-	if !m.HasDefect(DefectTruncated) || len(m.Parts[0].Decoded) != 100 {
-		t.Errorf("Defects = %v, decoded %d bytes; want %s and 100 bytes", m.Defects, len(m.Parts[0].Decoded), DefectTruncated)
-	}
+	fmt.Fprintf(&sb, "--L%d\nContent-Type: text/plain\n\ndeep text\n", depth)
+	return sb.String()
 }
 
 func TestParseNeverNil(t *testing.T) {

@@ -408,6 +408,90 @@ func stripReceivedDate(s string) string {
 	return s[:off+loc[0]]
 }
 
+// rcvField is the set of rcvState fields one submatch of a rcvPattern
+// fills; rfSkip leaves the submatch unused.
+type rcvField uint8
+
+const (
+	rfHelo rcvField = 1 << iota
+	rfRDNS
+	rfIP
+	rfBy
+	rfIdent
+
+	rfSkip rcvField = 0
+)
+
+// rcvPattern is one step of parseFrom that only copies submatches: when
+// s contains guard (if any) and re matches, submatch i+1 goes to the
+// fields named by fields[i] and the header's outcome is result.
+type rcvPattern struct {
+	guard    string // cheap pre-check; "" always tries re
+	re       *regexp.Regexp
+	fields   []rcvField // nil: re is only tested, nothing is copied
+	lookedUp bool       // the format shows the MTA looked up the rDNS
+	result   relayParse
+}
+
+// Tables of rcvPattern tried by parseFrom, each at its place in the
+// order Received.pm tries its patterns (first match wins); the steps
+// between them do more than copy submatches.
+var (
+	rcvFromGeneric = []rcvPattern{
+		{re: rcvGeneric2, fields: []rcvField{rfHelo, rfRDNS, rfIP, rfBy}, lookedUp: true},
+		{re: rcvGeneric3, fields: []rcvField{rfRDNS, rfIP, rfHelo, rfBy}},
+		{re: rcvGeneric4, fields: []rcvField{rfHelo, rfIP, rfBy}},
+		{re: rcvGeneric5, fields: []rcvField{rfHelo, rfRDNS, rfIP, rfBy}, lookedUp: true},
+		{re: rcvGeneric6, fields: []rcvField{rfHelo, rfIdent, rfIP, rfBy}, lookedUp: true},
+	}
+	rcvFromHeloIP = []rcvPattern{
+		{re: rcvQpsmtpd, fields: []rcvField{rfRDNS, rfHelo, rfIP, rfBy}},
+		{re: rcvLMTP, fields: []rcvField{rfRDNS, rfHelo, rfIP, rfBy}},
+		{re: rcvHeloBracket, fields: []rcvField{rfRDNS, rfHelo, rfIP, rfBy}},
+		{re: rcvSmtpd, fields: []rcvField{rfHelo, rfIP, rfBy}},
+	}
+	rcvFromBracketed = []rcvPattern{
+		{re: rcvSpaceBracket, fields: []rcvField{rfSkip, rfIP, rfBy}},
+		{re: rcvParenHelo, fields: []rcvField{rfHelo, rfIP, rfBy}},
+		{re: rcvBareBracket, fields: []rcvField{rfIP, rfBy}},
+		{re: rcvParenIP, fields: []rcvField{rfIP, rfBy}},
+		{re: rcvByBracket, fields: []rcvField{rfHelo, rfIP, rfBy}, lookedUp: true},
+		{re: rcvBracketParen, fields: []rcvField{rfHelo, rfIP, rfBy}},
+		{re: rcvSendmail1, fields: []rcvField{rfHelo, rfIP, rfBy}, lookedUp: true},
+	}
+	rcvFromSendmail = []rcvPattern{
+		{re: rcvSendmail3, fields: []rcvField{rfHelo, rfIP, rfBy}, lookedUp: true},
+		{re: rcvSendmail4, fields: []rcvField{rfHelo, rfRDNS, rfIP, rfBy}, lookedUp: true},
+	}
+	rcvFromMTAs = []rcvPattern{
+		{guard: " with http for ", re: rcvHTTPFor, fields: []rcvField{rfIP, rfBy}},
+		{guard: " via smap ", re: rcvSmap1, fields: []rcvField{rfRDNS, rfIP, rfBy}, lookedUp: true},
+		{re: rcvSmap2, fields: []rcvField{rfRDNS, rfIP, rfHelo, rfBy}, lookedUp: true},
+		{guard: " (Post", re: rcvPost, fields: []rcvField{rfIP, rfBy}},
+		{guard: " (ArGoSoft", re: rcvArgo, fields: []rcvField{rfIP, rfBy}},
+		{re: rcvSMTPL, fields: []rcvField{rfIP, rfBy}},
+		{guard: " with BSMTP", re: rcvBSMTP, result: relayIgnored},
+		{re: rcvWith1, fields: []rcvField{rfHelo, rfRDNS, rfIP, rfBy}, lookedUp: true},
+	}
+	rcvFromLate = []rcvPattern{
+		{re: rcvAccount, fields: []rcvField{rfIP, rfHelo, rfBy}},
+		{guard: " (CommuniGate Pro", re: rcvCGVerified, fields: []rcvField{rfRDNS | rfHelo, rfIP, rfBy}, lookedUp: true},
+		{re: rcvParenWith, fields: []rcvField{rfIP, rfBy}},
+		{re: rcvNonDigit, fields: []rcvField{rfHelo, rfIP, rfBy}},
+		{re: rcvContentTech, result: relayIgnored},
+		{re: rcvDoubleBracket, fields: []rcvField{rfHelo, rfIP, rfSkip, rfBy}},
+		{re: rcvIPByWith, fields: []rcvField{rfIP, rfBy}},
+		{re: rcvNoSpace, fields: []rcvField{rfHelo, rfRDNS, rfIP, rfBy}, lookedUp: true},
+		{re: rcvBracketSuffix, fields: []rcvField{rfIP, rfHelo, rfBy}},
+		{re: rcvIPHelo, fields: []rcvField{rfIP, rfHelo, rfBy}},
+		{re: rcvHostBracket, fields: []rcvField{rfHelo, rfIP, rfBy}},
+		{re: rcvHostParen, fields: []rcvField{rfRDNS, rfIP, rfBy}},
+		{re: rcvMailGate, fields: []rcvField{rfIP, rfBy}},
+		{re: rcvUnverified, fields: []rcvField{rfHelo, rfIP, rfBy}},
+		{re: rcvIPParenWith, fields: []rcvField{rfIP, rfBy}},
+	}
+)
+
 // parseFrom handles a header that started "from "; s is the rest.
 func (st *rcvState) parseFrom(s string) relayParse {
 	if containsFold(s, "return-path") || containsFold(s, "envelope-") {
@@ -537,28 +621,8 @@ func (st *rcvState) parseFrom(s string) relayParse {
 			return relayParsed
 		}
 	}
-	if m := sub(rcvGeneric2, s); m != nil {
-		st.rdns, st.ip, st.helo, st.by = m[2], m[3], m[1], m[4]
-		st.lookedUp = true
-		return relayParsed
-	}
-	if m := sub(rcvGeneric3, s); m != nil {
-		st.rdns, st.ip, st.helo, st.by = m[1], m[2], m[3], m[4]
-		return relayParsed
-	}
-	if m := sub(rcvGeneric4, s); m != nil {
-		st.helo, st.ip, st.by = m[1], m[2], m[3]
-		return relayParsed
-	}
-	if m := sub(rcvGeneric5, s); m != nil {
-		st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
-		st.lookedUp = true
-		return relayParsed
-	}
-	if m := sub(rcvGeneric6, s); m != nil {
-		st.helo, st.ip, st.by, st.ident = m[1], m[3], m[4], m[2]
-		st.lookedUp = true
-		return relayParsed
+	if res, ok := st.tryPatterns(s, rcvFromGeneric); ok {
+		return res
 	}
 	if !strings.Contains(s, ".hotmail.msn.com ") {
 	} else if m := sub(rcvHotmail, s); m != nil {
@@ -568,21 +632,8 @@ func (st *rcvState) parseFrom(s string) relayParse {
 		}
 		return relayParsed
 	}
-	if m := sub(rcvQpsmtpd, s); m != nil {
-		st.rdns, st.helo, st.ip, st.by = m[1], m[2], m[3], m[4]
-		return relayParsed
-	}
-	if m := sub(rcvLMTP, s); m != nil {
-		st.rdns, st.helo, st.ip, st.by = m[1], m[2], m[3], m[4]
-		return relayParsed
-	}
-	if m := sub(rcvHeloBracket, s); m != nil {
-		st.rdns, st.helo, st.ip, st.by = m[1], m[2], m[3], m[4]
-		return relayParsed
-	}
-	if m := sub(rcvSmtpd, s); m != nil {
-		st.helo, st.ip, st.by = m[1], m[2], m[3]
-		return relayParsed
+	if res, ok := st.tryPatterns(s, rcvFromHeloIP); ok {
+		return res
 	}
 	if qmailMatch(s) {
 		if m := sub(rcvQmailA, s); m != nil {
@@ -607,24 +658,8 @@ func (st *rcvState) parseFrom(s string) relayParse {
 			return relayParsed
 		}
 	}
-	for _, c := range []struct {
-		re               *regexp.Regexp
-		helo, ip, by, dn int
-		lookedUp         bool
-	}{
-		{rcvSpaceBracket, 0, 2, 3, 0, false},
-		{rcvParenHelo, 1, 2, 3, 0, false},
-		{rcvBareBracket, 0, 1, 2, 0, false},
-		{rcvParenIP, 0, 1, 2, 0, false},
-		{rcvByBracket, 1, 2, 3, 0, true},
-		{rcvBracketParen, 1, 2, 3, 0, false},
-		{rcvSendmail1, 1, 2, 3, 0, true},
-	} {
-		if m := sub(c.re, s); m != nil {
-			st.set(m, c.helo, c.ip, c.by, c.dn)
-			st.lookedUp = c.lookedUp
-			return relayParsed
-		}
+	if res, ok := st.tryPatterns(s, rcvFromBracketed); ok {
+		return res
 	}
 	if m := sub(rcvSendmail2, s); m != nil {
 		if m[2] != "softdnserr" {
@@ -634,15 +669,8 @@ func (st *rcvState) parseFrom(s string) relayParse {
 		st.helo, st.ip, st.by = m[1], m[3], m[4]
 		return relayParsed
 	}
-	if m := sub(rcvSendmail3, s); m != nil {
-		st.helo, st.ip, st.by = m[1], m[2], m[3]
-		st.lookedUp = true
-		return relayParsed
-	}
-	if m := sub(rcvSendmail4, s); m != nil {
-		st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
-		st.lookedUp = true
-		return relayParsed
+	if res, ok := st.tryPatterns(s, rcvFromSendmail); ok {
+		return res
 	}
 	if (strings.Contains(s, "with POP3") || strings.Contains(s, "with IMAP")) && rcvPOP.MatchString(s) {
 		st.popFetch = true
@@ -658,47 +686,8 @@ func (st *rcvState) parseFrom(s string) relayParse {
 		st.lookedUp = true
 		return relayParsed
 	}
-	if strings.Contains(s, " with http for ") {
-		if m := sub(rcvHTTPFor, s); m != nil {
-			st.ip, st.by = m[1], m[2]
-			return relayParsed
-		}
-	}
-	if strings.Contains(s, " via smap ") {
-		if m := sub(rcvSmap1, s); m != nil {
-			st.rdns, st.ip, st.by = m[1], m[2], m[3]
-			st.lookedUp = true
-			return relayParsed
-		}
-	}
-	if m := sub(rcvSmap2, s); m != nil {
-		st.rdns, st.ip, st.helo, st.by = m[1], m[2], m[3], m[4]
-		st.lookedUp = true
-		return relayParsed
-	}
-	if strings.Contains(s, " (Post") {
-		if m := sub(rcvPost, s); m != nil {
-			st.ip, st.by = m[1], m[2]
-			return relayParsed
-		}
-	}
-	if strings.Contains(s, " (ArGoSoft") {
-		if m := sub(rcvArgo, s); m != nil {
-			st.ip, st.by = m[1], m[2]
-			return relayParsed
-		}
-	}
-	if m := sub(rcvSMTPL, s); m != nil {
-		st.ip, st.by = m[1], m[2]
-		return relayParsed
-	}
-	if strings.Contains(s, " with BSMTP") && rcvBSMTP.MatchString(s) {
-		return relayIgnored
-	}
-	if m := sub(rcvWith1, s); m != nil {
-		st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
-		st.lookedUp = true
-		return relayParsed
+	if res, ok := st.tryPatterns(s, rcvFromMTAs); ok {
+		return res
 	}
 	if m := sub(rcvWith2, s); m != nil {
 		st.rdns, st.helo, st.ip, st.by = m[1], m[2], m[4], m[5]
@@ -708,68 +697,8 @@ func (st *rcvState) parseFrom(s string) relayParse {
 		}
 		return relayParsed
 	}
-	if m := sub(rcvAccount, s); m != nil {
-		st.ip, st.helo, st.by = m[1], m[2], m[3]
-		return relayParsed
-	}
-	if strings.Contains(s, " (CommuniGate Pro") {
-		if m := sub(rcvCGVerified, s); m != nil {
-			st.rdns, st.helo, st.ip, st.by = m[1], m[1], m[2], m[3]
-			st.lookedUp = true
-			return relayParsed
-		}
-	}
-	if m := sub(rcvParenWith, s); m != nil {
-		st.ip, st.by = m[1], m[2]
-		return relayParsed
-	}
-	if m := sub(rcvNonDigit, s); m != nil {
-		st.helo, st.ip, st.by = m[1], m[2], m[3]
-		return relayParsed
-	}
-	if rcvContentTech.MatchString(s) {
-		return relayIgnored
-	}
-	if m := sub(rcvDoubleBracket, s); m != nil {
-		st.helo, st.ip, st.by = m[1], m[2], m[4]
-		return relayParsed
-	}
-	if m := sub(rcvIPByWith, s); m != nil {
-		st.ip, st.by = m[1], m[2]
-		return relayParsed
-	}
-	if m := sub(rcvNoSpace, s); m != nil {
-		st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
-		st.lookedUp = true
-		return relayParsed
-	}
-	if m := sub(rcvBracketSuffix, s); m != nil {
-		st.ip, st.helo, st.by = m[1], m[2], m[3]
-		return relayParsed
-	}
-	if m := sub(rcvIPHelo, s); m != nil {
-		st.ip, st.helo, st.by = m[1], m[2], m[3]
-		return relayParsed
-	}
-	if m := sub(rcvHostBracket, s); m != nil {
-		st.helo, st.ip, st.by = m[1], m[2], m[3]
-		return relayParsed
-	}
-	if m := sub(rcvHostParen, s); m != nil {
-		st.rdns, st.ip, st.by = m[1], m[2], m[3]
-		return relayParsed
-	}
-	if m := sub(rcvMailGate, s); m != nil {
-		st.ip, st.by = m[1], m[2]
-		return relayParsed
-	}
-	if m := sub(rcvUnverified, s); m != nil {
-		st.helo, st.ip, st.by = m[1], m[2], m[3]
-		return relayParsed
-	}
-	if m := sub(rcvIPParenWith, s); m != nil {
-		st.ip, st.by = m[1], m[2]
-		return relayParsed
+	if res, ok := st.tryPatterns(s, rcvFromLate); ok {
+		return res
 	}
 	if m := sub(rcvBracketSub, s); m != nil {
 		st.ip, st.by = m[1], m[3]
@@ -829,18 +758,53 @@ func wordBoundedPrefix(s, w string) bool {
 // qmailMatch is the qmail pattern including its (?! id ) look-ahead.
 func qmailMatch(s string) bool { return rcvQmail.MatchString(s) }
 
-func (st *rcvState) set(m []string, helo, ip, by, rdns int) {
-	if helo > 0 {
-		st.helo = m[helo]
+// tryPatterns tries ps in order. The first pattern whose guard and
+// regexp match fills st from its submatches, and its result is returned
+// with ok set; ok is false when none matched.
+func (st *rcvState) tryPatterns(s string, ps []rcvPattern) (res relayParse, ok bool) {
+	for i := range ps {
+		p := &ps[i]
+		if p.guard != "" && !strings.Contains(s, p.guard) {
+			continue
+		}
+		if len(p.fields) == 0 {
+			if !p.re.MatchString(s) {
+				continue
+			}
+		} else {
+			m := p.re.FindStringSubmatch(s)
+			if m == nil {
+				continue
+			}
+			st.fill(m, p.fields)
+		}
+		if p.lookedUp {
+			st.lookedUp = true
+		}
+		return p.result, true
 	}
-	if ip > 0 {
-		st.ip = m[ip]
-	}
-	if by > 0 {
-		st.by = m[by]
-	}
-	if rdns > 0 {
-		st.rdns = m[rdns]
+	return 0, false
+}
+
+// fill stores submatch i+1 of m in the fields named by fields[i].
+func (st *rcvState) fill(m []string, fields []rcvField) {
+	for i, f := range fields {
+		v := m[i+1]
+		if f&rfHelo != 0 {
+			st.helo = v
+		}
+		if f&rfRDNS != 0 {
+			st.rdns = v
+		}
+		if f&rfIP != 0 {
+			st.ip = v
+		}
+		if f&rfBy != 0 {
+			st.by = v
+		}
+		if f&rfIdent != 0 {
+			st.ident = v
+		}
 	}
 }
 

@@ -150,7 +150,7 @@ func TokenizeLine(text, prefix string, region Region) []string {
 	return out
 }
 
-// tokenize runs every enabled source of m through a line tokenizer that
+// tokenizeMessage runs every enabled source of m through a line tokenizer that
 // hands each token to emit.
 func tokenizeMessage(m *Message, opt TokenOptions, emit func([]byte)) {
 	if opt.MaxTokenLength <= 0 {
@@ -158,31 +158,13 @@ func tokenizeMessage(m *Message, opt TokenOptions, emit func([]byte)) {
 	}
 	t := newLineTokenizer(opt, emit)
 	if opt.Sources&SourceVisible != 0 {
-		t.count = 0
-		for _, s := range m.Text {
-			t.line(s, "", RegionBody)
-			if t.count >= maxBodyTokens {
-				break
-			}
-		}
+		t.source(m.Text, "", RegionBody, maxBodyTokens)
 	}
 	if opt.Sources&SourceURI != 0 {
-		t.count = 0
-		for _, s := range m.URIs {
-			t.line(s, "", RegionURI)
-			if t.count >= maxURITokens {
-				break
-			}
-		}
+		t.source(m.URIs, "", RegionURI, maxURITokens)
 	}
 	if opt.Sources&SourceInvisible != 0 {
-		t.count = 0
-		for _, s := range m.Invisible {
-			t.line(s, "I*:", RegionBody)
-			if t.count >= maxInvisibleTokens {
-				break
-			}
-		}
+		t.source(m.Invisible, "I*:", RegionBody, maxInvisibleTokens)
 	}
 	if opt.Sources&SourceMIMEPart != 0 {
 		mimePartTokens(m, emit)
@@ -286,6 +268,19 @@ func newLineTokenizer(opt TokenOptions, emit func([]byte)) *lineTokenizer {
 		maxLen = DefaultMaxTokenLength
 	}
 	return &lineTokenizer{maxLen: maxLen, stop: opt.Stopwords, emit: emit}
+}
+
+// source tokenizes the lines of one token source, each prefixed with
+// prefix, and stops after the line that brings the source's token count
+// to limit.
+func (t *lineTokenizer) source(lines []string, prefix string, region Region, limit int) {
+	t.count = 0
+	for _, s := range lines {
+		t.line(s, prefix, region)
+		if t.count >= limit {
+			break
+		}
+	}
 }
 
 // put emits prefix followed by the parts.
