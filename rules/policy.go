@@ -58,16 +58,5 @@ func OptionsFromPolicy(pol *cf.Policy, hostname string) (Options, Markup) {
 		HamThreshold:  s.BayesAutoLearnThresholdNonspam,
 		OnError:       s.BayesAutoLearnOnError,
 	}
-	mk := DefaultMarkup(hostname)
-	mk.ReportSafe = s.ReportSafe
-	mk.ReportTemplate, mk.ReportWrapWidth = s.ReportTemplate, s.ReportWrapWidth
-	mk.HeaderOps = s.HeaderOps
-	mk.RewriteSubject, mk.RewriteFrom, mk.RewriteTo = s.RewriteSubject, s.RewriteFrom, s.RewriteTo
-	if s.ReportHostname != "" {
-		mk.Hostname = s.ReportHostname
-	}
-	if s.ReportContact != "" {
-		mk.ReportContact = s.ReportContact
-	}
-	return opt, mk
+	return opt, MarkupFor(pol, hostname)
 }

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/gospamd/gospamd/rules"
-	"github.com/gospamd/gospamd/tokenizer"
+	"github.com/gospamd/gospamd/rules/cf"
+	"github.com/gospamd/gospamd/scan"
 )
 
 // runCheck scans one message from standard input and prints it marked up
@@ -30,43 +30,40 @@ func runCheck(ctx context.Context, env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "gospamd check: read message: %v\n", err)
 		return exitFatal
 	}
-	pol, diags, err := rules.LoadPolicy(ctx, *configDir)
-	for _, d := range diags {
-		fmt.Fprintln(env.stderr, d.String())
-	}
-	if err != nil {
-		fmt.Fprintf(env.stderr, "gospamd check: %v\n", err)
-		return exitFatal
-	}
 	hostname, _ := os.Hostname()
-	opt, markup := rules.OptionsFromPolicy(pol, hostname)
+	cfg := scan.Config{
+		PolicyDir:  *configDir,
+		Hostname:   hostname,
+		Diagnostic: func(d cf.Diagnostic) { fmt.Fprintln(env.stderr, d.String()) },
+		Logger:     env.log,
+	}
 	if fs.Changed("required-score") {
-		opt.RequiredScore = *required
+		cfg.RequiredScore = required
 	}
 	if store, err := openStore(*dbpath, env.log, true); err == nil {
 		defer store.Close()
-		opt.Bayes = store
+		cfg.Store = store
 	} else {
 		env.log.Warn("scanning without Bayes", "err", err)
 	}
-	eng, err := rules.New(opt)
+	svc, err := scan.New(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "gospamd check: %v\n", err)
 		return exitFatal
 	}
-	m := tokenizer.Parse(raw)
-	res, err := eng.Check(ctx, m, rules.CheckOptions{})
+	out, err := svc.Scan(ctx, &scan.Request{Message: raw})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "gospamd check: %v\n", err)
 		return exitFatal
 	}
+	res := out.Rules
 	if !*summary {
 		// Like spamassassin -t: the message as it would be delivered,
 		// then the report.
-		if _, err := env.stdout.Write(markup.Rewrite(raw, res, m)); err != nil {
+		if _, err := env.stdout.Write(out.Rewritten()); err != nil {
 			return exitFatal
 		}
-		fmt.Fprint(env.stdout, "\n"+markup.Report(res, m))
+		fmt.Fprint(env.stdout, "\n"+out.Report())
 		return exitOK
 	}
 	verdict := "ham"

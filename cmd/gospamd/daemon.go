@@ -5,221 +5,163 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
-	"path/filepath"
 	"sync"
-	"sync/atomic"
-	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/gospamd/gospamd/classifier"
 	"github.com/gospamd/gospamd/learn"
-	"github.com/gospamd/gospamd/rules"
+	"github.com/gospamd/gospamd/learn/admin"
+	"github.com/gospamd/gospamd/scan"
 	"github.com/gospamd/gospamd/spamdproto"
-	"github.com/gospamd/gospamd/tokenizer"
 )
 
-// spamdScanner adapts the rules engine to the spamd server. The policy
-// it scans with is swapped whole on reload; a scan uses the one it
-// started with.
-type spamdScanner struct {
-	policy atomic.Pointer[scanPolicy]
-	// prefsDir holds per-user preferences as DIR/<user>/user_prefs
-	// (spamd's virtual config dir); "" disables them.
-	prefsDir string
+// A daemon is one running gospamd: the Bayes store, its single writer,
+// the scan service, the metrics and the admin socket, built once. Front
+// ends attach to it with a listener each (spamd now; SMTP and the IMAP
+// trainer next) and all scan through the one service.
+//
+// # Lifetime
+//
+// openDaemon builds it; attach* start front ends; shutdown stops them,
+// draining requests in flight; close releases the writer and the store.
+type daemon struct {
 	log      *slog.Logger
-	writer   *learn.Writer // for autolearn
-	// seen answers whether a message is learned already, so that
-	// autolearn skips tokenizing what the writer would refuse anyway
-	// (nil: always ask the writer).
-	seen interface {
-		Seen(ctx context.Context, sc classifier.Scope, msgid string) (classifier.Class, bool, error)
-	}
-	perUser  bool // bayes_scope user
-	inFlight interface {
-		Inc()
-		Dec()
-	}
+	dbpath   string
+	registry *prometheus.Registry
+	metrics  *daemonMetrics
+	store    *classifier.Store
+	writer   *learn.Writer
+	service  *scan.Service
+
+	// runCtx is the front ends' context: it ends after shutdown has
+	// drained them, not with the signal that starts the shutdown.
+	runCtx  context.Context
+	stopRun context.CancelFunc
+	wg      sync.WaitGroup
+	errs    chan error // a front end that stopped on its own
+	spamd   []*spamdproto.Server
 }
 
-// scanPolicy is one loaded policy, ready to scan with.
-type scanPolicy struct {
-	engine      *rules.Engine
-	markup      rules.Markup
-	learnTokens tokenizer.TokenOptions // the scan's, in learn mode
-
-	mu    sync.Mutex
-	users map[string]userEngine // per-user engines built from this policy
+// daemonSettings are what a daemon is built from.
+type daemonSettings struct {
+	dbpath string
+	scan   scan.Config // Store, Writer, Logger and Metrics are filled in
 }
 
-// userEngine is a user's engine and the user_prefs it was built from.
-type userEngine struct {
-	engine  *rules.Engine
-	modTime time.Time
-	size    int64
-}
-
-// maxUserEngines bounds the per-user engines kept; past it they are
-// rebuilt as needed.
-const maxUserEngines = 1000
-
-// engineFor returns the engine for user: the site's, or the one built
-// with the user's user_prefs, rebuilt when the file changes. A user_prefs
-// that cannot be read or applied is logged and the site engine used.
-func (s *spamdScanner) engineFor(pol *scanPolicy, user string) *rules.Engine {
-	if s.prefsDir == "" || user == "" {
-		return pol.engine
-	}
-	path := filepath.Join(s.prefsDir, user, "user_prefs")
-	fi, err := os.Stat(path)
-	if err != nil {
-		return pol.engine
-	}
-	pol.mu.Lock()
-	defer pol.mu.Unlock()
-	if ue, ok := pol.users[user]; ok && ue.modTime.Equal(fi.ModTime()) && ue.size == fi.Size() {
-		return ue.engine
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		s.log.Warn("cannot read user_prefs", "user", user, "err", err)
-		return pol.engine
-	}
-	defer f.Close()
-	eng, diags, err := pol.engine.ForUser(f, user)
-	for _, d := range diags {
-		s.log.Info("user_prefs", "user", user, "diagnostic", d.String())
-	}
-	if err != nil {
-		s.log.Warn("user_prefs refused", "user", user, "err", err)
-		return pol.engine
-	}
-	if pol.users == nil || len(pol.users) >= maxUserEngines {
-		pol.users = map[string]userEngine{}
-	}
-	pol.users[user] = userEngine{engine: eng, modTime: fi.ModTime(), size: fi.Size()}
-	return eng
-}
-
-// userScope maps a request's User to its Bayes scope, refusing names that
-// could be path tricks.
-func userScope(user string, perUser bool) (classifier.Scope, error) {
-	if user == "" {
-		return "", nil
-	}
-	if err := learn.ValidateUserName(user); err != nil {
-		return "", &spamdproto.Error{Code: spamdproto.EX_NOUSER, Msg: "bad user name", Err: err}
-	}
-	sc, _ := learn.ScopeFor(user, perUser)
-	return sc, nil
-}
-
-func (s *spamdScanner) Scan(ctx context.Context, req *spamdproto.ScanRequest) (spamdproto.ScanResult, error) {
-	sc, err := userScope(req.User, s.perUser)
+// openDaemon opens the store, starts the writer and loads the policy.
+func openDaemon(ctx context.Context, log *slog.Logger, set daemonSettings) (_ *daemon, err error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	d := &daemon{log: log, dbpath: set.dbpath, registry: reg, metrics: newDaemonMetrics(reg), errs: make(chan error, 16)}
+	d.runCtx, d.stopRun = context.WithCancel(context.WithoutCancel(ctx))
+	d.store, err = openStoreWith(set.dbpath, classifier.Options{Logger: log, Metrics: d.metrics})
 	if err != nil {
 		return nil, err
 	}
-	if s.inFlight != nil {
-		s.inFlight.Inc()
-		defer s.inFlight.Dec()
+	d.writer = learn.NewWriter(d.store, learn.WriterOptions{Logger: log, Metrics: d.metrics})
+	cfg := set.scan
+	cfg.Store, cfg.Writer, cfg.Logger, cfg.Metrics = d.store, d.writer, log, d.metrics
+	if d.service, err = scan.New(ctx, cfg); err != nil {
+		return nil, errors.Join(err, d.close())
 	}
-	pol := s.policy.Load()
-	engine := s.engineFor(pol, req.User)
-	m := tokenizer.Parse(req.Message)
-	res, err := engine.Check(ctx, m, rules.CheckOptions{Scope: sc})
+	return d, nil
+}
+
+// run runs fn as a front end of the daemon until it returns; an error
+// other than a clean stop ends the daemon (see wait).
+func (d *daemon) run(name string, fn func() error) {
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		if err := fn(); err != nil && !errors.Is(err, spamdproto.ErrServerClosed) && !errors.Is(err, context.Canceled) {
+			select {
+			case d.errs <- fmt.Errorf("%s: %w", name, err):
+			default:
+			}
+		}
+	}()
+}
+
+// attachSpamd serves the spamd protocol on every listener with one
+// server; teller nil refuses TELL.
+func (d *daemon) attachSpamd(cfg spamdproto.Config, allowTell bool, ls ...net.Listener) {
+	backend := spamdproto.Backend{Service: d.service}
+	var teller spamdproto.Teller
+	if allowTell {
+		teller = backend
+	}
+	cfg.Logger, cfg.Metrics = d.log, d.metrics
+	srv := spamdproto.NewServer(cfg, backend, teller)
+	d.spamd = append(d.spamd, srv)
+	for _, l := range ls {
+		d.log.Info("gospamd listening", "addr", l.Addr().String(), "dbpath", d.dbpath, "tell", allowTell)
+		d.run("spamd on "+l.Addr().String(), func() error { return srv.Serve(d.runCtx, l) })
+	}
+}
+
+// attachAdmin serves the admin socket inside the store directory, through
+// which gospamd learn reaches the store while this daemon owns it. The
+// socket is removed when the daemon stops.
+func (d *daemon) attachAdmin() error {
+	path := admin.SocketPath(d.dbpath)
+	_ = os.Remove(path) // left by a daemon that was killed
+	var lc net.ListenConfig
+	l, err := lc.Listen(d.runCtx, "unix", path)
 	if err != nil {
-		return nil, fmt.Errorf("scan: %w", err)
+		return fmt.Errorf("listen on admin socket: %w", err)
 	}
-	s.autolearn(ctx, engine, pol, m, res, sc)
-	return &scanResult{res: res, msg: m, raw: req.Message, markup: pol.markup}, nil
+	if err := os.Chmod(path, 0o600); err != nil {
+		_ = l.Close()
+		return fmt.Errorf("admin socket: %w", err)
+	}
+	svc := &admin.Service{Store: d.store, Writer: d.writer, Params: d.service.BayesParams(), Logger: d.log}
+	d.run("admin socket", func() error {
+		defer os.Remove(path)
+		return svc.Serve(d.runCtx, l)
+	})
+	return nil
 }
 
-// RequiredScore is the threshold shown for messages too big to scan.
-func (s *spamdScanner) RequiredScore(string) float64 { return s.policy.Load().engine.RequiredScore() }
-
-type scanResult struct {
-	res    *rules.Result
-	msg    *tokenizer.Message
-	raw    []byte
-	markup rules.Markup
-}
-
-func (r *scanResult) Score() float64     { return r.res.Score }
-func (r *scanResult) Threshold() float64 { return r.res.Required }
-func (r *scanResult) IsSpam() bool       { return r.res.IsSpam() }
-func (r *scanResult) Symbols() []string  { return r.res.Rules() }
-func (r *scanResult) Report() string     { return r.markup.Report(r.res, r.msg) }
-func (r *scanResult) Rewritten() []byte  { return r.markup.Rewrite(r.raw, r.res, r.msg) }
-
-// spamdTeller learns and forgets for TELL through the single writer.
-type spamdTeller struct {
-	writer  *learn.Writer
-	tokens  tokenizer.TokenOptions
-	perUser bool
-}
-
-func (t *spamdTeller) Tell(ctx context.Context, req *spamdproto.TellRequest) (spamdproto.TellResult, error) {
-	var out spamdproto.TellResult
-	sc, err := userScope(req.User, t.perUser)
-	if err != nil {
-		return out, err
-	}
-	if req.Set.Remote || req.Remove.Remote {
-		return out, &spamdproto.Error{Code: spamdproto.EX_UNAVAILABLE, Msg: "remote reporting is not available",
-			Err: errors.New("TELL remote: no collaborative network is configured")}
-	}
-	op := learn.Prepare(req.Message, t.tokens, time.Now())
-	op.Scope = sc
-	switch {
-	case req.Set.Local:
-		op.Class = classifier.Ham
-		if req.Class == spamdproto.ClassSpam {
-			op.Class = classifier.Spam
-		}
-		r, err := t.writer.Learn(ctx, op)
-		if err != nil {
-			return out, fmt.Errorf("tell: learn: %w", err)
-		}
-		out.DidSet.Local = r == classifier.Learned || r == classifier.Relearned
-	case req.Remove.Local:
-		op.Forget = true
-		r, err := t.writer.Learn(ctx, op)
-		if err != nil {
-			return out, fmt.Errorf("tell: forget: %w", err)
-		}
-		out.DidRemove.Local = r == classifier.Forgotten
-	}
-	return out, nil
-}
-
-// autolearn learns the message when the policy's autolearn thresholds
-// say so, through the single writer and never flipping a manual
-// classification, and records the outcome for the X-Spam-Status header.
-func (s *spamdScanner) autolearn(ctx context.Context, engine *rules.Engine, pol *scanPolicy, m *tokenizer.Message, res *rules.Result, sc classifier.Scope) {
-	class, ok, status := engine.AutolearnDecision(res)
-	res.Autolearn = status
-	if !ok || s.writer == nil {
+// reload rereads the policy (SIGHUP); a broken one is refused and the
+// running one kept.
+func (d *daemon) reload() {
+	if err := d.service.Reload(d.runCtx); err != nil {
+		d.log.Error("SIGHUP: new policy refused, keeping the old one", "err", err)
 		return
 	}
-	// Autolearn never relearns (SpamAssassin's no_relearn): a message
-	// learned before, as either class, is "unavailable" without a learn.
-	if s.seen != nil {
-		for _, id := range []string{learn.MessageID(m), learn.AltMessageID(m)} {
-			if id == "" {
-				continue
-			}
-			if _, ok, err := s.seen.Seen(ctx, sc, id); err == nil && ok {
-				res.Autolearn = rules.AutolearnUnavailable
-				return
-			}
-		}
+	lv, _ := d.service.LevelsFor("")
+	d.log.Info("SIGHUP: policy reloaded", "required_score", lv.Tag, "reject_score", lv.Reject)
+}
+
+// wait returns when ctx is done (nil) or a front end failed (its error).
+func (d *daemon) wait(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-d.errs:
+		return err
 	}
-	op := learn.PrepareMessage(m, pol.learnTokens, time.Now())
-	op.Scope, op.Class, op.NoRelearn = sc, class, true
-	r, err := s.writer.Learn(ctx, op)
-	switch {
-	case err != nil:
-		res.Autolearn = rules.AutolearnFailed
-	case r != classifier.Learned:
-		res.Autolearn = rules.AutolearnUnavailable
+}
+
+// shutdown stops the front ends, letting requests in flight finish until
+// ctx ends (then they are cancelled), and waits for them.
+func (d *daemon) shutdown(ctx context.Context) error {
+	var err error
+	for _, srv := range d.spamd {
+		err = errors.Join(err, srv.Shutdown(ctx))
 	}
+	d.stopRun()
+	d.wg.Wait()
+	return err
+}
+
+// close stops the writer (after what is queued) and closes the store.
+// Call it after shutdown.
+func (d *daemon) close() error {
+	d.stopRun()
+	return errors.Join(d.writer.Close(), d.store.Close())
 }

@@ -17,23 +17,24 @@ type testDaemon struct {
 	stop func() int // cancels the daemon and returns its exit code
 }
 
-// startDaemon runs "gospamd serve ARGS --listen 127.0.0.1:PORT" (on a
-// port it picks; with tlsOnly the port serves TLS via --ssl-listen) and
-// waits until it listens. The daemon is stopped at the end of the test
-// if the test has not stopped it.
+// startDaemon runs "gospamd serve ARGS --listen 127.0.0.1:0" (with
+// tlsOnly the port serves TLS via --ssl-listen) and waits until it
+// listens, learning the port the kernel chose. The daemon is stopped at
+// the end of the test if the test has not stopped it.
 func startDaemon(t testing.TB, tlsOnly bool, args ...string) *testDaemon {
 	t.Helper()
-	port := freePort(t)
 	listen := "--listen"
 	if tlsOnly {
 		listen = "--ssl-listen"
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	d := &testDaemon{port: port, logs: &syncBuffer{b: new(strings.Builder)}}
+	listening := make(chan net.Addr, 1)
+	d := &testDaemon{logs: &syncBuffer{b: new(strings.Builder)}}
 	go func() {
-		env := &cliEnv{stdin: strings.NewReader(""), stdout: d.logs, stderr: d.logs}
-		done <- run(ctx, env, append(append([]string{"serve"}, args...), listen, fmt.Sprintf("127.0.0.1:%d", port)))
+		env := &cliEnv{stdin: strings.NewReader(""), stdout: d.logs, stderr: d.logs,
+			onListen: func(a net.Addr) { listening <- a }}
+		done <- run(ctx, env, append(append([]string{"serve"}, args...), listen, "127.0.0.1:0"))
 	}()
 	var once sync.Once
 	code := 0
@@ -50,13 +51,22 @@ func startDaemon(t testing.TB, tlsOnly bool, args ...string) *testDaemon {
 		return code
 	}
 	t.Cleanup(func() { d.stop() })
-	waitListening(t, port)
+	select {
+	case a := <-listening:
+		d.port = a.(*net.TCPAddr).Port
+	case code := <-done:
+		t.Fatalf("gospamd serve exited %d before listening:\n%s", code, d.logs)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("gospamd serve did not start listening:\n%s", d.logs)
+	}
 	return d
 }
 
 // addr is the daemon's host:port.
 func (d *testDaemon) addr() string { return fmt.Sprintf("127.0.0.1:%d", d.port) }
 
+// freePort picks a port for a listener the test cannot open itself (the
+// metrics listener, SpamAssassin's spamd).
 func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -65,20 +75,6 @@ func freePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-func waitListening(t testing.TB, port int) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatal("gospamd serve did not start listening")
 }
 
 // syncBuffer lets the daemon's logger and the test share a buffer.

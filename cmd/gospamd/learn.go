@@ -17,6 +17,7 @@ import (
 	"github.com/gospamd/gospamd/classifier"
 	"github.com/gospamd/gospamd/corpus"
 	"github.com/gospamd/gospamd/learn"
+	"github.com/gospamd/gospamd/learn/admin"
 	"github.com/gospamd/gospamd/rules"
 	"github.com/gospamd/gospamd/rules/cf"
 	"github.com/gospamd/gospamd/tokenizer"
@@ -183,7 +184,7 @@ func runLearn(ctx context.Context, env *cliEnv, args []string) int {
 	return code
 }
 
-func learnWithStore(ctx context.Context, env *cliEnv, f *learnFlags, store bayesAdmin, scope classifier.Scope, targets []string) int {
+func learnWithStore(ctx context.Context, env *cliEnv, f *learnFlags, store admin.Bayes, scope classifier.Scope, targets []string) int {
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(env.stderr, "ERROR: "+format+"\n", a...)
 		return exitFatal

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,4 +113,20 @@ func BenchmarkSpamAssassinSpamdLoad(b *testing.B) {
 	}()
 	waitListening(b, port)
 	runLoad(b, fmt.Sprintf("127.0.0.1:%d", port), msgs)
+}
+
+// waitListening waits until something accepts on 127.0.0.1:port (a peer
+// daemon the test started and cannot ask).
+func waitListening(t testing.TB, port int) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("the daemon did not start listening")
 }

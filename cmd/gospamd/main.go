@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -47,6 +48,9 @@ type cliEnv struct {
 	stdout, stderr io.Writer
 	stderrIsTTY    bool
 	log            *slog.Logger
+	// onListen, when set, is told the address of every listener serve
+	// opens (tests listen on port 0 and learn the port this way).
+	onListen func(net.Addr)
 }
 
 func commands() []command {

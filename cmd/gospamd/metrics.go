@@ -28,6 +28,10 @@ type daemonMetrics struct {
 	batches       prometheus.Histogram
 	lookups       prometheus.Histogram
 	commitLatency prometheus.Histogram
+	scans         *prometheus.CounterVec
+	scanLatency   prometheus.Histogram
+	timeLimits    prometheus.Counter
+	autolearns    *prometheus.CounterVec
 }
 
 func newDaemonMetrics(reg prometheus.Registerer) *daemonMetrics {
@@ -63,8 +67,22 @@ func newDaemonMetrics(reg prometheus.Registerer) *daemonMetrics {
 			Name: "gospamd_bayes_lookup_seconds", Help: "Time to look up one message's tokens.",
 			Buckets: prometheus.ExponentialBuckets(0.00001, 2, 14),
 		}),
+		scans: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gospamd_scans_total", Help: "Messages scanned, by verdict (ham, tag, reject), unscanned or error.",
+		}, []string{"verdict"}),
+		scanLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "gospamd_scan_seconds", Help: "Time to scan one message (parse, Bayes, rules, autolearn).",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5, 30, 300},
+		}),
+		timeLimits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gospamd_scan_time_limit_exceeded_total", Help: "Scans cut short by time_limit or the scan timeout (TIME_LIMIT_EXCEEDED).",
+		}),
+		autolearns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gospamd_autolearn_total", Help: "Autolearn outcomes (spam, ham, no, unavailable, failed, disabled).",
+		}, []string{"status"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.refused, m.panics, m.inFlight, m.learns, m.batches, m.commitLatency, m.lookups)
+	reg.MustRegister(m.requests, m.latency, m.refused, m.panics, m.inFlight, m.learns, m.batches, m.commitLatency, m.lookups,
+		m.scans, m.scanLatency, m.timeLimits, m.autolearns)
 	return m
 }
 
@@ -75,6 +93,16 @@ func (m *daemonMetrics) RequestDone(v spamdproto.Verb, o spamdproto.Outcome, d t
 }
 func (m *daemonMetrics) ConnRefused()    { m.refused.Inc() }
 func (m *daemonMetrics) PanicRecovered() { m.panics.Inc() }
+
+// scan.Metrics
+func (m *daemonMetrics) ScanStarted() { m.inFlight.Inc() }
+func (m *daemonMetrics) ScanDone(outcome string, d time.Duration) {
+	m.inFlight.Dec()
+	m.scans.WithLabelValues(outcome).Inc()
+	m.scanLatency.Observe(d.Seconds())
+}
+func (m *daemonMetrics) TimeLimitExceeded()        { m.timeLimits.Inc() }
+func (m *daemonMetrics) Autolearned(status string) { m.autolearns.WithLabelValues(status).Inc() }
 
 // learn.WriterMetrics
 func (m *daemonMetrics) ObserveBatch(ops int, results []classifier.Result, _ time.Duration, err error) {

@@ -11,19 +11,12 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/pflag"
 
-	"github.com/gospamd/gospamd/classifier"
-	"github.com/gospamd/gospamd/learn"
-	"github.com/gospamd/gospamd/learn/admin"
-	"github.com/gospamd/gospamd/rules"
-	"github.com/gospamd/gospamd/rules/cf"
+	"github.com/gospamd/gospamd/scan"
 	"github.com/gospamd/gospamd/spamdproto"
 )
 
@@ -108,7 +101,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) int {
 	if f.hostname == "" {
 		f.hostname, _ = os.Hostname()
 	}
-	if err := serve(ctx, log, &f, nets); err != nil {
+	if err := serve(ctx, env, log, &f, nets); err != nil {
 		log.Error("gospamd serve stopped", "err", err)
 		return exitFatal
 	}
@@ -147,99 +140,86 @@ func parseNets(list string) ([]netip.Prefix, error) {
 	return nets, nil
 }
 
-// serve runs the daemon until ctx is done (SIGINT/SIGTERM), then drains.
-func serve(ctx context.Context, log *slog.Logger, f *serveFlags, nets []netip.Prefix) (err error) {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := newDaemonMetrics(reg)
+// serve runs the daemon until ctx is done (SIGINT/SIGTERM), then drains
+// the requests in flight.
+func serve(ctx context.Context, env *cliEnv, log *slog.Logger, f *serveFlags, nets []netip.Prefix) (err error) {
+	set := daemonSettings{dbpath: f.dbpath, scan: scan.Config{
+		PolicyDir:    f.configDir,
+		UserPrefsDir: f.prefsDir,
+		PerUserBayes: f.bayesScope == "user",
+		Hostname:     f.hostname,
+	}}
+	if f.requiredSet {
+		set.scan.RequiredScore = &f.required
+	}
+	if f.maxSizeSet {
+		set.scan.MaxMessageSize = f.maxSize
+	}
+	d, err := openDaemon(ctx, log, set)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, d.close()) }()
 	if f.metrics != "" {
-		if err := serveMetrics(ctx, f.metrics, reg, log); err != nil {
+		if err := serveMetrics(ctx, f.metrics, d.registry, log); err != nil {
 			return err
 		}
 	}
-	store, err := openStoreWith(f.dbpath, classifier.Options{Logger: log, Metrics: metrics})
-	if err != nil {
-		return err
-	}
-	writer := learn.NewWriter(store, learn.WriterOptions{Logger: log, Metrics: metrics})
-	defer func() {
-		if cerr := writer.Close(); cerr != nil {
-			err = errors.Join(err, cerr)
-		}
-		if cerr := store.Close(); cerr != nil {
-			err = errors.Join(err, cerr)
-		}
-	}()
-
-	perUser := f.bayesScope == "user"
-	scanner := &spamdScanner{perUser: perUser, inFlight: metrics.inFlight, writer: writer, seen: store, prefsDir: f.prefsDir, log: log}
-	var policyMaxSize int64
-	load := func() (rules.Options, error) {
-		pol, diags, err := rules.LoadPolicy(ctx, f.configDir)
-		for _, d := range diags {
-			if d.Severity <= cf.SeverityWarning {
-				log.Warn("policy", "diagnostic", d.String())
-			}
-		}
-		if err != nil {
-			return rules.Options{}, err
-		}
-		opt, markup := rules.OptionsFromPolicy(pol, f.hostname)
-		opt.Bayes = store
-		policyMaxSize = pol.Settings().MaxMessageSize
-		if f.requiredSet {
-			opt.RequiredScore = f.required
-		}
-		engine, err := rules.New(opt)
-		if err != nil {
-			return rules.Options{}, err
-		}
-		scanner.policy.Store(&scanPolicy{engine: engine, markup: markup, learnTokens: learnTokenOptions(opt.TokenOptions)})
-		return opt, nil
-	}
-	opt, err := load()
-	if err != nil {
-		return err
-	}
-	// The size limit is the server's, set once: max_message_size as the
-	// policy read at start says, unless --max-size overrides it.
-	maxSize := f.maxSize
-	if !f.maxSizeSet && policyMaxSize > 0 {
-		maxSize = policyMaxSize
-	}
-	var teller spamdproto.Teller
-	if f.allowTell {
-		teller = &spamdTeller{writer: writer, tokens: opt.TokenOptions, perUser: perUser}
-	}
-	srv := spamdproto.NewServer(spamdproto.Config{
-		AllowedNets:    nets,
-		MaxMessageSize: maxSize,
-		ReadTimeout:    f.timeoutTCP,
-		ScanTimeout:    f.timeoutChild,
-		MaxConns:       f.maxChildren,
-		Logger:         log,
-		Metrics:        metrics,
-	}, scanner, teller)
-
 	// Take SIGHUP before anything listens, so that a reload signal sent
 	// once the daemon answers never kills it.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
-	var listeners []net.Listener
-	closeAll := func() {
+	listeners, err := spamdListeners(ctx, f)
+	if err != nil {
+		return err
+	}
+	d.attachSpamd(spamdproto.Config{
+		AllowedNets:    nets,
+		MaxMessageSize: d.service.MaxMessageSize(), // the policy read at start, or --max-size
+		ReadTimeout:    f.timeoutTCP,
+		ScanTimeout:    f.timeoutChild,
+		MaxConns:       f.maxChildren,
+	}, f.allowTell, listeners...)
+	if err := d.attachAdmin(); err != nil {
+		return errors.Join(err, d.shutdown(ctx))
+	}
+	if env.onListen != nil {
 		for _, l := range listeners {
-			_ = l.Close()
+			env.onListen(l.Addr())
 		}
 	}
-	var lc net.ListenConfig
+	go func() {
+		for range hup {
+			d.reload()
+		}
+	}()
+
+	err = d.wait(ctx)
+	log.Info("gospamd shutting down: draining requests")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	return errors.Join(err, d.shutdown(shutdownCtx))
+}
+
+// spamdListeners opens the spamd listeners the flags ask for: plain TCP
+// (TLS with --ssl), TLS-only, and a UNIX socket.
+func spamdListeners(ctx context.Context, f *serveFlags) (listeners []net.Listener, err error) {
+	defer func() {
+		if err != nil {
+			for _, l := range listeners {
+				_ = l.Close()
+			}
+		}
+	}()
 	var tlsConf *tls.Config
 	if f.sslCert != "" {
 		if tlsConf, err = spamdproto.ServerTLSConfig(f.sslCert, f.sslKey); err != nil {
-			return err
+			return nil, err
 		}
 	}
+	var lc net.ListenConfig
 	listen := func(addr string, useTLS bool) error {
 		l, err := lc.Listen(ctx, "tcp", addr)
 		if err != nil {
@@ -253,85 +233,21 @@ func serve(ctx context.Context, log *slog.Logger, f *serveFlags, nets []netip.Pr
 	}
 	for _, addr := range f.listen {
 		if err := listen(addr, f.ssl); err != nil {
-			closeAll()
-			return err
+			return listeners, err
 		}
 	}
 	for _, addr := range f.sslListen {
 		if err := listen(addr, true); err != nil {
-			closeAll()
-			return err
+			return listeners, err
 		}
 	}
 	if f.socket != "" {
 		_ = os.Remove(f.socket) // a socket left by a previous run
 		l, err := lc.Listen(ctx, "unix", f.socket)
 		if err != nil {
-			closeAll()
-			return fmt.Errorf("listen on %s: %w", f.socket, err)
+			return listeners, fmt.Errorf("listen on %s: %w", f.socket, err)
 		}
 		listeners = append(listeners, l)
 	}
-
-	// The admin socket through which gospamd learn reaches the store
-	// while this daemon owns it.
-	adminPath := admin.SocketPath(f.dbpath)
-	_ = os.Remove(adminPath) // left by a daemon that was killed
-	adminL, err := lc.Listen(ctx, "unix", adminPath)
-	if err != nil {
-		closeAll()
-		return fmt.Errorf("listen on admin socket: %w", err)
-	}
-	if err := os.Chmod(adminPath, 0o600); err != nil {
-		closeAll()
-		adminL.Close()
-		return fmt.Errorf("admin socket: %w", err)
-	}
-	adminSvc := &admin.Service{Store: store, Writer: writer, Params: opt.BayesParams, Logger: log}
-	adminDone := make(chan struct{})
-	go func() {
-		defer close(adminDone)
-		if err := adminSvc.Serve(ctx, adminL); err != nil {
-			log.Error("admin socket stopped", "err", err)
-		}
-	}()
-	defer func() {
-		<-adminDone
-		_ = os.Remove(adminPath)
-	}()
-
-	go func() {
-		for range hup {
-			if opt, err := load(); err != nil {
-				log.Error("SIGHUP: new policy refused, keeping the old one", "err", err)
-			} else {
-				log.Info("SIGHUP: policy reloaded", "config", f.configDir, "required_score", opt.RequiredScore)
-			}
-		}
-	}()
-
-	var wg sync.WaitGroup
-	errs := make(chan error, len(listeners))
-	for _, l := range listeners {
-		log.Info("gospamd listening", "addr", l.Addr().String(), "dbpath", f.dbpath, "tell", f.allowTell)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := srv.Serve(ctx, l); err != nil && !errors.Is(err, spamdproto.ErrServerClosed) {
-				errs <- fmt.Errorf("serve %s: %w", l.Addr(), err)
-			}
-		}()
-	}
-	select {
-	case <-ctx.Done():
-	case err = <-errs:
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	log.Info("gospamd shutting down: draining requests")
-	if serr := srv.Shutdown(shutdownCtx); serr != nil {
-		err = errors.Join(err, serr)
-	}
-	wg.Wait()
-	return err
+	return listeners, nil
 }

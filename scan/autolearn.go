@@ -1,0 +1,77 @@
+package scan
+
+import (
+	"context"
+
+	"github.com/gospamd/gospamd/classifier"
+	"github.com/gospamd/gospamd/learn"
+	"github.com/gospamd/gospamd/rules"
+	"github.com/gospamd/gospamd/tokenizer"
+)
+
+// autolearn learns the message when the user's autolearn thresholds say
+// so, through the single writer, never relearning a message learned
+// before (SpamAssassin's no_relearn: a manual classification is never
+// flipped), and records the outcome in res for X-Spam-Status. Without a
+// writer it does nothing (the status stays "disabled"). A scan cut short
+// by its time limit is not learned from: its score is incomplete.
+func (s *Service) autolearn(ctx context.Context, engine *rules.Engine, pol *sitePolicy, m *tokenizer.Message, res *rules.Result, sc classifier.Scope) {
+	if s.cfg.Writer == nil {
+		return
+	}
+	class, ok, status := engine.AutolearnDecision(res)
+	res.Autolearn = status
+	defer func() { s.cfg.Metrics.Autolearned(res.Autolearn) }()
+	if !ok {
+		return
+	}
+	if timeLimited(res) || ctx.Err() != nil {
+		res.Autolearn = rules.AutolearnUnavailable
+		return
+	}
+	// A message learned before, as either class, is "unavailable"
+	// without tokenizing it: the writer would refuse it anyway.
+	if s.cfg.Store != nil {
+		for _, id := range []string{learn.MessageID(m), learn.AltMessageID(m)} {
+			if id == "" {
+				continue
+			}
+			if _, seen, err := s.cfg.Store.Seen(ctx, sc, id); err == nil && seen {
+				res.Autolearn = rules.AutolearnUnavailable
+				return
+			}
+		}
+	}
+	op := learn.PrepareMessage(m, pol.learnTokens, s.cfg.Now())
+	op.Scope, op.Class, op.NoRelearn = sc, class, true
+	r, err := s.cfg.Writer.Learn(ctx, op)
+	switch {
+	case err != nil:
+		s.log.Warn("autolearn failed", "scope", string(sc), "err", err)
+		res.Autolearn = rules.AutolearnFailed
+	case r != classifier.Learned:
+		res.Autolearn = rules.AutolearnUnavailable
+	}
+}
+
+// timeLimitRule is the pseudo-rule a scan cut short by its time limit
+// hits, as in SpamAssassin 4.
+const timeLimitRule = "TIME_LIMIT_EXCEEDED"
+
+func timeLimited(res *rules.Result) bool {
+	for _, h := range res.Hits {
+		if h.Rule == timeLimitRule {
+			return true
+		}
+	}
+	return false
+}
+
+// noteTimeLimit logs and counts a scan cut short by its time limit.
+func (s *Service) noteTimeLimit(user string, res *rules.Result) {
+	if !timeLimited(res) {
+		return
+	}
+	s.cfg.Metrics.TimeLimitExceeded()
+	s.log.Warn("scan stopped at its time limit", "user", user, "score", res.Score)
+}

@@ -1,0 +1,220 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/gospamd/gospamd/classifier"
+	"github.com/gospamd/gospamd/learn"
+	"github.com/gospamd/gospamd/rules"
+	"github.com/gospamd/gospamd/rules/cf"
+	"github.com/gospamd/gospamd/tokenizer"
+)
+
+// Store is the read side of the Bayes store a scan uses: token lookups
+// for the classifier and the seen index, so that autolearn skips
+// tokenizing a message the writer would refuse anyway.
+type Store interface {
+	rules.BayesReader
+	Seen(ctx context.Context, sc classifier.Scope, msgid string) (classifier.Class, bool, error)
+}
+
+// Learner applies one learn or forget and returns once it is committed:
+// the single writer (*learn.Writer).
+type Learner interface {
+	Learn(ctx context.Context, op classifier.Op) (classifier.Result, error)
+}
+
+// Metrics receives the service's observations. Wire a Prometheus
+// implementation in the daemon; nil uses none.
+type Metrics interface {
+	// ScanStarted and ScanDone bracket every scan; outcome is the
+	// verdict's String, or "error".
+	ScanStarted()
+	ScanDone(outcome string, elapsed time.Duration)
+	// TimeLimitExceeded counts scans cut short by time_limit or the
+	// caller's deadline.
+	TimeLimitExceeded()
+	// Autolearned counts autolearn outcomes (rules.Autolearn*).
+	Autolearned(status string)
+}
+
+type nopMetrics struct{}
+
+func (nopMetrics) ScanStarted()                   {}
+func (nopMetrics) ScanDone(string, time.Duration) {}
+func (nopMetrics) TimeLimitExceeded()             {}
+func (nopMetrics) Autolearned(string)             {}
+
+// Config is what a Service is built from. Zero fields take defaults.
+type Config struct {
+	// PolicyDir is the site policy directory (every *.cf in name order on
+	// top of the built-in rules); "" is the built-in rules alone.
+	PolicyDir string
+	// UserPrefsDir holds per-user preferences as DIR/<user>/user_prefs
+	// (spamd's virtual config dir); "" disables them.
+	UserPrefsDir string
+	// PerUserBayes gives each user a Bayes database of their own
+	// (bayes_scope user); otherwise all share the global one.
+	PerUserBayes bool
+	// Hostname is _HOSTNAME_ in the markup, unless the policy's
+	// report_hostname says otherwise.
+	Hostname string
+	// RequiredScore, when set, overrides the site policy's required_score
+	// (a user's own required_score still applies to that user).
+	RequiredScore *float64
+	// MaxMessageSize is the largest message scanned; a larger one is
+	// returned unscanned (Result.Unscanned). 0: the policy's
+	// max_message_size.
+	MaxMessageSize int64
+	// Store is the Bayes store scans read; nil scans without Bayes.
+	Store Store
+	// Writer applies autolearn and TELL; nil disables both (autolearn
+	// then reports "disabled" only if the policy has it off, else
+	// "unavailable").
+	Writer Learner
+	// Net runs the network tests; nil scans with local tests only.
+	Net rules.NetChecker
+	// Diagnostic receives the policy's parse diagnostics at every load;
+	// nil logs warnings and errors.
+	Diagnostic func(cf.Diagnostic)
+	// MaxUserEngines bounds the per-user engines kept between scans
+	// (default 1000); past it the cache starts afresh.
+	MaxUserEngines int
+	Logger         *slog.Logger
+	Metrics        Metrics
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// A Service is the path of a message. It is safe for concurrent use;
+// Reload swaps the policy under running scans, each of which finishes
+// with the policy it started with.
+type Service struct {
+	cfg    Config
+	log    *slog.Logger
+	policy atomic.Pointer[sitePolicy]
+}
+
+// sitePolicy is one loaded site policy with the engines built from it.
+type sitePolicy struct {
+	engine      *rules.Engine
+	maxSize     int64
+	learnTokens tokenizer.TokenOptions // the scan's options, in learn mode
+	users       *userEngines
+}
+
+// New loads the site policy and returns the service. A policy with errors
+// is refused.
+func New(ctx context.Context, cfg Config) (*Service, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = nopMetrics{}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxUserEngines <= 0 {
+		cfg.MaxUserEngines = 1000
+	}
+	s := &Service{cfg: cfg, log: cfg.Logger}
+	if err := s.Reload(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Reload rereads the site policy and swaps it in with an empty per-user
+// cache. On error the running policy is kept.
+func (s *Service) Reload(ctx context.Context) error {
+	pol, diags, err := rules.LoadPolicy(ctx, s.cfg.PolicyDir)
+	for _, d := range diags {
+		switch {
+		case s.cfg.Diagnostic != nil:
+			s.cfg.Diagnostic(d)
+		case d.Severity <= cf.SeverityWarning:
+			s.log.Warn("policy", "diagnostic", d.String())
+		}
+	}
+	if err != nil {
+		return err
+	}
+	opt, _ := rules.OptionsFromPolicy(pol, s.cfg.Hostname)
+	if s.cfg.Store != nil {
+		opt.Bayes = s.cfg.Store
+	}
+	opt.Net = s.cfg.Net
+	if s.cfg.RequiredScore != nil {
+		opt.RequiredScore = *s.cfg.RequiredScore
+	}
+	engine, err := rules.New(opt)
+	if err != nil {
+		return fmt.Errorf("build the rules engine: %w", err)
+	}
+	maxSize := s.cfg.MaxMessageSize
+	if maxSize <= 0 {
+		maxSize = pol.Settings().MaxMessageSize
+	}
+	learnTokens := opt.TokenOptions
+	learnTokens.Scan = false
+	s.policy.Store(&sitePolicy{
+		engine:      engine,
+		maxSize:     maxSize,
+		learnTokens: learnTokens,
+		users:       newUserEngines(s.cfg.UserPrefsDir, s.cfg.MaxUserEngines),
+	})
+	return nil
+}
+
+// MaxMessageSize is the largest message Scan scans.
+func (s *Service) MaxMessageSize() int64 { return s.policy.Load().maxSize }
+
+// BayesParams are the classifier parameters of the site policy (for
+// dumps through the admin socket).
+func (s *Service) BayesParams() classifier.Params {
+	return s.policy.Load().engine.BayesParams()
+}
+
+// ErrBadUser is returned for a user name that could be a path trick (see
+// learn.ValidateUserName); front ends answer it as "no such user".
+var ErrBadUser = errors.New("bad user name")
+
+// scopeFor maps a user to its Bayes scope, refusing bad names.
+func (s *Service) scopeFor(user string) (classifier.Scope, error) {
+	if user == "" {
+		return "", nil
+	}
+	if err := learn.ValidateUserName(user); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrBadUser, err)
+	}
+	sc, _ := learn.ScopeFor(user, s.cfg.PerUserBayes)
+	return sc, nil
+}
+
+// Levels are the thresholds that apply to one user.
+type Levels struct {
+	Tag    float64 // required_score
+	Reject float64 // reject_score; 0 or less: never reject
+}
+
+// LevelsFor returns the tag and reject levels for user, with the user's
+// user_prefs applied, without scanning (for answers about messages too
+// big to scan).
+func (s *Service) LevelsFor(user string) (Levels, error) {
+	if _, err := s.scopeFor(user); err != nil {
+		return Levels{}, err
+	}
+	eng := s.engineFor(s.policy.Load(), user)
+	return Levels{Tag: eng.RequiredScore(), Reject: eng.RejectScore()}, nil
+}
+
+// engineFor is the engine for user under pol.
+func (s *Service) engineFor(pol *sitePolicy, user string) *rules.Engine {
+	return pol.users.get(pol.engine, user, s.log)
+}
