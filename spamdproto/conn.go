@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"sync"
 	"time"
 )
 
@@ -43,33 +44,70 @@ func (cw *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// serveConn runs one connection from accept to close.
-func (s *Server) serveConn(ctx context.Context, c net.Conn) {
+// serveConn runs one connection from accept (at accepted) to close.
+func (s *Server) serveConn(ctx context.Context, c net.Conn, accepted time.Time) {
 	defer s.removeConn(c)
-	if !s.allowed(c) {
+	ip := clientIP(c)
+	if !s.allowed(c, ip) {
 		s.metrics.ConnRefused()
 		s.log.Warn("spamd refused connection", slog.String("remote", c.RemoteAddr().String()),
 			slog.String("reason", "not in allowed networks"))
 		closeConn(s.log, c)
 		return
 	}
+	if limit := s.enter(ip); limit != "" {
+		s.refuse(c, limit, accepted)
+		return
+	}
+	defer s.leave(ip)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(s.hardStop, cancel)
 	defer stop()
 
-	ex := &exchange{start: time.Now(), remote: c.RemoteAddr().String(), w: &countingWriter{w: c}}
+	ex := &exchange{start: accepted, remote: c.RemoteAddr().String(), w: &countingWriter{w: c}}
 	defer s.finish(c, ex) // runs last: log, count, close
 	defer s.recoverPanic(c, ex)
+	s.handle(ctx, c, ex)
+}
 
-	if !s.acquire(ctx) {
-		ex.outcome = OutcomeBusy
-		s.answerError(c, ex, &Error{Code: EX_TEMPFAIL, Msg: "server busy",
-			Err: fmt.Errorf("no free slot of %d within %s", s.cfg.MaxConns, s.cfg.QueueTimeout)})
+// refuse answers a connection over a connection limit without reading
+// its request, and closes it.
+func (s *Server) refuse(c net.Conn, limit Outcome, accepted time.Time) {
+	e := busyError(fmt.Errorf("connection over the %s", limit))
+	_ = c.SetWriteDeadline(time.Now().Add(refuseLinger))
+	err := WriteError(c, e)
+	s.metrics.RequestDone("", limit, time.Since(accepted))
+	s.shed.note(s.log, c.RemoteAddr().String(), limit, err)
+	lingerClose(s.log, c, refuseLinger, refuseMaxDrain)
+}
+
+// shedLog logs connections refused over a limit, at most one line a
+// second, so that a flood of connections does not flood the log too: the
+// line carries how many were refused since the last one. Safe for
+// concurrent use.
+type shedLog struct {
+	mu      sync.Mutex
+	last    time.Time
+	unnoted int
+}
+
+func (l *shedLog) note(log *slog.Logger, remote string, limit Outcome, err error) {
+	l.mu.Lock()
+	l.unnoted++
+	now := time.Now()
+	if now.Sub(l.last) < time.Second {
+		l.mu.Unlock()
 		return
 	}
-	defer s.release()
-	s.handle(ctx, c, ex)
+	n := l.unnoted
+	l.last, l.unnoted = now, 0
+	l.mu.Unlock()
+	attrs := []any{slog.String("remote", remote), slog.String("reason", string(limit)), slog.Int("refused_since_last_line", n)}
+	if err != nil {
+		attrs = append(attrs, slog.Any("err", err))
+	}
+	log.Warn("spamd refused connection over a limit", attrs...)
 }
 
 // recoverPanic turns a panic in the connection goroutine into EX_SOFTWARE.
@@ -92,9 +130,13 @@ func (s *Server) answerError(c net.Conn, ex *exchange, e *Error) {
 	ex.code = e.Code
 	ex.err = e
 	if ex.outcome == "" {
-		ex.outcome = OutcomeError
-		if e.Code == EX_TIMEOUT {
+		switch e.Code {
+		case EX_TIMEOUT:
 			ex.outcome = OutcomeTimeout
+		case EX_TEMPFAIL:
+			ex.outcome = OutcomeBusy
+		default:
+			ex.outcome = OutcomeError
 		}
 	}
 	s.setWriteDeadline(c)
@@ -133,18 +175,18 @@ func (s *Server) finish(c net.Conn, ex *exchange) {
 		}
 	}
 	s.log.LogAttrs(context.Background(), level, "spamd request", attrs...)
-	lingerClose(s.log, c)
+	lingerClose(s.log, c, lingerTimeout, lingerMaxDrain)
 }
 
 // lingerClose half-closes c, discards what the client still sends until
-// its EOF (bounded in time and bytes), then closes. Closing a socket with
-// unread input makes the kernel send a reset, and a reset can destroy an
-// answer the client has not read yet.
-func lingerClose(log *slog.Logger, c net.Conn) {
+// its EOF (for at most timeout and maxDrain bytes), then closes. Closing
+// a socket with unread input makes the kernel send a reset, and a reset
+// can destroy an answer the client has not read yet.
+func lingerClose(log *slog.Logger, c net.Conn, timeout time.Duration, maxDrain int64) {
 	if hc, ok := c.(interface{ CloseWrite() error }); ok {
 		if err := hc.CloseWrite(); err == nil {
-			_ = c.SetReadDeadline(time.Now().Add(lingerTimeout))
-			_, _ = io.CopyN(io.Discard, c, lingerMaxDrain) // whatever happens, we close next
+			_ = c.SetReadDeadline(time.Now().Add(timeout))
+			_, _ = io.CopyN(io.Discard, c, maxDrain) // whatever happens, we close next
 		}
 	}
 	closeConn(log, c)

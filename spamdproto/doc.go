@@ -37,8 +37,11 @@
 //
 // Server serves Scanner and Teller (small interfaces wired to the rules
 // engine and the learner in cmd/gospamd) with spamd's limits: allowed
-// client networks, a bounded number of concurrent connections, request
-// and scan timeouts, a scan size limit. See Config. TLS (spamd --ssl,
+// client networks, a bounded number of concurrent scans, request and scan
+// timeouts, a scan size limit. Beyond spamd it bounds open connections
+// (in total and per client address) and the message bytes held in memory,
+// and reads each request whole before it waits for a scan slot, so slow
+// or idle clients cannot starve the others. See Config. TLS (spamd --ssl,
 // spamc -S) is a listener wrapped by TLSListener.
 //
 // # The client

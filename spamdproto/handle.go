@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"strconv"
-	"time"
 )
 
 // tellDisabledMsg is spamd's answer to TELL without --allow-tell.
@@ -15,38 +14,12 @@ const tellDisabledMsg = "TELL commands are not enabled, set the --allow-tell swi
 
 // handle reads one request from c, runs it and answers.
 func (s *Server) handle(ctx context.Context, c net.Conn, ex *exchange) {
-	// The clock starts when the connection gets its slot, as spamd's
-	// starts when a child accepts: time spent queued is not the client's.
-	if s.cfg.ReadTimeout > 0 {
-		_ = c.SetReadDeadline(time.Now().Add(s.cfg.ReadTimeout))
-	}
-	r := s.getReader(c)
-	defer s.putReader(r)
-	req, err := ReadRequestHead(r, s.limits)
-	if req != nil {
-		ex.verb, ex.user = req.Verb, req.User
-	}
-	if err != nil {
-		s.answerError(c, ex, s.readError(req, err))
+	mem := &reservation{budget: s.budget}
+	defer mem.release() // the message is not used once answered
+	req, ok := s.readRequest(c, ex, mem)
+	if !ok {
 		return
 	}
-	if req.Verb == VerbTell {
-		if s.teller == nil {
-			s.answerError(c, ex, unavailableError(tellDisabledMsg, errors.New("TELL received but no Teller is configured")))
-			return
-		}
-		if err := req.CheckTell(); err != nil {
-			s.answerError(c, ex, AsError(err))
-			return
-		}
-	}
-	err = req.ReadBody(r, s.limits)
-	ex.bytes = int64(len(req.Message))
-	if err != nil {
-		s.answerError(c, ex, s.readError(req, err))
-		return
-	}
-
 	switch {
 	case req.Verb == VerbPing:
 		ex.outcome = OutcomePong
@@ -59,6 +32,55 @@ func (s *Server) handle(ctx context.Context, c net.Conn, ex *exchange) {
 	default:
 		s.scan(ctx, c, req, ex)
 	}
+}
+
+// readRequest reads the whole request from c, within ReadTimeout of the
+// accept, charging its message to mem. On failure it answers and
+// returns false.
+func (s *Server) readRequest(c net.Conn, ex *exchange, mem *reservation) (*Request, bool) {
+	// The clock starts at the accept (spamd's when a child accepts; here
+	// every connection is accepted at once): a client has ReadTimeout to
+	// send its request, whether or not a slot is free.
+	if s.cfg.ReadTimeout > 0 {
+		_ = c.SetReadDeadline(ex.start.Add(s.cfg.ReadTimeout))
+	}
+	r := s.getReader(c)
+	defer s.putReader(r)
+	req, err := ReadRequestHead(r, s.limits)
+	if req != nil {
+		ex.verb, ex.user = req.Verb, req.User
+	}
+	if err != nil {
+		s.answerError(c, ex, s.readError(req, err))
+		return nil, false
+	}
+	if req.Verb == VerbTell {
+		if s.teller == nil {
+			s.answerError(c, ex, unavailableError(tellDisabledMsg, errors.New("TELL received but no Teller is configured")))
+			return nil, false
+		}
+		if err := req.CheckTell(); err != nil {
+			s.answerError(c, ex, AsError(err))
+			return nil, false
+		}
+	}
+	err = req.readBody(r, s.limits, mem)
+	ex.bytes = int64(len(req.Message))
+	if err != nil {
+		s.answerError(c, ex, s.readError(req, err))
+		return nil, false
+	}
+	return req, true
+}
+
+// takeSlot waits up to QueueTimeout for a slot; when none comes free it
+// answers EX_TEMPFAIL and returns false. Release a slot taken.
+func (s *Server) takeSlot(ctx context.Context, c net.Conn, ex *exchange) bool {
+	if s.acquire(ctx) {
+		return true
+	}
+	s.answerError(c, ex, busyError(fmt.Errorf("no free slot of %d within %s", s.cfg.MaxConns, s.cfg.QueueTimeout)))
+	return false
 }
 
 // readError maps a failure to read the request to its answer: a deadline
@@ -103,6 +125,10 @@ func (s *Server) scan(ctx context.Context, c net.Conn, req *Request, ex *exchang
 		res = s.unscanned(req)
 		ex.outcome = OutcomeUnscanned
 	} else {
+		if !s.takeSlot(ctx, c, ex) {
+			return
+		}
+		defer s.release() // after the answer is written
 		wctx, cancel := s.workContext(ctx)
 		var err error
 		res, err = s.scanner.Scan(wctx, &ScanRequest{User: req.User, Message: req.Message})
@@ -129,6 +155,10 @@ func (s *Server) tell(ctx context.Context, c net.Conn, req *Request, ex *exchang
 			len(req.Message), s.limits.MaxMessageSize)))
 		return
 	}
+	if !s.takeSlot(ctx, c, ex) {
+		return
+	}
+	defer s.release()
 	wctx, cancel := s.workContext(ctx)
 	res, err := s.teller.Tell(wctx, &TellRequest{
 		User: req.User, Message: req.Message, Class: req.Class(), Set: req.Set, Remove: req.Remove,

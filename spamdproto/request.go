@@ -323,7 +323,24 @@ func (req *Request) CheckTell() error {
 //
 // More than Limits.MaxBodySize bytes, on the wire or inflated, is
 // EX_TOOBIG; more than Limits.MaxMessageSize sets Oversized.
+//
+// # Memory
+//
+// ReadBody never holds more than MaxBodySize bytes of message, however
+// much the client sends or a zlib stream inflates to: bodies are read
+// into a buffer that grows only as bytes arrive, up to the limit, and a
+// compressed body is inflated twice, first only counting its size (so a
+// zlib bomb is refused having allocated nothing), then into a buffer of
+// exactly that size. The compressed bytes are held meanwhile.
 func (req *Request) ReadBody(r *bufio.Reader, lim Limits) error {
+	return req.readBody(r, lim, nil)
+}
+
+// readBody is ReadBody charging the buffers it allocates to mem (nil:
+// nothing is charged). When mem refuses, the error is EX_TEMPFAIL
+// wrapping errBufferBudget; what was charged stays charged until the
+// caller releases mem.
+func (req *Request) readBody(r *bufio.Reader, lim Limits, mem *reservation) error {
 	if !req.Verb.carriesMessage() {
 		return nil
 	}
@@ -331,11 +348,11 @@ func (req *Request) ReadBody(r *bufio.Reader, lim Limits) error {
 	var err error
 	switch {
 	case req.Compress:
-		err = req.readCompressed(r, lim)
+		err = req.readCompressed(r, lim, mem)
 	case req.ContentLength >= 0:
-		err = req.readExact(r, lim)
+		err = req.readExact(r, lim, mem)
 	default:
-		err = req.readToEOF(r, lim)
+		err = req.readToEOF(r, lim, mem)
 	}
 	if err != nil {
 		return err
@@ -344,40 +361,48 @@ func (req *Request) ReadBody(r *bufio.Reader, lim Limits) error {
 	return nil
 }
 
-func (req *Request) readExact(r *bufio.Reader, lim Limits) error {
+// bodyReadError is the answer to a failure reading op from the client.
+func bodyReadError(op string, err error) *Error {
+	if errors.Is(err, errBufferBudget) {
+		return busyError(fmt.Errorf("%s: %w", op, err))
+	}
+	return &Error{Code: EX_IOERR, Err: fmt.Errorf("%s: %w", op, err)}
+}
+
+func (req *Request) readExact(r *bufio.Reader, lim Limits, mem *reservation) error {
 	n := req.ContentLength
 	if n > lim.MaxBodySize {
 		return tooBigError(fmt.Errorf("content-length %d over the %d-byte limit", n, lim.MaxBodySize))
 	}
-	var buf bytes.Buffer
-	buf.Grow(int(min(n, 1<<20)))
-	got, err := io.CopyN(&buf, r, n)
-	req.WireSize = got
+	buf, _, err := readUpTo(io.LimitReader(r, n), n, mem)
+	req.WireSize = int64(len(buf))
 	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return protocolError(fmt.Sprintf("(Content-Length mismatch: Expected %d bytes, got %d bytes)", n, got), err)
-		}
-		return &Error{Code: EX_IOERR, Err: fmt.Errorf("read message body: %w", err)}
+		return bodyReadError("read message body", err)
 	}
-	req.Message = buf.Bytes()
+	if req.WireSize < n {
+		return protocolError(fmt.Sprintf("(Content-Length mismatch: Expected %d bytes, got %d bytes)", n, req.WireSize), io.ErrUnexpectedEOF)
+	}
+	req.Message = buf
 	return nil
 }
 
-func (req *Request) readToEOF(r *bufio.Reader, lim Limits) error {
-	var buf bytes.Buffer
-	got, err := io.Copy(&buf, io.LimitReader(r, lim.MaxBodySize+1))
-	req.WireSize = got
-	if err != nil {
-		return &Error{Code: EX_IOERR, Err: fmt.Errorf("read message body to EOF: %w", err)}
+func (req *Request) readToEOF(r *bufio.Reader, lim Limits, mem *reservation) error {
+	buf, more, err := readUpTo(r, lim.MaxBodySize, mem)
+	req.WireSize = int64(len(buf))
+	if more {
+		req.WireSize++
 	}
-	if got > lim.MaxBodySize {
+	if err != nil {
+		return bodyReadError("read message body to EOF", err)
+	}
+	if more {
 		return tooBigError(fmt.Errorf("body without Content-length over the %d-byte limit", lim.MaxBodySize))
 	}
-	req.Message = buf.Bytes()
+	req.Message = buf
 	return nil
 }
 
-func (req *Request) readCompressed(r *bufio.Reader, lim Limits) error {
+func (req *Request) readCompressed(r *bufio.Reader, lim Limits, mem *reservation) error {
 	if req.ContentLength < 0 {
 		return unavailableError("Compress requires Content-length header", nil)
 	}
@@ -385,28 +410,43 @@ func (req *Request) readCompressed(r *bufio.Reader, lim Limits) error {
 	if n > lim.MaxBodySize {
 		return tooBigError(fmt.Errorf("compressed Content-length %d over the %d-byte limit", n, lim.MaxBodySize))
 	}
-	var wire bytes.Buffer
-	got, err := io.CopyN(&wire, r, n)
-	req.WireSize = got
-	if err != nil && !errors.Is(err, io.EOF) {
-		return &Error{Code: EX_IOERR, Err: fmt.Errorf("read compressed body: %w", err)}
+	wire, _, err := readUpTo(io.LimitReader(r, n), n, mem)
+	req.WireSize = int64(len(wire))
+	if err != nil {
+		return bodyReadError("read compressed body", err)
 	}
-	zr, err := zlib.NewReader(&wire)
+	// First pass: the inflated size, stopping one byte past the limit.
+	zr, err := zlib.NewReader(bytes.NewReader(wire))
 	if err != nil {
 		return unavailableError("zlib: invalid compressed data", fmt.Errorf("open zlib stream: %w", err))
 	}
-	var out bytes.Buffer
-	inflated, err := io.Copy(&out, io.LimitReader(zr, lim.MaxBodySize+1))
+	size, err := io.Copy(io.Discard, io.LimitReader(zr, lim.MaxBodySize+1))
 	if err != nil {
 		return unavailableError("zlib: failed to find end of zlib stream", fmt.Errorf("inflate body: %w", err))
 	}
-	if inflated > lim.MaxBodySize {
+	if size > lim.MaxBodySize {
 		return tooBigError(fmt.Errorf("inflated body over the %d-byte limit", lim.MaxBodySize))
 	}
 	if err := zr.Close(); err != nil {
 		return unavailableError("zlib: failed to find end of zlib stream", fmt.Errorf("close zlib stream: %w", err))
 	}
-	req.Message = out.Bytes()
+	// Second pass: into a buffer of exactly that size. The stream was
+	// checked whole above, so this cannot fail but for a bug.
+	if size == 0 {
+		return nil
+	}
+	if !mem.take(size) {
+		return busyError(fmt.Errorf("inflate body of %d bytes: %w", size, errBufferBudget))
+	}
+	if err := zr.(zlib.Resetter).Reset(bytes.NewReader(wire), nil); err != nil {
+		return unavailableError("zlib: invalid compressed data", fmt.Errorf("reopen zlib stream: %w", err))
+	}
+	msg := make([]byte, size)
+	if _, err := io.ReadFull(zr, msg); err != nil {
+		return unavailableError("zlib: failed to find end of zlib stream", fmt.Errorf("inflate body again: %w", err))
+	}
+	mem.give(int64(cap(wire)))
+	req.Message = msg
 	return nil
 }
 

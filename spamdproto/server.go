@@ -27,7 +27,7 @@ type Config struct {
 	// inflated; over it the answer is EX_TOOBIG. Default 32 MiB.
 	MaxBodySize int64
 	// ReadTimeout bounds reading the whole request, from the moment the
-	// connection gets its slot to the last body byte (spamd's
+	// connection is accepted to the last body byte (spamd's
 	// --timeout-tcp). Default 30 s.
 	ReadTimeout time.Duration
 	// WriteTimeout bounds writing the answer. Default 30 s.
@@ -35,12 +35,42 @@ type Config struct {
 	// ScanTimeout is the deadline of the context given to Scan and Tell
 	// (spamd's --timeout-child). Default 300 s.
 	ScanTimeout time.Duration
-	// MaxConns is how many connections are served at once (spamd's
-	// --max-children). Default 10.
+	// MaxConns is how many requests scan or learn at once (spamd's
+	// --max-children): the slots. A request takes one only once it has
+	// been read whole, so slow or idle clients never hold one. Default 10.
 	MaxConns int
-	// QueueTimeout is how long a connection waits for a slot before it
-	// is answered EX_TEMPFAIL. Default 30 s.
+	// QueueTimeout is how long a request read whole waits for a slot
+	// before it is answered EX_TEMPFAIL "server busy". Default 30 s.
 	QueueTimeout time.Duration
+	// MaxOpenConns bounds the connections open at once, whatever they are
+	// doing (sending their request, waiting for a slot, being answered,
+	// lingering). One more is answered "SPAMD/1.0 75 Temporary failure:
+	// server busy" at once, without reading its request, and closed.
+	// Default 4096: an open connection costs a goroutine and, while it
+	// sends its request, a 16 KiB read buffer, about 40 KiB with the
+	// kernel's socket buffers, so 4096 of them 160 MiB at worst; it needs
+	// as many file descriptors (Go raises the soft RLIMIT_NOFILE to the
+	// hard one at start).
+	MaxOpenConns int
+	// MaxConnsPerIP bounds the open connections from one client address
+	// (refused as over MaxOpenConns), so that one client cannot take them
+	// all. 0 means no limit per address, the default: a site's MTAs often
+	// share one address. UNIX-socket clients are never limited per address.
+	MaxConnsPerIP int
+	// MaxBufferedBytes bounds the message bytes that all requests hold
+	// in memory together, from their first body byte until their answer
+	// is written: requests being sent, waiting for a slot, being scanned.
+	// A request that would take the total over it is answered EX_TEMPFAIL
+	// "server busy" at once rather than wait, since requests waiting for
+	// memory while holding some could wait for each other. Default 256
+	// MiB, and never below twice MaxBodySize (so a compressed message of
+	// the largest size, held both compressed and inflated, fits alone).
+	// Buffers are charged as they grow (a slow client is charged for what
+	// it sent, not what it announced); the Go runtime may hold up to
+	// about as much again in garbage between collections (see GOGC and
+	// GOMEMLIMIT). A Scanner that keeps a message after Scan returns is
+	// not counted.
+	MaxBufferedBytes int64
 	// Logger gets one line per request and the refused connections.
 	// Default: discard.
 	Logger *slog.Logger
@@ -55,6 +85,9 @@ const (
 	DefaultScanTimeout  = 300 * time.Second
 	DefaultMaxConns     = 10
 	DefaultQueueTimeout = 30 * time.Second
+	DefaultMaxOpenConns = 4096
+
+	DefaultMaxBufferedBytes = 256 << 20
 )
 
 // lingerTimeout bounds how long a closing connection waits for the
@@ -63,6 +96,14 @@ const (
 const (
 	lingerTimeout  = 2 * time.Second
 	lingerMaxDrain = 1 << 20
+)
+
+// refuseLinger and refuseMaxDrain are the same for a connection refused
+// over a limit, shorter so that a flood of them holds little: its
+// client gets the line, then at worst a reset.
+const (
+	refuseLinger   = 250 * time.Millisecond
+	refuseMaxDrain = 64 << 10
 )
 
 // defaultAllowedNets is spamd's default -A, loopback.
@@ -92,6 +133,13 @@ func (c Config) withDefaults() Config {
 	if c.MaxConns <= 0 {
 		c.MaxConns = DefaultMaxConns
 	}
+	if c.MaxOpenConns <= 0 {
+		c.MaxOpenConns = DefaultMaxOpenConns
+	}
+	c.MaxConnsPerIP = max(c.MaxConnsPerIP, 0)
+	if c.MaxBufferedBytes <= 0 {
+		c.MaxBufferedBytes = DefaultMaxBufferedBytes
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -109,10 +157,28 @@ var ErrServerClosed = errors.New("spamd server closed")
 //
 // # Concurrency
 //
-// Each accepted connection gets a goroutine; at most Config.MaxConns of
-// them read, scan and answer at once, the rest wait up to QueueTimeout.
-// A panic in a connection goroutine (the Scanner's included) is
-// recovered, counted, logged and answered EX_SOFTWARE.
+// Each accepted connection gets a goroutine, which first reads the whole
+// request (within Config.ReadTimeout of the accept, bounded by the size
+// limits and MaxBufferedBytes) holding no slot. PING, SKIP, errors and
+// messages over MaxMessageSize are then answered at once; a scan or TELL
+// waits up to QueueTimeout for one of MaxConns slots and holds it while
+// the Scanner or Teller runs and the answer is written. So idle and slow
+// clients cost a goroutine and a buffer each, bounded by MaxOpenConns and
+// MaxConnsPerIP, but never delay another client's scan. A panic in a
+// connection goroutine (the Scanner's included) is recovered, counted,
+// logged and answered EX_SOFTWARE.
+//
+// # Refusing connections
+//
+// A TCP client outside AllowedNets is closed without a word (and counted
+// with ServerMetrics.ConnRefused). A connection over MaxOpenConns or
+// MaxConnsPerIP gets "SPAMD/1.0 75 Temporary failure: server busy" at
+// once, without its request being read, is closed after a short linger
+// (250 ms, so the client can read the line) and is counted as a request
+// with verb "" and outcome OutcomeConnLimit or OutcomeIPLimit; the log
+// gets at most one line a second about them. spamc answers such a line
+// as any failure: it passes the message through unscanned, or with -x
+// exits with an error so that the MTA tries again later.
 //
 // # Ending an exchange
 //
@@ -129,7 +195,9 @@ type Server struct {
 	log     *slog.Logger
 	metrics ServerMetrics
 	slots   chan struct{}
+	budget  *memBudget
 	readers sync.Pool // *bufio.Reader
+	shed    shedLog
 
 	// hardStop is cancelled when Shutdown gives up waiting: it cancels
 	// the requests still running.
@@ -140,6 +208,8 @@ type Server struct {
 	closing   bool
 	listeners map[net.Listener]struct{}
 	conns     map[net.Conn]struct{}
+	open      int                // connections counted against MaxOpenConns
+	perIP     map[netip.Addr]int // open connections per client address, with MaxConnsPerIP
 	inflight  sync.WaitGroup
 }
 
@@ -148,12 +218,16 @@ type Server struct {
 func NewServer(cfg Config, scanner Scanner, teller Teller) *Server {
 	cfg = cfg.withDefaults()
 	hardStop, cancel := context.WithCancel(context.Background())
+	limits := Limits{
+		MaxMessageSize: cfg.MaxMessageSize,
+		MaxBodySize:    cfg.MaxBodySize,
+	}.withDefaults()
+	cfg.MaxBufferedBytes = max(cfg.MaxBufferedBytes, 2*limits.MaxBodySize)
 	return &Server{
-		cfg: cfg,
-		limits: Limits{
-			MaxMessageSize: cfg.MaxMessageSize,
-			MaxBodySize:    cfg.MaxBodySize,
-		}.withDefaults(),
+		cfg:          cfg,
+		limits:       limits,
+		budget:       &memBudget{max: cfg.MaxBufferedBytes},
+		perIP:        make(map[netip.Addr]int),
 		scanner:      scanner,
 		teller:       teller,
 		log:          cfg.Logger,
@@ -207,7 +281,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 			closeConn(s.log, c)
 			continue
 		}
-		go s.serveConn(ctx, c)
+		go s.serveConn(ctx, c, time.Now())
 	}
 }
 
@@ -283,11 +357,11 @@ func (s *Server) removeConn(c net.Conn) {
 	s.inflight.Done()
 }
 
-// allowed reports whether the client may be served: UNIX-socket clients
-// always, TCP clients when their address is in AllowedNets.
-func (s *Server) allowed(c net.Conn) bool {
+// clientIP is a TCP client's address, unmapped and without zone; the
+// zero Addr for a UNIX-socket client or an address that does not parse.
+func clientIP(c net.Conn) netip.Addr {
 	if c.LocalAddr().Network() == "unix" {
-		return true
+		return netip.Addr{}
 	}
 	var ip netip.Addr
 	switch a := c.RemoteAddr().(type) {
@@ -296,17 +370,59 @@ func (s *Server) allowed(c net.Conn) bool {
 	default:
 		ap, err := netip.ParseAddrPort(c.RemoteAddr().String())
 		if err != nil {
-			return false
+			return netip.Addr{}
 		}
 		ip = ap.Addr()
 	}
-	ip = ip.Unmap().WithZone("")
+	return ip.Unmap().WithZone("")
+}
+
+// allowed reports whether the client may be served: UNIX-socket clients
+// always, TCP clients when their address ip is in AllowedNets.
+func (s *Server) allowed(c net.Conn, ip netip.Addr) bool {
+	if c.LocalAddr().Network() == "unix" {
+		return true
+	}
+	if !ip.IsValid() {
+		return false
+	}
 	for _, p := range s.cfg.AllowedNets {
 		if p.Contains(ip) {
 			return true
 		}
 	}
 	return false
+}
+
+// enter counts a new connection from ip (the zero Addr: not limited per
+// address) against MaxOpenConns and MaxConnsPerIP. It returns the
+// outcome of the limit the connection is over, or "" when it was counted
+// (then call leave).
+func (s *Server) enter(ip netip.Addr) Outcome {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.open >= s.cfg.MaxOpenConns {
+		return OutcomeConnLimit
+	}
+	if ip.IsValid() && s.cfg.MaxConnsPerIP > 0 {
+		if s.perIP[ip] >= s.cfg.MaxConnsPerIP {
+			return OutcomeIPLimit
+		}
+		s.perIP[ip]++
+	}
+	s.open++
+	return ""
+}
+
+func (s *Server) leave(ip netip.Addr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.open--
+	if ip.IsValid() && s.cfg.MaxConnsPerIP > 0 {
+		if s.perIP[ip]--; s.perIP[ip] <= 0 {
+			delete(s.perIP, ip)
+		}
+	}
 }
 
 // acquire waits for a slot: true when one was taken (release it), false

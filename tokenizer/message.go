@@ -215,6 +215,7 @@ const (
 	DefectBadTransferEncode  Defect = "bad_transfer_encoding"
 	DefectUnknownCharset     Defect = "unknown_charset"
 	DefectTooManyParts       Defect = "too_many_parts"
+	DefectTooManyHeaders     Defect = "too_many_headers"
 	DefectTooDeep            Defect = "too_deep"
 	DefectTruncated          Defect = "truncated"
 	DefectBadContentType     Defect = "bad_content_type"

@@ -25,13 +25,31 @@ type Limits struct {
 	// characters (at a line or word end) before it joins Text and
 	// Invisible. Negative means no cut.
 	BodyPartScanSize int
+	// MaxHeaderFields is the number of fields kept in one header block
+	// (the message's, or a MIME part's); later fields are dropped and
+	// DefectTooManyHeaders is recorded. Without it 100,000 header lines
+	// cost over 50 MB and seconds to parse and tokenize.
+	MaxHeaderFields int
+	// MaxMessageBytes is how much of the raw message is parsed: a longer
+	// one is cut there, and DefectTruncated is recorded. Parsing keeps several copies of what it reads (lines
+	// with CRLF made LF, decoded parts, rendered HTML), so this bounds
+	// the memory one message costs: without it 10 MB of HTML cost over
+	// 50 MB. The text Bayes sees is cut much earlier anyway
+	// (BodyPartScanSize per part).
+	MaxMessageBytes int
 }
 
 // DefaultLimits returns the limits Parse uses: 1000 parts, 20 levels and
 // 50000 characters of text per part, as SpamAssassin, and 4 MiB of
-// decoded content and 2 MiB of HTML per part.
+// decoded content and 1 MiB of HTML per part (2 MiB of HTML cost 45 MB
+// to render), and 1000 fields per header
+// block (SpamAssassin has no such limit; real mail has a few dozen, the
+// Received chain at the top, which is kept), and the first 4 MiB of the
+// message (spamd is given at most 512000 bytes by spamc, sa-learn 256 KB
+// by default).
 func DefaultLimits() Limits {
-	return Limits{MaxParts: 1000, MaxDepth: 20, MaxDecodedBytes: 4 << 20, MaxHTMLBytes: 2 << 20, BodyPartScanSize: 50000}
+	return Limits{MaxParts: 1000, MaxDepth: 20, MaxDecodedBytes: 4 << 20, MaxHTMLBytes: 1 << 20, BodyPartScanSize: 50000,
+		MaxHeaderFields: 1000, MaxMessageBytes: 4 << 20}
 }
 
 func (l Limits) withDefaults() Limits {
@@ -50,6 +68,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.BodyPartScanSize == 0 {
 		l.BodyPartScanSize = d.BodyPartScanSize
+	}
+	if l.MaxHeaderFields <= 0 {
+		l.MaxHeaderFields = d.MaxHeaderFields
+	}
+	if l.MaxMessageBytes <= 0 {
+		l.MaxMessageBytes = d.MaxMessageBytes
 	}
 	return l
 }
@@ -75,6 +99,10 @@ func ParseWithLimits(raw []byte, lim Limits) (m *Message) {
 			m.addDefect(DefectInternal)
 		}
 	}()
+	if len(raw) > p.lim.MaxMessageBytes {
+		raw = raw[:p.lim.MaxMessageBytes]
+		m.addDefect(DefectTruncated)
+	}
 	root := p.newMessageNode(raw, p.lim.MaxDepth, true)
 	m.Header = root.hdr
 	p.walk(root, 0)
@@ -249,7 +277,7 @@ func (p *parser) newMessageNode(raw []byte, subparse int, top bool) *node {
 		if len(val) > maxHeaderValLength {
 			val = val[:maxHeaderValLength]
 		}
-		n.addField(key, val)
+		p.addField(n, key, val)
 		if top {
 			if strings.IndexByte(key, 0) >= 0 || strings.IndexByte(val, 0) >= 0 {
 				p.msg.addDefect(DefectNULInHeader)
@@ -351,7 +379,13 @@ func (p *parser) defect(top bool, d Defect) {
 	}
 }
 
-func (n *node) addField(key, val string) {
+// addField appends a field to n's header, unless the header already
+// holds MaxHeaderFields.
+func (p *parser) addField(n *node, key, val string) {
+	if len(n.hdr) >= p.lim.MaxHeaderFields {
+		p.msg.addDefect(DefectTooManyHeaders)
+		return
+	}
 	raw := strings.TrimSuffix(val, "\n")
 	n.hdr = append(n.hdr, Field{Name: key, Raw: raw, Value: decodeHeaderValue(key, val)})
 }
@@ -566,7 +600,7 @@ func (p *parser) splitMultipart(n *node) {
 		for len(v) > 0 && isPerlSpace(v[0]) {
 			v = v[1:]
 		}
-		cur.addField(key, string(v))
+		p.addField(cur, key, string(v))
 		return key
 	}
 	for idx, l := range body {

@@ -306,6 +306,28 @@ func TestParseLimits(t *testing.T) {
 				}
 			},
 		},
+		{
+			name:   "too many header fields",
+			raw:    "Received: from a\nSubject: first\n" + strings.Repeat("X-Filler: x\n", 50) + "Subject: late\n\nbody\n",
+			limits: Limits{MaxHeaderFields: 10},
+			want:   DefectTooManyHeaders,
+			check: func(t *testing.T, m *Message) {
+				if len(m.Header) != 10 || m.Header.last("subject") != "first" {
+					t.Errorf("kept %d fields, Subject %q; want the first 10, Subject \"first\"", len(m.Header), m.Header.last("subject"))
+				}
+			},
+		},
+		{
+			name:   "message too long",
+			raw:    "Subject: long\n\n" + strings.Repeat("word ", 1000) + "TAIL\n",
+			limits: Limits{MaxMessageBytes: 1000},
+			want:   DefectTruncated,
+			check: func(t *testing.T, m *Message) {
+				if text := strings.Join(m.Text, ""); !strings.Contains(text, "word") || strings.Contains(text, "TAIL") {
+					t.Errorf("text %q: want the start of the body without its tail", text)
+				}
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
