@@ -93,3 +93,51 @@ func TestServeMaxMessageSizeFromPolicy(t *testing.T) {
 		})
 	}
 }
+
+// A user's own rewrite_header, report_safe and required_score change that
+// user's PROCESS answer over spamd, and nobody else's: alice's 4-point
+// message is spam with her subject tag and no report_safe wrapping; bob
+// gets the site's answer (ham at 5, the message unchanged but for the
+// X-Spam headers).
+func TestServeUserMarkup(t *testing.T) {
+	tmp := t.TempDir()
+	site, prefs := filepath.Join(tmp, "site"), filepath.Join(tmp, "users")
+	writeFile(t, filepath.Join(site, "local.cf"), "body SITE_FOUR /four point phrase/\nscore SITE_FOUR 4\n")
+	writeFile(t, filepath.Join(prefs, "alice", "user_prefs"), "rewrite_header Subject [SPAM]\nreport_safe 0\nrequired_score 3\n")
+	d := startDaemon(t, false, "--dbpath", filepath.Join(tmp, "bayes"), "--config", site, "--user-prefs-dir", prefs)
+	client := &spamdproto.Client{Hosts: []string{d.addr()}, Timeout: 10 * time.Second}
+	msg := []byte("From: carol@example.org\r\nTo: alice@example.net\r\nSubject: quarterly numbers\r\n" +
+		"Message-ID: <q1@example.org>\r\n\r\nThe four point phrase is in here.\r\n")
+	for _, tt := range []struct {
+		user      string
+		spam      bool
+		threshold float64
+		want      []string // in the PROCESS answer
+		wantNot   []string
+	}{
+		{"alice", true, 3, []string{"Subject: [SPAM] quarterly numbers", "X-Spam-Flag: YES", "SITE_FOUR"},
+			[]string{"message/rfc822"}},
+		{"bob", false, 5, []string{"Subject: quarterly numbers", "X-Spam-Status: No"},
+			[]string{"[SPAM]", "X-Spam-Flag"}},
+		{"", false, 5, []string{"Subject: quarterly numbers"}, []string{"[SPAM]", "X-Spam-Flag"}},
+	} {
+		res, err := client.Process(context.Background(), tt.user, msg, false)
+		if err != nil {
+			t.Fatalf("PROCESS for %q: %v", tt.user, err)
+		}
+		if res.Spam != tt.spam || res.Threshold != tt.threshold {
+			t.Errorf("PROCESS for %q: spam %v threshold %v, want %v %v", tt.user, res.Spam, res.Threshold, tt.spam, tt.threshold)
+		}
+		body := string(res.Body)
+		for _, w := range tt.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("PROCESS for %q lacks %q:\n%s", tt.user, w, body)
+			}
+		}
+		for _, w := range tt.wantNot {
+			if strings.Contains(body, w) {
+				t.Errorf("PROCESS for %q has %q:\n%s", tt.user, w, body)
+			}
+		}
+	}
+}
