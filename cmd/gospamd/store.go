@@ -10,8 +10,11 @@ import (
 	"github.com/gospamd/gospamd/classifier"
 )
 
-// defaultDBPath is where the Bayes store lives when --dbpath is not given:
-// $GOSPAMD_DBPATH, else ~/.gospamd/bayes.
+// defaultDBPath is where the Bayes store lives when neither --dbpath nor
+// the daemon config's [store] dbpath says: $GOSPAMD_DBPATH, else
+// ~/.gospamd/bayes. Every command resolves the store the same way
+// (defaultDaemonConfig starts from this), so that serve, learn, check
+// and masscheck find one store.
 func defaultDBPath() string {
 	if p := os.Getenv("GOSPAMD_DBPATH"); p != "" {
 		return p
@@ -29,9 +32,35 @@ func openStore(dir string, log *slog.Logger, readOnly bool) (*classifier.Store, 
 	return openStoreWith(dir, classifier.Options{Logger: log, ReadOnly: readOnly})
 }
 
-// openStoreWith is openStore with all the store's options.
+// A noStoreError says that a command that reads the Bayes store found
+// none, and how to get one.
+type noStoreError struct {
+	dir string
+}
+
+func (e *noStoreError) Error() string {
+	return fmt.Sprintf("no Bayes store at %s: train one with 'gospamd learn --spam DIR' and 'gospamd learn --ham DIR', "+
+		"or point --dbpath (or [store] dbpath in the daemon config, or GOSPAMD_DBPATH) at the store you have; "+
+		"'make run' keeps its store in ./data/bayes", e.dir)
+}
+
+// storeMissing reports whether dir holds no store: it does not exist, or
+// is empty.
+func storeMissing(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return true
+	}
+	return err == nil && len(entries) == 0
+}
+
+// openStoreWith is openStore with all the store's options. Opening a
+// store that is not there read-only fails with a *noStoreError.
 func openStoreWith(dir string, opt classifier.Options) (*classifier.Store, error) {
 	readOnly := opt.ReadOnly
+	if readOnly && storeMissing(dir) {
+		return nil, &noStoreError{dir: dir}
+	}
 	if !readOnly {
 		if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
 			return nil, fmt.Errorf("create directory for bayes store: %w", err)
