@@ -16,14 +16,19 @@ import (
 // as it would be delivered, followed by the report (like spamassassin
 // -t), or with --summary just the verdict, the score and the rules hit.
 func runCheck(ctx context.Context, env *cliEnv, args []string) int {
+	dcfg, code := commandConfig(env, "gospamd check", args)
+	if code >= 0 {
+		return code
+	}
 	fs := pflag.NewFlagSet("gospamd check", pflag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	dbpath := fs.String("dbpath", defaultDBPath(), "the Bayes store `DIR`ectory")
-	configDir := fs.String("config", "", "site policy `DIR` (every *.cf in name order)")
-	required := fs.Float64("required-score", 5.0, "score at or above which the message is spam (overrides the policy)")
+	registerDaemonConfigFlag(fs, env)
+	dbpath := fs.String("dbpath", dcfg.Store.DBPath, "the Bayes store `DIR`ectory")
+	configDir := fs.String("config", dcfg.Policy.Dir, "site policy `DIR` (every *.cf in name order)")
+	required := fs.Float64("required-score", valueOr(dcfg.Policy.RequiredScore, 5.0), "score at or above which the message is spam (default: the policy's required_score)")
 	summary := fs.Bool("summary", false, "print only the verdict, the score and the rules hit, not the marked-up message")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
 	}
 	raw, err := io.ReadAll(env.stdin)
 	if err != nil {
@@ -37,7 +42,7 @@ func runCheck(ctx context.Context, env *cliEnv, args []string) int {
 		Diagnostic: func(d cf.Diagnostic) { fmt.Fprintln(env.stderr, d.String()) },
 		Logger:     env.log,
 	}
-	if fs.Changed("required-score") {
+	if fs.Changed("required-score") || dcfg.Policy.RequiredScore != nil {
 		cfg.RequiredScore = required
 	}
 	if store, err := openStore(*dbpath, env.log, true); err == nil {

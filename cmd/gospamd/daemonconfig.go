@@ -162,6 +162,9 @@ func (d *duration) UnmarshalText(b []byte) error {
 
 func (d duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
 
+// std is d as a time.Duration.
+func (d duration) std() time.Duration { return time.Duration(d) }
+
 // defaultDaemonConfig is the config when no file and no flag says
 // otherwise: the defaults the serve flags have always had.
 func defaultDaemonConfig() *daemonConfig {

@@ -47,7 +47,9 @@ type learnFlags struct {
 	help, version      bool
 }
 
-func (f *learnFlags) register(fs *pflag.FlagSet) {
+// register adds sa-learn's flags to fs, with the store, policy and Bayes
+// scope of the daemon config cfg as defaults.
+func (f *learnFlags) register(fs *pflag.FlagSet, env *cliEnv, cfg *daemonConfig) {
 	fs.BoolVar(&f.spam, "spam", false, "learn the messages as spam")
 	fs.BoolVar(&f.ham, "ham", false, "learn the messages as ham (non-spam)")
 	fs.BoolVar(&f.ham, "nonspam", false, "same as --ham")
@@ -64,11 +66,11 @@ func (f *learnFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.backup, "backup", false, "write a backup in sa-learn's text format to standard output")
 	fs.StringVar(&f.restore, "restore", "", "replace the database with the backup in `FILE`")
 	fs.BoolVar(&f.clear, "clear", false, "delete every token, counter and seen entry")
-	fs.StringVar(&f.dbpath, "dbpath", defaultDBPath(), "the Bayes store `DIR`ectory")
-	fs.StringVar(&f.dbpath, "db", defaultDBPath(), "same as --dbpath")
+	fs.StringVar(&f.dbpath, "dbpath", cfg.Store.DBPath, "the Bayes store `DIR`ectory")
+	fs.StringVar(&f.dbpath, "db", cfg.Store.DBPath, "same as --dbpath")
 	fs.StringVarP(&f.user, "username", "u", "", "learn for `USER`")
-	fs.StringVar(&f.configDir, "config", "", "site policy `DIR` (its Bayes settings: use_bayes, bayes_ignore_header, ...)")
-	fs.StringVar(&f.bayesScope, "bayes-scope", "global", "global: one database for everyone; user: -u selects the user's own")
+	fs.StringVar(&f.configDir, "config", cfg.Policy.Dir, "site policy `DIR` (its Bayes settings: use_bayes, bayes_ignore_header, ...)")
+	fs.StringVar(&f.bayesScope, "bayes-scope", cfg.Policy.BayesScope, "global: one database for everyone; user: -u selects the user's own")
 	fs.BoolVar(&f.mbox, "mbox", false, "the paths are mbox files")
 	fs.BoolVar(&f.mbx, "mbx", false, "same as --mbox")
 	fs.StringVarP(&f.folders, "folders", "f", "", "read targets from `FILE`: one per line, 'spam:FORMAT:PATH', 'ham:FORMAT:PATH' or a path")
@@ -81,6 +83,7 @@ func (f *learnFlags) register(fs *pflag.FlagSet) {
 	fs.Lookup("debug").NoOptDefVal = "all"
 	fs.BoolVarP(&f.help, "help", "h", false, "print this help")
 	fs.BoolVarP(&f.version, "version", "V", false, "print the version")
+	registerDaemonConfigFlag(fs, env)
 	for _, hidden := range []string{"nonspam", "expire", "nosync", "re", "db", "mbx"} {
 		_ = fs.MarkHidden(hidden)
 	}
@@ -104,10 +107,14 @@ func fixDumpArg(args []string) []string {
 
 func runLearn(ctx context.Context, env *cliEnv, args []string) int {
 	var f learnFlags
+	cfg, code := commandConfig(env, "gospamd learn", args)
+	if code >= 0 {
+		return code
+	}
 	fs := pflag.NewFlagSet("gospamd learn", pflag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	fs.SortFlags = false
-	f.register(fs)
+	f.register(fs, env, cfg)
 	if err := fs.Parse(fixDumpArg(args)); err != nil {
 		fmt.Fprintf(env.stderr, "Unknown option! %v\n", err)
 		return exitUsage
@@ -120,7 +127,7 @@ func runLearn(ctx context.Context, env *cliEnv, args []string) int {
 		return exitOK
 	}
 	if f.version {
-		fmt.Fprintf(env.stdout, "gospamd version %s\n", version)
+		fmt.Fprint(env.stdout, versionText())
 		return exitOK
 	}
 	if f.debug != "" {
@@ -176,7 +183,7 @@ func runLearn(ctx context.Context, env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "ERROR: %v\n", err)
 		return exitFatal
 	}
-	code := learnWithStore(ctx, env, &f, store, scope, fs.Args())
+	code = learnWithStore(ctx, env, &f, store, scope, fs.Args())
 	if err := store.Close(); err != nil {
 		fmt.Fprintf(env.stderr, "ERROR: close bayes store: %v\n", err)
 		return exitFatal

@@ -17,11 +17,16 @@ import (
 // functions this engine does not have, and a summary line; exit 1 on
 // errors.
 func runLint(ctx context.Context, env *cliEnv, args []string) int {
+	cfg, code := commandConfig(env, "gospamd lint", args)
+	if code >= 0 {
+		return code
+	}
 	fs := pflag.NewFlagSet("gospamd lint", pflag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	configDir := fs.String("config", "", "site policy `DIR` to check (with its rules_dir, if set)")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	registerDaemonConfigFlag(fs, env)
+	configDir := fs.String("config", cfg.Policy.Dir, "site policy `DIR` to check (with its rules_dir, if set)")
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
 	}
 	pol, diags, err := rules.LoadPolicy(ctx, *configDir)
 	parseErrors := cf.CountErrors(diags)

@@ -21,6 +21,8 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"syscall"
+
+	"github.com/spf13/pflag"
 )
 
 // Version is the release; overridden at link time.
@@ -51,6 +53,9 @@ type cliEnv struct {
 	// onListen, when set, is told the address of every listener serve
 	// opens (tests listen on port 0 and learn the port this way).
 	onListen func(net.Addr)
+	// daemonConfigDefault is the daemon config file read when a command
+	// is given no --daemon-config and the file exists; "" for none (tests).
+	daemonConfigDefault string
 }
 
 func commands() []command {
@@ -73,6 +78,8 @@ func main() {
 		stderr:      os.Stderr,
 		stderrIsTTY: isTerminal(os.Stderr),
 		log:         slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+
+		daemonConfigDefault: systemDaemonConfig,
 	}
 	if path := os.Getenv("GOSPAMD_CPUPROFILE"); path != "" {
 		stopProfile, err := startCPUProfile(path)
@@ -126,6 +133,9 @@ func run(ctx context.Context, env *cliEnv, args []string) int {
 		}
 		return exitOK
 	}
+	if args[0] == "--version" || args[0] == "-V" {
+		return runVersion(ctx, env, args[1:])
+	}
 	for _, c := range commands() {
 		if c.name == args[0] {
 			return c.run(ctx, env, args[1:])
@@ -145,8 +155,18 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nRun 'gospamd COMMAND --help' for a command's flags.")
 }
 
-func runVersion(_ context.Context, env *cliEnv, _ []string) int {
-	fmt.Fprintf(env.stdout, "gospamd version %s\n", version)
+// runVersion prints the version and the Go release it was built with.
+func runVersion(_ context.Context, env *cliEnv, args []string) int {
+	fs := pflag.NewFlagSet("gospamd version", pflag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.stderr, "gospamd version: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	fmt.Fprint(env.stdout, versionText())
 	return exitOK
 }
 

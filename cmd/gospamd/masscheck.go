@@ -28,6 +28,10 @@ func debugLogger(w io.Writer) *slog.Logger {
 }
 
 func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
+	cfg, code := commandConfig(env, "gospamd masscheck", args)
+	if code >= 0 {
+		return code
+	}
 	fs := pflag.NewFlagSet("gospamd masscheck", pflag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	fs.SortFlags = false
@@ -45,7 +49,7 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 	)
 	fs.StringArrayVar(&ham, "ham", nil, "ham corpus `PATH` (file, directory, Maildir or mbox); repeatable, and bare arguments after it are more paths")
 	fs.StringArrayVar(&spam, "spam", nil, "spam corpus `PATH`; repeatable")
-	fs.StringVar(&dbpath, "dbpath", defaultDBPath(), "trained Bayes store to scan with (ignored with --folds)")
+	fs.StringVar(&dbpath, "dbpath", cfg.Store.DBPath, "trained Bayes store to scan with (ignored with --folds)")
 	fs.StringVar(&scoresFile, "scores", "", "write one line per message to `FILE.tsv`: label, score, bayes, path, tests")
 	fs.StringVar(&plotFile, "plot", "", "draw the ham and spam score histograms into `FILE.svg`")
 	fs.Float64Var(&threshold, "threshold", 5.0, "score at or above which a message counts as spam (default: the policy's required_score)")
@@ -54,12 +58,13 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 	fs.Int64Var(&seed, "seed", 1, "seed of the fold split")
 	fs.BoolVar(&mbox, "mbox", false, "corpus files are mbox files")
 	fs.BoolVar(&progress, "progress", true, "show progress on a terminal")
-	configDir := fs.String("config", "", "site policy `DIR` (every *.cf in name order) on top of the built-in rules")
+	configDir := fs.String("config", cfg.Policy.Dir, "site policy `DIR` (every *.cf in name order) on top of the built-in rules")
 	fitFile := fs.String("fit-scores", "", "fit every rule's score to this corpus (use with --folds) and write them to `FILE.cf`")
 	fitKeep := fs.StringSlice("fit-keep", []string{"GTUBE"}, "rules whose scores --fit-scores keeps as they are (check_bayes rules always are)")
 	fitHamWeight := fs.Float64("fit-ham-weight", 10, "with --fit-scores: how much more a ham error costs than a spam error")
-	if err := fs.Parse(expandCorpusArgs(args)); err != nil {
-		return exitUsage
+	registerDaemonConfigFlag(fs, env)
+	if code := parseFlags(fs, expandCorpusArgs(args)); code >= 0 {
+		return code
 	}
 	if len(ham) == 0 && len(spam) == 0 {
 		fmt.Fprintln(env.stderr, "gospamd masscheck: give --ham and/or --spam corpus paths")
