@@ -67,8 +67,12 @@ func loadCommandConfig(env *cliEnv, args []string) (*daemonConfig, error) {
 
 // commandConfig is loadCommandConfig for a command named name: on error
 // it prints the problems and returns the exit code; else the code is -1.
+// Asked for --help, a command shows it even when the file is broken.
 func commandConfig(env *cliEnv, name string, args []string) (*daemonConfig, int) {
 	cfg, err := loadCommandConfig(env, args)
+	if err != nil && helpRequested(args) {
+		return defaultDaemonConfig(), -1
+	}
 	if err != nil {
 		printConfigErrors(env, name, err)
 		return nil, exitConfig
@@ -81,6 +85,19 @@ func printConfigErrors(env *cliEnv, name string, err error) {
 	for _, line := range strings.Split(err.Error(), "\n") {
 		fmt.Fprintf(env.stderr, "%s: %s\n", name, line)
 	}
+}
+
+// helpRequested reports whether args ask for --help (or -h).
+func helpRequested(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "--help" || a == "-h" {
+			return true
+		}
+	}
+	return false
 }
 
 // registerDaemonConfigFlag adds --daemon-config to fs. Its value was
