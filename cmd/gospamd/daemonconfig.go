@@ -97,10 +97,13 @@ type spamdConfig struct {
 	// (--ssl-key). Required with either.
 	TLSKey string `toml:"tls_key"`
 	// MaxConnections is how many connections may be open at once,
-	// waiting or served (--max-connections). Default 4096.
+	// whatever they are doing; one more is answered "server busy"
+	// (EX_TEMPFAIL) and closed (--max-connections). Default 4096.
 	MaxConnections int `toml:"max_connections"`
 	// MaxConnectionsPerIP is how many of them one client address may
-	// hold (--max-connections-per-ip). Default 0: no limit.
+	// hold; UNIX-socket clients are not limited per address
+	// (--max-connections-per-ip). Default 0: no limit, as a site's MTAs
+	// often share one address.
 	MaxConnectionsPerIP int `toml:"max_connections_per_ip"`
 }
 
@@ -175,7 +178,7 @@ func defaultDaemonConfig() *daemonConfig {
 			MaxChildren:    spamdproto.DefaultMaxConns,
 			TimeoutTCP:     duration(spamdproto.DefaultReadTimeout),
 			TimeoutChild:   duration(spamdproto.DefaultScanTimeout),
-			MaxConnections: 4096,
+			MaxConnections: spamdproto.DefaultMaxOpenConns,
 		},
 		Policy: policyConfig{BayesScope: "global"},
 		Daemon: daemonMisc{LogLevel: "info"},

@@ -10,11 +10,12 @@ package main
 //	f := serveFlagsFromConfig(cfg)
 //	log, _ := serveLogger(env, f.logLevel)  // the level was validated
 //	nets, _ := cfg.Spamd.allowedNets()      // so were the networks
-//	if err := serve(ctx, log, &f, nets); ...
+//	if err := serve(ctx, env, log, &f, nets); ...
 //
-// MaxConnections and MaxConnectionsPerIP have no serveFlags field yet:
-// read them from cfg.Spamd when the server takes them. Once serve takes
-// a *daemonConfig, this file goes.
+// MaxConnections and MaxConnectionsPerIP have no serveFlags field: pass
+// cfg.Spamd.MaxConnections and cfg.Spamd.MaxConnectionsPerIP to
+// spamdproto.Config's MaxOpenConns and MaxConnsPerIP. Once serve takes a
+// *daemonConfig, this file goes.
 func serveFlagsFromConfig(cfg *daemonConfig) serveFlags {
 	s, p, d := &cfg.Spamd, &cfg.Policy, &cfg.Daemon
 	f := serveFlags{
