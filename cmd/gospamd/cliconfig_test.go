@@ -150,27 +150,13 @@ func TestParseServeArgs(t *testing.T) {
 	}
 }
 
-// serveArgs runs gospamd serve's argument handling without starting the
-// daemon: runServe hands its arguments to parseServeArgs.
-func serveArgs(_ context.Context, env *cliEnv, args []string) int {
-	_, code := parseServeArgs(env, args)
-	if code < 0 {
-		return exitOK
-	}
-	return code
-}
-
 func TestCommandsHelp(t *testing.T) {
 	for _, c := range commands() {
 		for _, arg := range []string{"--help", "-h"} {
 			t.Run(c.name+" "+arg, func(t *testing.T) {
 				var out, errOut bytes.Buffer
 				env := &cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, log: discardLogger()}
-				runCmd := c.run
-				if c.name == "serve" {
-					runCmd = serveArgs
-				}
-				code := runCmd(context.Background(), env, []string{arg})
+				code := c.run(context.Background(), env, []string{arg})
 				if code != exitOK {
 					t.Fatalf("exit %d, want 0; stderr:\n%s", code, errOut.String())
 				}

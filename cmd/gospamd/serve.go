@@ -7,101 +7,28 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/netip"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
-
-	"github.com/spf13/pflag"
 
 	"github.com/gospamd/gospamd/scan"
 	"github.com/gospamd/gospamd/spamdproto"
 )
 
-// serveFlags are the daemon's options, named after spamd's where spamd
-// has one.
-type serveFlags struct {
-	listen       []string
-	socket       string
-	allowedIPs   string
-	dbpath       string
-	maxChildren  int
-	maxSize      int64
-	timeoutTCP   time.Duration
-	timeoutChild time.Duration
-	allowTell    bool
-	bayesScope   string
-	required     float64
-	hostname     string
-	logLevel     string
-	metrics      string
-	configDir    string
-	prefsDir     string
-	requiredSet  bool
-	maxSizeSet   bool // --max-size given: it overrides max_message_size
-	ssl          bool
-	sslListen    []string
-	sslCert      string
-	sslKey       string
-}
-
+// runServe runs the daemon as the daemon config file and the flags say
+// (see parseServeArgs).
 func runServe(ctx context.Context, env *cliEnv, args []string) int {
-	var f serveFlags
-	fs := pflag.NewFlagSet("gospamd serve", pflag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.SortFlags = false
-	fs.StringArrayVar(&f.listen, "listen", nil, "TCP `ADDR:PORT` to listen on; repeatable (default 127.0.0.1:783)")
-	fs.StringVar(&f.socket, "socket", "", "also listen on the UNIX socket at `PATH`")
-	fs.StringVar(&f.allowedIPs, "allowed-ips", "127.0.0.0/8,::1/128", "comma-separated networks whose TCP clients are served (spamd -A)")
-	fs.StringVar(&f.dbpath, "dbpath", defaultDBPath(), "the Bayes store `DIR`ectory")
-	fs.StringVar(&f.configDir, "config", "", "site policy `DIR`: every *.cf (and *.cf/ fragments) in name order; SIGHUP rereads it")
-	fs.StringVar(&f.prefsDir, "user-prefs-dir", "", "per-user preferences: `DIR`/<User>/user_prefs (spamd's virtual config dir)")
-	fs.IntVar(&f.maxChildren, "max-children", spamdproto.DefaultMaxConns, "requests served at once; more wait, then get EX_TEMPFAIL")
-	fs.Int64Var(&f.maxSize, "max-size", 512000, "largest message scanned, in bytes; larger ones are answered unscanned (default: the policy's max_message_size)")
-	fs.DurationVar(&f.timeoutTCP, "timeout-tcp", spamdproto.DefaultReadTimeout, "time allowed to read a request")
-	fs.DurationVar(&f.timeoutChild, "timeout-child", spamdproto.DefaultScanTimeout, "time allowed to scan a message")
-	fs.BoolVar(&f.allowTell, "allow-tell", false, "accept TELL (spamc -L/-C) to learn and forget")
-	fs.StringVar(&f.bayesScope, "bayes-scope", "global", "global: one Bayes database; user: one per request User")
-	fs.Float64Var(&f.required, "required-score", 5.0, "score at or above which a message is spam (overrides the policy's required_score)")
-	fs.StringVar(&f.hostname, "hostname", "", "host name in X-Spam-Checker-Version (default: this host's)")
-	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.BoolVar(&f.ssl, "ssl", false, "serve TLS (spamc -S) on every --listen address")
-	fs.StringArrayVar(&f.sslListen, "ssl-listen", nil, "TCP `ADDR:PORT` serving TLS only, beside the plain --listen ones; repeatable")
-	fs.StringVar(&f.sslCert, "ssl-cert", "", "TLS certificate `FILE` (PEM)")
-	fs.StringVar(&f.sslKey, "ssl-key", "", "TLS private key `FILE` (PEM)")
-	fs.StringVar(&f.metrics, "metrics-listen", "", "serve Prometheus metrics at http://`ADDR:PORT`/metrics")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	cfg, code := parseServeArgs(env, args)
+	if code >= 0 {
+		return code
 	}
-	f.requiredSet = fs.Changed("required-score")
-	f.maxSizeSet = fs.Changed("max-size")
-	log, err := serveLogger(env, f.logLevel)
+	log, err := serveLogger(env, cfg.Daemon.LogLevel)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "gospamd serve: %v\n", err)
 		return exitUsage
 	}
-	nets, err := parseNets(f.allowedIPs)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "gospamd serve: --allowed-ips: %v\n", err)
-		return exitUsage
-	}
-	if f.bayesScope != "global" && f.bayesScope != "user" {
-		fmt.Fprintf(env.stderr, "gospamd serve: --bayes-scope must be global or user\n")
-		return exitUsage
-	}
-	if (f.ssl || len(f.sslListen) > 0) && (f.sslCert == "" || f.sslKey == "") {
-		fmt.Fprintln(env.stderr, "gospamd serve: TLS needs --ssl-cert and --ssl-key")
-		return exitUsage
-	}
-	if len(f.listen) == 0 && len(f.sslListen) == 0 && f.socket == "" {
-		f.listen = []string{"127.0.0.1:783"}
-	}
-	if f.hostname == "" {
-		f.hostname, _ = os.Hostname()
-	}
-	if err := serve(ctx, env, log, &f, nets); err != nil {
+	if err := serve(ctx, env, log, cfg); err != nil {
 		log.Error("gospamd serve stopped", "err", err)
 		return exitFatal
 	}
@@ -116,52 +43,30 @@ func serveLogger(env *cliEnv, level string) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: l})), nil
 }
 
-func parseNets(list string) ([]netip.Prefix, error) {
-	var nets []netip.Prefix
-	for _, s := range strings.Split(list, ",") {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			continue
-		}
-		if !strings.Contains(s, "/") {
-			a, err := netip.ParseAddr(s)
-			if err != nil {
-				return nil, err
-			}
-			nets = append(nets, netip.PrefixFrom(a, a.BitLen()))
-			continue
-		}
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return nil, err
-		}
-		nets = append(nets, p.Masked())
-	}
-	return nets, nil
-}
-
 // serve runs the daemon until ctx is done (SIGINT/SIGTERM), then drains
 // the requests in flight.
-func serve(ctx context.Context, env *cliEnv, log *slog.Logger, f *serveFlags, nets []netip.Prefix) (err error) {
-	set := daemonSettings{dbpath: f.dbpath, scan: scan.Config{
-		PolicyDir:    f.configDir,
-		UserPrefsDir: f.prefsDir,
-		PerUserBayes: f.bayesScope == "user",
-		Hostname:     f.hostname,
+func serve(ctx context.Context, env *cliEnv, log *slog.Logger, cfg *daemonConfig) (err error) {
+	set := daemonSettings{dbpath: cfg.Store.DBPath, scan: scan.Config{
+		PolicyDir:     cfg.Policy.Dir,
+		UserPrefsDir:  cfg.Policy.UserPrefsDir,
+		PerUserBayes:  cfg.Policy.BayesScope == "user",
+		Hostname:      cfg.Daemon.Hostname,
+		RequiredScore: cfg.Policy.RequiredScore,
 	}}
-	if f.requiredSet {
-		set.scan.RequiredScore = &f.required
+	if cfg.Spamd.MaxSize != nil {
+		set.scan.MaxMessageSize = *cfg.Spamd.MaxSize
 	}
-	if f.maxSizeSet {
-		set.scan.MaxMessageSize = f.maxSize
+	nets, err := cfg.Spamd.allowedNets()
+	if err != nil {
+		return err
 	}
 	d, err := openDaemon(ctx, log, set)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, d.close()) }()
-	if f.metrics != "" {
-		if err := serveMetrics(ctx, f.metrics, d.registry, log); err != nil {
+	if cfg.Daemon.MetricsListen != "" {
+		if err := serveMetrics(ctx, cfg.Daemon.MetricsListen, d.registry, log); err != nil {
 			return err
 		}
 	}
@@ -171,17 +76,19 @@ func serve(ctx context.Context, env *cliEnv, log *slog.Logger, f *serveFlags, ne
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
-	listeners, err := spamdListeners(ctx, f)
+	listeners, err := spamdListeners(ctx, &cfg.Spamd)
 	if err != nil {
 		return err
 	}
 	d.attachSpamd(spamdproto.Config{
 		AllowedNets:    nets,
 		MaxMessageSize: d.service.MaxMessageSize(), // the policy read at start, or --max-size
-		ReadTimeout:    f.timeoutTCP,
-		ScanTimeout:    f.timeoutChild,
-		MaxConns:       f.maxChildren,
-	}, f.allowTell, listeners...)
+		ReadTimeout:    cfg.Spamd.TimeoutTCP.std(),
+		ScanTimeout:    cfg.Spamd.TimeoutChild.std(),
+		MaxConns:       cfg.Spamd.MaxChildren,
+		MaxOpenConns:   cfg.Spamd.MaxConnections,
+		MaxConnsPerIP:  cfg.Spamd.MaxConnectionsPerIP,
+	}, cfg.Spamd.AllowTell, listeners...)
 	if err := d.attachAdmin(); err != nil {
 		return errors.Join(err, d.shutdown(ctx))
 	}
@@ -205,7 +112,7 @@ func serve(ctx context.Context, env *cliEnv, log *slog.Logger, f *serveFlags, ne
 
 // spamdListeners opens the spamd listeners the flags ask for: plain TCP
 // (TLS with --ssl), TLS-only, and a UNIX socket.
-func spamdListeners(ctx context.Context, f *serveFlags) (listeners []net.Listener, err error) {
+func spamdListeners(ctx context.Context, f *spamdConfig) (listeners []net.Listener, err error) {
 	defer func() {
 		if err != nil {
 			for _, l := range listeners {
@@ -214,8 +121,8 @@ func spamdListeners(ctx context.Context, f *serveFlags) (listeners []net.Listene
 		}
 	}()
 	var tlsConf *tls.Config
-	if f.sslCert != "" {
-		if tlsConf, err = spamdproto.ServerTLSConfig(f.sslCert, f.sslKey); err != nil {
+	if f.TLSCert != "" {
+		if tlsConf, err = spamdproto.ServerTLSConfig(f.TLSCert, f.TLSKey); err != nil {
 			return nil, err
 		}
 	}
@@ -231,21 +138,21 @@ func spamdListeners(ctx context.Context, f *serveFlags) (listeners []net.Listene
 		listeners = append(listeners, l)
 		return nil
 	}
-	for _, addr := range f.listen {
-		if err := listen(addr, f.ssl); err != nil {
+	for _, addr := range f.Listen {
+		if err := listen(addr, f.SSL); err != nil {
 			return listeners, err
 		}
 	}
-	for _, addr := range f.sslListen {
+	for _, addr := range f.SSLListen {
 		if err := listen(addr, true); err != nil {
 			return listeners, err
 		}
 	}
-	if f.socket != "" {
-		_ = os.Remove(f.socket) // a socket left by a previous run
-		l, err := lc.Listen(ctx, "unix", f.socket)
+	if f.Socket != "" {
+		_ = os.Remove(f.Socket) // a socket left by a previous run
+		l, err := lc.Listen(ctx, "unix", f.Socket)
 		if err != nil {
-			return listeners, fmt.Errorf("listen on %s: %w", f.socket, err)
+			return listeners, fmt.Errorf("listen on %s: %w", f.Socket, err)
 		}
 		listeners = append(listeners, l)
 	}
