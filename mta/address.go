@@ -106,7 +106,6 @@ type routes struct {
 	mtime   time.Time
 	size    int64
 	table   map[string]Mailbox // "local@domain", lower case
-	err     error
 }
 
 func newRoutes(path string) (*routes, error) {

@@ -218,7 +218,7 @@ func TestVerdicts(t *testing.T) {
 		{name: "reject-level spam refused", to: []string{"alice@example.com"}, msg: message("offer", "a twenty point phrase"),
 			wantCode: 554},
 		{name: "GTUBE refused", to: []string{"alice@example.com"},
-			msg:      message("gtube", "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"), wantCode: 554},
+			msg: message("gtube", "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"), wantCode: 554},
 		{name: "unknown user", to: []string{"nobody@example.com"}, msg: message("x", "y"), wantCode: 550},
 		{name: "plussed user to the base user", to: []string{"alice+anything@example.com"}, msg: message("plus", "hello"),
 			wantCode: 250, wantInbox: "alice"},
@@ -292,4 +292,3 @@ func TestVerdicts(t *testing.T) {
 		})
 	}
 }
-

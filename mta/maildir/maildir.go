@@ -237,4 +237,3 @@ func Count(root, folder string) (int, error) {
 	}
 	return len(ents), err
 }
-
