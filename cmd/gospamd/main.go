@@ -65,6 +65,8 @@ func commands() []command {
 		{"check", "scan one message from standard input", runCheck},
 		{"masscheck", "score a labelled corpus; k-fold cross-validation", runMassCheck},
 		{"lint", "check a policy: parse errors, rules that cannot run, summary", runLint},
+		{"deliver", "scan one message from standard input and file it into the user's Maildir", runDeliver},
+		{"filter", "scan one message from standard input and write it marked up (xfilter)", runFilter},
 		{"version", "print the version", runVersion},
 	}
 }

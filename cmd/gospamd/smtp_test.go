@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -94,15 +95,9 @@ func runSMTPDaemon(ctx context.Context, log *slog.Logger, dir string, cfg mta.Co
 	err = d.wait(ctx)
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return errorsJoin(err, d.shutdown(sctx))
+	return errors.Join(err, d.shutdown(sctx))
 }
 
-func errorsJoin(a, b error) error {
-	if a == nil {
-		return b
-	}
-	return a
-}
 
 func startSMTPDaemon(t *testing.T, tweak func(*mta.Config)) *smtpDaemon {
 	t.Helper()
