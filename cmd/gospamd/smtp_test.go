@@ -98,7 +98,6 @@ func runSMTPDaemon(ctx context.Context, log *slog.Logger, dir string, cfg mta.Co
 	return errors.Join(err, d.shutdown(sctx))
 }
 
-
 func startSMTPDaemon(t *testing.T, tweak func(*mta.Config)) *smtpDaemon {
 	t.Helper()
 	dir := t.TempDir()
