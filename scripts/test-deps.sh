@@ -113,4 +113,16 @@ if [ -x "$SPAMC_ZLIB_BIN" ]; then
   echo "test-deps: spamc-zlib $SPAMC_ZLIB_BIN"
 fi
 
+# --- SMTP front end (mta): swaks drives gospamd's SMTP server in the
+# integration tests. Kept as its own block.
+smtp_need=()
+command -v swaks >/dev/null 2>&1 || smtp_need+=(swaks)
+if ((${#smtp_need[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${smtp_need[@]}"
+fi
+# --- end of the SMTP front end's block
+
 echo "test-deps: sa-learn $(command -v sa-learn), spamc $(command -v spamc)"
