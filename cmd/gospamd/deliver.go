@@ -37,13 +37,19 @@ type mdaFlags struct {
 	logLevel  string
 }
 
-func (f *mdaFlags) register(fs *pflag.FlagSet) {
+// register adds the shared flags, with defaults from the daemon config.
+func (f *mdaFlags) register(fs *pflag.FlagSet, env *cliEnv, dcfg *daemonConfig) {
+	registerDaemonConfigFlag(fs, env)
+	spamd := "127.0.0.1:783"
+	if len(dcfg.Spamd.Listen) > 0 {
+		spamd = dcfg.Spamd.Listen[0]
+	}
 	fs.StringVarP(&f.user, "user", "u", "", "the `USER` the message is for (their user_prefs and Bayes scope)")
-	fs.StringVar(&f.spamd, "spamd", "127.0.0.1:783", "scan through the running daemon's spamd at `ADDR:PORT`; when nothing listens there, scan here with the store opened read-only")
+	fs.StringVar(&f.spamd, "spamd", spamd, "scan through the running daemon's spamd at `ADDR:PORT`; when nothing listens there, scan here with the store opened read-only")
 	fs.StringVar(&f.socket, "socket", "", "the running daemon's spamd UNIX socket `PATH` (instead of --spamd)")
-	fs.StringVar(&f.dbpath, "dbpath", defaultDBPath(), "the Bayes store `DIR`ectory, for scanning here")
-	fs.StringVar(&f.configDir, "config", "", "site policy `DIR`, for scanning here")
-	fs.StringVar(&f.prefsDir, "user-prefs-dir", "", "per-user preferences `DIR`, for scanning here")
+	fs.StringVar(&f.dbpath, "dbpath", dcfg.Store.DBPath, "the Bayes store `DIR`ectory, for scanning here")
+	fs.StringVar(&f.configDir, "config", dcfg.Policy.Dir, "site policy `DIR`, for scanning here")
+	fs.StringVar(&f.prefsDir, "user-prefs-dir", dcfg.Policy.UserPrefsDir, "per-user preferences `DIR`, for scanning here")
 	fs.StringVar(&f.hostname, "hostname", "", "host name in the markup and Maildir file names (default: this host's)")
 	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "time allowed to scan and deliver")
 	fs.StringVar(&f.logLevel, "log-level", "warn", "debug, info, warn or error (to standard error)")
@@ -111,17 +117,21 @@ func runDeliver(ctx context.Context, env *cliEnv, args []string) int {
 	var f mdaFlags
 	var cfg mta.Config
 	var maildirPath string
+	dcfg, code := commandConfig(env, "gospamd deliver", args)
+	if code >= 0 {
+		return code
+	}
 	fs := pflag.NewFlagSet("gospamd deliver", pflag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	fs.SortFlags = false
-	f.register(fs)
+	f.register(fs, env, dcfg)
 	fs.StringVar(&maildirPath, "maildir", "", "the user's Maildir `PATH` (default: the user's route in --routes)")
 	fs.StringVar(&cfg.Routes, "routes", "", "mailbox routes `FILE` (\"user domain maildir\" lines), to find the user's Maildir")
 	fs.StringVar(&cfg.JunkFolder, "junk-folder", mta.DefaultJunkFolder, "IMAP `NAME` of the junk folder (Maildir++ .NAME)")
 	fs.Float64Var(&cfg.DeleteScore, "delete-score", 0, "drop spam at or over this `SCORE` (0: never)")
 	fs.StringVar(&cfg.BccArchive, "bcc-archive", "", "also deliver a copy of every message into this Maildir `PATH`")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
 	}
 	if f.user == "" || fs.NArg() > 0 {
 		fmt.Fprintln(env.stderr, "usage: gospamd deliver --user USER [--maildir PATH] < message")
@@ -164,12 +174,16 @@ func runDeliver(ctx context.Context, env *cliEnv, args []string) int {
 // spamd, or unchanged when it cannot be scanned.
 func runFilter(ctx context.Context, env *cliEnv, args []string) int {
 	var f mdaFlags
+	dcfg, code := commandConfig(env, "gospamd filter", args)
+	if code >= 0 {
+		return code
+	}
 	fs := pflag.NewFlagSet("gospamd filter", pflag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	fs.SortFlags = false
-	f.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	f.register(fs, env, dcfg)
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintln(env.stderr, "usage: gospamd filter [--user USER] < message > marked-up")
