@@ -16,6 +16,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
 
+	"github.com/gospamd/gospamd/mta"
 	"github.com/gospamd/gospamd/spamdproto"
 )
 
@@ -40,9 +41,11 @@ type daemonConfig struct {
 	Spamd  spamdConfig  `toml:"spamd"`
 	Policy policyConfig `toml:"policy"`
 	Daemon daemonMisc   `toml:"daemon"`
-	SMTP   smtpConfig   `toml:"smtp"`
-	IMAP   imapConfig   `toml:"imap"`
-	DNS    dnsConfig    `toml:"dns"`
+	// SMTP, when the file has an [smtp] section, runs the SMTP front
+	// end (see mta.Config for its keys); nil without one.
+	SMTP *mta.Config `toml:"smtp"`
+	IMAP imapConfig  `toml:"imap"`
+	DNS  dnsConfig   `toml:"dns"`
 
 	// File is the file the config was read from, "" when none was.
 	File string `toml:"-"`
@@ -137,10 +140,6 @@ type daemonMisc struct {
 	// /metrics (--metrics-listen). Default: none.
 	MetricsListen string `toml:"metrics_listen"`
 }
-
-// smtpConfig is the [smtp] section, the SMTP front end. It is filled by
-// later releases; any key in it is an error today.
-type smtpConfig struct{}
 
 // imapConfig is the [imap] section, the IMAP folder trainer. It is filled
 // by later releases; any key in it is an error today.
@@ -421,6 +420,13 @@ func (c *daemonConfig) validate() []*configError {
 	}
 	if r := c.Policy.RequiredScore; r != nil && (math.IsNaN(*r) || math.IsInf(*r, 0)) {
 		bad("policy.required_score", "must be a finite number")
+	}
+	if c.SMTP != nil {
+		if err := c.SMTP.Validate(); err != nil {
+			for _, e := range strings.Split(err.Error(), "\n") {
+				bad("smtp", "%s", strings.TrimPrefix(e, "smtp: "))
+			}
+		}
 	}
 	if _, err := c.Daemon.logLevel(); err != nil {
 		bad("daemon.log_level", "must be debug, info, warn or error, not %q", c.Daemon.LogLevel)

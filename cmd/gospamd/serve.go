@@ -92,6 +92,18 @@ func serve(ctx context.Context, env *cliEnv, log *slog.Logger, cfg *daemonConfig
 	if err := d.attachAdmin(); err != nil {
 		return errors.Join(err, d.shutdown(ctx))
 	}
+	if cfg.SMTP != nil {
+		l, err := listenSMTP(ctx, *cfg.SMTP)
+		if err == nil {
+			if err = d.attachSMTP(*cfg.SMTP, l); err != nil {
+				_ = l.Close()
+			}
+		}
+		if err != nil {
+			return errors.Join(err, d.shutdown(ctx))
+		}
+		listeners = append(listeners, l)
+	}
 	if env.onListen != nil {
 		for _, l := range listeners {
 			env.onListen(l.Addr())

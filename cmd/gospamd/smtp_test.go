@@ -3,9 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -15,11 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pelletier/go-toml/v2"
+
 	"github.com/gospamd/gospamd/internal/testpeer"
 	"github.com/gospamd/gospamd/mta"
 	"github.com/gospamd/gospamd/mta/maildir"
-	"github.com/gospamd/gospamd/scan"
-	"github.com/gospamd/gospamd/spamdproto"
 )
 
 // smtpSiteRules put a message between the tag level (5) and the reject
@@ -65,37 +64,34 @@ func writePolicy(t testing.TB, dir string) string {
 	return site
 }
 
-// runSMTPDaemon opens the daemon in dir and serves spamd and SMTP until
-// ctx ends; ready gets the two addresses.
-func runSMTPDaemon(ctx context.Context, log *slog.Logger, dir string, cfg mta.Config, ready func(smtpAddr, spamdAddr string)) error {
-	d, err := openDaemon(ctx, log, daemonSettings{dbpath: filepath.Join(dir, "bayes"), scan: scan.Config{
-		PolicyDir: filepath.Join(dir, "site"), UserPrefsDir: filepath.Join(dir, "prefs"), Hostname: "mx.example.com"}})
-	if err != nil {
-		return err
-	}
-	defer d.close()
-	sl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	d.attachSpamd(spamdproto.Config{MaxMessageSize: d.service.MaxMessageSize()}, false, sl)
+// runSMTPDaemon runs "gospamd serve --daemon-config FILE" with a config
+// file whose [smtp] section is cfg (listening on port 0, beside a spamd
+// listener on port 0), the store, policy and user_prefs in dir, until
+// ctx ends; ready gets the two addresses. The daemon logs to logs.
+func runSMTPDaemon(ctx context.Context, logs io.Writer, dir string, cfg mta.Config, ready func(smtpAddr, spamdAddr string)) error {
 	cfg.Listen = "127.0.0.1:0"
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	ml, err := listenSMTP(ctx, cfg)
+	smtpSection, err := toml.Marshal(cfg)
 	if err != nil {
 		return err
 	}
-	if err := d.attachSMTP(cfg, ml); err != nil {
-		_ = ml.Close()
+	file := filepath.Join(dir, "gospamd.toml")
+	doc := fmt.Sprintf("[store]\ndbpath = %q\n\n[spamd]\nlisten = [\"127.0.0.1:0\"]\n\n"+
+		"[policy]\ndir = %q\nuser_prefs_dir = %q\n\n[daemon]\nhostname = \"mx.example.com\"\n\n[smtp]\n%s",
+		filepath.Join(dir, "bayes"), filepath.Join(dir, "site"), filepath.Join(dir, "prefs"), smtpSection)
+	if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
 		return err
 	}
-	ready(ml.Addr().String(), sl.Addr().String())
-	err = d.wait(ctx)
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	return errors.Join(err, d.shutdown(sctx))
+	var addrs []string
+	env := &cliEnv{stdin: strings.NewReader(""), stdout: logs, stderr: logs, onListen: func(a net.Addr) {
+		addrs = append(addrs, a.String())
+		if len(addrs) == 2 { // spamd's first, then SMTP's
+			ready(addrs[1], addrs[0])
+		}
+	}}
+	if code := run(ctx, env, []string{"serve", "--daemon-config", file}); code != exitOK {
+		return fmt.Errorf("gospamd serve exited %d", code)
+	}
+	return nil
 }
 
 func startSMTPDaemon(t *testing.T, tweak func(*mta.Config)) *smtpDaemon {
@@ -108,10 +104,9 @@ func startSMTPDaemon(t *testing.T, tweak func(*mta.Config)) *smtpDaemon {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &smtpDaemon{dir: dir, alice: alice, bob: bob, logs: &syncBuffer{b: new(strings.Builder)}, cancel: cancel, done: make(chan error, 1)}
-	log := slog.New(slog.NewTextHandler(d.logs, nil))
 	ready := make(chan [2]string, 1)
 	go func() {
-		d.done <- runSMTPDaemon(ctx, log, dir, cfg, func(a, b string) { ready <- [2]string{a, b} })
+		d.done <- runSMTPDaemon(ctx, d.logs, dir, cfg, func(a, b string) { ready <- [2]string{a, b} })
 	}()
 	select {
 	case a := <-ready:

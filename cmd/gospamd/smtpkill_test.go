@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
@@ -24,8 +23,7 @@ func TestSMTPHelperProcess(t *testing.T) {
 		t.Skip("helper process for TestSMTPKillDuringData")
 	}
 	cfg, _, _ := smtpTestConfig(t, dir)
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	err := runSMTPDaemon(context.Background(), log, dir, cfg, func(smtpAddr, _ string) {
+	err := runSMTPDaemon(context.Background(), os.Stderr, dir, cfg, func(smtpAddr, _ string) {
 		fmt.Printf("SMTP %s\n", smtpAddr)
 	})
 	t.Fatal(err)
