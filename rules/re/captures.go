@@ -2,6 +2,7 @@ package re
 
 import (
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
@@ -45,12 +46,20 @@ func (r *Regexp) CaptureNames() []string {
 // part in the match (Perl's %-), as bytes of the subject. It returns nil
 // when the pattern has no named group or does not match.
 func (r *Regexp) NamedCaptures(t *Text) map[string][]string {
+	caps, _ := r.NamedCapturesBefore(t, time.Time{})
+	return caps
+}
+
+// NamedCapturesBefore is NamedCaptures bounded by deadline (none when
+// zero), as MatchTextBefore: nil with ErrDeadline when a backtracking
+// match could last past the deadline.
+func (r *Regexp) NamedCapturesBefore(t *Text, deadline time.Time) (map[string][]string, error) {
 	if len(r.named) == 0 {
-		return nil
+		return nil, nil
 	}
-	spans := r.firstMatchGroups(t)
+	spans, err := r.firstMatchGroups(t, deadline)
 	if spans == nil {
-		return nil
+		return nil, err
 	}
 	out := map[string][]string{}
 	for name, caps := range r.named {
@@ -60,31 +69,35 @@ func (r *Regexp) NamedCaptures(t *Text) map[string][]string {
 			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 // firstMatchGroups returns the byte offsets in t's subject of the first
 // match and of each capture group (pairs, -1 for a group not taking
-// part), indexed by Perl's group numbers; nil without a match.
-func (r *Regexp) firstMatchGroups(t *Text) []int {
+// part), indexed by Perl's group numbers; nil without a match. The
+// error is ErrDeadline when a backtracking match was not started.
+func (r *Regexp) firstMatchGroups(t *Text, deadline time.Time) ([]int, error) {
 	if r.re2 != nil {
 		if !r.latin1 || t.ascii {
-			return r.re2.FindStringSubmatchIndex(t.s)
+			return r.re2.FindStringSubmatchIndex(t.s), nil
 		}
 		view := t.latin1()
 		spans := r.re2.FindStringSubmatchIndex(view)
-		return viewToSubject(view, spans)
+		return viewToSubject(view, spans), nil
 	}
 	if !r.gateOpen(t) {
-		return nil
+		return nil, nil
+	}
+	if !r.fits(deadline) {
+		return nil, ErrDeadline
 	}
 	m, err := r.btFind(t)
 	if err != nil {
 		r.timedOut()
-		return nil
+		return nil, nil
 	}
 	if m == nil {
-		return nil
+		return nil, nil
 	}
 	// Groups are emitted as "gN" for Perl's group N; rune offsets are
 	// byte offsets (one rune per byte).
@@ -105,7 +118,7 @@ func (r *Regexp) firstMatchGroups(t *Text) []int {
 			spans[2*n], spans[2*n+1] = c.Index, c.Index+c.Length
 		}
 	}
-	return spans
+	return spans, nil
 }
 
 // viewToSubject maps offsets in the Latin-1 view of a subject (a byte

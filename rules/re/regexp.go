@@ -17,6 +17,19 @@ import (
 // engine when Options.MatchTimeout is zero.
 const DefaultMatchTimeout = 100 * time.Millisecond
 
+// ErrDeadline is the error of the ...Before methods when a match on the
+// backtracking engine was not started because it might not end by the
+// deadline.
+var ErrDeadline = errors.New("backtracking match not started: it might not end by the deadline")
+
+// clockSlack is how far past its MatchTimeout a backtracking match can
+// run. regexp2 reads the time from a clock that a goroutine advances
+// every regexp2.DefaultClockPeriod, and sets a match's deadline one
+// period later than asked (the clock may be about to tick); the clock it
+// compares with may be a period stale. Fifty milliseconds more cover a
+// late tick and the stretch between two of its time checks.
+const clockSlack = 2*regexp2.DefaultClockPeriod + 50*time.Millisecond
+
 // Engine names, as Regexp.Engine returns them.
 const (
 	EngineRE2       = "re2"
@@ -189,6 +202,31 @@ func (r *Regexp) FallbackReason() string { return r.why }
 // Latin-1 view.
 func (r *Regexp) ByteSemantics() bool { return r.latin1 }
 
+// MaxMatchTime is the longest one match of the pattern can take: for a
+// pattern on the backtracking engine its MatchTimeout and the slack of
+// that engine's clock; 0 for RE2, which runs in time linear in the
+// subject.
+func (r *Regexp) MaxMatchTime() time.Duration {
+	if r.bt == nil {
+		return 0
+	}
+	return r.bt.MatchTimeout + clockSlack
+}
+
+// fits reports whether a backtracking match started now ends by
+// deadline (always, when deadline is zero).
+//
+// The per-match limit cannot be lowered for one call: MatchTimeout is a
+// field of the compiled regexp2.Regexp, which every scan shares, and
+// regexp2 reads it when a match starts, so writing it per call would be
+// a data race and would shorten other scans' matches. Instead a match is
+// only started when the whole per-match limit fits in the time left;
+// the caller decides what a refused match means (the rules engine stops
+// the scan there, as at its time limit).
+func (r *Regexp) fits(deadline time.Time) bool {
+	return deadline.IsZero() || time.Until(deadline) >= r.MaxMatchTime()
+}
+
 // MatchString reports whether the pattern matches s.
 func (r *Regexp) MatchString(s string) bool {
 	return r.MatchText(NewText(s))
@@ -269,19 +307,32 @@ func (t *Text) byteRunes() []rune {
 
 // MatchText reports whether the pattern matches t.
 func (r *Regexp) MatchText(t *Text) bool {
+	ok, _ := r.MatchTextBefore(t, time.Time{})
+	return ok
+}
+
+// MatchTextBefore is MatchText bounded by deadline (none when zero): a
+// pattern on the backtracking engine is not run when one match could
+// last past the deadline (MaxMatchTime), and the answer is then false
+// with ErrDeadline. The error is always nil or ErrDeadline; a match that
+// runs out of its own MatchTimeout is no match, without error.
+func (r *Regexp) MatchTextBefore(t *Text, deadline time.Time) (bool, error) {
 	if r.re2 != nil && r.dfa != nil {
 		if m, ok := r.dfa.match(t, r.latin1); ok {
-			return m
+			return m, nil
 		}
 	}
 	if r.re2 != nil {
 		if r.latin1 {
-			return r.re2.MatchString(t.latin1())
+			return r.re2.MatchString(t.latin1()), nil
 		}
-		return r.re2.MatchString(t.s)
+		return r.re2.MatchString(t.s), nil
 	}
 	if !r.gateOpen(t) {
-		return false
+		return false, nil
+	}
+	if !r.fits(deadline) {
+		return false, ErrDeadline
 	}
 	var ok bool
 	var err error
@@ -292,9 +343,9 @@ func (r *Regexp) MatchText(t *Text) bool {
 	}
 	if err != nil {
 		r.timedOut()
-		return false
+		return false, nil
 	}
-	return ok
+	return ok, nil
 }
 
 // gateOpen reports whether the backtracking engine may match t: t
@@ -334,17 +385,26 @@ func (r *Regexp) timedOut() {
 
 // FindAllTextIndex is FindAllStringIndex on a prepared Text.
 func (r *Regexp) FindAllTextIndex(t *Text, n int) [][]int {
+	out, _ := r.FindAllTextIndexBefore(t, n, time.Time{})
+	return out
+}
+
+// FindAllTextIndexBefore is FindAllTextIndex bounded by deadline (none
+// when zero), as MatchTextBefore: when the next match on the
+// backtracking engine could last past the deadline it is not started,
+// and the matches found so far are returned with ErrDeadline.
+func (r *Regexp) FindAllTextIndexBefore(t *Text, n int, deadline time.Time) ([][]int, error) {
 	if n == 0 {
-		return nil
+		return nil, nil
 	}
 	if r.re2 != nil && r.dfa != nil {
 		if m, ok := r.dfa.match(t, r.latin1); ok && !m {
-			return nil
+			return nil, nil
 		}
 	}
 	if r.re2 != nil {
 		if !r.latin1 || t.ascii {
-			return r.re2.FindAllStringIndex(t.s, n)
+			return r.re2.FindAllStringIndex(t.s, n), nil
 		}
 		view := t.latin1()
 		out := r.re2.FindAllStringIndex(view, n)
@@ -357,10 +417,13 @@ func (r *Regexp) FindAllTextIndex(t *Text, n int) [][]int {
 		for i, m := range out {
 			copy(m, flat[2*i:])
 		}
-		return out
+		return out, nil
 	}
 	if !r.gateOpen(t) {
-		return nil
+		return nil, nil
+	}
+	if !r.fits(deadline) {
+		return nil, ErrDeadline
 	}
 	var out [][]int
 	m, err := r.btFind(t)
@@ -370,12 +433,15 @@ func (r *Regexp) FindAllTextIndex(t *Text, n int) [][]int {
 		if n > 0 && len(out) >= n {
 			break
 		}
+		if !r.fits(deadline) {
+			return out, ErrDeadline
+		}
 		m, err = r.bt.FindNextMatch(m)
 	}
 	if err != nil {
 		r.timedOut()
 	}
-	return out
+	return out, nil
 }
 
 // Literals returns strings of which every match contains at least one,
