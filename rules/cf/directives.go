@@ -930,7 +930,17 @@ func (p *Parser) setting(pos Pos, key, value string) (bool, error) {
 	case "normalize_charset":
 		err = boolean(&s.NormalizeCharset)
 	case "time_limit":
-		err = duration(&s.TimeLimit)
+		var d time.Duration
+		if err = duration(&d); err == nil {
+			if p.user && p.siteTimeLimit > 0 && (d == 0 || d > p.siteTimeLimit) {
+				// A user may shorten the scans of their own mail, not
+				// lengthen them: the site's limit protects every user's
+				// scans from one user's mail holding the workers.
+				p.diag(pos, SeverityInfo, "not parsing, time_limit %s above the site's %s in user prefs", value, p.siteTimeLimit)
+				return true, nil
+			}
+			s.TimeLimit = d
+		}
 	default:
 		return false, nil
 	}

@@ -223,7 +223,9 @@ func isDir(p string) bool {
 // unless the site set allow_user_rules 1, and administrator settings
 // (loadplugin, bayes_path, dns_local_ports_*, util_rb_*, version_tag,
 // enable_compat, rbl_timeout, user_scores_*, and our reject_score,
-// max_message_size, rules_dir) are always refused; each refusal is an
+// max_message_size, rules_dir) are always refused; so is a time_limit
+// above the site's (or 0, unlimited, under a limited site): a user may
+// shorten the scans of their mail, not lengthen them. Each refusal is an
 // Info diagnostic and the line is skipped. include is refused too, and
 // "if can(…)" is false, as in SpamAssassin. The error is only for a
 // failing reader.
@@ -233,7 +235,7 @@ func (p *Policy) WithUserPrefs(r io.Reader, name string) (*Policy, []Diagnostic,
 		return nil, nil, fmt.Errorf("read user prefs %s: %w", name, err)
 	}
 	cp := *p
-	ps := &Parser{opt: p.opt, pol: &cp, user: true, canFn: map[string]bool{}}
+	ps := &Parser{opt: p.opt, pol: &cp, user: true, canFn: map[string]bool{}, siteTimeLimit: p.settings.TimeLimit}
 	for _, c := range p.opt.Capabilities {
 		ps.canFn[c] = true
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 )
 
 func writeFiles(t *testing.T, dir string, files map[string]string) {
@@ -272,5 +273,56 @@ func BenchmarkWithUserPrefs(b *testing.B) {
 func BenchmarkStockRules(b *testing.B) {
 	for b.Loop() {
 		stockPolicy(b)
+	}
+}
+
+// time_limit is SpamAssassin's duration (seconds unless a unit is
+// given, 0 unlimited, never negative). User prefs may shorten the
+// site's limit but not lengthen it or lift it.
+func TestTimeLimit(t *testing.T) {
+	tests := []struct {
+		name, site, user string
+		want             time.Duration
+		refused          bool // an Info diagnostic for the user's line
+		siteErr          bool
+	}{
+		{name: "default", want: 300 * time.Second},
+		{name: "site seconds", site: "time_limit 2", want: 2 * time.Second},
+		{name: "site fraction", site: "time_limit 0.5", want: 500 * time.Millisecond},
+		{name: "site minutes", site: "time_limit 1m", want: time.Minute},
+		{name: "site unlimited", site: "time_limit 0", want: 0},
+		{name: "site negative", site: "time_limit -1", want: 300 * time.Second, siteErr: true},
+		{name: "user shortens", site: "time_limit 60", user: "time_limit 10", want: 10 * time.Second},
+		{name: "user lengthens", site: "time_limit 60", user: "time_limit 600", want: time.Minute, refused: true},
+		{name: "user lifts the limit", site: "time_limit 60", user: "time_limit 0", want: time.Minute, refused: true},
+		{name: "user under an unlimited site", site: "time_limit 0", user: "time_limit 900", want: 900 * time.Second},
+		{name: "user shortens, then asks for the site's", site: "time_limit 60", user: "time_limit 10\ntime_limit 60", want: time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := NewParser(Options{})
+			if err := p.Parse(context.Background(), strings.NewReader(tt.site+"\n"), "site.cf"); err != nil {
+				t.Fatal(err)
+			}
+			if n := CountErrors(p.Diagnostics()); (n > 0) != tt.siteErr {
+				t.Fatalf("site diagnostics %v, want an error: %v", p.Diagnostics(), tt.siteErr)
+			}
+			pol := p.Policy()
+			if tt.user != "" {
+				var diags []Diagnostic
+				var err error
+				pol, diags, err = pol.WithUserPrefs(strings.NewReader(tt.user+"\n"), "alice")
+				if err != nil {
+					t.Fatal(err)
+				}
+				refused := len(diags) > 0 && diags[0].Severity == SeverityInfo && strings.Contains(diags[0].Msg, "time_limit")
+				if refused != tt.refused || len(diags) > 1 {
+					t.Errorf("user diagnostics %v, want a refusal: %v", diags, tt.refused)
+				}
+			}
+			if got := pol.Settings().TimeLimit; got != tt.want {
+				t.Errorf("TimeLimit = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

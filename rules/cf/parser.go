@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Policy is a parsed set of .cf files: rules, settings and lists.
@@ -181,6 +182,9 @@ type Parser struct {
 	own   ownership
 	diags []Diagnostic
 	user  bool // reading user prefs: privileged lines refused
+	// siteTimeLimit is the site's time_limit while reading user prefs,
+	// the most a user may ask for (see the time_limit setting).
+	siteTimeLimit time.Duration
 	// reshaped is set when a definition or tflags line changed what
 	// finish computes (meta dependencies, inherited net).
 	reshaped bool

@@ -508,8 +508,10 @@ type Settings struct {
 	AllowUserRules   bool
 	OKLocales        string
 	NormalizeCharset bool
-	TimeLimit        time.Duration
-	EnableCompat     []string
+	// TimeLimit bounds one scan (time_limit, seconds; 0 unlimited): past
+	// it the rules not yet run are skipped. User prefs may lower it only.
+	TimeLimit    time.Duration
+	EnableCompat []string
 	// MaxMessageSize (ours, admin) is the largest message scanned, bytes.
 	MaxMessageSize int64
 	// RulesDir (ours, admin) is a SpamAssassin rules directory to layer
