@@ -50,6 +50,11 @@ func (e *Engine) AutolearnDecision(res *Result) (class classifier.Class, learn b
 	if !al.Enabled || e.rules == nil || !e.opt.UseBayes {
 		return 0, false, AutolearnDisabled
 	}
+	if res.TimeLimitExceeded {
+		// Rules were skipped: the score is too partial to learn from
+		// (SpamAssassin skips auto-learning too).
+		return 0, false, AutolearnNo
+	}
 	noBayes := res.ScoreSet &^ 2
 	var points, head, body, learned float64
 	force := false

@@ -118,7 +118,14 @@ func (s *scan) captureTexts(c *compiledRule) []*re.Text {
 // setCaptures sets the tags c's named groups captured in its first match.
 func (s *scan) setCaptures(c *compiledRule) {
 	for _, t := range s.captureTexts(c) {
-		caps := c.re.NamedCaptures(t)
+		if s.limit.passed(c.Name) {
+			return
+		}
+		caps, err := c.re.NamedCapturesBefore(t, s.limit.deadline)
+		if err != nil {
+			s.limit.stop(c.Name)
+			return
+		}
 		if caps == nil {
 			continue
 		}

@@ -2,10 +2,12 @@ package rules
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/gospamd/gospamd/classifier"
 	"github.com/gospamd/gospamd/rules/cf"
@@ -38,6 +40,9 @@ type Options struct {
 	// Net runs the network tests (see NetChecker); nil scans with
 	// local tests only.
 	Net NetChecker
+	// TimeLimit bounds each scan (the policy's time_limit); 0 leaves
+	// only the context's deadline. See the time limit in timelimit.go.
+	TimeLimit time.Duration
 }
 
 // DefaultOptions are SpamAssassin's defaults: required_score 5.0, Bayes on.
@@ -130,6 +135,12 @@ func (e *Engine) ForUser(prefs io.Reader, name string) (*Engine, []cf.Diagnostic
 	if s.RequiredScore != e.opt.Policy.Settings().RequiredScore {
 		opt.RequiredScore = s.RequiredScore // the user chose a level
 	}
+	// A user may shorten the time limit, never lengthen it (the parser
+	// refuses a longer one; an engine built with a shorter limit than
+	// the site policy's keeps it).
+	if u := s.TimeLimit; u != e.opt.Policy.Settings().TimeLimit && u > 0 && (opt.TimeLimit == 0 || u < opt.TimeLimit) {
+		opt.TimeLimit = u
+	}
 	opt.Autolearn.Enabled = opt.Autolearn.Enabled && s.BayesAutoLearn
 	eng, err := newEngine(opt, e.patterns)
 	return eng, diags, err
@@ -175,6 +186,13 @@ type Result struct {
 	// Autolearn is the _AUTOLEARN_ status the front end settled (see
 	// Engine.AutolearnDecision); "" renders as "disabled".
 	Autolearn string
+	// TimeLimitExceeded is set when the scan stopped at its time limit
+	// or the context's deadline: the rules not yet run were skipped, and
+	// Hits has what the others found plus TIME_LIMIT_EXCEEDED (unless
+	// the policy scores that 0). TimeLimitRule is the rule that was
+	// running or about to run then (BayesPhase during the Bayes lookup).
+	TimeLimitExceeded bool
+	TimeLimitRule     string
 }
 
 // IsSpam reports whether the score reaches the required score.
@@ -191,18 +209,35 @@ func (r *Result) Rules() []string {
 }
 
 // Check scans m.
+//
+// The scan is bounded by Options.TimeLimit and ctx's deadline: past
+// either, Check returns what it scored so far with TimeLimitExceeded set
+// and the TIME_LIMIT_EXCEEDED hit, not an error. When ctx is cancelled
+// (not by its deadline) while the scan runs, the error is ctx's.
 func (e *Engine) Check(ctx context.Context, m *tokenizer.Message, opt CheckOptions) (*Result, error) {
+	sctx, cancel, limit := boundScan(ctx, e.opt.TimeLimit)
+	defer cancel()
 	res := &Result{Required: e.opt.RequiredScore}
 	// The network lookups start first, to run while everything else
 	// does.
 	var net NetScan
 	if e.opt.Net != nil && e.rules != nil {
-		net = e.opt.Net.Start(ctx, m, e.opt.Policy)
+		net = e.opt.Net.Start(sctx, m, e.opt.Policy)
 		res.ScoreSet |= 1
 	}
-	prob, ran, usable, err := e.bayes(ctx, m, opt.Scope)
-	if err != nil {
-		return nil, err
+	var prob float64
+	var ran, usable bool
+	if e.opt.Bayes != nil && e.opt.UseBayes && !limit.passed(BayesPhase) {
+		var err error
+		prob, ran, usable, err = e.bayes(sctx, m, opt.Scope)
+		if err != nil && sctx.Err() == nil {
+			return nil, err
+		}
+		if err != nil {
+			// Cut short by the limit: no Bayes result.
+			prob, ran = 0, false
+			limit.stop(BayesPhase)
+		}
 	}
 	if usable {
 		res.ScoreSet |= 2
@@ -217,8 +252,17 @@ func (e *Engine) Check(ctx context.Context, m *tokenizer.Message, opt CheckOptio
 				Area: "BODY: ", Details: []string{fmt.Sprintf("score: %3.4f", prob)}})
 		}
 	}
-	if e.rules != nil {
-		e.runRules(ctx, m, res, net)
+	if e.rules != nil && !limit.stopped {
+		e.runRules(sctx, m, res, net, limit)
+	}
+	if limit.stopped {
+		if err := ctx.Err(); errors.Is(err, context.Canceled) {
+			return nil, fmt.Errorf("check: %w", err)
+		}
+		res.TimeLimitExceeded, res.TimeLimitRule = true, limit.at
+		if h, ok := e.timeLimitHit(res.ScoreSet); ok && !hasHit(res, h.Rule) {
+			res.Hits = append(res.Hits, h)
+		}
 	}
 	for _, h := range res.Hits {
 		res.Score += h.Score
@@ -227,10 +271,12 @@ func (e *Engine) Check(ctx context.Context, m *tokenizer.Message, opt CheckOptio
 	return res, nil
 }
 
-// runRules runs the policy's rules over m and adds their hits to res.
-func (e *Engine) runRules(ctx context.Context, m *tokenizer.Message, res *Result, net NetScan) {
+// runRules runs the policy's rules over m and adds their hits to res,
+// until limit passes: then only the hits of the rules finished before.
+func (e *Engine) runRules(ctx context.Context, m *tokenizer.Message, res *Result, net NetScan, limit *scanLimit) {
 	s := newScan(ctx, m, e.rules, e.opt.Policy, res.ScoreSet, res.Bayes, res.BayesRan)
 	s.net = net
+	s.limit = limit
 	for _, c := range e.rules.rules {
 		// Sub-rules run when a meta asks for them; rules scored 0 in
 		// this score set do not run at all.

@@ -52,6 +52,7 @@ func OptionsFromPolicy(pol *cf.Policy, hostname string) (Options, Markup) {
 	opt.BayesParams.MinHam = int64(s.BayesMinHamNum)
 	opt.BayesParams.UseHapaxes = s.BayesUseHapaxes
 	opt.TokenOptions.IgnoreHeaders = s.BayesIgnoreHeaders
+	opt.TimeLimit = s.TimeLimit
 	opt.Autolearn = AutolearnSettings{
 		Enabled:       s.BayesAutoLearn && s.UseBayes && s.UseLearner,
 		SpamThreshold: s.BayesAutoLearnThresholdSpam,

@@ -38,6 +38,8 @@ type scan struct {
 	tags map[string][]string
 	// net answers the net eval rules; nil without network tests.
 	net NetScan
+	// limit says when to stop (see timelimit.go); never nil.
+	limit *scanLimit
 }
 
 // headerKey names what a header rule matches: a header (or pseudo
@@ -54,7 +56,7 @@ type headerSubject struct {
 
 // newScan prepares the scan of m with the rules of rs.
 func newScan(ctx context.Context, m *tokenizer.Message, rs *RuleSet, pol *cf.Policy, set int, bayes float64, bayesRan bool) *scan {
-	s := &scan{ctx: ctx, msg: m, rs: rs, set: set, bayes: bayes, bayesRan: bayesRan, policy: pol}
+	s := &scan{ctx: ctx, msg: m, rs: rs, set: set, bayes: bayes, bayesRan: bayesRan, policy: pol, limit: &scanLimit{}}
 	s.initCounts()
 	return s
 }
@@ -98,7 +100,8 @@ func (s *scan) candidates(kind cf.Kind, texts []string) [][]bool {
 }
 
 // valueAt is the meta value of the rule of index idx: its hit count,
-// running it if needed.
+// running it if needed. Once the time limit passed, rules not run (or
+// cut short) are worth 0 and are not run.
 func (s *scan) valueAt(idx int) float64 {
 	if s.counts == nil {
 		s.initCounts()
@@ -110,9 +113,18 @@ func (s *scan) valueAt(idx int) float64 {
 	default:
 		return float64(n)
 	}
-	s.counts[idx] = -2
 	c := s.rs.rules[idx]
+	if s.limit.passed(c.Name) {
+		return 0 // not run
+	}
+	s.counts[idx] = -2
 	n := s.run(c)
+	if s.limit.stopped {
+		// The limit passed while c ran: its count is incomplete, as is
+		// a meta's over a rule cut short. Left as not run.
+		s.counts[idx] = -1
+		return 0
+	}
 	if n > 0 && c.re != nil && c.Pattern.Captures {
 		s.setCaptures(c)
 	}
@@ -134,6 +146,9 @@ func (s *scan) run(c *compiledRule) int {
 			return 0
 		}
 		hit, details := s.net.Eval(s.ctx, c.Name, c.Eval)
+		if s.limit.passed(c.Name) {
+			return 0 // a lookup unanswered by the deadline, not a miss
+		}
 		if hit {
 			ctx := s.evalContext()
 			ctx.Evaluating(c.Name)
@@ -241,8 +256,9 @@ func (s *scan) matchEachFiltered(c *compiledRule, kind cf.Kind, skipFirst bool) 
 		if !cand[i][c.pf] {
 			continue
 		}
-		if n = s.matchOne(c, texts[i], n); n < 0 {
-			return -n
+		var done bool
+		if n, done = s.matchOne(c, texts[i], n); done {
+			break
 		}
 	}
 	return n
@@ -256,31 +272,46 @@ func (s *scan) matchEach(c *compiledRule, texts []*re.Text) int {
 	}
 	n := 0
 	for _, t := range texts {
-		if n = s.matchOne(c, t, n); n < 0 {
-			return -n
+		var done bool
+		if n, done = s.matchOne(c, t, n); done {
+			break
 		}
 	}
 	return n
 }
 
 // matchOne adds the matches of c's pattern in t to the count n so far;
-// a negative result is the final count, negated (no more texts needed).
-func (s *scan) matchOne(c *compiledRule, t *re.Text, n int) int {
+// done is true when no more texts are needed: the count is final, or
+// the time limit passed (the scan then discards the count).
+func (s *scan) matchOne(c *compiledRule, t *re.Text, n int) (count int, done bool) {
+	if s.limit.passed(c.Name) {
+		return n, true
+	}
 	if !c.Tflags.Multiple {
-		if c.re.MatchText(t) {
-			return -1
+		ok, err := c.re.MatchTextBefore(t, s.limit.deadline)
+		if err != nil {
+			s.limit.stop(c.Name)
+			return n, true
 		}
-		return n
+		if ok {
+			return 1, true
+		}
+		return n, false
 	}
 	limit := -1
 	if c.Tflags.MaxHits > 0 {
 		limit = c.Tflags.MaxHits - n
 	}
-	n += len(c.re.FindAllTextIndex(t, limit))
-	if c.Tflags.MaxHits > 0 && n >= c.Tflags.MaxHits {
-		return -c.Tflags.MaxHits
+	found, err := c.re.FindAllTextIndexBefore(t, limit, s.limit.deadline)
+	n += len(found)
+	if err != nil {
+		s.limit.stop(c.Name)
+		return n, true
 	}
-	return n
+	if c.Tflags.MaxHits > 0 && n >= c.Tflags.MaxHits {
+		return c.Tflags.MaxHits, true
+	}
+	return n, false
 }
 
 func (s *scan) runHeader(c *compiledRule) int {
@@ -298,7 +329,12 @@ func (s *scan) runHeader(c *compiledRule) int {
 	if c.re == nil {
 		return 0
 	}
-	return boolCount(c.re.MatchText(text) != h.Negate)
+	ok, err := c.re.MatchTextBefore(text, s.limit.deadline)
+	if err != nil {
+		s.limit.stop(c.Name)
+		return 0
+	}
+	return boolCount(ok != h.Negate)
 }
 
 // headerSubject is headerValue prepared for matching, once per scan for
