@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -41,14 +42,17 @@ const (
 // Bayes lookup, before any rule ran. It cannot be a rule's name.
 const BayesPhase = "(bayes)"
 
-// A scanLimit tells one scan when to stop. It is used by the scan's
-// goroutine only; the network checker and the Bayes store see the
-// bounded context.
+// A scanLimit tells one scan when to stop. Its methods are for the
+// scan's goroutine; the network checker and the Bayes store see the
+// bounded context instead.
 type scanLimit struct {
-	// done is closed when the limit or the caller's deadline passes, or
-	// the caller cancels; nil never.
-	done <-chan struct{}
-	// deadline is when done closes on time; zero without a limit.
+	// over is set (by a context.AfterFunc) when the limit or the
+	// caller's deadline passes, or the caller cancels (within the
+	// moment AfterFunc's goroutine takes to run). An atomic load
+	// costs about a nanosecond, cheap enough for every text a rule
+	// matches; a receive from ctx.Done() costs several.
+	over atomic.Bool
+	// deadline is when over is set on time; zero without a limit.
 	deadline time.Time
 	// stopped is set once the scan saw the limit pass, at is the rule
 	// (or phase) it was running or about to run then.
@@ -56,33 +60,38 @@ type scanLimit struct {
 	at      string
 }
 
-// boundScan returns ctx bounded by limit (none when zero), its cancel
-// function and the scanLimit watching it.
-func boundScan(ctx context.Context, limit time.Duration) (context.Context, context.CancelFunc, *scanLimit) {
+// boundScan returns ctx bounded by limit (none when zero), the function
+// that releases it, and the scanLimit watching it.
+func boundScan(ctx context.Context, limit time.Duration) (context.Context, func(), *scanLimit) {
 	cancel := context.CancelFunc(func() {})
 	if limit > 0 {
 		ctx, cancel = context.WithTimeout(ctx, limit)
 	}
-	l := &scanLimit{done: ctx.Done()}
+	l := &scanLimit{}
 	l.deadline, _ = ctx.Deadline()
-	return ctx, cancel, l
+	if ctx.Done() == nil {
+		return ctx, cancel, l // never ends
+	}
+	unwatch := context.AfterFunc(ctx, func() { l.over.Store(true) })
+	// AfterFunc calls its function on a goroutine of its own, even for
+	// a context already done: see to that case here.
+	if ctx.Err() != nil {
+		l.over.Store(true)
+	}
+	return ctx, func() { unwatch(); cancel() }, l
 }
 
 // passed reports whether the scan must stop before (or while) running
-// at, noting at when it is the first to see the limit pass. It costs a
-// non-blocking channel receive, cheap enough for every text a rule
-// matches.
+// at, noting at when it is the first to see the limit pass.
 func (l *scanLimit) passed(at string) bool {
 	if l.stopped {
 		return true
 	}
-	select {
-	case <-l.done:
+	if l.over.Load() {
 		l.stop(at)
 		return true
-	default:
-		return false
 	}
+	return false
 }
 
 // stop ends the scan at at (the first call wins).
