@@ -41,7 +41,7 @@ type Options struct {
 	// local tests only.
 	Net NetChecker
 	// TimeLimit bounds each scan (the policy's time_limit); 0 leaves
-	// only the context's deadline. See the time limit in timelimit.go.
+	// only the context's deadline. See Check.
 	TimeLimit time.Duration
 }
 

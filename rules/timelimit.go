@@ -21,8 +21,9 @@ import (
 // that was running (its result is incomplete); the rules finished
 // before it keep their hits, a meta whose dependencies were not all
 // evaluated is not evaluated, and the pseudo-rule TIME_LIMIT_EXCEEDED
-// hits. The Bayes lookup and the network tests get the bounded context:
-// one cut short gives no result, never an error.
+// hits. The Bayes lookup and the network tests get the bounded context,
+// which ends when Check returns: one cut short gives no result, never an
+// error. A scan past its limit is not autolearned.
 
 // TimeLimitExceededRule is the pseudo-rule a scan that ran out of time
 // hits, as SpamAssassin 4's does. Its score is the policy's when a
