@@ -146,8 +146,12 @@ func (s *scan) run(c *compiledRule) int {
 			return 0
 		}
 		hit, details := s.net.Eval(s.ctx, c.Name, c.Eval)
-		if s.limit.passed(c.Name) {
-			return 0 // a lookup unanswered by the deadline, not a miss
+		if s.ctx.Err() != nil {
+			// A lookup unanswered by the deadline, not a miss. (The
+			// context, not the limit's flag, which its AfterFunc may
+			// not have set yet.)
+			s.limit.stop(c.Name)
+			return 0
 		}
 		if hit {
 			ctx := s.evalContext()
