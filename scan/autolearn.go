@@ -25,7 +25,7 @@ func (s *Service) autolearn(ctx context.Context, engine *rules.Engine, pol *site
 	if !ok {
 		return
 	}
-	if timeLimited(res) || ctx.Err() != nil {
+	if res.TimeLimitExceeded || ctx.Err() != nil {
 		res.Autolearn = rules.AutolearnUnavailable
 		return
 	}
@@ -54,24 +54,11 @@ func (s *Service) autolearn(ctx context.Context, engine *rules.Engine, pol *site
 	}
 }
 
-// timeLimitRule is the pseudo-rule a scan cut short by its time limit
-// hits, as in SpamAssassin 4.
-const timeLimitRule = "TIME_LIMIT_EXCEEDED"
-
-func timeLimited(res *rules.Result) bool {
-	for _, h := range res.Hits {
-		if h.Rule == timeLimitRule {
-			return true
-		}
-	}
-	return false
-}
-
 // noteTimeLimit logs and counts a scan cut short by its time limit.
 func (s *Service) noteTimeLimit(user string, res *rules.Result) {
-	if !timeLimited(res) {
+	if !res.TimeLimitExceeded {
 		return
 	}
 	s.cfg.Metrics.TimeLimitExceeded()
-	s.log.Warn("scan stopped at its time limit", "user", user, "score", res.Score)
+	s.log.Warn("scan stopped at its time limit", "user", user, "rule", res.TimeLimitRule, "score", res.Score)
 }
