@@ -34,13 +34,12 @@ func (b Backend) RequiredScore(user string) float64 {
 }
 
 // Tell learns or forgets through the service's single writer. Remote
-// reporting (Razor, Pyzor, DCC) is not available.
+// reporting (Razor, Pyzor, DCC) is not available: as spamd does when no
+// reporting plugin is loaded, the local part is done and only it is
+// reported in DidSet/DidRemove (spamc then says it could not report
+// remotely, and exits 0).
 func (b Backend) Tell(ctx context.Context, req *TellRequest) (TellResult, error) {
 	var out TellResult
-	if req.Set.Remote || req.Remove.Remote {
-		return out, unavailableError("remote reporting is not available",
-			errors.New("TELL remote: no collaborative network is configured"))
-	}
 	var action scan.TellAction
 	switch {
 	case req.Set.Local && req.Class == ClassSpam:
