@@ -16,6 +16,16 @@ if ((${#need[@]})); then
   $SUDO apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
 
+# dovecot-imapd: the real IMAP server the trainer's integration tests
+# (learn/imaptrain, gospamd train) start on 127.0.0.1 with a throwaway
+# configuration. Its service is not started or needed.
+if [ ! -x /usr/lib/dovecot/imap ]; then
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends dovecot-imapd
+fi
+
 GOBIN=$(go env GOPATH)/bin
 if [ ! -x "$GOBIN/staticcheck" ]; then
   go install honnef.co/go/tools/cmd/staticcheck@v0.8.2

@@ -104,7 +104,7 @@ type literal struct {
 func (l literal) Size() int64 { return l.n }
 
 // passwordFile writes pw to a file and returns its path.
-func passwordFile(t *testing.T, pw string) string {
+func passwordFile(t testing.TB, pw string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "password")
 	if err := os.WriteFile(p, []byte(pw+"\n"), 0o600); err != nil {
@@ -119,7 +119,7 @@ type testStore struct {
 	writer *learn.Writer
 }
 
-func newTestStore(t *testing.T) *testStore {
+func newTestStore(t testing.TB) *testStore {
 	t.Helper()
 	s, err := classifier.Open(filepath.Join(t.TempDir(), "bayes"), classifier.Options{})
 	if err != nil {
@@ -133,7 +133,7 @@ func newTestStore(t *testing.T) *testStore {
 	return ts
 }
 
-func (ts *testStore) counts(t *testing.T, sc classifier.Scope) (nspam, nham int64) {
+func (ts *testStore) counts(t testing.TB, sc classifier.Scope) (nspam, nham int64) {
 	t.Helper()
 	m, err := ts.store.Magic(context.Background(), sc)
 	if err != nil {
