@@ -2,6 +2,7 @@
 //
 //	gospamd serve      run the spamd-protocol daemon
 //	gospamd learn      train the Bayes store (sa-learn's flags and output)
+//	gospamd train      learn from IMAP LearnAsSpam/LearnAsHam folders
 //	gospamd check      scan one message from standard input
 //	gospamd masscheck  score a labelled corpus; cross-validate
 //	gospamd lint       check a policy (like spamassassin --lint)
@@ -62,6 +63,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the spamd-protocol daemon", runServe},
 		{"learn", "train the Bayes store (sa-learn compatible)", runLearn},
+		{"train", "learn from the IMAP learn folders of the [imap] accounts", runTrain},
 		{"check", "scan one message from standard input", runCheck},
 		{"masscheck", "score a labelled corpus; k-fold cross-validation", runMassCheck},
 		{"lint", "check a policy: parse errors, rules that cannot run, summary", runLint},

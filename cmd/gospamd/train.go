@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/pelletier/go-toml/v2"
+	"github.com/spf13/pflag"
+
+	"github.com/gospamd/gospamd/learn/imaptrain"
+	"github.com/gospamd/gospamd/rules"
+	"github.com/gospamd/gospamd/rules/cf"
+)
+
+// trainConfig is what gospamd train reads from the daemon config file:
+// the store, the policy and the [imap] section.
+type trainConfig struct {
+	Store  storeConfig      `toml:"store"`
+	Policy policyConfig     `toml:"policy"`
+	IMAP   imaptrain.Config `toml:"imap"`
+}
+
+// loadTrainConfig reads the daemon config file named by --daemon-config
+// (or the system one). Until daemonConfig embeds imaptrain.Config as its
+// [imap] section, the file is decoded here without the strict key check
+// of loadDaemonConfig, which refuses keys in [imap]; serve checks the
+// other sections.
+func loadTrainConfig(env *cliEnv, args []string) (*trainConfig, error) {
+	path, given, err := daemonConfigArg(args)
+	if err != nil {
+		return nil, err
+	}
+	if !given {
+		path = env.daemonConfigDefault
+	}
+	if path == "" {
+		return nil, errors.New("no daemon config file: give --daemon-config FILE with an [imap] section")
+	}
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read daemon config: %w", err)
+	}
+	def := defaultDaemonConfig()
+	cfg := &trainConfig{Store: def.Store, Policy: def.Policy}
+	if err := toml.NewDecoder(bytes.NewReader(doc)).Decode(cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if !cfg.IMAP.Enabled() {
+		return nil, fmt.Errorf("%s: the [imap] section names no accounts", path)
+	}
+	if err := cfg.IMAP.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// runTrain is gospamd train: the IMAP folder trainer in the foreground,
+// or one pass with --once (for cron, as SME Server's job runs). It
+// learns into the store itself, or through the running daemon's admin
+// socket when the daemon owns the store. With --once it prints the
+// per-user report and exits 1 when an account failed or a message could
+// not be learned.
+func runTrain(ctx context.Context, env *cliEnv, args []string) int {
+	const name = "gospamd train"
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	fs.SortFlags = false
+	registerDaemonConfigFlag(fs, env)
+	once := fs.Bool("once", false, "one pass over every account, print the report, exit (non-zero when anything failed)")
+	dbpath := fs.String("dbpath", "", "the Bayes store `DIR`ectory (default: the config's [store] dbpath)")
+	policyDir := fs.String("config", "", "site policy `DIR` (default: the config's [policy] dir)")
+	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintf(env.stderr, "usage: %s --daemon-config FILE [--once]\n\nLearns the messages of the [imap] section's learn folders, then removes them.\n\n", name)
+		fs.PrintDefaults()
+	}
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.stderr, "%s: unexpected argument %q\n", name, fs.Arg(0))
+		return exitUsage
+	}
+	log, err := serveLogger(env, *logLevel)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "%s: %v\n", name, err)
+		return exitUsage
+	}
+	cfg, err := loadTrainConfig(env, args)
+	if err != nil {
+		printConfigErrors(env, name, err)
+		return exitConfig
+	}
+	if fs.Changed("dbpath") {
+		cfg.Store.DBPath = *dbpath
+	}
+	if fs.Changed("config") {
+		cfg.Policy.Dir = *policyDir
+	}
+
+	pol, diags, err := rules.LoadPolicy(ctx, cfg.Policy.Dir)
+	for _, d := range diags {
+		if d.Severity <= cf.SeverityWarning {
+			fmt.Fprintln(env.stderr, d.String())
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(env.stderr, "%s: %v\n", name, err)
+		return exitFatal
+	}
+	engineOpt, _ := rules.OptionsFromPolicy(pol, "")
+	bayes, err := openAdmin(ctx, cfg.Store.DBPath, log, false)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "%s: %v\n", name, err)
+		return exitFatal
+	}
+	defer func() {
+		if err := bayes.Close(); err != nil {
+			fmt.Fprintf(env.stderr, "%s: close bayes store: %v\n", name, err)
+		}
+	}()
+	tr, err := imaptrain.New(cfg.IMAP, imaptrain.Options{
+		Learner: &imaptrain.SubmitLearner{Submitter: bayes, TokenOptions: learnTokenOptions(engineOpt.TokenOptions),
+			PerUser: cfg.Policy.BayesScope == "user"},
+		Logger: log,
+	})
+	if err != nil {
+		fmt.Fprintf(env.stderr, "%s: %v\n", name, err)
+		return exitFatal
+	}
+	if !*once {
+		if err := tr.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			fmt.Fprintf(env.stderr, "%s: %v\n", name, err)
+			return exitFatal
+		}
+		return exitOK
+	}
+	rep, err := tr.Pass(ctx)
+	if werr := rep.WriteTable(env.stdout); werr != nil && err == nil {
+		err = werr
+	}
+	if err != nil {
+		fmt.Fprintf(env.stderr, "%s: %v\n", name, err)
+		return exitFatal
+	}
+	if err := tr.Report(ctx, rep); err != nil {
+		fmt.Fprintf(env.stderr, "%s: %v\n", name, err)
+	}
+	if rep.Failed() {
+		return exitFail
+	}
+	return exitOK
+}
