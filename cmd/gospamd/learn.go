@@ -45,6 +45,8 @@ type learnFlags struct {
 	maxSize            int64
 	debug              string
 	help, version      bool
+	imapURL            string // --imap: a folder to import once
+	passwordFile       string
 }
 
 // register adds sa-learn's flags to fs, with the store, policy and Bayes
@@ -78,6 +80,8 @@ func (f *learnFlags) register(fs *pflag.FlagSet, env *cliEnv, cfg *daemonConfig)
 	fs.BoolVar(&f.progress, "progress", false, "show a progress bar on a terminal")
 	fs.BoolVarP(&f.local, "local", "L", false, "accepted for compatibility (gospamd learns locally)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "do not print the summary line")
+	fs.StringVar(&f.imapURL, "imap", "", "learn the messages of an IMAP folder, `imap://USER@HOST:PORT/FOLDER` (imaps:// for TLS), leaving it untouched")
+	fs.StringVar(&f.passwordFile, "password-file", "", "with --imap: the `FILE` holding the password")
 	fs.Int64Var(&f.maxSize, "max-size", 500*1024, "skip messages larger than this many bytes (0: no limit)")
 	fs.StringVarP(&f.debug, "debug", "D", "", "log debug information")
 	fs.Lookup("debug").NoOptDefVal = "all"
@@ -237,6 +241,14 @@ func learnWithStore(ctx context.Context, env *cliEnv, f *learnFlags, store admin
 		fmt.Fprintf(env.stderr, "gospamd learn: %v\n", err)
 		return exitUsage
 	}
+	if f.imapURL != "" {
+		job, closeFolder, code := imapLearnJob(ctx, env, f, targets)
+		if code >= 0 {
+			return code
+		}
+		defer closeFolder()
+		jobs = []learnJob{job}
+	}
 	walk := corpus.WalkOptions{Mbox: f.mbox || f.mbx, MaxSize: f.maxSize, Logger: env.log}
 	for i, j := range jobs {
 		if j.path == "-" {
@@ -253,7 +265,9 @@ func learnWithStore(ctx context.Context, env *cliEnv, f *learnFlags, store admin
 	if f.progress && env.stderrIsTTY {
 		total := 0
 		for _, j := range jobs {
-			if n, err := corpus.Count(ctx, j.path, walk); err == nil {
+			if j.src != nil {
+				total += j.count
+			} else if n, err := corpus.Count(ctx, j.path, walk); err == nil {
 				total += n
 			}
 		}
@@ -283,8 +297,11 @@ func learnWithStore(ctx context.Context, env *cliEnv, f *learnFlags, store admin
 	var runErr error
 	for _, j := range jobs {
 		req := learn.Request{Scope: scope, Class: j.class, Forget: f.forget}
-		src := func(ctx context.Context, fn func(string, []byte) error) error {
-			return corpus.Walk(ctx, j.path, walk, func(it corpus.Item) error { return fn(it.Path, it.Data) })
+		src := j.src
+		if src == nil {
+			src = func(ctx context.Context, fn func(string, []byte) error) error {
+				return corpus.Walk(ctx, j.path, walk, func(it corpus.Item) error { return fn(it.Path, it.Data) })
+			}
 		}
 		st, err := learner.Run(ctx, src, req)
 		stats.Examined += st.Examined
@@ -343,6 +360,8 @@ func learningRequested(f *learnFlags) bool {
 type learnJob struct {
 	class classifier.Class
 	path  string
+	src   learn.Source // instead of path (--imap), with count messages
+	count int
 }
 
 // learnJobs lists what to learn: the targets (standard input when there
@@ -371,17 +390,17 @@ func learnJobs(f *learnFlags, targets []string) ([]learnJob, error) {
 				if m[1] == "spam" {
 					c = classifier.Spam
 				}
-				jobs = append(jobs, learnJob{c, m[3]})
+				jobs = append(jobs, learnJob{class: c, path: m[3]})
 				continue
 			}
-			jobs = append(jobs, learnJob{class, line})
+			jobs = append(jobs, learnJob{class: class, path: line})
 		}
 	}
 	for _, t := range targets {
-		jobs = append(jobs, learnJob{class, t})
+		jobs = append(jobs, learnJob{class: class, path: t})
 	}
 	if len(jobs) == 0 && f.folders == "" {
-		jobs = append(jobs, learnJob{class, "-"})
+		jobs = append(jobs, learnJob{class: class, path: "-"})
 	}
 	return jobs, nil
 }

@@ -185,3 +185,29 @@ func TestTrainerAttachedToDaemon(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// gospamd learn --imap imports an existing folder once (the cold start)
+// and leaves it untouched; a second run learns nothing new.
+func TestLearnIMAPImport(t *testing.T) {
+	dc := testpeer.StartDovecot(t, testpeer.DovecotOptions{Users: map[string]string{"alice": "alice-pw"}})
+	alice := loginIMAP(t, dc.Addr, "alice", "alice-pw")
+	alice.put("Old Spam", "spam", 12)
+	db := filepath.Join(t.TempDir(), "bayes")
+	pw := filepath.Join(t.TempDir(), "pw")
+	writeFile(t, pw, "alice-pw\n")
+	url := "imap://alice@" + dc.Addr + "/Old%20Spam"
+
+	for run, want := range []string{"Learned tokens from 12 message(s) (12 message(s) examined)\n", "Learned tokens from 0 message(s) (12 message(s) examined)\n"} {
+		out, errOut, code := runCLI(t, "", "learn", "--dbpath", db, "--spam", "--imap", url, "--password-file", pw)
+		if code != exitOK || out != want {
+			t.Fatalf("learn --imap, run %d: exit %d, %q, want %q\n%s", run, code, out, want, errOut)
+		}
+	}
+	if n := alice.count("Old Spam"); n != 12 {
+		t.Errorf("the imported folder holds %d messages, want all 12", n)
+	}
+	_, errOut, code := runCLI(t, "", "learn", "--dbpath", db, "--spam", "--imap", url)
+	if code != exitUsage || !strings.Contains(errOut, "--password-file") {
+		t.Errorf("learn --imap without --password-file: exit %d\n%s", code, errOut)
+	}
+}

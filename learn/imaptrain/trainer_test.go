@@ -435,3 +435,63 @@ func TestPassInterruptedBetweenLearnAndRemove(t *testing.T) {
 		t.Errorf("rerun report: %+v, want %d already known and %d learned", r, learned, 30-learned)
 	}
 }
+
+func TestParseFolderURL(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    FolderURL
+		wantErr string
+	}{
+		{in: "imap://alice@mail.example.org/Archive%2F2024", want: FolderURL{User: "alice", Server: "mail.example.org:143", Folder: "Archive/2024"}},
+		{in: "imap://bob%40example.org@127.0.0.1:1143/Junk", want: FolderURL{User: "bob@example.org", Server: "127.0.0.1:1143", Folder: "Junk"}},
+		{in: "imaps://alice@mail.example.org/INBOX", want: FolderURL{User: "alice", Server: "mail.example.org:993", Folder: "INBOX", Security: SecurityTLS}},
+		{in: "imap://alice:secret@host/INBOX", wantErr: "password"},
+		{in: "imap://host/INBOX", wantErr: "no user"},
+		{in: "imap://alice@host/", wantErr: "no folder"},
+		{in: "pop3://alice@host/INBOX", wantErr: "want imap://"},
+	}
+	for _, tt := range tests {
+		got, err := ParseFolderURL(tt.in)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%s: error %v, want one about %q", tt.in, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("%s: %+v, %v; want %+v", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+// A one-shot import reads every message and leaves the folder as it was:
+// none removed, none marked \Seen.
+func TestFolderReadOnly(t *testing.T) {
+	ms := newMemServer(t, map[string]string{"alice": "pw-a"})
+	ms.put(t, "alice", "Old Spam", time.Now(), messages("spam", 0, 250)...)
+	f, err := OpenFolder(context.Background(), DialOptions{Server: ms.addr, Login: "alice", Password: "pw-a"}, "Old Spam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Len() != 250 {
+		t.Errorf("Len %d, want 250", f.Len())
+	}
+	n := 0
+	err = f.Each(context.Background(), func(_ string, raw []byte) error {
+		if !bytes.Contains(raw, []byte("Message-ID: <spam-")) {
+			t.Errorf("message %d: %q", n, raw)
+		}
+		n++
+		return nil
+	})
+	if err != nil || n != 250 {
+		t.Fatalf("Each: %d messages, %v", n, err)
+	}
+	if err := f.Close(); err != nil {
+		t.Error(err)
+	}
+	st, err := ms.users["alice"].Status("Old Spam", &imap.StatusOptions{NumMessages: true, NumUnseen: true})
+	if err != nil || *st.NumMessages != 250 || *st.NumUnseen != 250 {
+		t.Errorf("after the import: %d messages, %d unseen; want 250 and 250 (%v)", *st.NumMessages, *st.NumUnseen, err)
+	}
+}
