@@ -99,6 +99,10 @@ type Config struct {
 	// ReportRelay is the SMTP relay (host:port) the report is sent
 	// through (default 127.0.0.1:25).
 	ReportRelay string `toml:"report_relay"`
+	// Idle watches the learn folders with IDLE where the server has it,
+	// so that a pass follows a user's move within seconds (default true;
+	// two connections per account).
+	Idle *bool `toml:"idle"`
 	// BatchSize is the number of messages fetched at once (default 100).
 	BatchSize int `toml:"batch_size"`
 	// Parallel bounds the accounts trained at once (default 4).
@@ -297,6 +301,9 @@ func readPassword(path string) (string, error) {
 	}
 	return pw, nil
 }
+
+// idle is Idle with its default.
+func (c *Config) idle() bool { return c.Idle == nil || *c.Idle }
 
 // String renders the settings, without accounts, for logs and tests.
 func (c *Config) String() string {

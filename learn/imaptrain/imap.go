@@ -59,6 +59,9 @@ type DialOptions struct {
 	TLSConfig  *tls.Config // default: verify ServerName
 	Login      string
 	Password   string
+	// Handler receives what the server says unprompted (new messages,
+	// expunges); nil ignores it.
+	Handler *imapclient.UnilateralDataHandler
 }
 
 // ErrLogin marks a refused login, which is not retried (a wrong password
@@ -79,17 +82,18 @@ func Dial(ctx context.Context, opt DialOptions) (*Conn, error) {
 	if tlsConf == nil {
 		tlsConf = &tls.Config{ServerName: opt.ServerName, MinVersion: tls.VersionTLS12}
 	}
+	copt := &imapclient.Options{TLSConfig: tlsConf, UnilateralDataHandler: opt.Handler}
 	var c *imapclient.Client
 	switch opt.Security {
 	case SecurityTLS:
 		tc := tls.Client(raw, tlsConf)
 		if err = tc.HandshakeContext(ctx); err == nil {
-			c = imapclient.New(tc, nil)
+			c = imapclient.New(tc, copt)
 		}
 	case SecurityStartTLS:
-		c, err = imapclient.NewStartTLS(raw, &imapclient.Options{TLSConfig: tlsConf})
+		c, err = imapclient.NewStartTLS(raw, copt)
 	default:
-		c = imapclient.New(raw, nil)
+		c = imapclient.New(raw, copt)
 	}
 	if err == nil {
 		err = c.WaitGreeting()

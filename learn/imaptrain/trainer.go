@@ -57,6 +57,9 @@ type Options struct {
 	// Parallel bounds learns in flight per account (default 16): the
 	// single writer commits them together.
 	Parallel int
+	// Settle is the wait between IDLE's news of a message and the pass
+	// (default 2s), so that one pass takes a whole move.
+	Settle time.Duration
 	// RetryDelay is the first wait before reconnecting after a network
 	// failure, doubled for each retry (default 2s); 3 tries in all.
 	RetryDelay time.Duration
@@ -115,6 +118,9 @@ func New(cfg Config, opt Options) (*Trainer, error) {
 	}
 	if opt.Parallel <= 0 {
 		opt.Parallel = 16
+	}
+	if opt.Settle <= 0 {
+		opt.Settle = 2 * time.Second
 	}
 	if opt.RetryDelay <= 0 {
 		opt.RetryDelay = 2 * time.Second
@@ -185,14 +191,33 @@ func (t *Trainer) Report(ctx context.Context, rep *Report) error {
 }
 
 // Run runs a pass now and then every PollInterval until ctx is done,
-// mailing each eventful pass's report.
+// mailing each eventful pass's report. With Config.Idle, each learn
+// folder of each account is also watched with IDLE (one connection per
+// folder), and new mail there starts a pass after Options.Settle.
 func (t *Trainer) Run(ctx context.Context) error {
 	tick := time.NewTicker(time.Duration(t.cfg.PollInterval))
 	defer tick.Stop()
-	for {
+	wake := make(chan struct{}, 1)
+	var watchers sync.WaitGroup
+	defer watchers.Wait()
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	for pass := 0; ; pass++ {
 		rep, err := t.Pass(ctx)
 		if err != nil {
 			return err
+		}
+		if pass == 0 && t.cfg.idle() {
+			// After the first pass, which created the learn folders.
+			for _, l := range t.cfg.logins() {
+				for _, f := range []string{t.cfg.SpamFolder, t.cfg.HamFolder} {
+					watchers.Add(1)
+					go func() {
+						defer watchers.Done()
+						t.watch(watchCtx, l, f, wake)
+					}()
+				}
+			}
 		}
 		if err := t.Report(ctx, rep); err != nil {
 			t.log.Error("imap training report not sent", "err", err)
@@ -201,6 +226,17 @@ func (t *Trainer) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-tick.C:
+		case <-wake:
+			// Let a user's move of several messages finish first.
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(t.opt.Settle):
+			}
+			select {
+			case <-wake:
+			default:
+			}
 		}
 	}
 }

@@ -57,7 +57,7 @@ func newMemServer(t *testing.T, users map[string]string) *memServer {
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 			return mem.NewSession(), nil, nil
 		},
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapUIDPlus: {}, imap.CapMove: {}, imap.CapUnselect: {}},
+		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapUIDPlus: {}, imap.CapMove: {}, imap.CapUnselect: {}, imap.CapIdle: {}},
 		InsecureAuth: true,
 		Logger:       discardLogger{},
 	})
