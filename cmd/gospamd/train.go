@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/pelletier/go-toml/v2"
 	"github.com/spf13/pflag"
@@ -45,7 +46,24 @@ func loadTrainConfig(env *cliEnv, args []string) (*trainConfig, error) {
 	}
 	def := defaultDaemonConfig()
 	cfg := &trainConfig{Store: def.Store, Policy: def.Policy}
-	if err := toml.NewDecoder(bytes.NewReader(doc)).Decode(cfg); err != nil {
+	// Unknown keys are errors in the sections train reads ([imap]
+	// above all: a misspelt junk_retention_days must not pass
+	// silently), not in those it leaves to serve.
+	err = toml.NewDecoder(bytes.NewReader(doc)).DisallowUnknownFields().Decode(cfg)
+	var strict *toml.StrictMissingError
+	if errors.As(err, &strict) {
+		var unknown []error
+		for i := range strict.Errors {
+			e := &strict.Errors[i]
+			switch e.Key()[0] {
+			case "imap", "store", "policy":
+				line, _ := e.Position()
+				unknown = append(unknown, fmt.Errorf("%s:%d: %s: unknown key", path, line, strings.Join(e.Key(), ".")))
+			}
+		}
+		err = errors.Join(unknown...)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if !cfg.IMAP.Enabled() {

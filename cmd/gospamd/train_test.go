@@ -211,3 +211,29 @@ func TestLearnIMAPImport(t *testing.T) {
 		t.Errorf("learn --imap without --password-file: exit %d\n%s", code, errOut)
 	}
 }
+
+// The [imap] section train reads is checked: a misspelt key or a bad
+// value is an error naming it (exit 78), while sections train does not
+// read are left to serve.
+func TestTrainConfigErrors(t *testing.T) {
+	tests := []struct {
+		name, doc, want string
+	}{
+		{"misspelt key", "[imap]\njunk_retention_dayz = 3\n[[imap.accounts]]\nuser = \"a\"\npassword_file = \"/p\"\n", "imap.junk_retention_dayz: unknown key"},
+		{"bad value", "[imap]\nsecurity = \"ssl\"\n[[imap.accounts]]\nuser = \"a\"\npassword_file = \"/p\"\n", "security \"ssl\""},
+		{"no accounts", "[imap]\nserver = \"127.0.0.1:143\"\n", "names no accounts"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "gospamd.toml")
+			writeFile(t, path, "[spamd]\nsome_future_key = 1\n\n"+tt.doc)
+			_, errOut, code := runCLI(t, "", "train", "--daemon-config", path, "--once")
+			if code != exitConfig || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d, want %d with %q:\n%s", code, exitConfig, tt.want, errOut)
+			}
+			if strings.Contains(errOut, "some_future_key") {
+				t.Errorf("train complains about a section it does not read:\n%s", errOut)
+			}
+		})
+	}
+}
