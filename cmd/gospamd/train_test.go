@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -235,5 +236,39 @@ func TestTrainConfigErrors(t *testing.T) {
 				t.Errorf("train complains about a section it does not read:\n%s", errOut)
 			}
 		})
+	}
+}
+
+// BenchmarkTrainOnce1000 times gospamd train --once (policy load, store
+// open, login, one pass) over 1000 messages in one folder of a local
+// Dovecot; the target is 10 s.
+func BenchmarkTrainOnce1000(b *testing.B) {
+	dc := testpeer.StartDovecot(b, testpeer.DovecotOptions{Users: map[string]string{"alice": "alice-pw"}})
+	alice := loginIMAP(b, dc.Addr, "alice", "alice-pw")
+	dir := b.TempDir()
+	pwFile := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pwFile, []byte("alice-pw\n"), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	conf := filepath.Join(dir, "gospamd.toml")
+	for i := range b.N {
+		b.StopTimer()
+		db := filepath.Join(dir, fmt.Sprintf("bayes%d", i))
+		doc := fmt.Sprintf("[store]\ndbpath = %q\n[imap]\nserver = %q\nidle = false\n[[imap.accounts]]\nuser = \"alice\"\npassword_file = %q\n", db, dc.Addr, pwFile)
+		if err := os.WriteFile(conf, []byte(doc), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		alice.put("LearnAsSpam", "spam", 1000)
+		b.StartTimer()
+		start := time.Now()
+		var out, errOut strings.Builder
+		env := &cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, log: discardLogger()}
+		if code := run(context.Background(), env, []string{"train", "--daemon-config", conf, "--once"}); code != exitOK {
+			b.Fatalf("exit %d\n%s%s", code, out.String(), errOut.String())
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "s/1000msgs")
+		if !strings.Contains(out.String(), "alice  1000") {
+			b.Fatalf("report:\n%s", out.String())
+		}
 	}
 }
