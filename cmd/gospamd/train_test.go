@@ -98,6 +98,7 @@ func TestTrainOnce(t *testing.T) {
 	if code != exitFail {
 		t.Fatalf("train --once with a wrong password: exit %d, want %d\n%s%s", code, exitFail, out, errOut)
 	}
+	t.Logf("gospamd train --once:\n%s", out)
 	for _, want := range []string{"user  spam  ham", "alice    30   30", "bob: log in as bob: login refused"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
