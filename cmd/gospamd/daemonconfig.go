@@ -16,6 +16,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
 
+	"github.com/gospamd/gospamd/learn/imaptrain"
 	"github.com/gospamd/gospamd/mta"
 	"github.com/gospamd/gospamd/spamdproto"
 )
@@ -44,8 +45,10 @@ type daemonConfig struct {
 	// SMTP, when the file has an [smtp] section, runs the SMTP front
 	// end (see mta.Config for its keys); nil without one.
 	SMTP *mta.Config `toml:"smtp"`
-	IMAP imapConfig  `toml:"imap"`
-	DNS  dnsConfig   `toml:"dns"`
+	// IMAP, when the file has an [imap] section with accounts, runs the
+	// IMAP folder trainer (see imaptrain.Config for its keys).
+	IMAP *imaptrain.Config `toml:"imap"`
+	DNS  dnsConfig         `toml:"dns"`
 
 	// File is the file the config was read from, "" when none was.
 	File string `toml:"-"`
@@ -140,10 +143,6 @@ type daemonMisc struct {
 	// /metrics (--metrics-listen). Default: none.
 	MetricsListen string `toml:"metrics_listen"`
 }
-
-// imapConfig is the [imap] section, the IMAP folder trainer. It is filled
-// by later releases; any key in it is an error today.
-type imapConfig struct{}
 
 // dnsConfig is the [dns] section, the resolver of network checks. It is
 // filled by later releases; any key in it is an error today.
@@ -425,6 +424,13 @@ func (c *daemonConfig) validate() []*configError {
 		if err := c.SMTP.Validate(); err != nil {
 			for _, e := range strings.Split(err.Error(), "\n") {
 				bad("smtp", "%s", strings.TrimPrefix(e, "smtp: "))
+			}
+		}
+	}
+	if c.IMAP != nil && c.IMAP.Enabled() {
+		if err := c.IMAP.Validate(); err != nil {
+			for _, e := range strings.Split(err.Error(), "\n") {
+				bad("imap", "%s", strings.TrimPrefix(e, "imap: "))
 			}
 		}
 	}

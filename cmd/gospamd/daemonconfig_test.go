@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gospamd/gospamd/learn/imaptrain"
 )
 
 // writeConfig writes a daemon config file and returns its path.
@@ -61,8 +63,6 @@ required_score = 6.5
 log_level = "debug"
 hostname = "mx.example.org"
 metrics_listen = "127.0.0.1:9783"
-[smtp]
-[imap]
 [dns]
 `,
 			want: func(c *daemonConfig) {
@@ -89,8 +89,12 @@ metrics_listen = "127.0.0.1:9783"
 		{name: "unknown section", doc: "\n[milter]\nsocket = \"x\"\n",
 			wantErr: "FILE:2:2: milter: unknown section or key"},
 		{name: "top-level key", doc: "dbpath = \"x\"\n", wantErr: "FILE:1:1: dbpath: unknown section or key"},
-		{name: "smtp is not filled yet", doc: "[smtp]\nlisten = \"0.0.0.0:25\"\n",
-			wantErr: "FILE:2:1: smtp.listen: unknown key"},
+		{name: "unknown smtp key", doc: "[smtp]\nlisen = \"0.0.0.0:25\"\n",
+			wantErr: "FILE:2:1: smtp.lisen: unknown key"},
+		{name: "unknown imap key", doc: "[imap]\nsever = \"127.0.0.1:143\"\n",
+			wantErr: "FILE:2:1: imap.sever: unknown key"},
+		{name: "dns is not filled yet", doc: "[dns]\nservers = [\"127.0.0.1\"]\n",
+			wantErr: "FILE:2:1: dns.servers: unknown key"},
 		{name: "syntax error", doc: "[spamd\nlisten = []\n",
 			wantErr: "FILE:1:7: expected ']' to close table name"},
 		{name: "duplicate key", doc: "[spamd]\nmax_children = 1\nmax_children = 2\n",
@@ -187,6 +191,7 @@ func TestExampleDaemonConfig(t *testing.T) {
 	want.Policy.Dir = "/etc/gospamd"             // the site .cf files beside the config
 	want.Spamd.Listen = []string{"127.0.0.1:783"}
 	want.Spamd.SSLListen = []string{}
+	want.IMAP = &imaptrain.Config{} // the section is there, every key commented out
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("example config:\n got %+v\nwant %+v", got, want)
 	}

@@ -92,6 +92,11 @@ func serve(ctx context.Context, env *cliEnv, log *slog.Logger, cfg *daemonConfig
 	if err := d.attachAdmin(); err != nil {
 		return errors.Join(err, d.shutdown(ctx))
 	}
+	if cfg.IMAP != nil && cfg.IMAP.Enabled() {
+		if err := d.attachIMAPTrainer(*cfg.IMAP); err != nil {
+			return errors.Join(err, d.shutdown(ctx))
+		}
+	}
 	if cfg.SMTP != nil {
 		l, err := listenSMTP(ctx, *cfg.SMTP)
 		if err == nil {
