@@ -152,21 +152,6 @@ func (p *xsParser) skipCFWS() int {
 	return p.more()
 }
 
-// atom reads 1*atext.
-func (p *xsParser) atom() int {
-	if p.i >= len(p.s) || !xsAtext(p.s[p.i]) {
-		return xsInvalid
-	}
-	start := p.i
-	for p.i++; p.i < len(p.s) && xsAtext(p.s[p.i]); p.i++ {
-	}
-	p.buf = append(p.buf, p.s[start:p.i]...)
-	if p.i < len(p.s) {
-		return p.skipCFWS()
-	}
-	return xsEnd
-}
-
 // dotAtom reads atoms joined by dots, CFWS allowed around the dots. Two
 // dots in a row, or a trailing dot, are a problem; with stopTrailingDot a
 // trailing dot is left unread (but kept in the token).
