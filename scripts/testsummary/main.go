@@ -81,13 +81,27 @@ func (s *summary) handle(e event) {
 		return
 	}
 	if e.Test == "" {
+		// A package's own lines (-test.shuffle, a panic outside tests)
+		// show when it fails; otherwise only its ok or "no test files".
+		k := key(e.Package, "")
 		switch e.Action {
 		case "output":
 			if !noise(e.Output) {
-				fmt.Fprint(s.w, e.Output)
+				s.pending[k] = append(s.pending[k], e.Output)
 			}
+		case "pass", "skip":
+			for _, l := range s.pending[k] {
+				if strings.HasPrefix(l, "ok  ") || strings.HasPrefix(l, "?   ") {
+					fmt.Fprint(s.w, l)
+				}
+			}
+			delete(s.pending, k)
 		case "fail":
 			s.fail = true
+			for _, l := range s.pending[k] {
+				fmt.Fprint(s.w, l)
+			}
+			delete(s.pending, k)
 		}
 		return
 	}
