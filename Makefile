@@ -2,6 +2,7 @@
 #   make run                                    the daemon, embedded config, ./data
 #   make test-deps && GOSPAMD_REQUIRE_PEERS=1 make test
 
+SHELL    := /bin/bash
 GO       ?= go
 BIN      := bin
 DATA     ?= data
@@ -26,10 +27,15 @@ test-deps:
 	./scripts/test-deps.sh
 
 # The test suite: lint, then every package's tests in random order, then the
-# store's crash and concurrency tests again under the race detector.
+# store's crash and concurrency tests again under the race detector. Both
+# runs go through scripts/testsummary, which prints what go test prints
+# (failures with their output, a line a package) and then every skipped
+# test with its reason and every failed test; go test's status is kept.
 test: lint
-	$(GO) test -shuffle=on -timeout 25m ./...
-	$(GO) test -race -timeout 10m ./classifier/ ./learn/
+	@set -o pipefail; { \
+	  $(GO) test -json -shuffle=on -timeout 25m ./... || exit; \
+	  $(GO) test -json -race -timeout 10m ./classifier/ ./learn/; \
+	} | $(GO) run ./scripts/testsummary
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./tokenizer/ ./classifier/ ./learn/ ./corpus/ ./spamdproto/

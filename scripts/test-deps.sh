@@ -1,19 +1,75 @@
 #!/usr/bin/env bash
 # Installs the real peers the integration tests run against: SpamAssassin
 # (sa-learn, spamassassin and its stock rules), spamc and spamd (the
-# reference for benchmarks and client tests), plus the Go
-# tools `make lint` uses. Idempotent: installs only what is missing.
+# reference for benchmarks and client tests), as `apt-get install
+# spamassassin` installs them for a user, Recommends included; plus the Go
+# tools `make lint` uses, and spamc-zlib (below). Idempotent: installs only
+# what is missing.
 set -euo pipefail
 
-need=()
-command -v sa-learn >/dev/null 2>&1 || need+=(spamassassin)
-command -v spamc >/dev/null 2>&1 || need+=(spamc)
-[ -x /usr/sbin/spamd ] || need+=(spamd)
-if ((${#need[@]})); then
-  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+APT_UPDATED=
+# apt_install PKG...: apt-get install with Debian's default Recommends
+# (forced on, in case a local apt.conf turns them off).
+apt_install() {
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -q
-  $SUDO apt-get install -y -q --no-install-recommends "${need[@]}"
+  if [ -z "$APT_UPDATED" ]; then
+    $SUDO apt-get update -q
+    APT_UPDATED=1
+  fi
+  $SUDO apt-get install -y -q --install-recommends "$@"
+}
+
+# is_installed PKG: dpkg has PKG installed, or an installed package
+# provides it (libsys-syslog-perl is perl's).
+is_installed() {
+  [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ] ||
+    dpkg-query -W -f='${Status}\t${Provides}\n' 2>/dev/null | grep '^install ok installed' |
+    cut -f2 | tr ',' '\n' | sed 's/([^)]*)//; s/[[:space:]]//g' | grep -qxF "$1"
+}
+
+# missing_recommends PKG...: the Recommends of the PKGs of which no
+# alternative is installed (the first alternative of each). apt-get
+# install of a package installed without its Recommends does not add
+# them, so a machine set up by an older test-deps (--no-install-recommends)
+# gets them here; without them SpamAssassin lacks Email::Address::XS (from
+# libmail-dmarc-perl) and parses address headers differently from a
+# user's install.
+missing_recommends() {
+  local pkg field item alt first found items alts
+  for pkg in "$@"; do
+    field=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Recommends: //p' | head -n 1)
+    IFS=',' read -ra items <<<"$field"
+    for item in "${items[@]}"; do
+      first= found=
+      IFS='|' read -ra alts <<<"$item"
+      for alt in "${alts[@]}"; do
+        alt=$(sed 's/([^)]*)//g; s/:any//; s/[[:space:]]//g' <<<"$alt")
+        [ -n "$alt" ] || continue
+        [ -n "$first" ] || first=$alt
+        if is_installed "$alt"; then
+          found=1
+          break
+        fi
+      done
+      if [ -z "$found" ] && [ -n "$first" ]; then echo "$first"; fi
+    done
+  done
+}
+
+PEERS=(spamassassin spamc spamd)
+need=()
+for p in "${PEERS[@]}"; do
+  is_installed "$p" || need+=("$p")
+done
+if ((${#need[@]})); then
+  apt_install "${need[@]}"
+fi
+mapfile -t recs < <(missing_recommends "${PEERS[@]}")
+if ((${#recs[@]})); then
+  echo "test-deps: installing the Recommends of ${PEERS[*]} that are missing: ${recs[*]}"
+  apt_install "${recs[@]}"
 fi
 
 # dovecot-imapd: the real IMAP server the trainer's integration tests
@@ -31,18 +87,18 @@ if [ ! -x "$GOBIN/staticcheck" ]; then
   go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 fi
 # spamc-zlib: Debian's spamc is built without zlib and refuses -z, so the
-# tests of compressed requests use spamc built from the same Debian source
-# (spamassassin 4.0.1, the orig tarball of spamassassin_4.0.1-1~deb12u1.dsc)
-# with zlib and SSL. Only the C client is built, into $GOBIN/spamc-zlib.
-# When the source cannot be downloaded, $GOBIN/spamc-zlib.unavailable says
-# why and the -z tests skip with that reason; a bad checksum or a failed
-# build stops this script.
+# tests of compressed requests use spamc 4.0.1 built with zlib and SSL from
+# SpamAssassin 4.0.1's spamc/ sources (the release tag, as `git archive`),
+# which the shared peers directory holds: $GOSPAMD_SHARED/peers, else
+# ../shared/peers beside the repository (where testpeer.Corpus finds the
+# corpus). Nothing is downloaded. Only the C client is built, into
+# $GOBIN/spamc-zlib. A missing tarball, a bad checksum or a failed build
+# stops this script: the -z tests need it.
+SHARED=${GOSPAMD_SHARED:-$ROOT/../shared}
 SPAMC_ZLIB_BIN=$GOBIN/spamc-zlib
-SPAMC_ZLIB_UNAVAILABLE=$GOBIN/spamc-zlib.unavailable
 SPAMC_ZLIB_VERSION=4.0.1
-SPAMC_ZLIB_ORIG=spamassassin_${SPAMC_ZLIB_VERSION}.orig.tar.xz
-SPAMC_ZLIB_URL=http://deb.debian.org/debian/pool/main/s/spamassassin/$SPAMC_ZLIB_ORIG
-SPAMC_ZLIB_SHA256=d2e05c0ed55b3244af3f3b6c33467d43d66e9596f017fb00db93b36e54518146
+SPAMC_ZLIB_TARBALL=$SHARED/peers/spamassassin-${SPAMC_ZLIB_VERSION}-spamc.tar.xz
+SPAMC_ZLIB_SHA256=4fdb2afe7167f3da42b3a5000655aedabda6566f4db6bf41b79dad6426997a54
 
 # spamc_zlib_check BIN: BIN is spamc 4.0.1 and accepts -z.
 spamc_zlib_check() {
@@ -55,46 +111,31 @@ spamc_zlib_check() {
   return 1
 }
 
-# spamc_zlib_download DEST: fetches the orig tarball with curl or wget.
-spamc_zlib_download() {
-  if command -v curl >/dev/null 2>&1; then
-    curl -fsSL --retry 2 -o "$1" "$SPAMC_ZLIB_URL"
-  else
-    wget -q -O "$1" "$SPAMC_ZLIB_URL"
-  fi
-}
-
 # build_spamc_zlib runs in a subshell, which removes its temp dir on exit.
 build_spamc_zlib() (
   local pkgs=() tmp start
   start=$(date +%s)
-  command -v curl >/dev/null 2>&1 || command -v wget >/dev/null 2>&1 || pkgs+=(curl)
+  if [ ! -f "$SPAMC_ZLIB_TARBALL" ]; then
+    echo "test-deps: $SPAMC_ZLIB_TARBALL not found (set GOSPAMD_SHARED to the shared directory holding peers/)" >&2
+    return 1
+  fi
+  if ! echo "$SPAMC_ZLIB_SHA256  $SPAMC_ZLIB_TARBALL" | sha256sum -c --quiet - >/dev/null 2>&1; then
+    echo "test-deps: $SPAMC_ZLIB_TARBALL does not have sha256 $SPAMC_ZLIB_SHA256" >&2
+    return 1
+  fi
   command -v xz >/dev/null 2>&1 || pkgs+=(xz-utils)
   command -v gcc >/dev/null 2>&1 || pkgs+=(gcc)
   command -v make >/dev/null 2>&1 || pkgs+=(make)
-  dpkg -s zlib1g-dev >/dev/null 2>&1 || pkgs+=(zlib1g-dev)
-  dpkg -s libssl-dev >/dev/null 2>&1 || pkgs+=(libssl-dev)
+  is_installed zlib1g-dev || pkgs+=(zlib1g-dev)
+  is_installed libssl-dev || pkgs+=(libssl-dev)
   if ((${#pkgs[@]})); then
-    if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get update -q
-    $SUDO apt-get install -y -q --no-install-recommends "${pkgs[@]}"
+    apt_install "${pkgs[@]}"
   fi
 
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
-  if ! spamc_zlib_download "$tmp/$SPAMC_ZLIB_ORIG"; then
-    echo "test-deps: WARNING: cannot download $SPAMC_ZLIB_URL; the spamc -z tests will be skipped" >&2
-    echo "$SPAMC_ZLIB_URL could not be downloaded by scripts/test-deps.sh on $(date -u +%Y-%m-%d)" >"$SPAMC_ZLIB_UNAVAILABLE"
-    return 0
-  fi
-  if ! echo "$SPAMC_ZLIB_SHA256  $tmp/$SPAMC_ZLIB_ORIG" | sha256sum -c --quiet - >/dev/null 2>&1; then
-    echo "test-deps: $SPAMC_ZLIB_ORIG does not have sha256 $SPAMC_ZLIB_SHA256" >&2
-    return 1
-  fi
-
   mkdir "$tmp/src"
-  tar -xJf "$tmp/$SPAMC_ZLIB_ORIG" -C "$tmp/src" --strip-components=1 --wildcards '*/spamc/*'
+  tar -xJf "$SPAMC_ZLIB_TARBALL" -C "$tmp/src" --strip-components=1 --wildcards '*/spamc/*'
   # Debian's build runs spamc/configure.pl, which writes version.h from
   # the Perl module's version, and configure, which checks that it is in
   # the source tree by looking for Makefile.PL; only spamc/ is unpacked.
@@ -108,20 +149,23 @@ build_spamc_zlib() (
   fi
   make -s -C "$tmp/src" -f spamc/Makefile spamc/spamc
   if ! spamc_zlib_check "$tmp/src/spamc/spamc"; then
-    echo "test-deps: the spamc built from $SPAMC_ZLIB_ORIG does not accept -z" >&2
+    echo "test-deps: the spamc built from $SPAMC_ZLIB_TARBALL does not accept -z" >&2
     return 1
   fi
   mkdir -p "$GOBIN"
-  install -m 755 "$tmp/src/spamc/spamc" "$SPAMC_ZLIB_BIN"
-  rm -f "$SPAMC_ZLIB_UNAVAILABLE"
+  # install to a temporary name and rename, so that a test running now
+  # never sees half a binary
+  install -m 755 "$tmp/src/spamc/spamc" "$SPAMC_ZLIB_BIN.new.$$"
+  mv -f "$SPAMC_ZLIB_BIN.new.$$" "$SPAMC_ZLIB_BIN"
   echo "test-deps: built $SPAMC_ZLIB_BIN in $(($(date +%s) - start))s"
 )
-if [ ! -x "$SPAMC_ZLIB_BIN" ]; then
+# Earlier versions left spamc-zlib.unavailable when they could not
+# download the source; the tests no longer read it.
+rm -f "$GOBIN/spamc-zlib.unavailable"
+if [ ! -x "$SPAMC_ZLIB_BIN" ] || ! spamc_zlib_check "$SPAMC_ZLIB_BIN"; then
   build_spamc_zlib
 fi
-if [ -x "$SPAMC_ZLIB_BIN" ]; then
-  echo "test-deps: spamc-zlib $SPAMC_ZLIB_BIN"
-fi
+echo "test-deps: spamc-zlib $SPAMC_ZLIB_BIN"
 
 # --- SMTP front end (mta): swaks drives gospamd's SMTP server in the
 # integration tests. Kept as its own block.

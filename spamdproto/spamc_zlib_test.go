@@ -15,7 +15,7 @@ import (
 )
 
 // These tests drive the server with spamc -z: SpamAssassin 4.0.1's spamc
-// built from Debian's source with zlib (make test-deps builds it as
+// built from its release sources with zlib (make test-deps builds it as
 // spamc-zlib; Debian's packaged spamc refuses -z). Each case runs once
 // without -z and once with it, against a fresh server, and both runs must
 // print what TestSpamc expects of the plain one. A relay in front of the

@@ -22,6 +22,14 @@ func TestHeaderAddressesAndNames(t *testing.T) {
 		{`=?iso-8859-1?q?Andr=E9?= <a@b.c>`, []string{"a@b.c"}, []string{"André"}, []string{"=?iso-8859-1?q?Andr=E9?= "}},
 		{`'Joe  Q' <j@q.org>`, []string{"j@q.org"}, []string{"Joe Q"}, []string{"'Joe  Q' "}},
 		{``, nil, nil, nil},
+		// Where SpamAssassin's relaxed parser finds fewer addresses than
+		// commas plus one, Email::Address::XS's RFC 5322 parse is used.
+		{`Broken <broken`, nil, []string{"Broken"}, []string{"Broken"}},
+		{`Group: a@b.example, "C" <c@d.example>;, e@f.example`, []string{"a@b.example", "c@d.example", "e@f.example"},
+			[]string{"C"}, []string{"C"}},
+		// Two results for one comma: the relaxed parser's, nested comment and all.
+		{`joe@x.example (Joe (the) Q), y`, nil, []string{"joe@x.example (Joe Q)", "y"}, []string{"joe@x.example (Joe  Q)", "y"}},
+		{`"a b"@c.example, x`, []string{`"a b"@c.example`}, []string{"x"}, []string{"x"}},
 	}
 	for _, tt := range tests {
 		if got := HeaderAddresses(tt.raw); !slices.Equal(got, tt.addrs) {

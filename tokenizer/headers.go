@@ -815,7 +815,7 @@ func splitPerlSpace(s string) []string {
 }
 
 // A headerAddress is one address of an address header as SpamAssassin's
-// internal parser (Util::parse_header_addresses) reads it.
+// Util::parse_header_addresses reads it.
 type headerAddress struct {
 	phrase     string
 	hasPhrase  bool
@@ -824,11 +824,12 @@ type headerAddress struct {
 }
 
 // The address parser's expressions. Perl's possessive quantifiers become
-// greedy ones: for these expressions that matches the same text.
+// greedy ones: for these expressions that matches the same text, except
+// that a lone phrase's last unquoted run must be checked to be maximal.
 const (
 	addrWS       = `[\t\n\v\f\r ]`
 	addrNonWS    = `[^\t\n\v\f\r ]`
-	addrQuoted   = `"(?:[^"\\]|\\.)*"`
+	addrQuoted   = `"(?:[^"\\]|\\[^\n])*"` // the qr// has no /s: . is not \n
 	addrMailExpr = `(?:` + addrQuoted + `|[^@\t\n\v\f\r <>()\[\],:;]+)@(?:[^"\t\n\v\f\r <>()\[\],:;]+|\[[\d:.]+\])`
 )
 
@@ -840,9 +841,9 @@ var (
 		`(?:` + addrWS + `*<` + addrWS + `*(?:(?:` + addrQuoted + `)?` + addrNonWS + `+|` + addrWS + `*)` + addrWS + `*>)*` +
 		`|(?:(` + addrMailExpr + `)|((?:` + addrQuoted + `|[^",;<]+)+))` +
 		`)` +
-		`(?:` + addrWS + `*\(((?:[^()\\]|\\.)*)\))?` +
+		`(?:` + addrWS + `*\(((?:[^()\\]|\\[^\n])*)\))?` +
 		addrWS + `*(?:[,;]|\z)`)
-	addrMailRE      = regexp.MustCompile(`(?is)^` + addrMailExpr + `$`)
+	addrMailRE      = regexp.MustCompile(`(?is)^` + addrMailExpr + `\n?$`) // Perl's $ allows a final newline
 	addrEnclosedRE  = regexp.MustCompile(`(?is)<(` + addrMailExpr + `)>`)
 	addrCommentRE   = regexp.MustCompile(`(?s)\((?:[^()\\]|\\.)*\)`)
 	addrPhrasePart  = regexp.MustCompile(`(?s)"((?:[^"\\]|\\.)*)"|([^"]+)`)
@@ -855,24 +856,45 @@ func validParsedAddress(a string) bool {
 }
 
 // tokTrimAddress cuts a to user@host where host ends at the next @, as
-// s/^(([^\@]*)\@([^\@]*)).*/$1/ does.
+// s/^(([^\@]*)\@([^\@]*)).*/$1/ does: the cut text is what follows up to
+// a newline (Perl's . does not match one), and the rest stays.
 func tokTrimAddress(a string) string {
 	at := strings.IndexByte(a, '@')
 	if at < 0 {
 		return a
 	}
-	if next := strings.IndexByte(a[at+1:], '@'); next >= 0 {
-		a = a[:at+1+next]
+	next := strings.IndexByte(a[at+1:], '@')
+	if next < 0 {
+		return a
 	}
-	if nl := strings.IndexByte(a, '\n'); nl >= 0 {
-		a = a[:nl]
+	end := at + 1 + next
+	if nl := strings.IndexByte(a[end:], '\n'); nl >= 0 {
+		return a[:end] + a[end+nl:]
 	}
-	return a
+	return a[:end]
 }
 
 // parseHeaderAddresses reads an address header value like SpamAssassin's
-// internal parser (Email::Address::XS is not consulted).
+// parse_header_addresses with Email::Address::XS installed (as a default
+// Debian install has it): the relaxed internal parser's addresses, unless
+// it found none or fewer than the commas plus one and the RFC 5322 parser
+// (parseHeaderAddressesXS) finds more.
 func parseHeaderAddresses(s string) []headerAddress {
+	if strings.TrimLeft(s, "\t\n\v\f\r ") == "" {
+		return nil
+	}
+	internal := parseHeaderAddressesInternal(s)
+	if len(internal) == 0 || len(internal) < strings.Count(s, ",")+1 {
+		if xs := parseHeaderAddressesXS(s); len(xs) > len(internal) {
+			return xs
+		}
+	}
+	return internal
+}
+
+// parseHeaderAddressesInternal reads an address header value like
+// SpamAssassin's internal parser (Util::_parse_header_addresses).
+func parseHeaderAddressesInternal(s string) []headerAddress {
 	s = addrTrailSpaces.ReplaceAllString(s, "")
 	s = strings.ReplaceAll(s, `\\`, "")
 	if loc := addrGroupRE.FindStringSubmatchIndex(s); loc != nil {
@@ -896,6 +918,12 @@ func parseHeaderAddresses(s string) []headerAddress {
 		phrase, hasPhrase := group(1)
 		if !hasPhrase {
 			phrase, hasPhrase = group(4)
+			// A lone phrase's unquoted runs are possessive in Perl
+			// ([^",;<]++): one cannot end before a comment it could
+			// have eaten, as RE2's backtracking lets it.
+			if e := m[9]; hasPhrase && e < len(s) && s[e-1] != '"' && strings.IndexByte(`",;<`, s[e]) < 0 {
+				break
+			}
 		}
 		enclosed, hasEnclosed := group(2)
 		address, hasAddress := enclosed, hasEnclosed
@@ -924,7 +952,7 @@ func parseHeaderAddresses(s string) []headerAddress {
 			}
 			phrase = np.String()
 			if !hasAddress && addrMailRE.MatchString(phrase) && validParsedAddress(phrase) &&
-				tokFQDNValid(phraseHost(phrase)) {
+				tokFQDNValid(saIDNToASCII(phraseHost(phrase))) {
 				address, hasAddress = phrase, true
 				phrase, hasPhrase = "", false
 			} else if hasAddress && phrase == address || phrase == "" {
@@ -978,6 +1006,10 @@ func tokFQDNValid(host string) bool {
 	}
 	for i, l := range labels {
 		if len(l) < 1 || len(l) > 63 {
+			return false
+		}
+		l = strings.TrimSuffix(l, "\n") // Perl's $ allows a final newline
+		if l == "" {
 			return false
 		}
 		for j := 0; j < len(l); j++ {

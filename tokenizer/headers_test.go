@@ -127,8 +127,10 @@ var headerCases = []headerCase{
 			`Cc: undisclosed-recipients: ;`,
 			`Reply-To: Broken <broken`,
 		},
+		// Reply-To: the relaxed parser finds nothing; Email::Address::XS
+		// (a default install's) finds the name.
 		want: []string{"H*F:U*plain", "H*F:D*only.example", "H*F:D*example",
-			"HTo:U*joe", "HTo:D*quoted.example", "HTo:D*example",
+			"HTo:U*joe", "HTo:D*quoted.example", "HTo:D*example", "H*R:N*Broken",
 			"H*Ad:U*plain", "H*Ad:D*only.example", "H*Ad:D*example", "H*Ad:U*joe", "H*Ad:D*quoted.example"},
 	},
 	{

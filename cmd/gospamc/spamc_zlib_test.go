@@ -14,7 +14,7 @@ import (
 )
 
 // zlibCompareCases are compared with -z: gospamc -z against spamc -z as
-// built from Debian's source with zlib (make test-deps builds it as
+// built from its release sources with zlib (make test-deps builds it as
 // spamc-zlib; Debian's packaged spamc refuses -z). Every case of
 // compareCases runs again with -z in front, and these add what only -z
 // makes interesting: messages large enough for compression to matter.

@@ -40,11 +40,10 @@ func Program(t testing.TB, name string) string {
 }
 
 // GoBinProgram returns the path of a peer that make test-deps builds from
-// source into $(go env GOPATH)/bin, which need not be on PATH (spamc-zlib),
-// else the one on PATH. When test-deps ran but could not build it, it left
-// NAME.unavailable there saying why: the test is then skipped with that
-// reason even under GOSPAMD_REQUIRE_PEERS=1, as no install step is
-// missing. Otherwise a missing program is Missing.
+// source into $(go env GOPATH)/bin, which need not be on PATH (spamc-zlib,
+// from the shared peers directory), else the one on PATH. A missing
+// program is Missing: the test skips, or fails under
+// GOSPAMD_REQUIRE_PEERS=1, since make test-deps always builds it.
 func GoBinProgram(t testing.TB, name string) string {
 	t.Helper()
 	dir := filepath.Join(goPath(), "bin")
@@ -54,9 +53,6 @@ func GoBinProgram(t testing.TB, name string) string {
 	}
 	if onPath, err := exec.LookPath(name); err == nil {
 		return onPath
-	}
-	if why, err := os.ReadFile(p + ".unavailable"); err == nil {
-		t.Skipf("skipped, %s could not be built by make test-deps: %s", name, bytes.TrimSpace(why))
 	}
 	Missing(t, "%s not found in %s or on PATH", name, dir)
 	return ""
