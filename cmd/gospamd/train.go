@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 
-	"github.com/pelletier/go-toml/v2"
 	"github.com/spf13/pflag"
 
 	"github.com/gospamd/gospamd/learn/imaptrain"
@@ -16,61 +12,26 @@ import (
 	"github.com/gospamd/gospamd/rules/cf"
 )
 
-// trainConfig is what gospamd train reads from the daemon config file:
-// the store, the policy and the [imap] section.
-type trainConfig struct {
-	Store  storeConfig      `toml:"store"`
-	Policy policyConfig     `toml:"policy"`
-	IMAP   imaptrain.Config `toml:"imap"`
-}
-
 // loadTrainConfig reads the daemon config file named by --daemon-config
-// (or the system one). Until daemonConfig embeds imaptrain.Config as its
-// [imap] section, the file is decoded here without the strict key check
-// of loadDaemonConfig, which refuses keys in [imap]; serve checks the
-// other sections.
-func loadTrainConfig(env *cliEnv, args []string) (*trainConfig, error) {
+// (or the system one), checked as serve checks it, and requires an
+// [imap] section with accounts.
+func loadTrainConfig(env *cliEnv, args []string) (*daemonConfig, error) {
 	path, given, err := daemonConfigArg(args)
+	if err != nil {
+		return nil, err
+	}
+	if !given && env.daemonConfigDefault == "" {
+		return nil, errors.New("no daemon config file: give --daemon-config FILE with an [imap] section")
+	}
+	cfg, err := loadCommandConfig(env, args)
 	if err != nil {
 		return nil, err
 	}
 	if !given {
 		path = env.daemonConfigDefault
 	}
-	if path == "" {
-		return nil, errors.New("no daemon config file: give --daemon-config FILE with an [imap] section")
-	}
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read daemon config: %w", err)
-	}
-	def := defaultDaemonConfig()
-	cfg := &trainConfig{Store: def.Store, Policy: def.Policy}
-	// Unknown keys are errors in the sections train reads ([imap]
-	// above all: a misspelt junk_retention_days must not pass
-	// silently), not in those it leaves to serve.
-	err = toml.NewDecoder(bytes.NewReader(doc)).DisallowUnknownFields().Decode(cfg)
-	var strict *toml.StrictMissingError
-	if errors.As(err, &strict) {
-		var unknown []error
-		for i := range strict.Errors {
-			e := &strict.Errors[i]
-			switch e.Key()[0] {
-			case "imap", "store", "policy":
-				line, _ := e.Position()
-				unknown = append(unknown, fmt.Errorf("%s:%d: %s: unknown key", path, line, strings.Join(e.Key(), ".")))
-			}
-		}
-		err = errors.Join(unknown...)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if !cfg.IMAP.Enabled() {
+	if cfg.IMAP == nil || !cfg.IMAP.Enabled() {
 		return nil, fmt.Errorf("%s: the [imap] section names no accounts", path)
-	}
-	if err := cfg.IMAP.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return cfg, nil
 }
@@ -140,7 +101,7 @@ func runTrain(ctx context.Context, env *cliEnv, args []string) int {
 			fmt.Fprintf(env.stderr, "%s: close bayes store: %v\n", name, err)
 		}
 	}()
-	tr, err := imaptrain.New(cfg.IMAP, imaptrain.Options{
+	tr, err := imaptrain.New(*cfg.IMAP, imaptrain.Options{
 		Learner: &imaptrain.SubmitLearner{Submitter: bayes, TokenOptions: learnTokenOptions(engineOpt.TokenOptions),
 			PerUser: cfg.Policy.BayesScope == "user"},
 		Logger: log,
