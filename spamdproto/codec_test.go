@@ -77,9 +77,20 @@ func TestReadRequestFields(t *testing.T) {
 	}{
 		{
 			name: "tell headers",
-			in:   "TELL SPAMC/1.5\r\nMessage-class: spam\r\nSet: local,remote\r\nUser: bob\r\nContent-length: 3\r\n\r\nabcEXTRA",
-			want: Request{Verb: VerbTell, Version: "1.5", User: "bob", HasUser: true, ContentLength: 3,
-				MessageClass: "spam", Set: Targets{true, true}, Message: []byte("abc"), WireSize: 3},
+			in:   "TELL SPAMC/1.5\r\nMessage-class: spam\r\nSet: local,remote\r\nUser: bob\r\nContent-length: 4\r\n\r\nabc\nEXTRA",
+			want: Request{Verb: VerbTell, Version: "1.5", User: "bob", HasUser: true, ContentLength: 4,
+				MessageClass: "spam", Set: Targets{true, true}, Message: []byte("abc\n"), WireSize: 4},
+		},
+		{
+			name: "content length ending inside a line",
+			in:   "CHECK SPAMC/1.5\r\nContent-length: 3\r\n\r\nabcEXTRA\nmore",
+			code: EX_PROTOCOL,
+		},
+		{
+			name: "content length ending inside a line longer than the hard limit",
+			in:   "CHECK SPAMC/1.5\r\nContent-length: 3\r\n\r\nabc" + strings.Repeat("x", 100) + "\n",
+			lim:  Limits{MaxMessageSize: 4, MaxBodySize: 50},
+			code: EX_TOOBIG,
 		},
 		{
 			name: "value whitespace stripped, last header wins",

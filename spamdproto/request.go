@@ -313,9 +313,14 @@ func (req *Request) CheckTell() error {
 // ReadBody reads the message that follows the headers, for the verbs that
 // carry one:
 //
-//   - Content-length N without Compress: exactly N bytes, then stop (the
-//     Perl client sends an extra CRLF after N and never half-closes);
-//     fewer before EOF is EX_PROTOCOL "(Content-Length mismatch: …)".
+//   - Content-length N without Compress: N bytes, read as spamd reads
+//     them, line by line until it has at least N: when byte N ends a line
+//     (or N is the whole body) the body is those N bytes and whatever
+//     follows is ignored (Mail::SpamAssassin::Client sends an extra CRLF
+//     after N and never half-closes); fewer than N before EOF, or N ending
+//     inside a line that continues, is EX_PROTOCOL "(Content-Length
+//     mismatch: Expected N bytes, got M bytes)", M counting to the end of
+//     that line (to EOF when it has no LF).
 //   - Compress: zlib: up to N compressed bytes (or to EOF, whichever is
 //     first), inflated; no Content-length is EX_UNAVAILABLE, a broken
 //     stream EX_UNAVAILABLE "zlib: …".
@@ -380,10 +385,50 @@ func (req *Request) readExact(r *bufio.Reader, lim Limits, mem *reservation) err
 		return bodyReadError("read message body", err)
 	}
 	if req.WireSize < n {
-		return protocolError(fmt.Sprintf("(Content-Length mismatch: Expected %d bytes, got %d bytes)", n, req.WireSize), io.ErrUnexpectedEOF)
+		return lengthMismatch(n, req.WireSize, io.ErrUnexpectedEOF)
+	}
+	if n == 0 || buf[n-1] != '\n' {
+		rest, err := restOfLine(r, lim.MaxBodySize-n)
+		switch {
+		case errors.Is(err, errLineTooLong):
+			return tooBigError(fmt.Errorf("content-length %d ends inside a line longer than the %d-byte limit", n, lim.MaxBodySize))
+		case rest > 0:
+			req.WireSize += rest
+			return lengthMismatch(n, req.WireSize, errors.New("body longer than Content-length"))
+		}
+		// No byte beyond n before EOF, or none before the read deadline
+		// (a client that sent exactly what it announced and waits): the
+		// body is what it said.
 	}
 	req.Message = buf
 	return nil
+}
+
+// lengthMismatch is spamd's answer to a body that does not have the
+// Content-length it announced.
+func lengthMismatch(expected, got int64, cause error) *Error {
+	return protocolError(fmt.Sprintf("(Content-Length mismatch: Expected %d bytes, got %d bytes)", expected, got), cause)
+}
+
+// restOfLine reads and discards what follows in r up to and including
+// the next LF, or to EOF, and returns how many bytes that was: how far
+// spamd, which reads the body line by line until it has at least
+// Content-length bytes, reads past a Content-length that ends inside a
+// line. It holds no more than r's buffer. Past limit bytes it stops with
+// errLineTooLong. An error after no byte at all (EOF, a deadline) is 0
+// bytes; after some, those bytes.
+func restOfLine(r *bufio.Reader, limit int64) (int64, error) {
+	var n int64
+	for {
+		frag, err := r.ReadSlice('\n')
+		n += int64(len(frag))
+		if n > limit {
+			return n, errLineTooLong
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return n, nil
+		}
+	}
 }
 
 func (req *Request) readToEOF(r *bufio.Reader, lim Limits, mem *reservation) error {
