@@ -126,6 +126,14 @@ const (
 )
 
 // Open opens (creating it if needed, unless ReadOnly) the store in dir.
+//
+// # Privacy
+//
+// Unless ReadOnly, Open makes the store private to the process's user
+// before opening it: dir becomes 0700 and every file already in it 0600
+// (directories 0700), even when dir existed with looser modes, and every
+// file the store creates later is 0600 whatever the umask. A directory or
+// file whose mode cannot be changed (owned by another user) is an error.
 func Open(dir string, opt Options) (*Store, error) {
 	logger := opt.Logger
 	if logger == nil {
@@ -135,12 +143,20 @@ func Open(dir string, opt Options) (*Store, error) {
 	if metrics == nil {
 		metrics = NopMetrics{}
 	}
+	// A read-only opener changes nothing, modes included (it may not own
+	// the store); a writer makes the store private before Pebble opens
+	// any of it, and creates every new file private.
+	fsys := vfs.Default
 	if !opt.ReadOnly {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
+		if err := os.MkdirAll(dir, privateDirMode); err != nil {
 			return nil, fmt.Errorf("create bayes store directory: %w", err)
 		}
+		if err := makePrivate(dir); err != nil {
+			return nil, err
+		}
+		fsys = privateFS{vfs.Default}
 	}
-	lock, err := pebble.LockDirectory(dir, vfs.Default)
+	lock, err := pebble.LockDirectory(dir, fsys)
 	if err != nil {
 		if isLockConflict(err) {
 			return nil, fmt.Errorf("open bayes store %s: %w: %s", dir, ErrLocked, describeHolder(dir))
@@ -159,6 +175,7 @@ func Open(dir string, opt Options) (*Store, error) {
 	defer cache.Unref()
 	popts := &pebble.Options{
 		Cache:              cache,
+		FS:                 fsys,
 		Lock:               lock,
 		ReadOnly:           opt.ReadOnly,
 		Logger:             pebbleLogger{logger},
