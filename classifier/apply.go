@@ -301,7 +301,20 @@ func addMessages(m *Magic, class Class, delta int) {
 	if class == Spam {
 		n = &m.NSpam
 	}
-	*n = max(*n+int64(delta), 0)
+	*n = satAdd64(*n, int64(delta))
+}
+
+// satAdd64 is a+b held within [0, MaxInt64]: a restored count near
+// MaxInt64 stays there instead of wrapping to a negative number (which
+// would then read as 0).
+func satAdd64(a, b int64) int64 {
+	switch {
+	case b > 0 && a > math.MaxInt64-b:
+		return math.MaxInt64
+	case a+b < 0:
+		return 0
+	}
+	return a + b
 }
 
 func learnToken(m *Magic, st *tokenState, class Class, atime int64) {

@@ -84,7 +84,10 @@ var versionLine = regexp.MustCompile(`^v\s+(\d+)\s+db_version`)
 // --restore it needs the version line first (version 2, whose tokens are
 // the raw strings and are hashed, or 3, hex keys), skips tokens with no
 // counts, clamps negative counts to 0 and future atimes to now, and
-// resets the expiry and journal counters. Restore is a write: see Store's
+// resets the expiry and journal counters. Beyond sa-learn, negative
+// atimes become 0, token counts over 2^32-1 are held at 2^32-1 (the
+// store's width) and message counts past 2^63-1 at 2^63-1; learning on
+// top of such counts saturates too, never wraps. Restore is a write: see Store's
 // concurrency contract.
 func (s *Store) Restore(ctx context.Context, sc Scope, r io.Reader) (RestoreStats, error) {
 	var st RestoreStats
@@ -166,8 +169,11 @@ func (s *Store) Restore(ctx context.Context, sc Scope, r io.Reader) (RestoreStat
 				st.Skipped++
 				continue
 			}
-			if atime > now {
+			switch {
+			case atime > now:
 				atime, clamped = now, true
+			case atime < 0: // so that no age (newest minus atime) overflows
+				atime, clamped = 0, true
 			}
 			var key tokenizer.Key
 			if st.Version < 3 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -373,4 +374,76 @@ func sortedLines(s string) []string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	slices.Sort(lines)
 	return lines
+}
+
+// TestRestoredCountsNeverWrap: a backup with counts at or past the
+// limits of the store's integers restores held at those limits, and
+// learning or forgetting on top of them moves them towards sense, never
+// wraps (one more spam on 2^63-1 was 0 spam).
+func TestRestoredCountsNeverWrap(t *testing.T) {
+	const maxI64, maxU32 = math.MaxInt64, math.MaxUint32
+	hexA := tokenizer.KeyOf("viagra").String()
+	hexB := tokenizer.KeyOf("hello").String()
+	backup := "v\t3\tdb_version\n" +
+		"v\t9223372036854775807\tnum_spam\n" + // 2^63-1
+		"v\t99999999999999999999999\tnum_nonspam\n" + // past it
+		"t\t4294967295\t99999999999\t100\t" + hexA + "\n" +
+		"t\t4294967295\t4294967295\t-9223372036854775808\t" + hexB + "\n"
+	tests := []struct {
+		name      string
+		ops       []Op
+		wantNSpam int64
+		wantNHam  int64
+		want      map[string]Counts
+	}{
+		{
+			name:      "restored as is",
+			wantNSpam: maxI64, wantNHam: maxI64,
+			want: map[string]Counts{"viagra": {Spam: maxU32, Ham: maxU32, Atime: 100}, "hello": {Spam: maxU32, Ham: maxU32, Atime: 0}},
+		},
+		{
+			name:      "learning more holds at the limit",
+			ops:       []Op{learnOp("s1", Spam, 200, "viagra", "hello"), learnOp("h1", Ham, 200, "viagra")},
+			wantNSpam: maxI64, wantNHam: maxI64,
+			want: map[string]Counts{"viagra": {Spam: maxU32, Ham: maxU32, Atime: 200}, "hello": {Spam: maxU32, Ham: maxU32, Atime: 200}},
+		},
+		{
+			name:      "forgetting comes down from the limit",
+			ops:       []Op{learnOp("s1", Spam, 200, "viagra"), forgetOp("s1", "viagra")},
+			wantNSpam: maxI64 - 1, wantNHam: maxI64,
+			want: map[string]Counts{"viagra": {Spam: maxU32 - 1, Ham: maxU32, Atime: 200}, "hello": {Spam: maxU32, Ham: maxU32, Atime: 0}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := openTestStore(t)
+			ctx := context.Background()
+			if _, err := s.Restore(ctx, "", strings.NewReader(backup)); err != nil {
+				t.Fatal(err)
+			}
+			if len(tt.ops) > 0 {
+				if _, err := s.Apply(ctx, tt.ops); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c := contents(t, s, "")
+			if c.Magic.NSpam != tt.wantNSpam || c.Magic.NHam != tt.wantNHam {
+				t.Errorf("nspam %d nham %d, want %d %d", c.Magic.NSpam, c.Magic.NHam, tt.wantNSpam, tt.wantNHam)
+			}
+			for tok, w := range tt.want {
+				if g := c.Tokens[tokenizer.KeyOf(tok)]; g != w {
+					t.Errorf("%s: %+v, want %+v", tok, g, w)
+				}
+			}
+			// The probability such counts give is a number, and expiry
+			// runs over them without overflowing an age.
+			p, ok := TokenProbability(c.Tokens[tokenizer.KeyOf("viagra")], c.Magic.NSpam, c.Magic.NHam, DefaultParams())
+			if !ok || math.IsNaN(p) || p < 0 || p > 1 {
+				t.Errorf("probability %v (ok %v)", p, ok)
+			}
+			if _, err := s.Expire(ctx, "", ExpireOptions{Force: true}); err != nil {
+				t.Errorf("Expire: %v", err)
+			}
+		})
+	}
 }

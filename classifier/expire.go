@@ -124,7 +124,7 @@ func (s *Store) Expire(ctx context.Context, sc Scope, opt ExpireOptions) (Expire
 		var counts [expiryMaxExponent + 2]int64 // counts[e] for i = 1<<e
 		aged := false
 		err := forEachToken(ctx, s.db, sc, func(_ tokenizer.Key, c Counts) error {
-			age := newest - c.Atime
+			age := newest - max(c.Atime, 0) // atimes are never negative (Restore clamps them); old stores may hold some
 			for e := 0; e <= expiryMaxExponent && age >= expiryPeriod<<e; e++ {
 				counts[e]++
 				aged = true
@@ -182,7 +182,7 @@ func (s *Store) Expire(ctx context.Context, sc Scope, opt ExpireOptions) (Expire
 		kept++
 		oldest = min(oldest, c.Atime)
 		switch {
-		case c.Spam+c.Ham == 1:
+		case uint64(c.Spam)+uint64(c.Ham) == 1: // uint32 sums wrap
 			hapaxes++
 		case c.Spam < 8 && c.Ham < 8:
 			lowFreq++
