@@ -419,13 +419,22 @@ func splitMboxFile(ctx context.Context, path string, maxSize int64, keep bool, e
 // numbering them from 1. A message larger than maxSize (when maxSize > 0)
 // is reported with tooBig and no data. With keep false no data is kept.
 // Errors from emit are returned unchanged.
+//
+// # Memory
+//
+// splitMbox holds its 64 KiB read buffer and, with keep, the current
+// message up to maxSize bytes (and the copy handed to emit); bytes past
+// maxSize are counted, never kept, however long the message or its lines
+// (a line is taken in pieces of the read buffer's size). A line is a From
+// line when its first piece (the whole line, unless it is longer than
+// 64 KiB) matches sa-learn's pattern.
 func splitMbox(ctx context.Context, r io.Reader, maxSize int64, keep bool, emit func(n int, data []byte, tooBig bool) error) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := bufio.NewReaderSize(r, mboxReadBuffer)
 	var (
-		n       int          // number of the current message, 0 before the first
-		msg     bytes.Buffer // current message, while it fits
-		size    int64        // bytes of the current message
-		pending []byte       // a line longer than the reader's buffer, so far
+		n           int          // number of the current message, 0 before the first
+		msg         bytes.Buffer // current message, while it fits
+		size        int64        // bytes of the current message
+		atLineStart = true       // the next piece begins a line
 	)
 	flush := func() error {
 		if n == 0 {
@@ -441,17 +450,9 @@ func splitMbox(ctx context.Context, r io.Reader, maxSize int64, keep bool, emit 
 		return emit(n, data, tooBig)
 	}
 	for {
-		line, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			pending = append(pending, line...)
-			continue
-		}
-		if pending != nil {
-			line = append(pending, line...)
-			pending = nil
-		}
-		if len(line) > 0 {
-			if bytes.HasPrefix(line, []byte("From ")) && mboxFromLine.Match(line) {
+		piece, err := br.ReadSlice('\n')
+		if len(piece) > 0 {
+			if atLineStart && bytes.HasPrefix(piece, []byte("From ")) && mboxFromLine.Match(piece) {
 				if err := flush(); err != nil {
 					return err
 				}
@@ -461,17 +462,25 @@ func splitMbox(ctx context.Context, r io.Reader, maxSize int64, keep bool, emit 
 				n++
 			}
 			if n > 0 {
-				size += int64(len(line))
+				size += int64(len(piece))
 				if keep && (maxSize <= 0 || size <= maxSize) {
-					msg.Write(line)
+					msg.Write(piece)
 				}
 			}
 		}
-		if err == io.EOF {
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			atLineStart = false
+			continue
+		case errors.Is(err, io.EOF):
 			return flush()
-		}
-		if err != nil {
+		case err != nil:
 			return err
 		}
+		atLineStart = true
 	}
 }
+
+// mboxReadBuffer is splitMbox's read buffer: the longest piece of a line
+// it looks at at once.
+const mboxReadBuffer = 64 << 10
