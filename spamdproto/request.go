@@ -62,7 +62,18 @@ type Limits struct {
 	MaxMessageSize int64
 	// MaxBodySize is the hard limit on bytes read for one body, both on
 	// the wire and after inflating; over it the request fails with
-	// EX_TOOBIG. Default 32 MiB (and never below MaxMessageSize).
+	// EX_TOOBIG. Default BodySizeFactor times MaxMessageSize, at least
+	// MinDefaultMaxBodySize (and never below MaxMessageSize).
+	//
+	// A message between the two limits is held only to be answered
+	// unscanned (PROCESS echoes it back), which is what a client whose
+	// own limit (spamc -s, default 512000 as ours) is somewhat above the
+	// server's expects; one over the hard limit gets EX_TOOBIG, on which
+	// spamc passes the message through unchanged all the same. So the
+	// hard limit needs to be only a small multiple of what is scanned, and
+	// it bounds what every request may cost: with the defaults, ten
+	// requests at once hold at most 20 MiB of message (compressed and
+	// inflated), where a fixed 32 MiB limit let them hold 640 MiB.
 	MaxBodySize int64
 }
 
@@ -71,7 +82,10 @@ const (
 	DefaultMaxLineLength  = 8192
 	DefaultMaxHeaders     = 255
 	DefaultMaxMessageSize = 512000
-	DefaultMaxBodySize    = 32 << 20
+	// BodySizeFactor and MinDefaultMaxBodySize make the default
+	// MaxBodySize: 1 MiB with the default MaxMessageSize.
+	BodySizeFactor        = 2
+	MinDefaultMaxBodySize = 1 << 20
 )
 
 func (l Limits) withDefaults() Limits {
@@ -85,7 +99,10 @@ func (l Limits) withDefaults() Limits {
 		l.MaxMessageSize = DefaultMaxMessageSize
 	}
 	if l.MaxBodySize <= 0 {
-		l.MaxBodySize = DefaultMaxBodySize
+		l.MaxBodySize = math.MaxInt64
+		if l.MaxMessageSize <= math.MaxInt64/BodySizeFactor {
+			l.MaxBodySize = max(BodySizeFactor*l.MaxMessageSize, MinDefaultMaxBodySize)
+		}
 	}
 	if l.MaxBodySize < l.MaxMessageSize {
 		l.MaxBodySize = l.MaxMessageSize

@@ -24,7 +24,8 @@ type Config struct {
 	// the size spamc itself refuses to send.
 	MaxMessageSize int64
 	// MaxBodySize is the hard limit on one request body, compressed or
-	// inflated; over it the answer is EX_TOOBIG. Default 32 MiB.
+	// inflated; over it the answer is EX_TOOBIG. Default twice
+	// MaxMessageSize, at least 1 MiB (see Limits.MaxBodySize for why).
 	MaxBodySize int64
 	// ReadTimeout bounds reading the whole request, from the moment the
 	// connection is accepted to the last body byte (spamd's
