@@ -169,7 +169,8 @@ func parseServeArgs(env *cliEnv, args []string) (*daemonConfig, int) {
 	s, p, d := &cfg.Spamd, &cfg.Policy, &cfg.Daemon
 	registerDaemonConfigFlag(fs, env)
 	fs.StringArrayVar(&s.Listen, "listen", s.Listen, "TCP `ADDR:PORT` to listen on; repeatable (default 127.0.0.1:783 when no --listen, --ssl-listen or --socket)")
-	fs.StringVar(&s.Socket, "socket", s.Socket, "also listen on the UNIX socket at `PATH`")
+	fs.StringVar(&s.Socket, "socket", s.Socket, "also listen on the UNIX socket at `PATH` (a stale socket there is replaced, anything else refused)")
+	fs.StringVar(&s.SocketMode, "socket-mode", s.SocketMode, "octal `MODE` of the --socket file (spamd --socketmode)")
 	allowedIPs := fs.String("allowed-ips", strings.Join(s.AllowedIPs, ","), "comma-separated networks whose TCP clients are served (spamd -A)")
 	fs.StringVar(&cfg.Store.DBPath, "dbpath", cfg.Store.DBPath, "the Bayes store `DIR`ectory")
 	fs.StringVar(&p.Dir, "config", p.Dir, "site policy `DIR`: every *.cf (and *.cf/ fragments) in name order; SIGHUP rereads it")
@@ -190,6 +191,7 @@ func parseServeArgs(env *cliEnv, args []string) (*daemonConfig, int) {
 	fs.StringVar(&s.TLSCert, "ssl-cert", s.TLSCert, "TLS certificate `FILE` (PEM)")
 	fs.StringVar(&s.TLSKey, "ssl-key", s.TLSKey, "TLS private key `FILE` (PEM)")
 	fs.StringVar(&d.MetricsListen, "metrics-listen", d.MetricsListen, "serve Prometheus metrics at http://`ADDR:PORT`/metrics")
+	metricsIPs := fs.String("metrics-allowed-ips", strings.Join(valueOr(d.MetricsAllowedIPs, nil), ","), "comma-separated networks allowed to read the metrics (default: --allowed-ips)")
 	if code := parseFlags(fs, args); code >= 0 {
 		return nil, code
 	}
@@ -198,12 +200,11 @@ func parseServeArgs(env *cliEnv, args []string) (*daemonConfig, int) {
 		return nil, exitUsage
 	}
 	if fs.Changed("allowed-ips") {
-		s.AllowedIPs = nil
-		for _, n := range strings.Split(*allowedIPs, ",") {
-			if n = strings.TrimSpace(n); n != "" {
-				s.AllowedIPs = append(s.AllowedIPs, n)
-			}
-		}
+		s.AllowedIPs = splitList(*allowedIPs)
+	}
+	if fs.Changed("metrics-allowed-ips") {
+		nets := splitList(*metricsIPs)
+		d.MetricsAllowedIPs = &nets
 	}
 	if fs.Changed("max-size") {
 		s.MaxSize = maxSize
@@ -237,6 +238,17 @@ func parseServeArgs(env *cliEnv, args []string) (*daemonConfig, int) {
 		d.Hostname, _ = os.Hostname()
 	}
 	return cfg, -1
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, n := range strings.Split(v, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // valueOr is *p, or def when p is nil.

@@ -44,6 +44,9 @@ type daemon struct {
 	wg      sync.WaitGroup
 	errs    chan error // a front end that stopped on its own
 	spamd   []*spamdproto.Server
+	// tlsCert is the spamd TLS listeners' certificate, reread on reload;
+	// nil without TLS.
+	tlsCert *spamdproto.TLSCertificate
 }
 
 // daemonSettings are what a daemon is built from.
@@ -126,9 +129,16 @@ func (d *daemon) attachAdmin() error {
 	return nil
 }
 
-// reload rereads the policy (SIGHUP); a broken one is refused and the
-// running one kept.
+// reload rereads the policy and the spamd TLS certificate (SIGHUP); a
+// broken one is refused and the running one kept.
 func (d *daemon) reload() {
+	if d.tlsCert != nil {
+		if err := d.tlsCert.Reload(); err != nil {
+			d.log.Error("SIGHUP: new TLS certificate refused, keeping the old one", "err", err)
+		} else {
+			d.log.Info("SIGHUP: TLS certificate reloaded")
+		}
+	}
 	if err := d.service.Reload(d.runCtx); err != nil {
 		d.log.Error("SIGHUP: new policy refused, keeping the old one", "err", err)
 		return

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -69,8 +70,16 @@ type spamdConfig struct {
 	// 127.0.0.1:783 when neither Listen, SSLListen nor Socket is set.
 	Listen []string `toml:"listen"`
 	// Socket is a UNIX socket path served besides the TCP addresses
-	// (--socket). Default: none.
+	// (--socket). Default: none. A socket left there by a daemon that
+	// was killed is replaced; anything else at the path (a file, a socket
+	// a running daemon answers on) stops the daemon instead, as spamd.
 	Socket string `toml:"socket"`
+	// SocketMode is the octal mode of Socket (--socket-mode), as spamd
+	// --socketmode: who may connect, since every client of the socket is
+	// served. Default "0666", spamd's: every local user, as spamc -U
+	// expects; "0660" with the MTA in the daemon's group, or "0600", to
+	// narrow it.
+	SocketMode string `toml:"socket_mode"`
 	// AllowedIPs are the addresses and CIDR networks whose TCP clients
 	// are served, as spamd -A (--allowed-ips, comma-separated). Default:
 	// loopback, 127.0.0.0/8 and ::1/128.
@@ -142,6 +151,12 @@ type daemonMisc struct {
 	// MetricsListen is the host:port serving Prometheus metrics at
 	// /metrics (--metrics-listen). Default: none.
 	MetricsListen string `toml:"metrics_listen"`
+	// MetricsAllowedIPs are the addresses and CIDR networks whose clients
+	// may read the metrics (--metrics-allowed-ips, comma-separated);
+	// others get 403 Forbidden. Default (unset): [spamd] allowed_ips,
+	// loopback unless set, so that the metrics are no more open than
+	// spamd itself; set it when the Prometheus server is elsewhere.
+	MetricsAllowedIPs *[]string `toml:"metrics_allowed_ips"`
 }
 
 // dnsConfig is the [dns] section, the resolver of network checks. It is
@@ -177,6 +192,7 @@ func defaultDaemonConfig() *daemonConfig {
 			TimeoutTCP:     duration(spamdproto.DefaultReadTimeout),
 			TimeoutChild:   duration(spamdproto.DefaultScanTimeout),
 			MaxConnections: spamdproto.DefaultMaxOpenConns,
+			SocketMode:     defaultSocketMode,
 		},
 		Policy: policyConfig{BayesScope: "global"},
 		Daemon: daemonMisc{LogLevel: "info"},
@@ -394,6 +410,9 @@ func (c *daemonConfig) validate() []*configError {
 	if _, err := s.allowedNets(); err != nil {
 		bad("spamd.allowed_ips", "%v", err)
 	}
+	if _, err := parseSocketMode(s.SocketMode); err != nil {
+		bad("spamd.socket_mode", "%v", err)
+	}
 	if s.MaxChildren < 1 {
 		bad("spamd.max_children", "must be at least 1, not %d", s.MaxChildren)
 	}
@@ -442,6 +461,11 @@ func (c *daemonConfig) validate() []*configError {
 			bad("daemon.metrics_listen", "%v", err)
 		}
 	}
+	if l := c.Daemon.MetricsAllowedIPs; l != nil {
+		if _, err := parseNetList(*l); err != nil {
+			bad("daemon.metrics_allowed_ips", "%v", err)
+		}
+	}
 	return errs
 }
 
@@ -472,6 +496,36 @@ func checkHostPort(addr string) error {
 // or /128).
 func (s *spamdConfig) allowedNets() ([]netip.Prefix, error) {
 	return parseNetList(s.AllowedIPs)
+}
+
+// defaultSocketMode is spamd's --socketmode default.
+const defaultSocketMode = "0666"
+
+// parseSocketMode reads an octal file mode such as "0660".
+func parseSocketMode(s string) (os.FileMode, error) {
+	m, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || m > 0o777 {
+		return 0, fmt.Errorf("%q is not an octal mode such as \"0660\"", s)
+	}
+	return os.FileMode(m), nil
+}
+
+// socketMode is SocketMode parsed; the config was validated.
+func (s *spamdConfig) socketMode() os.FileMode {
+	m, err := parseSocketMode(s.SocketMode)
+	if err != nil {
+		return 0o600 // not reached: validate refused it
+	}
+	return m
+}
+
+// metricsAllowedNets are the networks allowed to read the metrics:
+// MetricsAllowedIPs, else the spamd allowed networks.
+func (c *daemonConfig) metricsAllowedNets() ([]netip.Prefix, error) {
+	if l := c.Daemon.MetricsAllowedIPs; l != nil {
+		return parseNetList(*l)
+	}
+	return c.Spamd.allowedNets()
 }
 
 // parseNetList parses addresses and CIDR networks.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -120,8 +121,9 @@ func (m *daemonMetrics) ObserveBatch(ops int, results []classifier.Result, _ tim
 func (m *daemonMetrics) ObserveCommit(_ int, d time.Duration) { m.commitLatency.Observe(d.Seconds()) }
 func (m *daemonMetrics) ObserveLookup(_ int, d time.Duration) { m.lookups.Observe(d.Seconds()) }
 
-// serveMetrics answers /metrics on addr until ctx is done.
-func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, log *slog.Logger) error {
+// serveMetrics answers /metrics on addr until ctx is done, to clients in
+// allowed only (others get 403 Forbidden).
+func serveMetrics(ctx context.Context, addr string, allowed []netip.Prefix, reg *prometheus.Registry, log *slog.Logger) error {
 	var lc net.ListenConfig
 	l, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
@@ -129,7 +131,7 @@ func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, lo
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: allowedOnly(allowed, mux, log), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		_ = srv.Close()
@@ -141,4 +143,32 @@ func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, lo
 		}
 	}()
 	return nil
+}
+
+// allowedOnly serves h to clients whose address is in allowed and
+// answers everyone else 403 Forbidden.
+func allowedOnly(allowed []netip.Prefix, h http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !addrAllowed(r.RemoteAddr, allowed) {
+			log.Warn("metrics request refused", "remote", r.RemoteAddr, "reason", "not in allowed networks")
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// addrAllowed reports whether the host:port remote is in one of nets.
+func addrAllowed(remote string, nets []netip.Prefix) bool {
+	ap, err := netip.ParseAddrPort(remote)
+	if err != nil {
+		return false
+	}
+	ip := ap.Addr().Unmap().WithZone("")
+	for _, p := range nets {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }

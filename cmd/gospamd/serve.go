@@ -66,7 +66,11 @@ func serve(ctx context.Context, env *cliEnv, log *slog.Logger, cfg *daemonConfig
 	}
 	defer func() { err = errors.Join(err, d.close()) }()
 	if cfg.Daemon.MetricsListen != "" {
-		if err := serveMetrics(ctx, cfg.Daemon.MetricsListen, d.registry, log); err != nil {
+		metricsNets, err := cfg.metricsAllowedNets()
+		if err != nil {
+			return err
+		}
+		if err := serveMetrics(ctx, cfg.Daemon.MetricsListen, metricsNets, d.registry, log); err != nil {
 			return err
 		}
 	}
@@ -76,10 +80,11 @@ func serve(ctx context.Context, env *cliEnv, log *slog.Logger, cfg *daemonConfig
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
-	listeners, err := spamdListeners(ctx, &cfg.Spamd)
+	listeners, cert, err := spamdListeners(ctx, &cfg.Spamd)
 	if err != nil {
 		return err
 	}
+	d.tlsCert = cert
 	d.attachSpamd(spamdproto.Config{
 		AllowedNets:    nets,
 		MaxMessageSize: d.service.MaxMessageSize(), // the policy read at start, or --max-size
@@ -128,8 +133,10 @@ func serve(ctx context.Context, env *cliEnv, log *slog.Logger, cfg *daemonConfig
 }
 
 // spamdListeners opens the spamd listeners the flags ask for: plain TCP
-// (TLS with --ssl), TLS-only, and a UNIX socket.
-func spamdListeners(ctx context.Context, f *spamdConfig) (listeners []net.Listener, err error) {
+// (TLS with --ssl), TLS-only, and a UNIX socket. cert, with a
+// certificate configured, serves the TLS ones; reloading it (SIGHUP)
+// changes the certificate their next connections get.
+func spamdListeners(ctx context.Context, f *spamdConfig) (listeners []net.Listener, cert *spamdproto.TLSCertificate, err error) {
 	defer func() {
 		if err != nil {
 			for _, l := range listeners {
@@ -139,9 +146,10 @@ func spamdListeners(ctx context.Context, f *spamdConfig) (listeners []net.Listen
 	}()
 	var tlsConf *tls.Config
 	if f.TLSCert != "" {
-		if tlsConf, err = spamdproto.ServerTLSConfig(f.TLSCert, f.TLSKey); err != nil {
-			return nil, err
+		if cert, err = spamdproto.NewTLSCertificate(f.TLSCert, f.TLSKey); err != nil {
+			return nil, nil, err
 		}
+		tlsConf = cert.ServerConfig()
 	}
 	var lc net.ListenConfig
 	listen := func(addr string, useTLS bool) error {
@@ -157,21 +165,71 @@ func spamdListeners(ctx context.Context, f *spamdConfig) (listeners []net.Listen
 	}
 	for _, addr := range f.Listen {
 		if err := listen(addr, f.SSL); err != nil {
-			return listeners, err
+			return listeners, nil, err
 		}
 	}
 	for _, addr := range f.SSLListen {
 		if err := listen(addr, true); err != nil {
-			return listeners, err
+			return listeners, nil, err
 		}
 	}
 	if f.Socket != "" {
-		_ = os.Remove(f.Socket) // a socket left by a previous run
-		l, err := lc.Listen(ctx, "unix", f.Socket)
+		l, err := listenSocket(ctx, f.Socket, f.socketMode())
 		if err != nil {
-			return listeners, fmt.Errorf("listen on %s: %w", f.Socket, err)
+			return listeners, nil, err
 		}
 		listeners = append(listeners, l)
 	}
-	return listeners, nil
+	return listeners, cert, nil
+}
+
+// listenSocket listens on the UNIX socket at path and gives it mode, as
+// spamd --socketpath and --socketmode do. What is at path already is
+// replaced only when it is a socket no one answers on (left by a daemon
+// that was killed); anything else (a file, a directory, a socket another
+// daemon serves) is refused and left alone.
+func listenSocket(ctx context.Context, path string, mode os.FileMode) (net.Listener, error) {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("socket %s: %w", path, err)
+	case fi.Mode().Type() != os.ModeSocket:
+		return nil, fmt.Errorf("socket %s: exists and is not a socket (%s); not removing it", path, fileKind(fi.Mode()))
+	default:
+		d := net.Dialer{Timeout: time.Second}
+		if c, err := d.DialContext(ctx, "unix", path); err == nil {
+			_ = c.Close()
+			return nil, fmt.Errorf("socket %s: already in use by a running daemon", path)
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("remove stale socket %s: %w", path, err)
+		}
+	}
+	var lc net.ListenConfig
+	l, err := lc.Listen(ctx, "unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", path, err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		return nil, errors.Join(fmt.Errorf("socket %s: %w", path, err), l.Close())
+	}
+	return l, nil
+}
+
+// fileKind names the type of a file mode for an error message.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m.IsRegular():
+		return "a regular file"
+	case m&os.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a socket"
 }
