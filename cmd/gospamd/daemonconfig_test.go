@@ -42,6 +42,7 @@ dbpath = "/var/lib/gospamd/bayes"
 [spamd]
 listen = ["127.0.0.1:7830", "[::1]:7830"]
 socket = "/run/gospamd.sock"
+socket_mode = "0660"
 allowed_ips = ["10.0.0.0/8", "192.0.2.7"]
 max_children = 4
 max_size = 1000000
@@ -63,19 +64,21 @@ required_score = 6.5
 log_level = "debug"
 hostname = "mx.example.org"
 metrics_listen = "127.0.0.1:9783"
+metrics_allowed_ips = ["192.0.2.10"]
 [dns]
 `,
 			want: func(c *daemonConfig) {
 				c.Store.DBPath = "/var/lib/gospamd/bayes"
 				c.Spamd = spamdConfig{
-					Listen: []string{"127.0.0.1:7830", "[::1]:7830"}, Socket: "/run/gospamd.sock",
+					Listen: []string{"127.0.0.1:7830", "[::1]:7830"}, Socket: "/run/gospamd.sock", SocketMode: "0660",
 					AllowedIPs: []string{"10.0.0.0/8", "192.0.2.7"}, MaxChildren: 4, MaxSize: ptr[int64](1000000),
 					TimeoutTCP: duration(10 * time.Second), TimeoutChild: duration(90 * time.Second),
 					AllowTell: true, SSL: true, SSLListen: []string{"0.0.0.0:7831"},
 					TLSCert: "/etc/ssl/c.pem", TLSKey: "/etc/ssl/k.pem", MaxConnections: 100, MaxConnectionsPerIP: 5,
 				}
 				c.Policy = policyConfig{Dir: "/etc/gospamd", UserPrefsDir: "/home/prefs", BayesScope: "user", RequiredScore: ptr(6.5)}
-				c.Daemon = daemonMisc{LogLevel: "debug", Hostname: "mx.example.org", MetricsListen: "127.0.0.1:9783"}
+				c.Daemon = daemonMisc{LogLevel: "debug", Hostname: "mx.example.org", MetricsListen: "127.0.0.1:9783",
+					MetricsAllowedIPs: &[]string{"192.0.2.10"}}
 			},
 		},
 		{name: "dotted keys", doc: "spamd.max_children = 3\n", want: func(c *daemonConfig) { c.Spamd.MaxChildren = 3 }},
@@ -111,6 +114,10 @@ metrics_listen = "127.0.0.1:9783"
 			wantErr: "FILE:2:1: spamd.timeout_tcp: must be positive, not 0s"},
 		{name: "bad CIDR", doc: "[spamd]\nallowed_ips = [\"10.0.0.0/33\"]\n",
 			wantErr: `FILE:2:1: spamd.allowed_ips: "10.0.0.0/33" is neither an address nor a CIDR network`},
+		{name: "bad metrics CIDR", doc: "[daemon]\nmetrics_allowed_ips = [\"10.0.0.0/33\"]\n",
+			wantErr: `FILE:2:1: daemon.metrics_allowed_ips: "10.0.0.0/33" is neither an address nor a CIDR network`},
+		{name: "socket mode not octal", doc: "[spamd]\nsocket_mode = \"rw-rw----\"\n",
+			wantErr: `FILE:2:1: spamd.socket_mode: "rw-rw----" is not an octal mode such as "0660"`},
 		{name: "bad listen address", doc: "[spamd]\nlisten = [\"783\"]\n",
 			wantErr: `FILE:2:1: spamd.listen: "783" is not HOST:PORT: address 783: missing port in address`},
 		{name: "negative size", doc: "[spamd]\nmax_size = -1\n",
