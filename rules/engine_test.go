@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gospamd/gospamd/rules/cf"
 	"github.com/gospamd/gospamd/tokenizer"
 )
 
@@ -120,10 +121,18 @@ func TestMetaExpressions(t *testing.T) {
 			t.Errorf("%s = %v, want %v", tt.expr, got, tt.want)
 		}
 	}
-	for _, bad := range []string{"A &&", "(A", "A $ B", ""} {
+	deep := func(open, inner, close string, n int) string {
+		return strings.Repeat(open, n) + inner + strings.Repeat(close, n)
+	}
+	for _, bad := range []string{"A &&", "(A", "A $ B", "",
+		deep("(", "A", ")", cf.MaxNesting+1), deep("(", "A", ")", 600_000),
+		strings.Repeat("! ", cf.MaxNesting+1) + "A", strings.Repeat("A ? ", cf.MaxNesting+1) + "A" + strings.Repeat(" : B", cf.MaxNesting+1)} {
 		if _, err := parseMeta(bad); err == nil {
-			t.Errorf("parseMeta(%q) accepted a broken expression", bad)
+			t.Errorf("parseMeta(%.40q) accepted a broken expression", bad)
 		}
+	}
+	if _, err := parseMeta(deep("(", "A", ")", cf.MaxNesting-1)); err != nil {
+		t.Errorf("parseMeta at the nesting limit: %v", err)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/gospamd/gospamd/rules/cf"
 )
 
 // A metaExpr is a compiled meta rule expression: SpamAssassin's subset of
@@ -167,10 +169,26 @@ func lexMeta(s string) ([]string, error) {
 	return toks, nil
 }
 
+// metaParser is a recursive-descent parser; it recurses once per
+// parenthesis, conditional and unary operator, so its nesting is bounded
+// by cf.MaxNesting (a meta from an untrusted file cannot exhaust the
+// stack, and evaluating the tree it builds cannot either).
 type metaParser struct {
-	toks []string
-	i    int
+	toks  []string
+	i     int
+	depth int
 }
+
+// enter counts one more level of nesting; leave undoes it.
+func (p *metaParser) enter() error {
+	p.depth++
+	if p.depth > cf.MaxNesting {
+		return fmt.Errorf("meta: %w", cf.ErrNesting)
+	}
+	return nil
+}
+
+func (p *metaParser) leave() { p.depth-- }
 
 func (p *metaParser) peek() string {
 	if p.i < len(p.toks) {
@@ -180,6 +198,10 @@ func (p *metaParser) peek() string {
 }
 
 func (p *metaParser) cond() (metaExpr, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
 	c, err := p.binary(0)
 	if err != nil || p.peek() != "?" {
 		return c, err
@@ -234,6 +256,10 @@ func (p *metaParser) binary(level int) (metaExpr, error) {
 func (p *metaParser) unary() (metaExpr, error) {
 	switch t := p.peek(); t {
 	case "!", "-":
+		if err := p.enter(); err != nil {
+			return nil, err
+		}
+		defer p.leave()
 		p.i++
 		x, err := p.unary()
 		if err != nil {

@@ -105,14 +105,40 @@ func boolean(b bool) condValue {
 
 // condEval evaluates one if expression with Perl precedence:
 // ?: || && ^ (== !=) (< > <= >=) (+ -) (* /) (! unary-) primary.
+//
+// It recurses once per parenthesis, conditional and unary operator, so
+// nesting is bounded by MaxNesting: an expression from an untrusted file
+// (user_prefs) cannot exhaust the stack.
 type condEval struct {
-	p    *Parser
-	file string
-	toks []string
-	i    int
+	p     *Parser
+	file  string
+	toks  []string
+	i     int
+	depth int
 }
 
-var errCond = errors.New("syntax error")
+// MaxNesting bounds how deeply if conditions and meta expressions may
+// nest parentheses, conditionals (?:) and unary operators. Real rules
+// nest a few levels (SpamAssassin's stock rules at most 3).
+const MaxNesting = 100
+
+var (
+	errCond = errors.New("syntax error")
+	// ErrNesting is the error for an expression nested deeper than
+	// MaxNesting.
+	ErrNesting = fmt.Errorf("expression nested deeper than %d levels", MaxNesting)
+)
+
+// enter counts one more level of nesting; leave undoes it.
+func (e *condEval) enter() error {
+	e.depth++
+	if e.depth > MaxNesting {
+		return ErrNesting
+	}
+	return nil
+}
+
+func (e *condEval) leave() { e.depth-- }
 
 func (p *Parser) evalCond(expr, file string) (bool, error) {
 	toks, skipped := lexArith(expr)
@@ -146,6 +172,10 @@ func (e *condEval) next() string {
 }
 
 func (e *condEval) ternary() (condValue, error) {
+	if err := e.enter(); err != nil {
+		return condValue{}, err
+	}
+	defer e.leave()
 	c, err := e.or()
 	if err != nil || e.peek() != "?" {
 		return c, err
@@ -275,6 +305,13 @@ func (e *condEval) multiplicative() (condValue, error) {
 }
 
 func (e *condEval) unary() (condValue, error) {
+	switch e.peek() {
+	case "!", "-":
+		if err := e.enter(); err != nil {
+			return condValue{}, err
+		}
+		defer e.leave()
+	}
 	switch e.peek() {
 	case "!":
 		e.next()

@@ -1,6 +1,7 @@
 package cf
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -227,6 +228,7 @@ func (p *Parser) directive(pos Pos, key, value string) {
 				p.keep(pos, key, value)
 			} else {
 				p.pol.unknown = cowAppend(&p.own, &p.pol.unknown, Directive{Key: key, Value: value, Pos: pos})
+				p.key = ""
 				p.diag(pos, SeverityWarning, "unknown directive %q, line ignored", key)
 			}
 			return
@@ -429,7 +431,9 @@ func (p *Parser) defineRule(pos Pos, key, value string) error {
 		}
 	case "meta":
 		def.Kind = KindMeta
-		if err := p.validateMeta(rest); err != nil {
+		if err := p.validateMeta(rest); errors.Is(err, ErrNesting) {
+			return fmt.Errorf("invalid expression for rule %s: %w", name, err)
+		} else if err != nil {
 			return fmt.Errorf("invalid expression for rule %s: %q: %w", name, rest, err)
 		}
 		def.Meta = rest

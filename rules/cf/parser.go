@@ -189,6 +189,9 @@ type Parser struct {
 	// finish computes (meta dependencies, inherited net).
 	reshaped bool
 	canFn    map[string]bool
+	// key is the directive of the line being read, for diagnostics; ""
+	// once it is known not to be a directive.
+	key string
 
 	// include stack of the input being read, for cycle detection
 	stack []string
@@ -335,7 +338,8 @@ func (p *Parser) parseText(ctx context.Context, src source, name string, data []
 		}
 	}
 	for _, c := range st.conds {
-		p.diag(c.pos, SeverityError, "unclosed '%s'", c.kind)
+		p.key = c.kind
+		p.diagBrief(c.pos, SeverityError, "unclosed '%s'", c.kind)
 	}
 	return nil
 }
@@ -344,8 +348,17 @@ func (p *Parser) appendFile(name string) []string {
 	return cowAppend(&p.own, &p.pol.files, name)
 }
 
+// diag records a problem with the line being read (p.key is its
+// directive, "" when it is not a known one).
 func (p *Parser) diag(pos Pos, sev Severity, format string, args ...any) {
-	p.diags = append(p.diags, Diagnostic{Pos: pos, Severity: sev, Msg: fmt.Sprintf(format, args...)})
+	p.diags = append(p.diags, Diagnostic{Pos: pos, Severity: sev, Msg: fmt.Sprintf(format, args...), Directive: p.key})
+}
+
+// diagBrief is diag for a message whose arguments hold nothing from the
+// line: the message is also its Redacted form.
+func (p *Parser) diagBrief(pos Pos, sev Severity, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	p.diags = append(p.diags, Diagnostic{Pos: pos, Severity: sev, Msg: msg, Directive: p.key, brief: msg})
 }
 
 // stripComment removes a '#' comment not preceded by a backslash and then
@@ -420,6 +433,7 @@ func (p *Parser) line(ctx context.Context, src source, st *fileState, raw string
 	}
 	key, value := splitWord(s)
 	key = strings.ReplaceAll(strings.ToLower(key), "-", "_")
+	p.key = key
 
 	switch key {
 	case "endif":
@@ -446,7 +460,11 @@ func (p *Parser) line(ctx context.Context, src source, st *fileState, raw string
 		}
 		st.conds = append(st.conds, condFrame{kind: key, skipBefore: st.skip, pos: pos})
 		ok, err := p.evalCond(expr, st.name)
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrNesting):
+			// Not quoted: such a condition is a hostile line, not a typo.
+			p.diagBrief(pos, SeverityError, "bad '%s' condition: %v", key, err)
+		case err != nil:
 			p.diag(pos, SeverityError, "bad '%s' condition %q: %v", key, value, err)
 		}
 		if !ok {

@@ -53,11 +53,36 @@ func (s Severity) String() string {
 type Diagnostic struct {
 	Pos      Pos
 	Severity Severity
-	Msg      string
+	// Msg says what is wrong; it may quote the line.
+	Msg string
+	// Directive is the line's directive, lower case, when it is one this
+	// package knows (score, if, body…); "" for a line whose first word is
+	// not one, which may be anything the file held.
+	Directive string
+	// brief, when set, is Msg with nothing taken from the line.
+	brief string
 }
 
 func (d Diagnostic) String() string {
 	return fmt.Sprintf("%s: %s: %s", d.Pos, d.Severity, d.Msg)
+}
+
+// Redacted is the diagnostic with nothing of the line's content: its
+// position, severity, and the directive when it is a known one. It is
+// what to log for a file whose content must not reach the log (a user's
+// user_prefs, which may be a link to a secret file).
+func (d Diagnostic) Redacted() string {
+	what := d.brief
+	switch {
+	case what != "":
+	case d.Directive == "":
+		what = "line not understood"
+	case d.Severity == SeverityInfo:
+		what = fmt.Sprintf("'%s' line refused", d.Directive)
+	default:
+		what = fmt.Sprintf("'%s' line not applied", d.Directive)
+	}
+	return fmt.Sprintf("%s: %s: %s", d.Pos, d.Severity, what)
 }
 
 // CountErrors returns how many diagnostics are errors.
