@@ -59,10 +59,10 @@ func (e *Engine) AutolearnDecision(res *Result) (class classifier.Class, learn b
 	var points, head, body, learned float64
 	force := false
 	for _, h := range res.Hits {
-		c := h.rule
-		if c == nil {
+		if h.rule == nil {
 			continue
 		}
+		c := e.ruleOf(h.rule)
 		if c.Tflags.NoAutolearn || c.Tflags.Userconf {
 			continue
 		}
@@ -78,7 +78,7 @@ func (e *Engine) AutolearnDecision(res *Result) (class classifier.Class, learn b
 			force = true
 		}
 		points += score
-		hs, bs := e.autolearnBuckets(c, score)
+		hs, bs := e.autolearnBuckets(h.rule, score)
 		head += hs
 		body += bs
 	}

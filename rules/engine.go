@@ -11,6 +11,7 @@ import (
 
 	"github.com/gospamd/gospamd/classifier"
 	"github.com/gospamd/gospamd/rules/cf"
+	"github.com/gospamd/gospamd/rules/eval"
 	"github.com/gospamd/gospamd/tokenizer"
 )
 
@@ -65,6 +66,29 @@ type Engine struct {
 	// which then replace the built-in BAYES_xx set.
 	policyBayes bool
 	patterns    *patternCache // shared with the engines ForUser derives
+	// userRules are, for an engine ForUser derived that shares its site
+	// engine's RuleSet (the user changed scores and descriptions only),
+	// the user's versions of the rules they changed, by index in rules;
+	// read through ruleOf. Nil for an engine with a RuleSet of its own.
+	userRules map[int]*cf.Rule
+	// evalShared is what eval functions derive from the policy, for all
+	// scans of this engine: the RuleSet's, unless the user's policy has
+	// directives of its own (freemail_domains…) that it depends on.
+	evalShared *eval.Shared
+	// ownRules is set when the engine compiled its rules itself (not
+	// shared with another engine), for UserCost.
+	ownRules bool
+}
+
+// ruleOf is what the engine's policy says about c: c's own Rule, or the
+// user's version of it.
+func (e *Engine) ruleOf(c *compiledRule) *cf.Rule {
+	if e.userRules != nil {
+		if r, ok := e.userRules[c.idx]; ok {
+			return r
+		}
+	}
+	return c.Rule
 }
 
 type bayesRule struct {
@@ -107,6 +131,7 @@ func newEngine(opt Options, patterns *patternCache) (*Engine, error) {
 			net = opt.Net.Handles
 		}
 		e.rules = compileRules(opt.Policy, evals, net, patterns)
+		e.evalShared, e.ownRules = e.rules.evalShared, true
 		for _, c := range e.rules.rules {
 			if c.bayes != nil {
 				e.policyBayes = true
@@ -120,7 +145,16 @@ func newEngine(opt Options, patterns *patternCache) (*Engine, error) {
 // user's preferences (user_prefs) applied — scores, lists, thresholds,
 // and rules when allow_user_rules permits — as SpamAssassin's spamd does
 // for the User of a request. Lines a user may not set are refused and
-// reported as diagnostics. Patterns compiled for the site are reused.
+// reported as diagnostics; name is the file's name in them.
+//
+// # Memory
+//
+// Prefs that change only scores, descriptions, lists and settings (no
+// rules of their own) share e's compiled RuleSet: the user's engine
+// carries only the rules whose score or description it changed, and
+// costs kilobytes instead of the megabytes of a compiled rule set. Prefs
+// with rules of their own (allow_user_rules) compile a RuleSet, reusing
+// the patterns compiled for the site. See UserCost.
 func (e *Engine) ForUser(prefs io.Reader, name string) (*Engine, []cf.Diagnostic, error) {
 	if e.opt.Policy == nil {
 		return e, nil, nil
@@ -142,8 +176,60 @@ func (e *Engine) ForUser(prefs io.Reader, name string) (*Engine, []cf.Diagnostic
 		opt.TimeLimit = u
 	}
 	opt.Autolearn.Enabled = opt.Autolearn.Enabled && s.BayesAutoLearn
+	if e.rules != nil {
+		if changed, same := pol.RuleChanges(e.opt.Policy); same {
+			return e.sharing(opt, changed), diags, nil
+		}
+	}
 	eng, err := newEngine(opt, e.patterns)
 	return eng, diags, err
+}
+
+// sharing is an engine with opt that shares e's RuleSet, reading the
+// changed rules (user versions of e's rules) in place of e's.
+func (e *Engine) sharing(opt Options, changed []*cf.Rule) *Engine {
+	u := &Engine{opt: opt, bayesRules: e.bayesRules, rules: e.rules, policyBayes: e.policyBayes,
+		patterns: e.patterns, evalShared: e.evalShared}
+	for _, r := range changed {
+		c := e.rules.byName[r.Name]
+		if c == nil || c.Rule == r {
+			continue // not run here (a skipped eval…)
+		}
+		if u.userRules == nil {
+			u.userRules = make(map[int]*cf.Rule, len(changed))
+		}
+		u.userRules[c.idx] = r
+	}
+	if !slices.Equal(opt.Policy.OtherDirectives(), e.opt.Policy.OtherDirectives()) {
+		// The user has directives of their own (freemail_domains,
+		// freemail_welcomelist…) that eval functions derive tables
+		// from: theirs, not the site's.
+		u.evalShared = eval.NewShared()
+	}
+	return u
+}
+
+// UserCost estimates the bytes an engine ForUser built from site keeps
+// alive beyond site itself, for bounding a cache of users' engines: a
+// few kilobytes for one sharing site's rule set (plus its copy of the
+// rule list and its changed rules), about what site's rule set costs for
+// one with rules of its own.
+func (e *Engine) UserCost(site *Engine) int64 {
+	const (
+		base        = 16 << 10 // the engine, policy and settings copies
+		perRuleRef  = 8        // the user policy's copy of the rule list
+		perChanged  = 1 << 10  // a changed rule and its map entries
+		perCompiled = 2 << 10  // a compiled rule, its share of prefilters and maps
+	)
+	if e == site || e.opt.Policy == nil {
+		return 0
+	}
+	n := int64(len(e.opt.Policy.Rules()))
+	cost := base + perRuleRef*n + perChanged*int64(len(e.userRules))
+	if e.ownRules {
+		cost += perCompiled * n
+	}
+	return cost
 }
 
 // Rules returns the compiled rule set (nil without a policy), for lint.
@@ -275,23 +361,25 @@ func (e *Engine) Check(ctx context.Context, m *tokenizer.Message, opt CheckOptio
 // until limit passes: then only the hits of the rules finished before.
 func (e *Engine) runRules(ctx context.Context, m *tokenizer.Message, res *Result, net NetScan, limit *scanLimit) {
 	s := newScan(ctx, m, e.rules, e.opt.Policy, res.ScoreSet, res.Bayes, res.BayesRan)
+	s.evalShared = e.evalShared
 	s.net = net
 	s.limit = limit
 	for _, c := range e.rules.rules {
 		// Sub-rules run when a meta asks for them; rules scored 0 in
 		// this score set do not run at all.
-		if c.IsSubRule() || c.Scores[s.set] == 0 {
+		r := e.ruleOf(c)
+		if c.IsSubRule() || r.Scores[s.set] == 0 {
 			continue
 		}
 		n := int(s.valueAt(c.idx))
 		if n == 0 {
 			continue
 		}
-		score := c.Scores[s.set]
-		if c.Tflags.Multiple {
+		score := r.Scores[s.set]
+		if r.Tflags.Multiple {
 			score *= float64(n)
 		}
-		res.Hits = append(res.Hits, Hit{Rule: c.Name, Score: score, Description: c.Describe,
+		res.Hits = append(res.Hits, Hit{Rule: c.Name, Score: score, Description: r.Describe,
 			Area: hitArea(c), Details: s.details(c), rule: c})
 	}
 }

@@ -23,13 +23,15 @@ type scan struct {
 
 	// counts are the rules' hit counts by index: -1 not run yet, -2
 	// running (a meta cycle reads 0).
-	counts  []int32
-	relays  *tokenizer.RelayHeaders
-	full    string
-	policy  *cf.Policy
-	evalCtx *eval.Context
-	cand    map[cf.Kind][][]bool // per kind, per text: prefilter candidates
-	raw     []string             // rawbody lines, once built
+	counts []int32
+	relays *tokenizer.RelayHeaders
+	full   string
+	policy *cf.Policy
+	// evalShared is the engine's: what eval functions derive from policy.
+	evalShared *eval.Shared
+	evalCtx    *eval.Context
+	cand       map[cf.Kind][][]bool // per kind, per text: prefilter candidates
+	raw        []string             // rawbody lines, once built
 	// texts are each kind's texts prepared for matching, once built.
 	texts map[cf.Kind][]*re.Text
 	// headers caches header rules' subjects.
@@ -56,7 +58,7 @@ type headerSubject struct {
 
 // newScan prepares the scan of m with the rules of rs.
 func newScan(ctx context.Context, m *tokenizer.Message, rs *RuleSet, pol *cf.Policy, set int, bayes float64, bayesRan bool) *scan {
-	s := &scan{ctx: ctx, msg: m, rs: rs, set: set, bayes: bayes, bayesRan: bayesRan, policy: pol, limit: &scanLimit{}}
+	s := &scan{ctx: ctx, msg: m, rs: rs, set: set, bayes: bayes, bayesRan: bayesRan, policy: pol, evalShared: rs.evalShared, limit: &scanLimit{}}
 	s.initCounts()
 	return s
 }
@@ -72,7 +74,7 @@ func (s *scan) initCounts() {
 // use (it caches what several functions share).
 func (s *scan) evalContext() *eval.Context {
 	if s.evalCtx == nil {
-		s.evalCtx = &eval.Context{Msg: s.msg, Policy: s.policy, Now: time.Now(), Shared: s.rs.evalShared}
+		s.evalCtx = &eval.Context{Msg: s.msg, Policy: s.policy, Now: time.Now(), Shared: s.evalShared}
 	}
 	return s.evalCtx
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 )
@@ -258,3 +259,35 @@ func (noIncludes) resolve(_, ref string) (string, error) {
 	return "", errors.New("no includes in user prefs")
 }
 func (noIncludes) key(name string) string { return "user:" + name }
+
+// RuleChanges compares p, a policy WithUserPrefs derived from base, with
+// base. same reports whether p defines exactly base's rules, in the same
+// order and with the same definitions, tflags and priorities, differing
+// at most in their scores and descriptions: then whatever was compiled
+// from base's rules serves p too, with changed (p's versions of the
+// rules whose score or description differ) read in their place.
+func (p *Policy) RuleChanges(base *Policy) (changed []*Rule, same bool) {
+	if len(p.rules) != len(base.rules) {
+		return nil, false
+	}
+	for i, r := range p.rules {
+		b := base.rules[i]
+		if r == b {
+			continue
+		}
+		if !sameDefinition(r, b) {
+			return nil, false
+		}
+		changed = append(changed, r)
+	}
+	return changed, true
+}
+
+// sameDefinition reports whether a and b differ at most in their scores
+// and descriptions.
+func sameDefinition(a, b *Rule) bool {
+	x := *a
+	x.Scores, x.ScoreGiven, x.ScoreRelative, x.ScorePos = b.Scores, b.ScoreGiven, b.ScoreRelative, b.ScorePos
+	x.Describe = b.Describe
+	return reflect.DeepEqual(&x, b)
+}
