@@ -108,7 +108,7 @@ func (s *Service) scan(ctx context.Context, req *Request) (*Result, error) {
 		return nil, err
 	}
 	pol := s.policy.Load()
-	engine := s.engineFor(pol, req.User)
+	engine := s.engineFor(ctx, pol, req.User)
 	raw := req.Message
 	if !req.Envelope.IsZero() {
 		raw = req.Envelope.Prepend(raw, s.cfg.Hostname, s.cfg.Now())

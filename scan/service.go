@@ -82,11 +82,17 @@ type Config struct {
 	// Diagnostic receives the policy's parse diagnostics at every load;
 	// nil logs warnings and errors.
 	Diagnostic func(cf.Diagnostic)
-	// MaxUserEngines bounds the per-user engines kept between scans
-	// (default 1000); past it the cache starts afresh.
-	MaxUserEngines int
-	Logger         *slog.Logger
-	Metrics        Metrics
+	// MaxUserEngines and MaxUserEngineBytes bound the per-user engines
+	// kept between scans: at most MaxUserEngines users (default 1000)
+	// and about MaxUserEngineBytes of memory (default 256 MiB; see
+	// rules.Engine.UserCost), the least recently used dropped first. A
+	// user whose prefs change only scores, lists and settings costs a
+	// few tens of kilobytes; one with rules of their own
+	// (allow_user_rules) megabytes with a large rule set.
+	MaxUserEngines     int
+	MaxUserEngineBytes int64
+	Logger             *slog.Logger
+	Metrics            Metrics
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -122,6 +128,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	if cfg.MaxUserEngines <= 0 {
 		cfg.MaxUserEngines = 1000
+	}
+	if cfg.MaxUserEngineBytes <= 0 {
+		cfg.MaxUserEngineBytes = 256 << 20
 	}
 	s := &Service{cfg: cfg, log: cfg.Logger}
 	if err := s.Reload(ctx); err != nil {
@@ -167,7 +176,7 @@ func (s *Service) Reload(ctx context.Context) error {
 		engine:      engine,
 		maxSize:     maxSize,
 		learnTokens: learnTokens,
-		users:       newUserEngines(s.cfg.UserPrefsDir, s.cfg.MaxUserEngines),
+		users:       newUserEngines(s.cfg.UserPrefsDir, s.cfg.MaxUserEngines, s.cfg.MaxUserEngineBytes, s.log),
 	})
 	return nil
 }
@@ -210,11 +219,11 @@ func (s *Service) LevelsFor(user string) (Levels, error) {
 	if _, err := s.scopeFor(user); err != nil {
 		return Levels{}, err
 	}
-	eng := s.engineFor(s.policy.Load(), user)
+	eng := s.engineFor(context.Background(), s.policy.Load(), user)
 	return Levels{Tag: eng.RequiredScore(), Reject: eng.RejectScore()}, nil
 }
 
 // engineFor is the engine for user under pol.
-func (s *Service) engineFor(pol *sitePolicy, user string) *rules.Engine {
-	return pol.users.get(pol.engine, user, s.log)
+func (s *Service) engineFor(ctx context.Context, pol *sitePolicy, user string) *rules.Engine {
+	return pol.users.get(ctx, pol.engine, user)
 }
