@@ -214,3 +214,21 @@ func TestUserEngineRebuilt(t *testing.T) {
 		}
 	}
 }
+
+// Past the cache's bounds the least recently used engines are dropped
+// and rebuilt when needed: every user still gets their own policy.
+func TestUserEngineCacheBound(t *testing.T) {
+	f := newFixture(t, func(c *scan.Config) { c.MaxUserEngines = 2 })
+	for i := range 5 {
+		writeFile(t, filepath.Join(f.prefs, fmt.Sprintf("u%d", i), "user_prefs"), fmt.Sprintf("required_score %d\n", 10+i))
+	}
+	for round := range 3 {
+		for i := range 5 {
+			user := fmt.Sprintf("u%d", (i*3+round)%5)
+			want := float64(10 + (i*3+round)%5)
+			if tag := levelsWithin(t, f.svc, user, 30*time.Second); tag != want {
+				t.Errorf("round %d: %s: tag level %v, want %v", round, user, tag, want)
+			}
+		}
+	}
+}
