@@ -2,6 +2,7 @@ package rules
 
 import (
 	"math"
+	"slices"
 
 	"github.com/gospamd/gospamd/classifier"
 	"github.com/gospamd/gospamd/rules/cf"
@@ -46,10 +47,59 @@ const (
 // learned; the caller learns with NoRelearn and sets res.Autolearn to
 // "spam"/"ham" if the store changed, "unavailable" if not.
 func (e *Engine) AutolearnDecision(res *Result) (class classifier.Class, learn bool, status string) {
-	al := e.opt.Autolearn
-	if !al.Enabled || e.rules == nil || !e.opt.UseBayes {
+	if !e.autolearnOn() {
 		return 0, false, AutolearnDisabled
 	}
+	return e.decideAutolearn(e.opt.Autolearn, res, res.Hits, e.ruleOf, res.IsSpam())
+}
+
+// SharedAutolearnDecision is AutolearnDecision for a store e's user
+// shares with others (the global Bayes scope): decided with the scores,
+// thresholds and required_score of site, the engine e was derived from
+// with ForUser, so that no user's own scores decide what everyone's
+// store learns (SpamAssassin's spamd decides with the user's). The rules
+// the user scored 0 and the site does not were run for this (see
+// Result.siteOnly). A user may turn autolearn off for their mail; one
+// with rules of their own (allow_user_rules) never autolearns into a
+// shared store: their hits are not the site's.
+func (e *Engine) SharedAutolearnDecision(site *Engine, res *Result) (class classifier.Class, learn bool, status string) {
+	if e == site {
+		return e.AutolearnDecision(res)
+	}
+	if !e.autolearnOn() || !site.autolearnOn() {
+		return 0, false, AutolearnDisabled
+	}
+	if e.rules != site.rules {
+		return 0, false, AutolearnNo
+	}
+	hits := make([]Hit, 0, len(res.Hits)+len(res.siteOnly))
+	total := 0.0
+	for _, h := range slices.Concat(res.Hits, res.siteOnly) {
+		if h.rule != nil {
+			r := site.ruleOf(h.rule)
+			h.Score = r.Scores[res.ScoreSet]
+			if r.Tflags.Multiple {
+				h.Score *= float64(h.count)
+			}
+			if h.Score == 0 {
+				continue
+			}
+		}
+		hits = append(hits, h)
+		total += h.Score
+	}
+	isSpam := math.Round(total*1000)/1000 >= site.opt.RequiredScore
+	return site.decideAutolearn(site.opt.Autolearn, res, hits, site.ruleOf, isSpam)
+}
+
+func (e *Engine) autolearnOn() bool {
+	return e.opt.Autolearn.Enabled && e.rules != nil && e.opt.UseBayes
+}
+
+// decideAutolearn decides over hits (res's, or their view under another
+// engine's scores), reading each rule through ruleOf; isSpam is the
+// total's verdict.
+func (e *Engine) decideAutolearn(al AutolearnSettings, res *Result, hits []Hit, ruleOf func(*compiledRule) *cf.Rule, isSpam bool) (class classifier.Class, learn bool, status string) {
 	if res.TimeLimitExceeded {
 		// Rules were skipped: the score is too partial to learn from
 		// (SpamAssassin skips auto-learning too).
@@ -58,11 +108,11 @@ func (e *Engine) AutolearnDecision(res *Result) (class classifier.Class, learn b
 	noBayes := res.ScoreSet &^ 2
 	var points, head, body, learned float64
 	force := false
-	for _, h := range res.Hits {
+	for _, h := range hits {
 		if h.rule == nil {
 			continue
 		}
-		c := e.ruleOf(h.rule)
+		c := ruleOf(h.rule)
 		if c.Tflags.NoAutolearn || c.Tflags.Userconf {
 			continue
 		}
@@ -85,7 +135,7 @@ func (e *Engine) AutolearnDecision(res *Result) (class classifier.Class, learn b
 	points = math.Round(points*1000) / 1000
 	switch {
 	case points < al.HamThreshold:
-		if learned > 1.0 || res.IsSpam() {
+		if learned > 1.0 || isSpam {
 			return 0, false, AutolearnNo
 		}
 		if al.OnError && hasHit(res, "BAYES_00") {
@@ -93,7 +143,7 @@ func (e *Engine) AutolearnDecision(res *Result) (class classifier.Class, learn b
 		}
 		return classifier.Ham, true, AutolearnHam
 	case points >= al.SpamThreshold:
-		if !force && (body < 3 || head < 3) || learned < -1.0 || !res.IsSpam() {
+		if !force && (body < 3 || head < 3) || learned < -1.0 || !isSpam {
 			return 0, false, AutolearnNo
 		}
 		if al.OnError && hasHit(res, "BAYES_99") {

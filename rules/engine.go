@@ -256,6 +256,7 @@ type Hit struct {
 	// probability, a free-mail address), printed under the description.
 	Details []string
 	rule    *compiledRule // nil for the built-in Bayes rules
+	count   int           // the rule's hit count
 }
 
 // A Result is what a scan found. Policy (tag, reject, file) is applied
@@ -279,6 +280,11 @@ type Result struct {
 	// running or about to run then (BayesPhase during the Bayes lookup).
 	TimeLimitExceeded bool
 	TimeLimitRule     string
+	// siteOnly are, for an engine ForUser derived that shares its
+	// site's rules, the hits of the rules the user scored 0 and the
+	// site does not, with the site's scores: not the user's hits, but
+	// what the site would see (SharedAutolearnDecision).
+	siteOnly []Hit
 }
 
 // IsSpam reports whether the score reaches the required score.
@@ -368,8 +374,17 @@ func (e *Engine) runRules(ctx context.Context, m *tokenizer.Message, res *Result
 		// Sub-rules run when a meta asks for them; rules scored 0 in
 		// this score set do not run at all.
 		r := e.ruleOf(c)
-		if c.IsSubRule() || r.Scores[s.set] == 0 {
+		if c.IsSubRule() {
 			continue
+		}
+		siteOnly := false
+		if r.Scores[s.set] == 0 {
+			if r == c.Rule || c.Scores[s.set] == 0 {
+				continue
+			}
+			// Scored 0 by the user, not by the site: run for what the
+			// site would see (SharedAutolearnDecision), not a hit.
+			r, siteOnly = c.Rule, true
 		}
 		n := int(s.valueAt(c.idx))
 		if n == 0 {
@@ -379,8 +394,13 @@ func (e *Engine) runRules(ctx context.Context, m *tokenizer.Message, res *Result
 		if r.Tflags.Multiple {
 			score *= float64(n)
 		}
-		res.Hits = append(res.Hits, Hit{Rule: c.Name, Score: score, Description: r.Describe,
-			Area: hitArea(c), Details: s.details(c), rule: c})
+		h := Hit{Rule: c.Name, Score: score, Description: r.Describe, Area: hitArea(c), rule: c, count: n}
+		if siteOnly {
+			res.siteOnly = append(res.siteOnly, h)
+			continue
+		}
+		h.Details = s.details(c)
+		res.Hits = append(res.Hits, h)
 	}
 }
 

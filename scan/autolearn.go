@@ -9,17 +9,28 @@ import (
 	"github.com/gospamd/gospamd/tokenizer"
 )
 
-// autolearn learns the message when the user's autolearn thresholds say
-// so, through the single writer, never relearning a message learned
-// before (SpamAssassin's no_relearn: a manual classification is never
-// flipped), and records the outcome in res for X-Spam-Status. Without a
-// writer it does nothing (the status stays "disabled"). A scan cut short
-// by its time limit is not learned from: its score is incomplete.
+// autolearn learns the message when the autolearn thresholds say so,
+// through the single writer, never relearning a message learned before
+// (SpamAssassin's no_relearn: a manual classification is never flipped),
+// and records the outcome in res for X-Spam-Status. Without a writer it
+// does nothing (the status stays "disabled"). A scan cut short by its
+// time limit is not learned from: its score is incomplete.
+//
+// Into a user's own scope (bayes_scope user) the user's scores and
+// thresholds decide; into the global scope, which every user shares, the
+// site's do (rules.Engine.SharedAutolearnDecision): one user's score
+// lines must not decide what everyone's store learns.
 func (s *Service) autolearn(ctx context.Context, engine *rules.Engine, pol *sitePolicy, m *tokenizer.Message, res *rules.Result, sc classifier.Scope) {
 	if s.cfg.Writer == nil {
 		return
 	}
-	class, ok, status := engine.AutolearnDecision(res)
+	decide := engine.AutolearnDecision
+	if sc == "" { // the global scope
+		decide = func(res *rules.Result) (classifier.Class, bool, string) {
+			return engine.SharedAutolearnDecision(pol.engine, res)
+		}
+	}
+	class, ok, status := decide(res)
 	res.Autolearn = status
 	defer func() { s.cfg.Metrics.Autolearned(res.Autolearn) }()
 	if !ok {
