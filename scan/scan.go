@@ -103,7 +103,7 @@ func (s *Service) Scan(ctx context.Context, req *Request) (*Result, error) {
 }
 
 func (s *Service) scan(ctx context.Context, req *Request) (*Result, error) {
-	sc, err := s.scopeFor(req.User)
+	sc, _, err := s.scopeFor(ctx, req.User)
 	if err != nil {
 		return nil, err
 	}

@@ -2,14 +2,12 @@ package scan
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
 	"github.com/gospamd/gospamd/classifier"
-	"github.com/gospamd/gospamd/learn"
 	"github.com/gospamd/gospamd/rules"
 	"github.com/gospamd/gospamd/rules/cf"
 	"github.com/gospamd/gospamd/tokenizer"
@@ -61,6 +59,14 @@ type Config struct {
 	// PerUserBayes gives each user a Bayes database of their own
 	// (bayes_scope user); otherwise all share the global one.
 	PerUserBayes bool
+	// MaxBayesScopes bounds, with PerUserBayes, the users' scopes: a
+	// user without a scope in the store gets one only while fewer than
+	// this many exist (default 1000), and only if known (a directory
+	// DIR/<user> under UserPrefsDir, when that is set). Anyone else is
+	// scanned with the global scope (reading it, autolearning into it
+	// with the site's scores), and their TELL is refused (ErrBadUser),
+	// so that clients cannot create scopes by naming made-up users.
+	MaxBayesScopes int
 	// Hostname is _HOSTNAME_ in the markup, unless the policy's
 	// report_hostname says otherwise.
 	Hostname string
@@ -104,6 +110,7 @@ type Service struct {
 	cfg    Config
 	log    *slog.Logger
 	policy atomic.Pointer[sitePolicy]
+	scopes *userScopes
 }
 
 // sitePolicy is one loaded site policy with the engines built from it.
@@ -129,10 +136,14 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.MaxUserEngines <= 0 {
 		cfg.MaxUserEngines = 1000
 	}
+	if cfg.MaxBayesScopes <= 0 {
+		cfg.MaxBayesScopes = 1000
+	}
 	if cfg.MaxUserEngineBytes <= 0 {
 		cfg.MaxUserEngineBytes = 256 << 20
 	}
 	s := &Service{cfg: cfg, log: cfg.Logger}
+	s.scopes = newUserScopes(cfg.UserPrefsDir, cfg.MaxBayesScopes, cfg.Store, cfg.Logger)
 	if err := s.Reload(ctx); err != nil {
 		return nil, err
 	}
@@ -190,22 +201,6 @@ func (s *Service) BayesParams() classifier.Params {
 	return s.policy.Load().engine.BayesParams()
 }
 
-// ErrBadUser is returned for a user name that could be a path trick (see
-// learn.ValidateUserName); front ends answer it as "no such user".
-var ErrBadUser = errors.New("bad user name")
-
-// scopeFor maps a user to its Bayes scope, refusing bad names.
-func (s *Service) scopeFor(user string) (classifier.Scope, error) {
-	if user == "" {
-		return "", nil
-	}
-	if err := learn.ValidateUserName(user); err != nil {
-		return "", fmt.Errorf("%w: %w", ErrBadUser, err)
-	}
-	sc, _ := learn.ScopeFor(user, s.cfg.PerUserBayes)
-	return sc, nil
-}
-
 // Levels are the thresholds that apply to one user.
 type Levels struct {
 	Tag    float64 // required_score
@@ -216,7 +211,7 @@ type Levels struct {
 // user_prefs applied, without scanning (for answers about messages too
 // big to scan).
 func (s *Service) LevelsFor(user string) (Levels, error) {
-	if _, err := s.scopeFor(user); err != nil {
+	if err := validUser(user); err != nil {
 		return Levels{}, err
 	}
 	eng := s.engineFor(context.Background(), s.policy.Load(), user)

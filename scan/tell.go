@@ -51,9 +51,12 @@ func (s *Service) Tell(ctx context.Context, req *TellRequest) (classifier.Result
 	if s.cfg.Writer == nil {
 		return none, ErrTellDisabled
 	}
-	sc, err := s.scopeFor(req.User)
+	sc, own, err := s.scopeFor(ctx, req.User)
 	if err != nil {
 		return none, err
+	}
+	if s.cfg.PerUserBayes && req.User != "" && !own {
+		return none, fmt.Errorf("%w: %s has no Bayes scope and may not get one", ErrBadUser, req.User)
 	}
 	op := learn.Prepare(req.Message, s.policy.Load().learnTokens, s.cfg.Now())
 	op.Scope = sc
