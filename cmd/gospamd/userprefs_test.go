@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -138,6 +139,56 @@ func TestServeUserMarkup(t *testing.T) {
 			if strings.Contains(body, w) {
 				t.Errorf("PROCESS for %q has %q:\n%s", tt.user, w, body)
 			}
+		}
+	}
+}
+
+// Hostile user_prefs over spamd: an if nested 100,000 deep (once a
+// stack overflow that killed the daemon), a FIFO (once a hang of every
+// scan) and a link to a secret file are refused; the daemon answers
+// those users with the site's threshold, and everyone else with theirs,
+// and the secret never reaches the log.
+func TestServeHostileUserPrefs(t *testing.T) {
+	tmp := t.TempDir()
+	prefs := filepath.Join(tmp, "users")
+	for _, u := range []string{"deep", "fifo", "link", "bob"} {
+		if err := os.MkdirAll(filepath.Join(prefs, u), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, filepath.Join(prefs, "deep", "user_prefs"),
+		"if "+strings.Repeat("(", 100_000)+"1"+strings.Repeat(")", 100_000)+"\nrequired_score 1\nendif\n")
+	if err := syscall.Mkfifo(filepath.Join(prefs, "fifo", "user_prefs"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secret := filepath.Join(tmp, "shadow")
+	writeFile(t, secret, "required_score 1\nroot:S3CR3T-HASH:19700:0:99999:7:::\n")
+	if err := os.Symlink(secret, filepath.Join(prefs, "link", "user_prefs")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(prefs, "bob", "user_prefs"), "required_score 3\n")
+	d := startDaemon(t, false, "--dbpath", filepath.Join(tmp, "bayes"), "--user-prefs-dir", prefs)
+	client := &spamdproto.Client{Hosts: []string{d.addr()}, Timeout: 20 * time.Second}
+	msg := []byte("From: a@example.com\nSubject: x\n\nhello\n")
+	for round := range 2 {
+		for user, want := range map[string]float64{"deep": 5, "fifo": 5, "link": 5, "bob": 3, "": 5} {
+			res, err := client.Check(context.Background(), user, msg, false)
+			if err != nil || res.Threshold != want {
+				t.Errorf("round %d: %q: %+v, %v; want threshold %v", round, user, res, err, want)
+			}
+		}
+	}
+	if code := d.stop(); code != 0 {
+		t.Errorf("serve exited %d", code)
+	}
+	logs := d.logs.String()
+	if strings.Contains(logs, "S3CR3T") {
+		t.Errorf("the secret reached the log:\n%s", logs)
+	}
+	for _, w := range []string{"deep/user_prefs:1: error: bad 'if' condition: expression nested deeper than 100 levels",
+		"not a regular file (a FIFO)", "a symbolic link"} {
+		if !strings.Contains(logs, w) {
+			t.Errorf("the log lacks %q:\n%.3000s", w, logs)
 		}
 	}
 }
