@@ -129,6 +129,8 @@ func (u *userEngines) get(ctx context.Context, site *rules.Engine, user string) 
 					return e.engine
 				}
 				// Changed since: build again (below).
+				u.lru.Remove(e.elem)
+				u.bytes -= e.cost
 			default:
 				u.mu.Unlock()
 				select {
