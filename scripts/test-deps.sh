@@ -179,4 +179,17 @@ if ((${#smtp_need[@]})); then
 fi
 # --- end of the SMTP front end's block
 
+# --- SMTP next hop (mta): Dovecot's LMTP server, the next hop the
+# next_hop tests forward to (mta/dovecot_test.go starts it with a
+# throwaway configuration). Kept as its own block.
+lmtp_need=()
+[ -x /usr/lib/dovecot/lmtp ] || lmtp_need+=(dovecot-lmtpd)
+if ((${#lmtp_need[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${lmtp_need[@]}"
+fi
+# --- end of the SMTP next hop's block
+
 echo "test-deps: sa-learn $(command -v sa-learn), spamc $(command -v spamc)"
