@@ -43,6 +43,7 @@ bench: build
 	$(GO) test -run '^$$' -bench 'BenchmarkScanStockRules' -benchtime 1000x ./rules/
 	$(GO) test -run '^$$' -bench 'BenchmarkDaemonLoad' -benchtime 3000x ./cmd/gospamd/
 	$(GO) test -run '^$$' -bench 'BenchmarkSpamAssassinSpamdLoad' -benchtime 80x ./cmd/gospamd/
+	$(GO) test -run '^$$' -bench 'BenchmarkSMTPEndToEnd' -benchtime 2000x ./mta/
 	./scripts/bench-corpus.sh $(CORPUS)
 
 # Every parser's fuzz target in turn, FUZZTIME each; crashers land in the
