@@ -34,7 +34,15 @@ type dovecotLMTP struct {
 	waited    chan error
 }
 
-func startDovecotLMTP(t *testing.T, users ...string) *dovecotLMTP {
+// dovecotOptions configure startDovecotLMTP.
+type dovecotOptions struct {
+	users []string // in the passwd-file; others are refused
+	// sieveBefore, when set, is a Sieve script (Pigeonhole, Debian's
+	// dovecot-sieve) run before delivery, as sieve_before.
+	sieveBefore string
+}
+
+func startDovecotLMTP(t *testing.T, opt dovecotOptions) *dovecotLMTP {
 	t.Helper()
 	bin := "/usr/sbin/dovecot"
 	if _, err := os.Stat(bin); err != nil {
@@ -74,7 +82,7 @@ func startDovecotLMTP(t *testing.T, users ...string) *dovecotLMTP {
 		}
 	}
 	var pw strings.Builder
-	for _, u := range users {
+	for _, u := range opt.users {
 		fmt.Fprintf(&pw, "%s::::::\n", u)
 	}
 	writeFile(t, filepath.Join(dir, "users"), pw.String())
@@ -90,6 +98,42 @@ func startDovecotLMTP(t *testing.T, users ...string) *dovecotLMTP {
 		t.Fatal(err)
 	}
 	_, port, _ := net.SplitHostPort(addr)
+	var sieve string
+	if opt.sieveBefore != "" {
+		if _, err := os.Stat("/usr/lib/dovecot/modules/lib90_sieve_plugin.so"); err != nil {
+			testpeer.Missing(t, "Dovecot's Sieve plugin (package dovecot-sieve) is not installed")
+		}
+		script, err := os.ReadFile(opt.sieveBefore)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sdir := filepath.Join(dir, "sieve")
+		if err := os.Mkdir(sdir, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(sdir, 0o777); err != nil { // Dovecot writes the compiled script beside it
+			t.Fatal(err)
+		}
+		path := filepath.Join(sdir, filepath.Base(opt.sieveBefore))
+		writeFile(t, path, string(script))
+		if err := os.Chmod(path, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sieve = fmt.Sprintf(`protocol lmtp {
+  mail_plugins = $mail_plugins sieve
+}
+namespace inbox {
+  inbox = yes
+  mailbox junkmail {
+    auto = subscribe
+    special_use = \Junk
+  }
+}
+plugin {
+  sieve_before = %s
+}
+`, path)
+	}
 	conf := filepath.Join(dir, "dovecot.conf")
 	writeFile(t, conf, fmt.Sprintf(`protocols = lmtp
 base_dir = %[1]s/run
@@ -122,7 +166,7 @@ service lmtp {
     mode = 0666
   }
 }
-`, dir, port, mailUser, mailGroup))
+`, dir, port, mailUser, mailGroup)+sieve)
 	if err := os.Chmod(conf, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -207,9 +251,20 @@ func (d *dovecotLMTP) log() string {
 // messages returns the messages in user's INBOX (new/ and cur/).
 func (d *dovecotLMTP) messages(t *testing.T, user string) []string {
 	t.Helper()
+	return d.folder(t, user, "")
+}
+
+// folder returns the messages in one of user's folders ("" for the
+// INBOX; Maildir++ .NAME).
+func (d *dovecotLMTP) folder(t *testing.T, user, name string) []string {
+	t.Helper()
+	root := filepath.Join(d.dir, "mail", user)
+	if name != "" {
+		root = filepath.Join(root, "."+name)
+	}
 	var out []string
 	for _, sub := range []string{"new", "cur"} {
-		ents, err := os.ReadDir(filepath.Join(d.dir, "mail", user, sub))
+		ents, err := os.ReadDir(filepath.Join(root, sub))
 		if os.IsNotExist(err) {
 			continue
 		}
@@ -217,7 +272,7 @@ func (d *dovecotLMTP) messages(t *testing.T, user string) []string {
 			t.Fatal(err)
 		}
 		for _, e := range ents {
-			b, err := os.ReadFile(filepath.Join(d.dir, "mail", user, sub, e.Name()))
+			b, err := os.ReadFile(filepath.Join(root, sub, e.Name()))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,6 +1,7 @@
 package mta_test
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,7 +14,7 @@ import (
 // reject-level spam is refused at our SMTP and nothing is forwarded; a
 // message is answered 250 only when Dovecot took every recipient's copy.
 func TestNextHopDovecotLMTP(t *testing.T) {
-	dc := startDovecotLMTP(t, "alice", "bob")
+	dc := startDovecotLMTP(t, dovecotOptions{users: []string{"alice", "bob"}})
 	type want struct {
 		user     string
 		contains []string
@@ -116,7 +117,7 @@ func withID(msgs []string, msg []byte) string {
 // TestNextHopDown: while Dovecot is down the client gets 451 and
 // nothing is kept; the client's retry once it is up is delivered.
 func TestNextHopDown(t *testing.T) {
-	dc := startDovecotLMTP(t, "alice")
+	dc := startDovecotLMTP(t, dovecotOptions{users: []string{"alice"}})
 	e := newEnv(t, func(c *mta.Config) { c.NextHop = "lmtp:" + dc.addr })
 	msg := message("retry me", "hello again")
 	dc.stop(t)
@@ -158,5 +159,32 @@ func TestNextHopSMTP(t *testing.T) {
 	}
 	if n := count(t, inner.alice, ""); n != 1 {
 		t.Errorf("inner Maildir has %d messages, want 1", n)
+	}
+}
+
+// TestDovecotSieveExample: with etc/examples/gospamd-junk.sieve as
+// Dovecot's sieve_before, what gospamd tags lands in the user's junkmail
+// folder and the rest in the INBOX.
+func TestDovecotSieveExample(t *testing.T) {
+	dc := startDovecotLMTP(t, dovecotOptions{users: []string{"alice"},
+		sieveBefore: filepath.Join("..", "etc", "examples", "gospamd-junk.sieve")})
+	e := newEnv(t, func(c *mta.Config) { c.NextHop = "lmtp:" + dc.addr })
+	for _, tc := range []struct {
+		name        string
+		msg         []byte
+		inbox, junk int // alice's counts after the step
+	}{
+		{"ham to the INBOX", message("lunch", "See you at noon."), 1, 0},
+		{"tag-level spam to junkmail", message("offer", "a six point phrase here"), 1, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := code(send(t, e.addr, "carol@example.net", []string{"alice@example.com"}, tc.msg)); got != 250 {
+				t.Fatalf("answer %d, want 250", got)
+			}
+			inbox, junk := len(dc.messages(t, "alice")), len(dc.folder(t, "alice", "junkmail"))
+			if inbox != tc.inbox || junk != tc.junk {
+				t.Fatalf("alice INBOX %d, junkmail %d; want %d, %d\n%s", inbox, junk, tc.inbox, tc.junk, dc.log())
+			}
+		})
 	}
 }

@@ -181,9 +181,11 @@ fi
 
 # --- SMTP next hop (mta): Dovecot's LMTP server, the next hop the
 # next_hop tests forward to (mta/dovecot_test.go starts it with a
-# throwaway configuration). Kept as its own block.
+# throwaway configuration), and its Sieve plugin, which runs
+# etc/examples/gospamd-junk.sieve in a test. Kept as its own block.
 lmtp_need=()
 [ -x /usr/lib/dovecot/lmtp ] || lmtp_need+=(dovecot-lmtpd)
+[ -e /usr/lib/dovecot/modules/lib90_sieve_plugin.so ] || lmtp_need+=(dovecot-sieve)
 if ((${#lmtp_need[@]})); then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   export DEBIAN_FRONTEND=noninteractive
