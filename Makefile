@@ -55,6 +55,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRestore$$' -fuzztime $(FUZZTIME) ./classifier/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./rules/cf/
 	$(GO) test -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) ./rules/re/
+	@# The SMTP session reaches the whole scan path: new coverage is frequent,
+	@# and minimizing each find for the default 60 s would take the run.
+	$(GO) test -run '^$$' -fuzz '^FuzzSMTPSession$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./mta/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
