@@ -179,19 +179,21 @@ if ((${#smtp_need[@]})); then
 fi
 # --- end of the SMTP front end's block
 
-# --- SMTP next hop (mta): Dovecot's LMTP server, the next hop the
-# next_hop tests forward to (mta/dovecot_test.go starts it with a
-# throwaway configuration), and its Sieve plugin, which runs
-# etc/examples/gospamd-junk.sieve in a test. Kept as its own block.
+# --- SMTP next hop and the etc/examples peers (mta, cmd/gospamd):
+# Dovecot's LMTP server, the next hop the next_hop tests forward to
+# (mta/dovecot_test.go starts it with a throwaway configuration), its
+# Sieve plugin, which runs etc/examples/gospamd-junk.sieve, and maildrop,
+# which runs etc/examples/maildrop.mailfilter. Kept as its own block.
 lmtp_need=()
 [ -x /usr/lib/dovecot/lmtp ] || lmtp_need+=(dovecot-lmtpd)
 [ -e /usr/lib/dovecot/modules/lib90_sieve_plugin.so ] || lmtp_need+=(dovecot-sieve)
+command -v maildrop >/dev/null 2>&1 || lmtp_need+=(maildrop)
 if ((${#lmtp_need[@]})); then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends "${lmtp_need[@]}"
 fi
-# --- end of the SMTP next hop's block
+# --- end of the SMTP next hop and examples block
 
 echo "test-deps: sa-learn $(command -v sa-learn), spamc $(command -v spamc)"
