@@ -228,6 +228,13 @@ func (h *nextHop) send(c *smtp.Client, from string, cp hopCopy) (refused map[str
 		}
 	}
 	opts := &smtp.MailOptions{Size: int64(len(cp.msg)), UTF8: !isASCII(from) || slices.ContainsFunc(cp.rcpts, func(r string) bool { return !isASCII(r) })}
+	if ok, _ := c.Extension("SMTPUTF8"); opts.UTF8 && !ok {
+		// Dovecot's LMTP, for one, has no SMTPUTF8: a refusal for good,
+		// not a retry that can never succeed.
+		rest(&smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 6, 7},
+			Message: "the next hop does not take internationalized addresses"})
+		return refused, nil
+	}
 	if err := c.Mail(from, opts); err != nil {
 		rest(err)
 		return refused, h.reset(c, err)

@@ -50,6 +50,8 @@ func TestNextHopDovecotLMTP(t *testing.T) {
 			want: []want{{user: "alice"}}},
 		{name: "every recipient refused by Dovecot: 550", noRoutes: true,
 			to: []string{"nosuch@example.com"}, msg: message("none", "hello"), wantCode: 550},
+		{name: "an internationalized address Dovecot cannot take: 550, not endless 451", noRoutes: true,
+			to: []string{"\u00e5sa@example.com"}, msg: message("utf8", "hello"), wantCode: 550},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, func(c *mta.Config) {
