@@ -40,6 +40,9 @@ type dovecotOptions struct {
 	// sieveBefore, when set, is a Sieve script (Pigeonhole, Debian's
 	// dovecot-sieve) run before delivery, as sieve_before.
 	sieveBefore string
+	// quota gives users a quota rule ("*:storage=1K"); with one, the
+	// quota plugin is on and a delivery over it is refused after DATA.
+	quota map[string]string
 }
 
 func startDovecotLMTP(t *testing.T, opt dovecotOptions) *dovecotLMTP {
@@ -83,7 +86,11 @@ func startDovecotLMTP(t *testing.T, opt dovecotOptions) *dovecotLMTP {
 	}
 	var pw strings.Builder
 	for _, u := range opt.users {
-		fmt.Fprintf(&pw, "%s::::::\n", u)
+		if rule, ok := opt.quota[u]; ok {
+			fmt.Fprintf(&pw, "%s:::::::userdb_quota_rule=%s\n", u, rule)
+		} else {
+			fmt.Fprintf(&pw, "%s::::::\n", u)
+		}
 	}
 	writeFile(t, filepath.Join(dir, "users"), pw.String())
 	if err := os.Chmod(filepath.Join(dir, "users"), 0o644); err != nil {
@@ -99,6 +106,9 @@ func startDovecotLMTP(t *testing.T, opt dovecotOptions) *dovecotLMTP {
 	}
 	_, port, _ := net.SplitHostPort(addr)
 	var sieve string
+	if len(opt.quota) > 0 {
+		sieve = "mail_plugins = $mail_plugins quota\nplugin {\n  quota = maildir:User quota\n}\n"
+	}
 	if opt.sieveBefore != "" {
 		if _, err := os.Stat("/usr/lib/dovecot/modules/lib90_sieve_plugin.so"); err != nil {
 			testpeer.Missing(t, "Dovecot's Sieve plugin (package dovecot-sieve) is not installed")
@@ -119,7 +129,7 @@ func startDovecotLMTP(t *testing.T, opt dovecotOptions) *dovecotLMTP {
 		if err := os.Chmod(path, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		sieve = fmt.Sprintf(`protocol lmtp {
+		sieve += fmt.Sprintf(`protocol lmtp {
   mail_plugins = $mail_plugins sieve
 }
 namespace inbox {

@@ -190,3 +190,22 @@ func TestDovecotSieveExample(t *testing.T) {
 		})
 	}
 }
+
+// TestNextHopRefusedAfterData: over LMTP each recipient's reply after
+// DATA counts. Dovecot takes alice's copy but refuses bob's (over his
+// quota): the client gets 451, never 250, and alice has her copy (a
+// retry gives her a second one, the price of never losing bob's).
+func TestNextHopRefusedAfterData(t *testing.T) {
+	dc := startDovecotLMTP(t, dovecotOptions{users: []string{"alice", "bob"}, quota: map[string]string{"bob": "*:storage=1K"}})
+	e := newEnv(t, func(c *mta.Config) { c.NextHop = "lmtp:" + dc.addr })
+	big := message("big", strings.Repeat("a line of a message over bob's quota\r\n", 100))
+	if got := code(send(t, e.addr, "carol@example.net", []string{"alice@example.com", "bob@example.com"}, big)); got != 451 {
+		t.Fatalf("answer %d, want 451\n%s", got, dc.log())
+	}
+	if a, b := len(dc.messages(t, "alice")), len(dc.messages(t, "bob")); a != 1 || b != 0 {
+		t.Fatalf("alice %d, bob %d messages; want 1, 0\n%s", a, b, dc.log())
+	}
+	if got := code(send(t, e.addr, "carol@example.net", []string{"bob@example.com"}, message("small", "hi"))); got != 250 {
+		t.Fatalf("a message within bob's quota: answer %d, want 250\n%s", got, dc.log())
+	}
+}
