@@ -43,6 +43,7 @@ bench: build
 	$(GO) test -run '^$$' -bench 'BenchmarkScanStockRules' -benchtime 1000x ./rules/
 	$(GO) test -run '^$$' -bench 'BenchmarkDaemonLoad' -benchtime 3000x ./cmd/gospamd/
 	$(GO) test -run '^$$' -bench 'BenchmarkSpamAssassinSpamdLoad' -benchtime 80x ./cmd/gospamd/
+	$(GO) test -run '^$$' -bench 'BenchmarkSMTPEndToEnd' -benchtime 2000x ./mta/
 	./scripts/bench-corpus.sh $(CORPUS)
 
 # Every parser's fuzz target in turn, FUZZTIME each; crashers land in the
@@ -54,6 +55,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRestore$$' -fuzztime $(FUZZTIME) ./classifier/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./rules/cf/
 	$(GO) test -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) ./rules/re/
+	@# The SMTP session reaches the whole scan path: new coverage is frequent,
+	@# and minimizing each find for the default 60 s would take the run.
+	$(GO) test -run '^$$' -fuzz '^FuzzSMTPSession$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./mta/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -41,9 +41,17 @@
 // session's ctx is made in NewSession and cancelled in Logout, and every
 // scan runs under it with scan_timeout.
 //
+// # Next hop
+//
+// With next_hop, the filed copies go to an LMTP or SMTP server (Dovecot's
+// LMTP, say) instead of Maildir, each with its user's markup; copies that
+// differ go as separate transactions (nexthop.go). Junk and INBOX are
+// the same there: the next hop files by X-Spam-Flag (a Sieve rule). 250
+// only when the next hop took every copy (over LMTP, each recipient's
+// own reply counts); otherwise "451 4.3.0", or "550 5.0.0" when it
+// refused every recipient for good.
+//
 // # Not here yet
 //
-// Forwarding to a next hop (next_hop, LMTP/SMTP) is configured and
-// validated but refused at delivery with 451; the DNSBL checks at connect
-// time come with the network-checks issue.
+// The DNSBL checks at connect time come with the network-checks issue.
 package mta

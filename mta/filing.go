@@ -96,6 +96,7 @@ const (
 	reasonIPLimit      reason = "connection_limit_ip"
 	reasonEarlyTalker  reason = "early_talker"
 	reasonRoutesFailed reason = "routes_unreadable"
+	reasonHopRefused   reason = "next_hop_refused"
 )
 
 // reply is the client-facing answer for a reason: generic text, the
@@ -121,6 +122,8 @@ func reply(r reason) *smtp.SMTPError {
 		return e(451, 4, 3, 2, "System busy, try again later")
 	case reasonConnLimit, reasonIPLimit:
 		return e(421, 4, 7, 0, "Too many connections, try again later")
+	case reasonHopRefused:
+		return e(550, 5, 0, 0, "Message refused for every recipient")
 	case reasonEarlyTalker:
 		return e(554, 5, 5, 0, "Protocol error: talking before the greeting")
 	}

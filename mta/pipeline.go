@@ -168,6 +168,10 @@ func (p *pipeline) process(ctx context.Context, d *delivery) (reason, error) {
 	}
 
 	if err := p.deliver(ctx, d, mail, filings, scanned); err != nil {
+		var he *hopError
+		if errors.As(err, &he) && he.permanent() {
+			return reasonHopRefused, err
+		}
 		return reasonDelivery, err
 	}
 	for i, r := range mail {
@@ -209,11 +213,11 @@ func (p *pipeline) learnTrap(ctx context.Context, d *delivery) error {
 // deliver writes every copy, all or none: into the Maildirs (one copy
 // per mailbox and folder, plus bcc_archive), or to the next hop.
 func (p *pipeline) deliver(ctx context.Context, d *delivery, mail []rcpt, filings []Filing, scanned map[string]*Scanned) error {
-	if p.nextHop != nil {
-		return p.nextHop.forward(ctx, d, mail, filings, scanned)
-	}
 	tx := p.maildir.Begin()
 	defer tx.Abort()
+	if p.nextHop != nil {
+		return p.forward(ctx, tx, d, mail, filings, scanned)
+	}
 	seen := map[string]bool{}
 	stage := func(root, folder string, msg []byte) error {
 		key := maildir.FolderPath(root, folder)
@@ -251,4 +255,25 @@ func (p *pipeline) deliver(ctx context.Context, d *delivery, mail []rcpt, filing
 	return tx.Commit()
 }
 
-var errNoNextHop = errors.New("no next hop")
+// forward hands the copies to the next hop. The bcc_archive copy, a
+// Maildir, is staged (durable in tmp/) before and moved into new/ after
+// the next hop took the message: a failure then is logged, not answered
+// 451, since the recipients have their copies and a retry would give
+// them a second one.
+func (p *pipeline) forward(ctx context.Context, tx *maildir.Transaction, d *delivery, mail []rcpt, filings []Filing, scanned map[string]*Scanned) error {
+	archive := p.cfg.BccArchive != "" && len(mail) > 0
+	if archive {
+		if _, err := tx.Stage(p.cfg.BccArchive, "", p.traced(d)); err != nil {
+			return err
+		}
+	}
+	if err := p.nextHop.forward(ctx, d, mail, filings, scanned); err != nil {
+		return err
+	}
+	if archive {
+		if err := tx.Commit(); err != nil {
+			d.log.Error("bcc_archive copy lost after the next hop took the message", "err", err)
+		}
+	}
+	return nil
+}

@@ -125,11 +125,18 @@ func runDeliver(ctx context.Context, env *cliEnv, args []string) int {
 	fs.SetOutput(env.stderr)
 	fs.SortFlags = false
 	f.register(fs, env, dcfg)
+	// The daemon config's [smtp] section, when there is one, gives the
+	// defaults: deliver files as the SMTP front end would.
+	def := mta.Config{JunkFolder: mta.DefaultJunkFolder}
+	if dcfg.SMTP != nil {
+		def = *dcfg.SMTP
+		cfg.Users = def.Users
+	}
 	fs.StringVar(&maildirPath, "maildir", "", "the user's Maildir `PATH` (default: the user's route in --routes)")
-	fs.StringVar(&cfg.Routes, "routes", "", "mailbox routes `FILE` (\"user domain maildir\" lines), to find the user's Maildir")
-	fs.StringVar(&cfg.JunkFolder, "junk-folder", mta.DefaultJunkFolder, "IMAP `NAME` of the junk folder (Maildir++ .NAME)")
-	fs.Float64Var(&cfg.DeleteScore, "delete-score", 0, "drop spam at or over this `SCORE` (0: never)")
-	fs.StringVar(&cfg.BccArchive, "bcc-archive", "", "also deliver a copy of every message into this Maildir `PATH`")
+	fs.StringVar(&cfg.Routes, "routes", def.Routes, "mailbox routes `FILE` (\"user domain maildir\" lines), to find the user's Maildir")
+	fs.StringVar(&cfg.JunkFolder, "junk-folder", def.JunkFolder, "IMAP `NAME` of the junk folder (Maildir++ .NAME)")
+	fs.Float64Var(&cfg.DeleteScore, "delete-score", def.DeleteScore, "drop spam at or over this `SCORE` (0: never)")
+	fs.StringVar(&cfg.BccArchive, "bcc-archive", def.BccArchive, "also deliver a copy of every message into this Maildir `PATH`")
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
@@ -143,6 +150,9 @@ func runDeliver(ctx context.Context, env *cliEnv, args []string) int {
 		return exitUsage
 	}
 	cfg.Hostname = f.hostname
+	if cfg.Hostname == "" {
+		cfg.Hostname = def.Hostname
+	}
 	msg, err := io.ReadAll(env.stdin)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "gospamd deliver: read the message: %v\n", err)

@@ -59,6 +59,8 @@ func TestDeliver(t *testing.T) {
 			"-u", "alice", "--maildir", d.alice}, mdaMessage("offer2", "a six point phrase"), 0, 1, 3},
 		{"no daemon, store locked by a daemon not on that port: 75", []string{"--spamd", closedPort, "--dbpath", filepath.Join(d.dir, "bayes"),
 			"-u", "alice", "--maildir", d.alice}, mdaMessage("x", "y"), 75, 1, 3},
+		{"routes from the daemon config's [smtp]: deliver --user alone", []string{"--daemon-config", filepath.Join(d.dir, "gospamd.toml"),
+			"--spamd", d.spamdAddr, "--user", "alice"}, mdaMessage("lunch again", "noon?"), 0, 2, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runCmd(t, tc.msg, append([]string{"deliver"}, tc.args...)...)

@@ -125,7 +125,7 @@ func startSMTPDaemon(t *testing.T, tweak func(*mta.Config)) *smtpDaemon {
 	return d
 }
 
-var swaksReply = regexp.MustCompile(`(?m)^<(?:-|\*\*) +([0-9]{3})[ -]`)
+var swaksReply = regexp.MustCompile(`(?m)^<(?:-|\*\*|~|~\*) +([0-9]{3})[ -]`) // <~ and <~* after STARTTLS
 
 // swaks runs swaks against addr and returns the code of the server's
 // last reply and the transcript.
