@@ -64,17 +64,24 @@ const (
 	kindAuth                  // SPF, DKIM, DMARC: only dns_available
 )
 
-// evals are the eval functions this package answers.
-var evals = map[string]evalDef{
-	"check_rbl":             {kindRBL, startRBL, evalRBL},
-	"check_rbl_txt":         {kindRBL, startRBL, evalRBL},
-	"check_rbl_sub":         {kindRBL, nil, evalRBLSub},
-	"check_rbl_envfrom":     {kindRBL, startRHS, evalRHS},
-	"check_rbl_from_domain": {kindRBL, startRHS, evalRHS},
-	"check_rbl_from_host":   {kindRBL, startRHS, evalRHS},
-	"check_rbl_headers":     {kindRBL, startRHS, evalRHS},
-	"check_dns_sender":      {kindRBL, startDNSSender, evalDNSSender},
-	"check_uridnsbl":        {kindURIBL, startURIBL, evalURIBL},
+// evals are the eval functions this package answers; never changed
+// once built.
+var evals = buildEvals()
+
+func buildEvals() map[string]evalDef {
+	m := map[string]evalDef{
+		"check_rbl":             {kindRBL, startRBL, evalRBL},
+		"check_rbl_txt":         {kindRBL, startRBL, evalRBL},
+		"check_rbl_sub":         {kindRBL, nil, evalRBLSub},
+		"check_rbl_envfrom":     {kindRBL, startRHS, evalRHS},
+		"check_rbl_from_domain": {kindRBL, startRHS, evalRHS},
+		"check_rbl_from_host":   {kindRBL, startRHS, evalRHS},
+		"check_rbl_headers":     {kindRBL, startRHS, evalRHS},
+		"check_dns_sender":      {kindRBL, startDNSSender, evalDNSSender},
+		"check_uridnsbl":        {kindURIBL, startURIBL, evalURIBL},
+	}
+	addSPF(m)
+	return m
 }
 
 // Handles reports whether name is one of the eval functions answered
@@ -83,6 +90,10 @@ func (c *Checker) Handles(name string) bool {
 	_, ok := evals[name]
 	return ok
 }
+
+// Plugins are the SpamAssassin plugins whose rules the Checker answers
+// (rules.NetPlugins): their ifplugin blocks are read when it is on.
+func (c *Checker) Plugins() []string { return []string{"DNSEval", "URIDNSBL", "SPF"} }
 
 // EvalNames are the eval functions answered here, for lint.
 func EvalNames() []string {
