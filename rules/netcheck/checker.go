@@ -81,6 +81,7 @@ func buildEvals() map[string]evalDef {
 		"check_uridnsbl":        {kindURIBL, startURIBL, evalURIBL},
 	}
 	addSPF(m)
+	addAuth(m)
 	return m
 }
 
@@ -93,7 +94,7 @@ func (c *Checker) Handles(name string) bool {
 
 // Plugins are the SpamAssassin plugins whose rules the Checker answers
 // (rules.NetPlugins): their ifplugin blocks are read when it is on.
-func (c *Checker) Plugins() []string { return []string{"DNSEval", "URIDNSBL", "SPF"} }
+func (c *Checker) Plugins() []string { return []string{"DNSEval", "URIDNSBL", "SPF", "DKIM", "DMARC"} }
 
 // EvalNames are the eval functions answered here, for lint.
 func EvalNames() []string {
