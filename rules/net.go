@@ -32,3 +32,10 @@ type NetScan interface {
 	// the rule's description for a hit.
 	Eval(ctx context.Context, rule string, call *cf.EvalCall) (hit bool, details []string)
 }
+
+// NetPlugins is an optional ability of a NetChecker: the SpamAssassin
+// plugins (short names, "DNSEval") whose rules it answers. A policy
+// loaded for it (LoadPolicyFor) reads their ifplugin blocks.
+type NetPlugins interface {
+	Plugins() []string
+}

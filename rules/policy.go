@@ -26,9 +26,21 @@ func LoadPolicy(ctx context.Context, siteDir string) (*cf.Policy, []cf.Diagnosti
 	return loadPolicy(ctx, siteDir, Defaults())
 }
 
-// loadPolicy is LoadPolicy with other built-in rules (nil: none).
-func loadPolicy(ctx context.Context, siteDir string, defaults fs.FS) (*cf.Policy, []cf.Diagnostic, error) {
-	opt := cf.Options{KnownPlugins: KnownPlugins()}
+// LoadPolicyFor is LoadPolicy for an engine with network tests: the
+// plugins net implements (when it says, see NetPlugins) are known too,
+// so that their ifplugin blocks are read.
+func LoadPolicyFor(ctx context.Context, siteDir string, net NetChecker) (*cf.Policy, []cf.Diagnostic, error) {
+	var extra []string
+	if p, ok := net.(NetPlugins); ok {
+		extra = p.Plugins()
+	}
+	return loadPolicy(ctx, siteDir, Defaults(), extra...)
+}
+
+// loadPolicy is LoadPolicy with other built-in rules (nil: none) and
+// more known plugins.
+func loadPolicy(ctx context.Context, siteDir string, defaults fs.FS, plugins ...string) (*cf.Policy, []cf.Diagnostic, error) {
+	opt := cf.Options{KnownPlugins: append(KnownPlugins(), plugins...)}
 	pol, diags, err := cf.LoadSite(ctx, siteDir, cf.SiteOptions{Options: opt, Defaults: defaults})
 	if err != nil {
 		return nil, diags, fmt.Errorf("load policy: %w", err)

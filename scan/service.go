@@ -153,7 +153,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 // Reload rereads the site policy and swaps it in with an empty per-user
 // cache. On error the running policy is kept.
 func (s *Service) Reload(ctx context.Context) error {
-	pol, diags, err := rules.LoadPolicy(ctx, s.cfg.PolicyDir)
+	pol, diags, err := rules.LoadPolicyFor(ctx, s.cfg.PolicyDir, s.cfg.Net)
 	for _, d := range diags {
 		switch {
 		case s.cfg.Diagnostic != nil:

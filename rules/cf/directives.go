@@ -217,6 +217,8 @@ func (p *Parser) directive(pos Pos, key, value string) {
 		err = p.uribl(pos, key, value)
 	case "replace_tag", "replace_pre", "replace_inter", "replace_post", "replace_rules", "replace_start", "replace_end":
 		err = p.replaceTag(key, value)
+	case "rbl_list", "rhsbl_list", "uribl_list":
+		err = p.netList(pos, key, value)
 	default:
 		var handled bool
 		handled, err = p.setting(pos, key, value)
