@@ -7,6 +7,8 @@ import (
 	"net"
 	"os"
 	"strconv"
+
+	"github.com/gospamd/gospamd/internal/workslot"
 )
 
 // tellDisabledMsg is spamd's answer to TELL without --allow-tell.
@@ -128,8 +130,9 @@ func (s *Server) scan(ctx context.Context, c net.Conn, req *Request, ex *exchang
 		if !s.takeSlot(ctx, c, ex) {
 			return
 		}
-		defer s.release() // after the answer is written
-		wctx, cancel := s.workContext(ctx)
+		slot := &heldSlot{s: s, held: true}
+		defer slot.done() // after the answer is written
+		wctx, cancel := s.workContext(workslot.With(ctx, slot))
 		var err error
 		res, err = s.scanner.Scan(wctx, &ScanRequest{User: req.User, Message: req.Message})
 		cancel()

@@ -450,3 +450,36 @@ func (s *Server) acquire(ctx context.Context) bool {
 }
 
 func (s *Server) release() { <-s.slots }
+
+// heldSlot is one scan's slot as workslot sees it: the network tests give
+// it back while they wait on DNS answers (see workslot), so that scans
+// waiting on a slow list server do not keep others from the CPU. Used by
+// the scan's goroutine only.
+type heldSlot struct {
+	s    *Server
+	held bool
+}
+
+func (h *heldSlot) Release() {
+	if h.held {
+		h.s.release()
+		h.held = false
+	}
+}
+
+// Reacquire waits for a slot like a new request, without the queue
+// timeout: the scan is already under way and its own deadline bounds it.
+func (h *heldSlot) Reacquire(ctx context.Context) bool {
+	if h.held {
+		return true
+	}
+	select {
+	case h.s.slots <- struct{}{}:
+		h.held = true
+	case <-ctx.Done():
+	}
+	return h.held
+}
+
+// done releases the slot if the scan holds it.
+func (h *heldSlot) done() { h.Release() }

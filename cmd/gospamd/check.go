@@ -51,6 +51,12 @@ func runCheck(ctx context.Context, env *cliEnv, args []string) int {
 	} else {
 		env.log.Warn("scanning without Bayes", "err", err)
 	}
+	// The network tests run when the daemon config has a [dns] section,
+	// as in the daemon.
+	if cfg.Net, err = newNetChecker(dcfg.DNS, env.log, nil); err != nil {
+		fmt.Fprintf(env.stderr, "gospamd check: %v\n", err)
+		return exitConfig
+	}
 	svc, err := scan.New(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "gospamd check: %v\n", err)

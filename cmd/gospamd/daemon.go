@@ -15,6 +15,7 @@ import (
 	"github.com/gospamd/gospamd/classifier"
 	"github.com/gospamd/gospamd/learn"
 	"github.com/gospamd/gospamd/learn/admin"
+	"github.com/gospamd/gospamd/rules/resolver"
 	"github.com/gospamd/gospamd/scan"
 	"github.com/gospamd/gospamd/spamdproto"
 )
@@ -52,7 +53,9 @@ type daemon struct {
 // daemonSettings are what a daemon is built from.
 type daemonSettings struct {
 	dbpath string
-	scan   scan.Config // Store, Writer, Logger and Metrics are filled in
+	scan   scan.Config // Store, Writer, Net, Logger and Metrics are filled in
+	// dns turns the network tests on; nil scans with local tests only.
+	dns *resolver.Config
 }
 
 // openDaemon opens the store, starts the writer and loads the policy.
@@ -68,6 +71,9 @@ func openDaemon(ctx context.Context, log *slog.Logger, set daemonSettings) (_ *d
 	d.writer = learn.NewWriter(d.store, learn.WriterOptions{Logger: log, Metrics: d.metrics})
 	cfg := set.scan
 	cfg.Store, cfg.Writer, cfg.Logger, cfg.Metrics = d.store, d.writer, log, d.metrics
+	if cfg.Net, err = newNetChecker(set.dns, log, reg); err != nil {
+		return nil, errors.Join(err, d.close())
+	}
 	if d.service, err = scan.New(ctx, cfg); err != nil {
 		return nil, errors.Join(err, d.close())
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gospamd/gospamd/learn/imaptrain"
 	"github.com/gospamd/gospamd/mta"
+	"github.com/gospamd/gospamd/rules/resolver"
 	"github.com/gospamd/gospamd/spamdproto"
 )
 
@@ -49,7 +50,9 @@ type daemonConfig struct {
 	// IMAP, when the file has an [imap] section with accounts, runs the
 	// IMAP folder trainer (see imaptrain.Config for its keys).
 	IMAP *imaptrain.Config `toml:"imap"`
-	DNS  dnsConfig         `toml:"dns"`
+	// DNS, when the file has a [dns] section, turns the network tests on
+	// (DNSBL, URIBL, SPF, DKIM, DMARC; see resolver.Config for its keys).
+	DNS *resolver.Config `toml:"dns"`
 
 	// File is the file the config was read from, "" when none was.
 	File string `toml:"-"`
@@ -158,10 +161,6 @@ type daemonMisc struct {
 	// spamd itself; set it when the Prometheus server is elsewhere.
 	MetricsAllowedIPs *[]string `toml:"metrics_allowed_ips"`
 }
-
-// dnsConfig is the [dns] section, the resolver of network checks. It is
-// filled by later releases; any key in it is an error today.
-type dnsConfig struct{}
 
 // A duration is a time.Duration written as a Go duration string ("30s",
 // "5m", "1h30m") in the config file.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gospamd/gospamd/learn/imaptrain"
+	"github.com/gospamd/gospamd/rules/resolver"
 )
 
 // writeConfig writes a daemon config file and returns its path.
@@ -68,6 +69,7 @@ metrics_allowed_ips = ["192.0.2.10"]
 [dns]
 `,
 			want: func(c *daemonConfig) {
+				c.DNS = &resolver.Config{} // an empty [dns]: network tests on, all defaults
 				c.Store.DBPath = "/var/lib/gospamd/bayes"
 				c.Spamd = spamdConfig{
 					Listen: []string{"127.0.0.1:7830", "[::1]:7830"}, Socket: "/run/gospamd.sock", SocketMode: "0660",
@@ -96,8 +98,8 @@ metrics_allowed_ips = ["192.0.2.10"]
 			wantErr: "FILE:2:1: smtp.lisen: unknown key"},
 		{name: "unknown imap key", doc: "[imap]\nsever = \"127.0.0.1:143\"\n",
 			wantErr: "FILE:2:1: imap.sever: unknown key"},
-		{name: "dns is not filled yet", doc: "[dns]\nservers = [\"127.0.0.1\"]\n",
-			wantErr: "FILE:2:1: dns.servers: unknown key"},
+		{name: "unknown dns key", doc: "[dns]\nserver = [\"127.0.0.1\"]\n",
+			wantErr: "FILE:2:1: dns.server: unknown key"},
 		{name: "syntax error", doc: "[spamd\nlisten = []\n",
 			wantErr: "FILE:1:7: expected ']' to close table name"},
 		{name: "duplicate key", doc: "[spamd]\nmax_children = 1\nmax_children = 2\n",

@@ -16,12 +16,8 @@ import (
 // daemon config has a [dns] section; its keys are resolver.Config's
 // (servers, timeout, rbl_timeout, cache_size, min_ttl, max_ttl,
 // negative_ttl). The policy's dns_server and rbl_timeout lines override
-// servers and rbl_timeout.
-//
-// To wire it, daemonConfig's DNS field becomes `DNS *resolver.Config
-// `toml:"dns"``, and openDaemon sets, before scan.New:
-//
-//	cfg.Net, err = newNetChecker(dcfg.DNS, log, reg)
+// servers and rbl_timeout. openDaemon and gospamd check build the checker
+// with newNetChecker.
 
 // newNetChecker builds the network tests from the [dns] section, with
 // their metrics on reg (nil: none); a nil section gives nil (local tests

@@ -52,7 +52,7 @@ func serve(ctx context.Context, env *cliEnv, log *slog.Logger, cfg *daemonConfig
 		PerUserBayes:  cfg.Policy.BayesScope == "user",
 		Hostname:      cfg.Daemon.Hostname,
 		RequiredScore: cfg.Policy.RequiredScore,
-	}}
+	}, dns: cfg.DNS}
 	if cfg.Spamd.MaxSize != nil {
 		set.scan.MaxMessageSize = *cfg.Spamd.MaxSize
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gospamd/gospamd/internal/workslot"
 	"github.com/gospamd/gospamd/rules"
 	"github.com/gospamd/gospamd/rules/cf"
 	"github.com/gospamd/gospamd/rules/resolver"
@@ -304,13 +305,28 @@ func (s *netScan) waitJob(ctx context.Context, j *job) bool {
 		return true
 	default:
 	}
-	select {
-	case <-j.done:
-		return true
-	case <-s.ctx.Done():
-	case <-ctx.Done():
+	ok := false
+	s.blocking(ctx, func() {
+		select {
+		case <-j.done:
+			ok = true
+		case <-s.ctx.Done():
+		case <-ctx.Done():
+		}
+	})
+	return ok
+}
+
+// blocking runs wait, a wait for DNS answers. Called from the rule's
+// evaluation (ctx is the engine's, not the scan's own s.ctx), it gives
+// the server's scan slot back meanwhile (workslot): a scan waiting on a
+// list server uses no CPU. Waits inside lookup goroutines keep it.
+func (s *netScan) blocking(ctx context.Context, wait func()) {
+	if ctx == s.ctx {
+		wait()
+		return
 	}
-	return false
+	workslot.Wait(ctx, wait)
 }
 
 // wait waits for l until the scan's deadline; false without an answer.
@@ -323,13 +339,16 @@ func (s *netScan) wait(ctx context.Context, l *lookup) bool {
 		return l.err == nil
 	default:
 	}
-	select {
-	case <-l.done:
-		return l.err == nil
-	case <-s.ctx.Done():
-	case <-ctx.Done():
-	}
-	return false
+	ok := false
+	s.blocking(ctx, func() {
+		select {
+		case <-l.done:
+			ok = l.err == nil
+		case <-s.ctx.Done():
+		case <-ctx.Done():
+		}
+	})
+	return ok
 }
 
 // rblTimeout is the scan's deadline for network tests: the policy's
