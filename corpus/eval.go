@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // A Label is the true class of a corpus message.
@@ -50,6 +51,9 @@ type Scored struct {
 	HasBayes bool     // whether Bayes gave an answer
 	Path     string   // Item.Path of the message
 	Tests    []string // names of the rules that hit
+	// Date orders the message in a time split (see MessageDate); zero
+	// when undated or not known.
+	Date time.Time
 }
 
 // ScoreValue reads Scored.Score; it is the default value of Summarize,

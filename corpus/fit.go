@@ -54,6 +54,11 @@ type FitOptions struct {
 	Folds int
 	// Seed fixes the fold split.
 	Seed int64
+	// MinHits is the support a rule needs to be fitted: a rule hit by
+	// fewer of the training messages keeps its prior score, since a
+	// handful of hits tells more about those messages than about the
+	// rule (0: every rule is fitted).
+	MinHits int
 }
 
 func (o FitOptions) withDefaults() FitOptions {
@@ -230,6 +235,19 @@ func (m *hitMatrix) fit(idx []int, opt FitOptions) []float64 {
 		beta2  = 0.999
 		adamEp = 1e-8
 	)
+	if opt.MinHits > 0 {
+		support := make([]int, n)
+		for _, i := range idx {
+			for _, j := range m.hits[i] {
+				support[j]++
+			}
+		}
+		for j := range n {
+			if support[j] < opt.MinHits {
+				lo[j], hi[j] = prior[j], prior[j]
+			}
+		}
+	}
 	mom, vel, grad := make([]float64, n), make([]float64, n), make([]float64, n)
 	for it := 1; it <= opt.Iterations; it++ {
 		for j := range grad {

@@ -66,7 +66,7 @@ func (mc *MassCheck) Run(ctx context.Context, store *classifier.Store) ([]Scored
 		for i := range idx {
 			idx[i] = i
 		}
-		if err := mc.score(ctx, bayes, msgs, idx, out); err != nil {
+		if err := mc.score(ctx, mc.Engine, bayes, msgs, idx, out); err != nil {
 			return nil, err
 		}
 		return out, nil
@@ -138,9 +138,10 @@ func (mc *MassCheck) load(ctx context.Context) ([]corpusMessage, error) {
 	return items, nil
 }
 
-// score scans msgs[idx...] with an engine over bayes, writing out[i].
-func (mc *MassCheck) score(ctx context.Context, bayes rules.BayesReader, msgs []corpusMessage, idx []int, out []Scored) error {
-	eng, err := mc.Engine(bayes)
+// score scans msgs[idx...] with an engine build makes over bayes,
+// writing out[i].
+func (mc *MassCheck) score(ctx context.Context, build func(rules.BayesReader) (*rules.Engine, error), bayes rules.BayesReader, msgs []corpusMessage, idx []int, out []Scored) error {
+	eng, err := build(bayes)
 	if err != nil {
 		return fmt.Errorf("build scan engine: %w", err)
 	}
@@ -198,6 +199,33 @@ func (mc *MassCheck) crossValidate(ctx context.Context, msgs []corpusMessage) ([
 		labels[i] = m.label
 	}
 	folds := StratifiedFolds(labels, mc.Folds, mc.Seed)
+	ops := mc.prepare(msgs)
+	out := make([]Scored, len(msgs))
+	inFold := make([]int, len(msgs))
+	for f, fold := range folds {
+		for _, i := range fold {
+			inFold[i] = f
+		}
+	}
+	for f, fold := range folds {
+		var train []int
+		for i := range msgs {
+			if inFold[i] != f {
+				train = append(train, i)
+			}
+		}
+		err := mc.withStore(ctx, fmt.Sprintf("fold %d", f+1), ops, train, func(store *classifier.Store) error {
+			return mc.score(ctx, mc.Engine, store, msgs, fold, out)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("fold %d of %d: %w", f+1, len(folds), err)
+		}
+	}
+	return out, nil
+}
+
+// prepare turns every message into its learn operation, once.
+func (mc *MassCheck) prepare(msgs []corpusMessage) []classifier.Op {
 	now := time.Now
 	if mc.Now != nil {
 		now = mc.Now
@@ -210,62 +238,49 @@ func (mc *MassCheck) crossValidate(ctx context.Context, msgs []corpusMessage) ([
 			ops[i].Class = classifier.Spam
 		}
 	}
-	out := make([]Scored, len(msgs))
-	inFold := make([]int, len(msgs))
-	for f, fold := range folds {
-		for _, i := range fold {
-			inFold[i] = f
-		}
-	}
-	for f, fold := range folds {
-		if err := mc.runFold(ctx, f, msgs, ops, inFold, fold, out); err != nil {
-			return nil, fmt.Errorf("fold %d of %d: %w", f+1, len(folds), err)
-		}
-	}
-	return out, nil
+	return ops
 }
 
-func (mc *MassCheck) runFold(ctx context.Context, f int, msgs []corpusMessage, ops []classifier.Op, inFold []int, fold []int, out []Scored) (err error) {
-	dir, err := os.MkdirTemp(mc.TempDir, fmt.Sprintf("gospamd-fold%d-", f+1))
+// withStore trains a fresh store in a temporary directory on ops[train...]
+// and calls fn with it; the store is removed afterwards.
+func (mc *MassCheck) withStore(ctx context.Context, name string, ops []classifier.Op, train []int, fn func(*classifier.Store) error) (err error) {
+	dir, err := os.MkdirTemp(mc.TempDir, "gospamd-masscheck-")
 	if err != nil {
-		return fmt.Errorf("make fold store directory: %w", err)
+		return fmt.Errorf("make store directory: %w", err)
 	}
 	defer func() {
 		if rerr := os.RemoveAll(dir); rerr != nil && err == nil {
-			err = fmt.Errorf("remove fold store: %w", rerr)
+			err = fmt.Errorf("remove store: %w", rerr)
 		}
 	}()
 	store, err := classifier.Open(filepath.Join(dir, "bayes"), classifier.Options{Logger: mc.Logger})
 	if err != nil {
-		return fmt.Errorf("open fold store: %w", err)
+		return fmt.Errorf("open store: %w", err)
 	}
 	defer func() {
 		if cerr := store.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("close fold store: %w", cerr)
+			err = fmt.Errorf("close store: %w", cerr)
 		}
 	}()
 	w := learn.NewWriter(store, learn.WriterOptions{Logger: mc.Logger})
-	var pending []<-chan learn.Outcome
-	for i := range ops {
-		if inFold[i] == f {
-			continue
-		}
+	pending := make([]<-chan learn.Outcome, 0, len(train))
+	for _, i := range train {
 		ch, err := w.Submit(ctx, ops[i])
 		if err != nil {
 			_ = w.Close()
-			return fmt.Errorf("train fold: %w", err)
+			return fmt.Errorf("train %s: %w", name, err)
 		}
 		pending = append(pending, ch)
 	}
 	for _, ch := range pending {
 		if o := <-ch; o.Err != nil {
 			_ = w.Close()
-			return fmt.Errorf("train fold: %w", o.Err)
+			return fmt.Errorf("train %s: %w", name, o.Err)
 		}
 	}
 	if err := w.Close(); err != nil {
-		return err
+		return fmt.Errorf("train %s: %w", name, err)
 	}
-	mc.progress(fmt.Sprintf("fold %d trained", f+1), len(pending), len(pending))
-	return mc.score(ctx, store, msgs, fold, out)
+	mc.progress(name+" trained", len(pending), len(pending))
+	return fn(store)
 }

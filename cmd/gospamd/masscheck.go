@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -49,7 +51,7 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 	)
 	fs.StringArrayVar(&ham, "ham", nil, "ham corpus `PATH` (file, directory, Maildir or mbox); repeatable, and bare arguments after it are more paths")
 	fs.StringArrayVar(&spam, "spam", nil, "spam corpus `PATH`; repeatable")
-	fs.StringVar(&dbpath, "dbpath", cfg.Store.DBPath, "trained Bayes store to scan with (ignored with --folds)")
+	fs.StringVar(&dbpath, "dbpath", cfg.Store.DBPath, "trained Bayes store to scan with (ignored with --folds or --split-by-date)")
 	fs.StringVar(&scoresFile, "scores", "", "write one line per message to `FILE.tsv`: label, score, bayes, path, tests")
 	fs.StringVar(&plotFile, "plot", "", "draw the ham and spam score histograms into `FILE.svg`")
 	fs.Float64Var(&threshold, "threshold", 5.0, "score at or above which a message counts as spam (default: the policy's required_score)")
@@ -59,9 +61,16 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 	fs.BoolVar(&mbox, "mbox", false, "corpus files are mbox files")
 	fs.BoolVar(&progress, "progress", true, "show progress on a terminal")
 	configDir := fs.String("config", cfg.Policy.Dir, "site policy `DIR` (every *.cf in name order) on top of the built-in rules")
+	splitFrac := fs.Float64("split-by-date", 0, "time split: per class, train Bayes and fit the scores on the oldest fraction `F` by date, scan the newest rest (0: off; with --folds both are reported)")
+	splitYears := fs.String("split-years", "2001-2003", "with --split-by-date: `FROM-TO`, the years whose dates order messages; messages dated outside count as undated and train")
+	splitAutolearn := fs.String("split-autolearn", "6.0,0.1", "with --split-by-date: scan the newest part once more in date order, autolearning at these `SPAM,HAM` thresholds (SME Server's); empty skips it")
+	freqs := fs.Bool("freqs", false, "print every rule's hits in ham and spam, S/O and score (SpamAssassin's hit-frequencies)")
 	fitFile := fs.String("fit-scores", "", "fit every rule's score to this corpus (use with --folds) and write them to `FILE.cf`")
 	fitKeep := fs.StringSlice("fit-keep", []string{"GTUBE"}, "rules whose scores --fit-scores keeps as they are (check_bayes rules always are)")
-	fitHamWeight := fs.Float64("fit-ham-weight", 10, "with --fit-scores: how much more a ham error costs than a spam error")
+	fitHamWeight := fs.Float64("fit-ham-weight", 10, "score fitting: how much more a ham error costs than a spam error")
+	fitL2 := fs.Float64("fit-l2", 0.5, "score fitting: strength of the pull of every score towards its prior")
+	fitMinHits := fs.Int("fit-min-hits", 0, "score fitting: a rule hit by fewer training messages keeps its prior score")
+	fitSelect := fs.Bool("fit-select", false, "score fitting: choose --fit-ham-weight and --fit-l2 on a time split of the data each fit sees (needs --split-by-date; the newest 30% of each class validates)")
 	registerDaemonConfigFlag(fs, env)
 	if code := parseFlags(fs, expandCorpusArgs(args)); code >= 0 {
 		return code
@@ -74,6 +83,25 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 		fmt.Fprintln(env.stderr, "gospamd masscheck: --folds must be 0 or at least 2")
 		return exitUsage
 	}
+	split := *splitFrac != 0
+	if split && !(*splitFrac > 0 && *splitFrac < 1) {
+		fmt.Fprintln(env.stderr, "gospamd masscheck: --split-by-date must be between 0 and 1")
+		return exitUsage
+	}
+	if *fitSelect && !split {
+		fmt.Fprintln(env.stderr, "gospamd masscheck: --fit-select needs --split-by-date")
+		return exitUsage
+	}
+	from, to, err := parseYears(*splitYears)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "gospamd masscheck: --split-years: %v\n", err)
+		return exitUsage
+	}
+	alSpam, alHam, alOn, err := parseAutolearnThresholds(*splitAutolearn)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "gospamd masscheck: --split-autolearn: %v\n", err)
+		return exitUsage
+	}
 
 	pol, diags, err := rules.LoadPolicy(ctx, *configDir)
 	for _, d := range diags {
@@ -84,7 +112,7 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 		return exitFatal
 	}
 	var fit *scoreFit
-	if *fitFile != "" {
+	if *fitFile != "" || split {
 		fit = newScoreFit(pol, *fitKeep, eval.Default().Lookup)
 	}
 	engineOpt, _ := rules.OptionsFromPolicy(pol, "")
@@ -93,6 +121,7 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 	} else {
 		threshold = engineOpt.RequiredScore
 	}
+	fitOpt := corpus.FitOptions{Threshold: threshold, HamWeight: *fitHamWeight, L2: *fitL2, MinHits: *fitMinHits, Folds: max(folds, 10), Seed: seed}
 
 	var bar *progressbar.ProgressBar
 	stage := ""
@@ -124,56 +153,116 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 		}
 	}
 
-	var store *classifier.Store
-	if folds == 0 {
-		var err error
-		if store, err = openStore(dbpath, env.log, true); err != nil {
-			fmt.Fprintf(env.stderr, "gospamd masscheck: %v\n", err)
-			return exitFatal
-		}
-		defer store.Close()
-	}
-	start := time.Now()
-	scored, err := mc.Run(ctx, store)
-	if bar != nil {
-		_ = bar.Finish()
-	}
-	if err != nil {
-		fmt.Fprintf(env.stderr, "gospamd masscheck: %v\n", err)
-		return exitFatal
-	}
-	elapsed := time.Since(start)
-
 	out := bufio.NewWriter(env.stdout)
 	defer out.Flush()
-	how := "scanned with " + dbpath
-	if folds > 0 {
-		how = fmt.Sprintf("%d-fold cross-validation", folds)
-	}
-	fmt.Fprintf(out, "# mass-check: %d messages, %s, %.1fs\n", len(scored), how, elapsed.Seconds())
-	fmt.Fprintln(out, "\n## by score")
-	if err := corpus.Summarize(scored, threshold, corpus.ScoreValue).Format(out); err != nil {
-		return exitFatal
-	}
-	var withBayes []corpus.Scored
-	for _, s := range scored {
-		if s.HasBayes {
-			withBayes = append(withBayes, s)
+	var scored []corpus.Scored
+	how := ""
+	if !split || folds > 0 {
+		var store *classifier.Store
+		if folds == 0 {
+			var err error
+			if store, err = openStore(dbpath, env.log, true); err != nil {
+				fmt.Fprintf(env.stderr, "gospamd masscheck: %v\n", err)
+				return exitFatal
+			}
+			defer store.Close()
 		}
-	}
-	if len(withBayes) > 0 {
-		fmt.Fprintf(out, "\n## by Bayes probability (%d of %d messages had a Bayes result)\n", len(withBayes), len(scored))
-		if err := corpus.Summarize(withBayes, bayesThreshold, corpus.BayesValue).Format(out); err != nil {
+		start := time.Now()
+		scored, err = mc.Run(ctx, store)
+		if bar != nil {
+			_ = bar.Finish()
+		}
+		if err != nil {
+			fmt.Fprintf(env.stderr, "gospamd masscheck: %v\n", err)
 			return exitFatal
 		}
-	} else {
-		fmt.Fprintln(out, "\n## Bayes did not run (store untrained: fewer than 200 spam or 200 ham learned)")
+		elapsed := time.Since(start)
+		if fit != nil {
+			// The scan ran with placeholder scores; report the policy's.
+			rescore(scored, fit.origScore)
+		}
+		how = "scanned with " + dbpath
+		if folds > 0 {
+			how = fmt.Sprintf("%d-fold cross-validation", folds)
+		}
+		fmt.Fprintf(out, "# mass-check: %d messages, %s, %.1fs\n", len(scored), how, elapsed.Seconds())
+		if err := writeSummaries(out, scored, threshold, bayesThreshold); err != nil {
+			return exitFatal
+		}
 	}
-	if fit != nil {
-		opt := corpus.FitOptions{Threshold: threshold, HamWeight: *fitHamWeight, Folds: max(folds, 10), Seed: seed}
-		cmd := "gospamd masscheck " + strings.Join(args, " ")
-		if err := fit.run(ctx, out, scored, opt, *fitFile, cmd); err != nil {
+
+	var splitHeader []string
+	if split {
+		ts := corpus.TimeSplit{Fraction: *splitFrac, From: from, To: to, Autolearn: alOn}
+		var trials []corpus.FitTrial
+		var splitFit [4]*corpus.FitResult
+		ts.Fit = func(ctx context.Context, older []corpus.Scored) (func(rules.BayesReader) (*rules.Engine, error), error) {
+			opt := fitOpt
+			opt.Folds = 1
+			if *fitSelect {
+				var err error
+				if opt, trials, err = fit.selectOptions(ctx, older, opt); err != nil {
+					return nil, err
+				}
+				fitOpt.HamWeight, fitOpt.L2 = opt.HamWeight, opt.L2
+			}
+			res, err := fit.fitSets(ctx, older, opt)
+			if err != nil {
+				return nil, err
+			}
+			splitFit = res
+			fit.apply(res)
+			return func(bayes rules.BayesReader) (*rules.Engine, error) {
+				opt := engineOpt
+				opt.Bayes = bayes
+				opt.Autolearn = rules.AutolearnSettings{Enabled: true, SpamThreshold: alSpam, HamThreshold: alHam}
+				return rules.New(opt)
+			}, nil
+		}
+		start := time.Now()
+		res, err := mc.RunTimeSplit(ctx, ts)
+		if bar != nil {
+			_ = bar.Finish()
+		}
+		if err != nil {
 			fmt.Fprintf(env.stderr, "gospamd masscheck: %v\n", err)
+			return exitFatal
+		}
+		if len(trials) > 0 {
+			fmt.Fprintf(out, "\n## --fit-select on the older part's own time split (cost 10·FP + FN on its newest 30%%)\n")
+			for _, t := range trials {
+				fmt.Fprintf(out, "ham weight %-4g L2 %-5g %s\n", t.Options.HamWeight, t.Options.L2, describeSummary(t.Valid))
+			}
+			fmt.Fprintf(out, "chosen: ham weight %g, L2 %g\n", fitOpt.HamWeight, fitOpt.L2)
+		}
+		splitHeader = writeTimeSplit(out, res, ts, threshold, bayesThreshold, alSpam, alHam, time.Since(start), splitFit)
+		if scored == nil {
+			scored = append(slices.Clone(res.Older), res.Newer...)
+			how = fmt.Sprintf("time split %g", ts.Fraction)
+		}
+	}
+
+	if fit != nil && *fitFile != "" {
+		if folds == 0 {
+			fmt.Fprintln(env.stderr, "gospamd masscheck: --fit-scores needs --folds")
+			return exitUsage
+		}
+		cmd := "gospamd masscheck " + strings.Join(args, " ")
+		fitOpt.Folds = max(folds, 10)
+		if err := fit.run(ctx, out, scored, fitOpt, *fitFile, cmd, splitHeader); err != nil {
+			fmt.Fprintf(env.stderr, "gospamd masscheck: %v\n", err)
+			return exitFatal
+		}
+	}
+	if *freqs {
+		scores := map[string]float64{}
+		for _, r := range pol.Rules() {
+			if !r.IsSubRule() && r.Defined() {
+				scores[r.Name] = r.Scores[2]
+			}
+		}
+		fmt.Fprintf(out, "\n## rule hit frequencies (%s; score set 2)\n", how)
+		if err := corpus.WriteFreqs(out, corpus.Freqs(scored, scores)); err != nil {
 			return exitFatal
 		}
 	}
@@ -193,6 +282,98 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 		}
 	}
 	return exitOK
+}
+
+// writeSummaries writes the by-score and by-Bayes summaries of scored.
+func writeSummaries(out io.Writer, scored []corpus.Scored, threshold, bayesThreshold float64) error {
+	fmt.Fprintln(out, "\n## by score")
+	if err := corpus.Summarize(scored, threshold, corpus.ScoreValue).Format(out); err != nil {
+		return err
+	}
+	var withBayes []corpus.Scored
+	for _, s := range scored {
+		if s.HasBayes {
+			withBayes = append(withBayes, s)
+		}
+	}
+	if len(withBayes) == 0 {
+		fmt.Fprintln(out, "\n## Bayes did not run (store untrained: fewer than 200 spam or 200 ham learned)")
+		return nil
+	}
+	fmt.Fprintf(out, "\n## by Bayes probability (%d of %d messages had a Bayes result)\n", len(withBayes), len(scored))
+	return corpus.Summarize(withBayes, bayesThreshold, corpus.BayesValue).Format(out)
+}
+
+// writeTimeSplit reports a time split and returns its figures as lines
+// for a scores file's header.
+func writeTimeSplit(out io.Writer, res *corpus.TimeSplitResult, ts corpus.TimeSplit, threshold, bayesThreshold, alSpam, alHam float64, elapsed time.Duration, fitted [4]*corpus.FitResult) []string {
+	fmt.Fprintf(out, "\n# time split: per class, the oldest %g by date trains Bayes and fits the scores, the newest rest is scanned (%.1fs)\n", ts.Fraction, elapsed.Seconds())
+	day := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.UTC().Format("2006-01-02")
+	}
+	for _, l := range []corpus.Label{corpus.Ham, corpus.Spam} {
+		c := res.Counts[l]
+		fmt.Fprintf(out, "%-4s  older %d (dated up to %s) + %d undated; newer %d (up to %s)\n", l, c.Older, day(c.Cut), c.Undated, c.Newer, day(c.Last))
+	}
+	fmt.Fprintf(out, "\n## newer part, Bayes trained and scores fitted on the older part")
+	if err := writeSummaries(out, res.Newer, threshold, bayesThreshold); err != nil {
+		return nil
+	}
+	newer := corpus.Summarize(res.Newer, threshold, corpus.ScoreValue)
+	lines := []string{
+		fmt.Sprintf("time split %g by date (fit on the oldest %g of each class, %d ham + %d spam scanned), at %g:",
+			ts.Fraction, ts.Fraction, newer.Ham, newer.Spam, threshold),
+		"  set 2 (Bayes), no autolearn: " + describeSummary(newer),
+	}
+	if fitted[2] != nil {
+		fmt.Fprintf(out, "(the fit's own figures on the older part: %s)\n", describeSummary(fitted[2].Train))
+	}
+	if ts.Autolearn {
+		al := corpus.Summarize(res.NewerAutolearn, threshold, corpus.ScoreValue)
+		fmt.Fprintf(out, "\n## newer part in date order, autolearn at %g / %g (learned %d ham, %d spam)\n", alSpam, alHam, res.Learned[corpus.Ham], res.Learned[corpus.Spam])
+		if err := al.Format(out); err != nil {
+			return nil
+		}
+		lines = append(lines, fmt.Sprintf("  set 2 (Bayes), autolearn %g/%g:  ", alSpam, alHam)+describeSummary(al))
+	}
+	return append(lines, "")
+}
+
+// parseYears parses "FROM-TO" into [Jan 1 of FROM, Jan 1 of TO+1).
+func parseYears(s string) (from, to time.Time, err error) {
+	a, b, ok := strings.Cut(s, "-")
+	if !ok {
+		return from, to, fmt.Errorf("want FROM-TO, got %q", s)
+	}
+	y1, err1 := strconv.Atoi(strings.TrimSpace(a))
+	y2, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if err := errors.Join(err1, err2); err != nil {
+		return from, to, fmt.Errorf("parse years %q: %w", s, err)
+	}
+	if y2 < y1 {
+		return from, to, fmt.Errorf("years %q run backwards", s)
+	}
+	return time.Date(y1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(y2+1, 1, 1, 0, 0, 0, 0, time.UTC), nil
+}
+
+// parseAutolearnThresholds parses "SPAM,HAM"; empty means off.
+func parseAutolearnThresholds(s string) (spam, ham float64, on bool, err error) {
+	if strings.TrimSpace(s) == "" {
+		return 0, 0, false, nil
+	}
+	a, b, ok := strings.Cut(s, ",")
+	if !ok {
+		return 0, 0, false, fmt.Errorf("want SPAM,HAM, got %q", s)
+	}
+	spam, err1 := strconv.ParseFloat(strings.TrimSpace(a), 64)
+	ham, err2 := strconv.ParseFloat(strings.TrimSpace(b), 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, 0, false, fmt.Errorf("parse thresholds %q: %w", s, err)
+	}
+	return spam, ham, true, nil
 }
 
 // expandCorpusArgs lets "--ham a b --spam c" name several paths per flag,
@@ -254,16 +435,18 @@ func learnTokenOptions(scan tokenizer.TokenOptions) tokenizer.TokenOptions {
 // score so that it runs (a rule scored 0 does not run, and would never
 // show a hit to fit).
 type scoreFit struct {
-	// byName are the rules, fixed ones with their policy scores per set.
+	// rules are the rules to fit, fixed ones with their policy scores.
 	rules  []*cf.Rule
 	fixed  map[string]bool
 	scores map[string][4]float64 // policy scores of the fixed rules
+	// orig are every fitted rule's policy scores before the placeholders.
+	orig map[string][4]float64
 }
 
 // evals tells which eval functions the engine has: rules calling others
 // never hit and are left out.
 func newScoreFit(pol *cf.Policy, keep []string, evals func(string) (eval.Func, bool)) *scoreFit {
-	f := &scoreFit{fixed: map[string]bool{}, scores: map[string][4]float64{}}
+	f := &scoreFit{fixed: map[string]bool{}, scores: map[string][4]float64{}, orig: map[string][4]float64{}}
 	for _, r := range pol.Rules() {
 		if !r.Defined() || r.IsSubRule() || r.IsNet() || r.Kind == cf.KindAskDNS {
 			continue
@@ -275,6 +458,7 @@ func newScoreFit(pol *cf.Policy, keep []string, evals func(string) (eval.Func, b
 			}
 		}
 		f.rules = append(f.rules, r)
+		f.orig[r.Name] = r.Scores
 		if bayes || slices.Contains(keep, r.Name) {
 			f.fixed[r.Name] = true
 			f.scores[r.Name] = r.Scores
@@ -289,24 +473,79 @@ func newScoreFit(pol *cf.Policy, keep []string, evals func(string) (eval.Func, b
 	return f
 }
 
-// run fits score set 2 (Bayes, no network) on the hits as they are and
-// score set 0 (no Bayes) with the Bayes rules at their set-0 score of 0,
-// writes sets 1 and 3 equal to 0 and 2 (there are no network rules yet),
-// and reports both fits' cross-validated errors.
-func (f *scoreFit) run(ctx context.Context, out io.Writer, scored []corpus.Scored, opt corpus.FitOptions, path, cmd string) error {
+// fitRules are the rules offered to the fitter for score set set.
+func (f *scoreFit) fitRules(set int) []corpus.FitRule {
+	frs := make([]corpus.FitRule, len(f.rules))
+	for i, r := range f.rules {
+		frs[i] = corpus.FitRule{Name: r.Name, Fixed: f.fixed[r.Name], Score: f.scores[r.Name][set], Nice: r.Tflags.Nice}
+	}
+	return frs
+}
+
+// fitSets fits score set 2 (Bayes, no network) on the hits as they are
+// and score set 0 (no Bayes) with the Bayes rules at their set-0 score
+// of 0; sets 1 and 3 equal 0 and 2 (there are no network rules yet).
+func (f *scoreFit) fitSets(ctx context.Context, scored []corpus.Scored, opt corpus.FitOptions) ([4]*corpus.FitResult, error) {
 	var results [4]*corpus.FitResult
 	for _, set := range []int{0, 2} {
-		frs := make([]corpus.FitRule, len(f.rules))
-		for i, r := range f.rules {
-			frs[i] = corpus.FitRule{Name: r.Name, Fixed: f.fixed[r.Name], Score: f.scores[r.Name][set], Nice: r.Tflags.Nice}
-		}
-		res, err := corpus.FitScores(ctx, scored, frs, opt)
+		res, err := corpus.FitScores(ctx, scored, f.fitRules(set), opt)
 		if err != nil {
-			return err
+			return results, err
 		}
 		results[set] = res
 	}
 	results[1], results[3] = results[0], results[2]
+	return results, nil
+}
+
+// apply gives the policy's fitted rules the scores of results, for the
+// engines built from it afterwards (and those running: only between
+// scans).
+func (f *scoreFit) apply(results [4]*corpus.FitResult) {
+	for _, r := range f.rules {
+		if f.fixed[r.Name] {
+			continue
+		}
+		for set := range r.Scores {
+			r.Scores[set] = results[set].Scores[r.Name]
+		}
+	}
+}
+
+// origScore is a rule's policy score in set before the placeholders.
+func (f *scoreFit) origScore(name string, set int) float64 { return f.orig[name][set] }
+
+// rescore sets every message's total to the sum of the scores of its
+// hits under score (set 2 with a Bayes answer, else 0): the total the
+// engine gives with those scores, for the rules that hit.
+func rescore(scored []corpus.Scored, score func(name string, set int) float64) {
+	for i := range scored {
+		set := 0
+		if scored[i].HasBayes {
+			set = 2
+		}
+		t := 0.0
+		for _, name := range scored[i].Tests {
+			t += score(name, set)
+		}
+		scored[i].Score = math.Round(t*1000) / 1000
+	}
+}
+
+func describeSummary(s corpus.Summary) string {
+	return fmt.Sprintf("FP %d of %d ham (%.2f%%), FN %d of %d spam (%.2f%%), AUC %.4f",
+		s.FP, s.Ham, s.FPPercent, s.FN, s.Spam, s.FNPercent, s.AUC)
+}
+
+// run fits the scores of all four sets on scored, reports both fits'
+// cross-validated errors and writes them to path; split, if not empty,
+// are lines on the time split's figures for the header.
+func (f *scoreFit) run(ctx context.Context, out io.Writer, scored []corpus.Scored, opt corpus.FitOptions, path, cmd string, split []string) error {
+	results, err := f.fitSets(ctx, scored, opt)
+	if err != nil {
+		return err
+	}
+	f.apply(results)
 	var lines []corpus.ScoreLine
 	for _, r := range f.rules {
 		if f.fixed[r.Name] {
@@ -319,10 +558,6 @@ func (f *scoreFit) run(ctx context.Context, out io.Writer, scored []corpus.Score
 		}
 		lines = append(lines, l)
 	}
-	describe := func(s corpus.Summary) string {
-		return fmt.Sprintf("FP %d of %d ham (%.2f%%), FN %d of %d spam (%.2f%%), AUC %.4f",
-			s.FP, s.Ham, s.FPPercent, s.FN, s.Spam, s.FNPercent, s.AUC)
-	}
 	header := []string{
 		"GENERATED FILE, do not edit: rule scores fitted by",
 		"  " + cmd,
@@ -330,21 +565,37 @@ func (f *scoreFit) run(ctx context.Context, out io.Writer, scored []corpus.Score
 		"",
 		"Method (corpus.FitScores): class-weighted logistic regression of the",
 		fmt.Sprintf("total around required_score %g (ham errors weighted %gx), L2 pull", opt.Threshold, opt.HamWeight),
-		"towards a prior of +0.5 (-0.5 for tflags nice), scores kept in [0, 5]",
-		"([-5, 0] for nice rules); BAYES_xx and GTUBE keep their own scores.",
+		fmt.Sprintf("(%g) towards a prior of +0.5 (-0.5 for tflags nice), scores kept in", opt.L2),
+		"[0, 5] ([-5, 0] for nice rules: a rule never scores against its sign);",
+		fmt.Sprintf("a rule hit by fewer than %d messages keeps its prior; BAYES_xx and", opt.MinHits),
+		"GTUBE keep their own scores.",
 		"The four values are score sets 0-3: sets 0 and 1 fitted without Bayes,",
 		"sets 2 and 3 with it (no network rules yet, so 1 = 0 and 3 = 2).",
 		"",
-		fmt.Sprintf("%d-fold cross-validation of the fit, at %g:", opt.Folds, opt.Threshold),
-		"  set 2 (Bayes): " + describe(results[2].CV),
-		"  set 0 (none):  " + describe(results[0].CV),
-		"on the whole corpus with these scores:",
-		"  set 2 (Bayes): " + describe(results[2].Train),
-		"  set 0 (none):  " + describe(results[0].Train),
 	}
+	header = append(header, split...)
+	report := []string{
+		fmt.Sprintf("%d-fold cross-validation of the fit, at %g:", opt.Folds, opt.Threshold),
+		"  set 2 (Bayes): " + describeSummary(results[2].CV),
+		"  set 0 (none):  " + describeSummary(results[0].CV),
+		"on the whole corpus with these scores:",
+		"  set 2 (Bayes): " + describeSummary(results[2].Train),
+		"  set 0 (none):  " + describeSummary(results[0].Train),
+	}
+	header = append(header, report...)
 	fmt.Fprintln(out, "\n## fitted scores ("+path+")")
-	for _, h := range header[11:] {
+	for _, h := range report {
 		fmt.Fprintln(out, h)
 	}
 	return writeFileWith(path, func(w io.Writer) error { return corpus.WriteScoresCF(w, header, lines) })
+}
+
+// selectOptions is corpus.SelectFit over set 2 with masscheck's grid.
+func (f *scoreFit) selectOptions(ctx context.Context, scored []corpus.Scored, base corpus.FitOptions) (corpus.FitOptions, []corpus.FitTrial, error) {
+	opt, trials, err := corpus.SelectFit(ctx, scored, f.fitRules(2), base,
+		[]float64{2, 3, 5, 7, 10, 15}, []float64{0.1, 0.3, 1, 3}, 0.7, 10)
+	if err != nil {
+		return base, nil, fmt.Errorf("choose fit options: %w", err)
+	}
+	return opt, trials, nil
 }
