@@ -70,6 +70,7 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 	fitHamWeight := fs.Float64("fit-ham-weight", 10, "score fitting: how much more a ham error costs than a spam error")
 	fitL2 := fs.Float64("fit-l2", 0.5, "score fitting: strength of the pull of every score towards its prior")
 	fitMinHits := fs.Int("fit-min-hits", 0, "score fitting: a rule hit by fewer training messages keeps its prior score")
+	fitMargin := fs.Float64("fit-select-margin", 1, "with --fit-select: ham scoring within this much of the threshold counts as a false positive when choosing")
 	fitSelect := fs.Bool("fit-select", false, "score fitting: choose --fit-ham-weight and --fit-l2 on a time split of the data each fit sees (needs --split-by-date; the newest 30% of each class validates)")
 	registerDaemonConfigFlag(fs, env)
 	if code := parseFlags(fs, expandCorpusArgs(args)); code >= 0 {
@@ -201,7 +202,7 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 			opt.Folds = 1
 			if *fitSelect {
 				var err error
-				if opt, trials, err = fit.selectOptions(ctx, older, opt); err != nil {
+				if opt, trials, err = fit.selectOptions(ctx, older, opt, *fitMargin); err != nil {
 					return nil, err
 				}
 				fitOpt.HamWeight, fitOpt.L2 = opt.HamWeight, opt.L2
@@ -229,15 +230,24 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 			return exitFatal
 		}
 		if len(trials) > 0 {
-			fmt.Fprintf(out, "\n## --fit-select on the older part's own time split (cost 10·FP + FN on its newest 30%%)\n")
+			fmt.Fprintf(out, "\n## --fit-select on the older part's own time split (cost 10·(ham within %g of the threshold) + FN, on its newest 30%%)\n", *fitMargin)
 			for _, t := range trials {
-				fmt.Fprintf(out, "ham weight %-4g L2 %-5g %s\n", t.Options.HamWeight, t.Options.L2, describeSummary(t.Valid))
+				fmt.Fprintf(out, "ham weight %-4g L2 %-5g %s, ham within the margin: %d\n", t.Options.HamWeight, t.Options.L2, describeSummary(t.Valid), t.NearFP)
 			}
 			fmt.Fprintf(out, "chosen: ham weight %g, L2 %g\n", fitOpt.HamWeight, fitOpt.L2)
 		}
 		splitHeader = writeTimeSplit(out, res, ts, threshold, bayesThreshold, alSpam, alHam, time.Since(start), splitFit)
 		if scored == nil {
-			scored = append(slices.Clone(res.Older), res.Newer...)
+			// The older part was scanned with placeholder scores;
+			// give it the scores fitted on it.
+			older := slices.Clone(res.Older)
+			rescore(older, func(name string, set int) float64 {
+				if r := pol.Rule(name); r != nil {
+					return r.Scores[set]
+				}
+				return 0
+			})
+			scored = append(older, res.Newer...)
 			how = fmt.Sprintf("time split %g", ts.Fraction)
 		}
 	}
@@ -591,9 +601,9 @@ func (f *scoreFit) run(ctx context.Context, out io.Writer, scored []corpus.Score
 }
 
 // selectOptions is corpus.SelectFit over set 2 with masscheck's grid.
-func (f *scoreFit) selectOptions(ctx context.Context, scored []corpus.Scored, base corpus.FitOptions) (corpus.FitOptions, []corpus.FitTrial, error) {
+func (f *scoreFit) selectOptions(ctx context.Context, scored []corpus.Scored, base corpus.FitOptions, margin float64) (corpus.FitOptions, []corpus.FitTrial, error) {
 	opt, trials, err := corpus.SelectFit(ctx, scored, f.fitRules(2), base,
-		[]float64{2, 3, 5, 7, 10, 15}, []float64{0.1, 0.3, 1, 3}, 0.7, 10)
+		[]float64{2, 3, 5, 7, 10, 15}, []float64{0.1, 0.3, 1, 3}, 0.7, 10, margin)
 	if err != nil {
 		return base, nil, fmt.Errorf("choose fit options: %w", err)
 	}
