@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 // synthetic builds a labelled hit matrix: every spam hits SPAMMY, every
@@ -95,5 +96,62 @@ func TestWriteScoresCF(t *testing.T) {
 	}
 	if strings.Contains(b.String(), "e-") {
 		t.Error("scores written with an exponent")
+	}
+}
+
+func TestFitScoresMinHits(t *testing.T) {
+	data := synthetic(300, 100)
+	// RARE hits two spam only: too little support at MinHits 3.
+	data[300].Tests = append(data[300].Tests, "RARE")
+	data[301].Tests = append(data[301].Tests, "RARE")
+	rules := []FitRule{{Name: "SPAMMY"}, {Name: "RARE"}, {Name: "HAMMY", Nice: true}, {Name: "BAYES_99", Fixed: true, Score: 3.5}}
+	tests := []struct {
+		minHits  int
+		rarePrio bool // RARE keeps its prior
+	}{
+		{0, false},
+		{2, false},
+		{3, true},
+	}
+	for _, tt := range tests {
+		res, err := FitScores(context.Background(), data, rules, FitOptions{Folds: 1, Iterations: 300, MinHits: tt.minHits})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Scores["RARE"] == 0.5; got != tt.rarePrio {
+			t.Errorf("MinHits %d: RARE scores %v, want prior kept = %v", tt.minHits, res.Scores["RARE"], tt.rarePrio)
+		}
+	}
+}
+
+func TestSelectFit(t *testing.T) {
+	data := synthetic(300, 100)
+	for i := range data {
+		data[i].Date = time.Date(2002, 8, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Hour)
+	}
+	rules := []FitRule{{Name: "SPAMMY"}, {Name: "NOISY"}, {Name: "HAMMY", Nice: true}, {Name: "BAYES_99", Fixed: true, Score: 3.5}}
+	opt, trials, err := SelectFit(context.Background(), data, rules, FitOptions{Iterations: 300}, []float64{2, 10}, []float64{0.1, 1}, 0.7, 10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trials) != 4 {
+		t.Fatalf("%d trials, want 4", len(trials))
+	}
+	for _, tr := range trials {
+		if tr.Valid.Ham != 90 || tr.Valid.Spam != 30 {
+			t.Errorf("validation part has %d ham, %d spam; want the newest 90 and 30", tr.Valid.Ham, tr.Valid.Spam)
+		}
+	}
+	best := trials[0]
+	for _, tr := range trials {
+		if tr.Cost < best.Cost {
+			best = tr
+		}
+	}
+	if opt.HamWeight != best.Options.HamWeight || opt.L2 != best.Options.L2 {
+		t.Errorf("chose %v/%v, the cheapest trial is %v/%v", opt.HamWeight, opt.L2, best.Options.HamWeight, best.Options.L2)
+	}
+	if _, _, err := SelectFit(context.Background(), data, rules, FitOptions{}, nil, nil, 0.7, 10, 1); err == nil {
+		t.Error("SelectFit without candidates succeeded")
 	}
 }
