@@ -170,3 +170,18 @@ func TestBounceRelays(t *testing.T) {
 		}
 	}
 }
+
+// TestMIMEBodyAsSpamAssassinReadsIt: the MIME checks read the body as
+// Message.pm does: a multipart body that starts with text (no blank
+// line, no boundary) gets a blank line first, so its first lines are no
+// part header missing its separator (MISSING_MIME_HB_SEP), while a part
+// whose header runs into its text still is one.
+func TestMIMEBodyAsSpamAssassinReadsIt(t *testing.T) {
+	head := "From: a@example.com\nTo: b@example.com\nSubject: test\nMessage-ID: <3@example.com>\nDate: Fri, 23 Aug 2002 10:00:00 +0000\nMIME-Version: 1.0\n"
+	checkEvalCases(t, []evalCase{
+		{name: "multipart body starting with text, no boundary", msg: head + "Content-Type: multipart/mixed; boundary=zz\n\nContent-Type: text/plain\nnot a header block\nmore text\nand more\n",
+			not: []string{"MISSING_MIME_HB_SEP"}},
+		{name: "part header running into its text", msg: head + "Content-Type: multipart/mixed; boundary=zz\n\n--zz\nContent-Type: text/plain\ntext at once\n--zz--\n",
+			hit: []string{"MISSING_MIME_HB_SEP"}},
+	})
+}
