@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gospamd/gospamd/internal/testpeer"
 	"github.com/gospamd/gospamd/rules/cf"
 
 	"github.com/gospamd/gospamd/tokenizer"
@@ -184,4 +187,41 @@ func TestMIMEBodyAsSpamAssassinReadsIt(t *testing.T) {
 		{name: "part header running into its text", msg: head + "Content-Type: multipart/mixed; boundary=zz\n\n--zz\nContent-Type: text/plain\ntext at once\n--zz--\n",
 			hit: []string{"MISSING_MIME_HB_SEP"}},
 	})
+}
+
+// TestHeaderAddressesAsSpamAssassin: eval functions read address headers
+// with parse_header_addresses, as header rules do
+// (tokenizer.HeaderAddresses): a bare word is no address, an address
+// with a second '@' is cut there, a group gives every member, and an
+// address after a comment is none. The answers are SpamAssassin 4.0.1's
+// (with Email::Address::XS), asked again where it is installed.
+func TestHeaderAddressesAsSpamAssassin(t *testing.T) {
+	tests := []struct {
+		header, value string
+		want          []string
+	}{
+		{"Return-Path", "postmaster", nil},
+		{"Return-Path", "<bounce@example.com>", []string{"bounce@example.com"}},
+		{"From", "a@b@example.com", []string{"a@b"}},
+		{"To", "friends: ann@example.com, bob@example.org;, carl@example.net", []string{"ann@example.com", "bob@example.org", "carl@example.net"}},
+		{"To", "\"Ann\" <ann@example.com>, (comment) bob@example.org", []string{"ann@example.com"}},
+	}
+	for _, tc := range tests {
+		msg := tc.header + ": " + tc.value + "\nSubject: x\n\nbody\n"
+		c := &Context{Msg: tokenizer.Parse([]byte(msg)), Now: time.Now()}
+		if got := c.addrs(tc.header); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %s: addresses %q, want %q", tc.header, tc.value, got, tc.want)
+		}
+	}
+	perl := testpeer.Program(t, "perl")
+	for _, tc := range tests {
+		out, err := exec.Command(perl, "-MMail::SpamAssassin::Util=parse_header_addresses", "-e",
+			`print map { defined $_->{address} ? "$_->{address}\n" : "" } parse_header_addresses($ARGV[0])`, tc.value).Output()
+		if err != nil {
+			testpeer.Missing(t, "SpamAssassin's parse_header_addresses: %v", err)
+		}
+		if sa := strings.Fields(string(out)); !slices.Equal(sa, tc.want) {
+			t.Errorf("%s: SpamAssassin's addresses %q, want %q", tc.value, sa, tc.want)
+		}
+	}
 }
