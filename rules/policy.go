@@ -37,7 +37,8 @@ func LoadPolicy(ctx context.Context, siteDir string) (*cf.Policy, []cf.Diagnosti
 
 // LoadPolicyFor is LoadPolicy for an engine with network tests: the
 // plugins net implements (when it says, see NetPlugins) are known too,
-// so that their ifplugin blocks are read.
+// so that their ifplugin blocks are read (SpamAssassin's network plugins
+// already are, see KnownPlugins; this adds any others net names).
 func LoadPolicyFor(ctx context.Context, siteDir string, net NetChecker) (*cf.Policy, []cf.Diagnostic, error) {
 	var extra []string
 	if p, ok := net.(NetPlugins); ok {
