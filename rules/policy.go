@@ -9,11 +9,20 @@ import (
 	"github.com/gospamd/gospamd/rules/eval"
 )
 
-// KnownPlugins are the SpamAssassin plugins whose rules and settings this
-// engine implements; "ifplugin" blocks of any other plugin are skipped.
+// KnownPlugins are the SpamAssassin plugins whose "ifplugin" blocks and
+// plugin() tests are true: those whose rules and settings this engine
+// implements, and SpamAssassin's network plugins (DNSEval, URIDNSBL,
+// SPF, DKIM, ...), whose rules are read but run only with a NetChecker
+// that answers their evals, as SpamAssassin reads them and runs none of
+// them in its local mode (local_tests_only, or no DNS). Reading them
+// keeps the metas that test plugin(DKIM) or use DKIM_SIGNED as
+// SpamAssassin has them. Blocks of any other plugin are skipped.
 func KnownPlugins() []string {
 	return []string{"Check", "Bayes", "AutoLearnThreshold", "HTMLEval", "HeaderEval", "BodyEval",
-		"MIMEEval", "MIMEHeader", "RelayEval", "WLBLEval", "FreeMail", "ImageInfo"}
+		"MIMEEval", "MIMEHeader", "RelayEval", "WLBLEval", "FreeMail", "ImageInfo",
+		"ReplaceTags", "HTTPSMismatch", "URIEval", "WelcomeListSubject", "VBounce",
+		// network plugins
+		"AskDNS", "DKIM", "DMARC", "DNSEval", "HashBL", "Pyzor", "Razor2", "SPF", "SpamCop", "URIDNSBL"}
 }
 
 // LoadPolicy reads the site policy: the built-in defaults (Defaults), then the
@@ -28,7 +37,8 @@ func LoadPolicy(ctx context.Context, siteDir string) (*cf.Policy, []cf.Diagnosti
 
 // LoadPolicyFor is LoadPolicy for an engine with network tests: the
 // plugins net implements (when it says, see NetPlugins) are known too,
-// so that their ifplugin blocks are read.
+// so that their ifplugin blocks are read (SpamAssassin's network plugins
+// already are, see KnownPlugins; this adds any others net names).
 func LoadPolicyFor(ctx context.Context, siteDir string, net NetChecker) (*cf.Policy, []cf.Diagnostic, error) {
 	var extra []string
 	if p, ok := net.(NetPlugins); ok {

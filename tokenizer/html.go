@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -119,6 +120,10 @@ func renderHTML(src string) htmlResult { return renderHTMLWith(src, nil) }
 // renderHTMLWith is renderHTML that also fills st, when not nil.
 func renderHTMLWith(src string, st *HTMLStats) htmlResult {
 	src = preprocessHTML(src)
+	var comments []string // the comments closeComments rewrote
+	if strings.Contains(src, "<!--") {
+		src, comments = closeComments(src)
+	}
 	r := &htmlRenderer{basefont: 3, srcWide: !isASCII(src), stats: st}
 	r.pushStyle(textStyle{tag: "default", fg: "#000000", bg: "#ffffff", size: 3})
 	z := html.NewTokenizer(strings.NewReader(src))
@@ -171,7 +176,11 @@ func renderHTMLWith(src string, st *HTMLStats) htmlResult {
 			return r.result()
 		case html.CommentToken:
 			if st != nil {
-				st.comment(string(z.Raw()))
+				raw := string(z.Raw())
+				if strings.HasSuffix(raw, commentMark) && len(comments) > 0 {
+					raw, comments = comments[0], comments[1:]
+				}
+				st.comment(raw)
 			}
 		case html.DoctypeToken:
 			if st != nil {
@@ -285,6 +294,53 @@ func preprocessHTML(s string) string {
 		s = strings.NewReplacer("\u201c", "\"", "\u201d", "\"").Replace(s)
 	}
 	return s
+}
+
+// commentClose is how HTML::Parser ends a comment: "--", blanks, ">".
+var commentClose = regexp.MustCompile(`--[ \t\r\n]*>`)
+
+// commentMark ends a comment that closeComments rewrote, so that its
+// text can be given back as HTML::Parser reports it.
+const commentMark = "\x00\x01-->"
+
+// closeComments ends comments where HTML::Parser does and x/net/html
+// does not: a "<!--" closed by "--", blanks and ">" ends there, and one
+// that nothing closes ends at the first ">" after it (x/net/html would
+// run it to the end of the document, swallowing the text and tags after
+// it). Such a comment is rewritten to end in commentMark; raws are their
+// texts as written, in order.
+func closeComments(s string) (out string, raws []string) {
+	var sb strings.Builder
+	for {
+		i := strings.Index(s, "<!--")
+		if i < 0 {
+			break
+		}
+		rest := s[i+4:]
+		body, end := "", 0
+		if loc := commentClose.FindStringIndex(rest); loc != nil {
+			if rest[loc[0]:loc[1]] == "-->" {
+				sb.WriteString(s[:i+4+loc[1]])
+				s = rest[loc[1]:]
+				continue
+			}
+			body, end = rest[:loc[0]], loc[1]
+		} else if j := strings.IndexByte(rest, '>'); j >= 0 {
+			body, end = rest[:j], j+1
+		} else {
+			break // to the end of the document, in both
+		}
+		raws = append(raws, s[i:i+4+end])
+		sb.WriteString(s[:i+4])
+		sb.WriteString(body)
+		sb.WriteString(commentMark)
+		s = rest[end:]
+	}
+	if sb.Len() == 0 {
+		return s, nil
+	}
+	sb.WriteString(s)
+	return sb.String(), raws
 }
 
 func (r *htmlRenderer) result() htmlResult {

@@ -468,3 +468,14 @@ func leadingWordish(s string) int {
 	}
 	return 0
 }
+
+// RenderedText is Node::rendered's text of a text/plain or text/html
+// leaf: for HTML the rendered text, visible and hidden, else Rendered.
+// wide tells whether Perl holds it as a character string (then \s and
+// \w have their Unicode meaning), as for HTMLStats.
+func (p *Part) RenderedText() (text string, wide bool) {
+	if p.allText != "" || p.IsHTML() {
+		return p.allText, p.wide.all
+	}
+	return p.Rendered, !isASCII(p.Rendered)
+}

@@ -337,6 +337,7 @@ func (p *parser) newMessageNode(raw []byte, subparse int, top bool) *node {
 		}
 		body = nb
 	}
+	body = CollapseBlankRuns(body)
 	n.ct = parseContentType(n.hdr.last("content-type"))
 	n.ctype = n.ct.mediaType
 	if top && n.ct.missing && n.hdr.has("content-type") {
@@ -768,4 +769,41 @@ func crlfToLF(b []byte) []byte {
 		return b
 	}
 	return bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
+}
+
+// maxBlankLines is how many blank lines in a row Message.pm keeps.
+const maxBlankLines = 20
+
+// CollapseBlankRuns shortens every run of more than 20 blank
+// (whitespace-only) lines to 20, as Mail::SpamAssassin::Message does to
+// a message's body lines before parsing them: going backwards, a run
+// found is cut after its first line. A run that starts the body keeps
+// 21 (Message.pm counts it from its second line). lines is reused.
+func CollapseBlankRuns[L ~string | ~[]byte](lines []L) []L {
+	blank := func(l L) bool {
+		for i := 0; i < len(l); i++ {
+			if !isPerlSpace(l[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	start := -1
+	for cnt := len(lines) - 1; cnt >= 0; cnt-- {
+		if blank(lines[cnt]) {
+			if start < 0 {
+				start = cnt
+			}
+			if cnt != 0 {
+				continue
+			}
+		}
+		if start >= 0 {
+			if num := start - cnt; num > maxBlankLines {
+				lines = append(lines[:cnt+2], lines[cnt+2+num-maxBlankLines:]...)
+			}
+			start = -1
+		}
+	}
+	return lines
 }

@@ -35,7 +35,7 @@ func (m *Message) DecodedBody(scanSize int) []string {
 		if scanSize > 0 {
 			body = cutRawbody(body, scanSize)
 		}
-		out = append(out, shortParagraphs(body)...)
+		out = append(out, ShortParagraphs(body)...)
 	}
 	return out
 }
@@ -59,10 +59,10 @@ func cutRawbody(s string, size int) string {
 	return s[:size]
 }
 
-// shortParagraphs is split_into_array_of_short_paragraphs: s in chunks
+// ShortParagraphs is split_into_array_of_short_paragraphs: s in chunks
 // of 2048 to 4096 bytes, each ending at a line end, a '>' or a space when
 // one is found in that range.
-func shortParagraphs(s string) []string {
+func ShortParagraphs(s string) []string {
 	if len(s) <= maxBodyLineLength {
 		return []string{s}
 	}

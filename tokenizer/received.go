@@ -11,8 +11,19 @@ import (
 // splits relays into trusted/untrusted and internal/external.
 
 const (
-	reIPv4   = `(?:1\d\d|2[0-4]\d|25[0-5]|[1-9]\d|\d)(?:\.(?:1\d\d|2[0-4]\d|25[0-5]|[1-9]\d|\d)){3}`
-	reIPv6   = `(?:IPv6:)?(?:(?:[a-f0-9]{1,4}:){1,7}|::?)(?:[a-f0-9]{1,4}:){0,6}(?:` + reIPv4 + `|[a-f0-9]{1,4})?`
+	reIPv4 = `(?:1\d\d|2[0-4]\d|25[0-5]|[1-9]\d|\d)(?:\.(?:1\d\d|2[0-4]\d|25[0-5]|[1-9]\d|\d)){3}`
+	// reIPv6 is the IPv6 half of SpamAssassin's IP_ADDRESS (Constants.pm),
+	// case-insensitive: IPv4 mapped in IPv6, then pure IPv6 with "::"
+	// anywhere, alternatives in its order. RE2 has no look-around: the
+	// "(?<![a-f0-9:])" before and "(?![a-f0-9:])" after an address are
+	// left to the patterns around it (brackets, parentheses, blanks).
+	reIPv6 = `(?i:(?:IPv6:)?(?:` +
+		`(?:(?:[a-f0-9]{1,4}:){6}|::(?:[a-f0-9]{1,4}:){0,5}|(?:[a-f0-9]{1,4}:){1,5}:|[a-f0-9]{1,4}::(?:[a-f0-9]{1,4}:){1,4}|` +
+		`(?:[a-f0-9]{1,4}:){2}:(?:[a-f0-9]{1,4}:){1,3}|(?:[a-f0-9]{1,4}:){3}:(?:[a-f0-9]{1,4}:){1,2}|(?:[a-f0-9]{1,4}:){4}:[a-f0-9]{1,4}:)` +
+		reIPv4 + `|` +
+		`(?:[a-f0-9]{1,4}:){7}[a-f0-9]{1,4}|:(?::[a-f0-9]{1,4}){1,7}|(?:[a-f0-9]{1,4}:){1,7}:|[a-f0-9]{1,4}:(?::[a-f0-9]{1,4}){1,6}|` +
+		`(?:[a-f0-9]{1,4}:){2}(?::[a-f0-9]{1,4}){1,5}|(?:[a-f0-9]{1,4}:){3}(?::[a-f0-9]{1,4}){1,4}|(?:[a-f0-9]{1,4}:){4}(?::[a-f0-9]{1,4}){1,3}|` +
+		`(?:[a-f0-9]{1,4}:){5}(?::[a-f0-9]{1,4}){1,2}|(?:[a-f0-9]{1,4}:){6}:[a-f0-9]{1,4}|::))`
 	reIP     = `(?:\b` + reIPv4 + `\b|` + reIPv6 + `)`
 	reLocal  = `(?:(?i:localhost(?:\.localdomain)?)|\b127\.0\.0\.1\b|(?:IPv6:)?(?:0{1,4}:){1,7}:?0{0,3}1\b|::1\b)`
 	reTokSep = `(?:[^-A-Za-z0-9\.\^+_&:=?!@%*\$\\\/]|$)`

@@ -210,6 +210,26 @@ func TestLintCommand(t *testing.T) {
 	}
 }
 
+// gospamd lint says which layers it loaded: the built-in rules (or that
+// use_builtin_rules 0 left them out), the rules_dir and the site's files.
+func TestLintLayers(t *testing.T) {
+	root := t.TempDir()
+	rulesDir, site := filepath.Join(root, "sa"), filepath.Join(root, "site")
+	writeFile(t, filepath.Join(rulesDir, "20_rules.cf"), "body SA_RULE /x/\n")
+	writeFile(t, filepath.Join(site, "local.cf"), "rules_dir "+rulesDir+"\n")
+	out, _, code := runCLI(t, "", "lint", "--config", site)
+	want := regexp.MustCompile(`^layer built-in: \d+ files\nlayer rules_dir: ` + regexp.QuoteMeta(rulesDir) + `, 1 files\nlayer site: ` +
+		regexp.QuoteMeta(site) + `, 1 files\n  ` + regexp.QuoteMeta(filepath.Join(site, "local.cf")) + "\n")
+	if code != exitOK || !want.MatchString(out) || strings.Contains(out, "rules: 1;") {
+		t.Errorf("lint with our rules and a rules_dir: exit %d\n%s\nwant it to match\n%s", code, out, want)
+	}
+	writeFile(t, filepath.Join(site, "local.cf"), "rules_dir "+rulesDir+"\nuse_builtin_rules 0\n")
+	out, _, code = runCLI(t, "", "lint", "--config", site)
+	if code != exitOK || !strings.HasPrefix(out, "layer built-in: not loaded (use_builtin_rules 0)\nlayer rules_dir: ") || !strings.Contains(out, "rules: 1;") {
+		t.Errorf("lint with the rules_dir alone: exit %d\n%s", code, out)
+	}
+}
+
 // gospamd check prints the message with its markup and the report, as
 // spamassassin -t does; GTUBE is spam.
 func TestCheckCommand(t *testing.T) {

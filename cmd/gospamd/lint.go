@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -43,6 +44,7 @@ func runLint(ctx context.Context, env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stdout, "rules: 0; patterns: 0 of 0 compiled (0 by fallback); skipped evals: 0; errors: %d\n", parseErrors)
 		return exitFail
 	}
+	printLayers(env.stdout, pol.Layers())
 	opt, _ := rules.OptionsFromPolicy(pol, "")
 	eng, err := rules.New(opt)
 	if err != nil {
@@ -77,4 +79,25 @@ func runLint(ctx context.Context, env *cliEnv, args []string) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// printLayers says which layers of the policy were read: the built-in
+// rules (or that use_builtin_rules left them out), the rules_dir and the
+// site directory with its files.
+func printLayers(w io.Writer, layers []cf.Layer) {
+	for _, l := range layers {
+		switch {
+		case l.Off != "":
+			fmt.Fprintf(w, "layer %s: not loaded (%s)\n", l.Name, l.Off)
+		case l.Name == cf.LayerSite:
+			fmt.Fprintf(w, "layer %s: %s, %d files\n", l.Name, l.Dir, len(l.Files))
+			for _, f := range l.Files {
+				fmt.Fprintf(w, "  %s\n", f)
+			}
+		case l.Dir != "":
+			fmt.Fprintf(w, "layer %s: %s, %d files\n", l.Name, l.Dir, len(l.Files))
+		default:
+			fmt.Fprintf(w, "layer %s: %d files\n", l.Name, len(l.Files))
+		}
+	}
 }

@@ -51,7 +51,7 @@ var privAdminKeys = setOf(
 	"user_scores_sql_username", "util_rb_2tld", "util_rb_3tld", "util_rb_tld",
 	"version_tag",
 	// ours
-	"reject_score", "max_message_size", "rules_dir",
+	"reject_score", "max_message_size", "rules_dir", "use_builtin_rules",
 )
 
 // keptKeys are directives SpamAssassin 4.0.1 (with Debian's plugins)
@@ -807,6 +807,8 @@ func (p *Parser) setting(pos Pos, key, value string) (bool, error) {
 		}
 	case "rules_dir":
 		err = str(&s.RulesDir)
+	case "use_builtin_rules":
+		err = boolean(&s.UseBuiltinRules)
 	case "rewrite_header":
 		err = p.rewriteHeader(value)
 	case "report_safe":

@@ -37,6 +37,28 @@ type SiteOptions struct {
 	RulesDir string
 }
 
+// The layers of a site policy, as LoadSite names them.
+const (
+	LayerBuiltin  = "built-in"
+	LayerRulesDir = "rules_dir"
+	LayerSite     = "site"
+)
+
+// A Layer is one source of a site policy, for lint to show what was
+// loaded.
+type Layer struct {
+	// Name is LayerBuiltin, LayerRulesDir or LayerSite.
+	Name string
+	// Dir is the directory read; "" for the built-in rules.
+	Dir string
+	// Files are the files read from it (*.pre first), in order; for the
+	// built-in rules, names inside the embedded tree.
+	Files []string
+	// Off, when not "", says why the layer was not read (its files are
+	// then the ones left out).
+	Off string
+}
+
 // LoadSite builds the site policy in layers, read as one configuration so
 // that later layers override earlier ones:
 //
@@ -50,9 +72,15 @@ type SiteOptions struct {
 //     named *.cf (SME Server's "local.cf/20localscores" template
 //     fragments) is read in its place, its files in name order.
 //
+// "use_builtin_rules 0" in the site directory leaves Defaults out
+// (layers 1 and 2): with rules_dir /usr/share/spamassassin the policy is
+// then SpamAssassin's own. The setting is found by reading the site
+// directory once before the layers are built; the same line anywhere
+// else (the rules directory) has no effect and gets a warning.
+//
 // An empty siteDir means none (the defaults and rules_dir alone); a
 // missing site directory is an error; a missing rules directory is a
-// diagnostic.
+// diagnostic. Policy.Layers tells what was read.
 func LoadSite(ctx context.Context, siteDir string, opt SiteOptions) (*Policy, []Diagnostic, error) {
 	var site siteList
 	var err error
@@ -69,10 +97,23 @@ func LoadSite(ctx context.Context, siteDir string, opt SiteOptions) (*Policy, []
 		}
 	}
 
+	// Scout: the site directory alone says whether the built-in rules
+	// are wanted, and with them (or alone) where the rules directory is.
+	scout := NewParser(opt.Options)
+	for _, f := range slices.Concat(site.pre, site.cf) {
+		if err := scout.ParseFile(ctx, f); err != nil {
+			return nil, nil, err
+		}
+	}
+	builtin := scout.pol.settings.UseBuiltinRules
 	rulesDir := opt.RulesDir
 	if rulesDir == "" {
-		// Discover rules_dir: parse the defaults and the site alone.
-		scout := NewParser(opt.Options)
+		rulesDir = scout.pol.settings.RulesDir
+	}
+	if rulesDir == "" && builtin && len(defCf) > 0 {
+		// The built-in rules may name a rules directory the site did
+		// not: read them before the site, as the policy will be.
+		scout = NewParser(opt.Options)
 		for _, f := range defCf {
 			if err := scout.ParseFS(ctx, opt.Defaults, f); err != nil {
 				return nil, nil, err
@@ -85,6 +126,15 @@ func LoadSite(ctx context.Context, siteDir string, opt SiteOptions) (*Policy, []
 		}
 		rulesDir = scout.pol.settings.RulesDir
 	}
+	var layers []Layer
+	if opt.Defaults != nil {
+		l := Layer{Name: LayerBuiltin, Files: slices.Concat(defPre, defCf)}
+		if !builtin {
+			l.Off = "use_builtin_rules 0"
+			defPre, defCf = nil, nil
+		}
+		layers = append(layers, l)
+	}
 
 	p := NewParser(opt.Options)
 	var rulesPre, rulesCf []string
@@ -93,6 +143,10 @@ func LoadSite(ctx context.Context, siteDir string, opt SiteOptions) (*Policy, []
 		if err != nil {
 			p.diag(Pos{File: rulesDir}, SeverityError, "rules_dir: %v", err)
 		}
+		layers = append(layers, Layer{Name: LayerRulesDir, Dir: rulesDir, Files: slices.Concat(rulesPre, rulesCf)})
+	}
+	if siteDir != "" {
+		layers = append(layers, Layer{Name: LayerSite, Dir: siteDir, Files: slices.Concat(site.pre, site.cf)})
 	}
 	for _, f := range defPre {
 		if err := p.ParseFS(ctx, opt.Defaults, f); err != nil {
@@ -114,7 +168,13 @@ func LoadSite(ctx context.Context, siteDir string, opt SiteOptions) (*Policy, []
 			return nil, p.Diagnostics(), err
 		}
 	}
-	return p.Policy(), p.Diagnostics(), nil
+	if p.pol.settings.UseBuiltinRules != builtin {
+		p.diag(Pos{File: rulesDir}, SeverityWarning, "use_builtin_rules is read from the site directory only: ignored here")
+		p.pol.settings.UseBuiltinRules = builtin
+	}
+	pol := p.Policy()
+	pol.layers = layers
+	return pol, p.Diagnostics(), nil
 }
 
 type siteList struct{ pre, cf []string }

@@ -326,3 +326,81 @@ func TestTimeLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestUseBuiltinRules: "use_builtin_rules 0" in the site directory leaves
+// the built-in rules out, so that a site on rules_dir scans with those
+// rules alone; anywhere else (rules_dir, user prefs) it changes nothing.
+func TestUseBuiltinRules(t *testing.T) {
+	defaults := fstest.MapFS{
+		"00_defaults.pre": {Data: []byte("loadplugin Mail::SpamAssassin::Plugin::Check\n")},
+		"10_defaults.cf":  {Data: []byte("body BUILTIN_RULE /b/\nscore BUILTIN_RULE 2\nrequired_score 7\n")},
+	}
+	tests := []struct {
+		name      string
+		site      string // zz.cf of the site directory; "rules_dir X" is added
+		rulesDir  string // 50_rules.cf of the rules directory
+		builtin   bool   // BUILTIN_RULE defined
+		required  float64
+		warning   bool
+		layersOff string
+	}{
+		{name: "default: built-in rules under rules_dir", site: "", builtin: true, required: 7},
+		{name: "on, said so", site: "use_builtin_rules 1\n", builtin: true, required: 7},
+		{name: "off: rules_dir alone", site: "use_builtin_rules 0\n", builtin: false, required: 5, layersOff: "use_builtin_rules 0"},
+		{name: "off, as no", site: "use_builtin_rules no\n", builtin: false, required: 5, layersOff: "use_builtin_rules 0"},
+		{name: "off in rules_dir: ignored", rulesDir: "use_builtin_rules 0\n", builtin: true, required: 7, warning: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			rulesDir, siteDir := filepath.Join(root, "rules"), filepath.Join(root, "site")
+			writeFiles(t, rulesDir, map[string]string{"20_rules.cf": "body SA_RULE /s/\nscore SA_RULE 1\n", "50_rules.cf": tc.rulesDir})
+			writeFiles(t, siteDir, map[string]string{"zz.cf": "rules_dir " + rulesDir + "\n" + tc.site})
+			pol, diags, err := LoadSite(context.Background(), siteDir, SiteOptions{Defaults: defaults})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := pol.Rule("BUILTIN_RULE") != nil && pol.Rule("BUILTIN_RULE").Defined(); got != tc.builtin {
+				t.Errorf("built-in rule defined: %v, want %v", got, tc.builtin)
+			}
+			if r := pol.Rule("SA_RULE"); r == nil || !r.Defined() {
+				t.Error("rules_dir rule missing")
+			}
+			if got := pol.Settings().RequiredScore; got != tc.required {
+				t.Errorf("required_score %v, want %v", got, tc.required)
+			}
+			if got := pol.Settings().UseBuiltinRules; got != tc.builtin {
+				t.Errorf("UseBuiltinRules %v, want %v", got, tc.builtin)
+			}
+			warned := slices.ContainsFunc(diags, func(d Diagnostic) bool {
+				return d.Severity == SeverityWarning && strings.Contains(d.Msg, "use_builtin_rules")
+			})
+			if warned != tc.warning {
+				t.Errorf("warning about use_builtin_rules: %v, want %v (%v)", warned, tc.warning, diags)
+			}
+			layers := pol.Layers()
+			if len(layers) != 3 || layers[0].Name != LayerBuiltin || layers[1].Name != LayerRulesDir || layers[2].Name != LayerSite {
+				t.Fatalf("layers %+v", layers)
+			}
+			if layers[0].Off != tc.layersOff || len(layers[0].Files) != 2 || layers[1].Dir != rulesDir || len(layers[2].Files) != 1 {
+				t.Errorf("layers %+v", layers)
+			}
+		})
+	}
+}
+
+// TestUseBuiltinRulesUserPrefs: a user cannot turn the built-in rules
+// off (or on) for their mail: the line is an administrator setting.
+func TestUseBuiltinRulesUserPrefs(t *testing.T) {
+	pol, _, err := LoadSite(context.Background(), "", SiteOptions{Defaults: fstest.MapFS{"10.cf": {Data: []byte("body B /b/\n")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, diags, err := pol.WithUserPrefs(strings.NewReader("use_builtin_rules 0\n"), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !up.Settings().UseBuiltinRules || len(diags) != 1 || !strings.Contains(diags[0].Msg, "administrator setting") {
+		t.Errorf("user prefs turned built-in rules off: %v %v", up.Settings().UseBuiltinRules, diags)
+	}
+}

@@ -44,7 +44,12 @@ type Policy struct {
 	other   []Directive
 	unknown []Directive
 	files   []string // files read, in order
+	layers  []Layer  // what LoadSite read, for lint
 }
+
+// Layers returns the layers LoadSite built the policy from, in the
+// order read (nil for a policy not built by LoadSite).
+func (p *Policy) Layers() []Layer { return p.layers }
 
 // ReplaceTags are the ReplaceTags plugin settings: body rules listed in
 // Rules have "<NAME>" tags in their patterns replaced by Tags[NAME]

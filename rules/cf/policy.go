@@ -542,6 +542,12 @@ type Settings struct {
 	// RulesDir (ours, admin) is a SpamAssassin rules directory to layer
 	// under the site directory.
 	RulesDir string
+	// UseBuiltinRules (ours, admin; use_builtin_rules, default on) reads
+	// gospamd's built-in rules under the rules directory and the site
+	// directory. Off, a site with rules_dir /usr/share/spamassassin scans
+	// with SpamAssassin's rules alone. Only the site directory can turn
+	// it off (LoadSite reads it before the built-in layer).
+	UseBuiltinRules bool
 }
 
 // DefaultSettings returns SpamAssassin 4.0.1's defaults (Conf.pm), plus
@@ -574,5 +580,6 @@ func DefaultSettings() Settings {
 		NormalizeCharset:               true,
 		TimeLimit:                      300 * time.Second,
 		MaxMessageSize:                 512000,
+		UseBuiltinRules:                true,
 	}
 }

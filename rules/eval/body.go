@@ -13,6 +13,7 @@ func addBody(m map[string]Func) {
 	m["check_body_8bits"] = func(*Context, []string) (bool, error) { return false, nil } // needs ok_languages/TextCat
 	m["check_language"] = func(*Context, []string) (bool, error) { return false, nil }   // needs TextCat
 	m["check_unique_words"] = checkUniqueWords
+	m["check_stock_info"] = checkStockInfo
 }
 
 // checkBodyLength (check_body_length(MAX)): the pristine body is at most

@@ -150,7 +150,7 @@ type Registry struct {
 func Default() *Registry {
 	r := &Registry{funcs: map[string]Func{}}
 	for _, add := range []func(map[string]Func){
-		addHTML, addMIME, addHeader, addBody, addRelay, addLists, addFreemail, addURI, addImage,
+		addHTML, addMIME, addHeader, addBody, addMadiff, addVBounce, addRelay, addLists, addFreemail, addURI, addImage,
 	} {
 		add(r.funcs)
 	}

@@ -1,8 +1,6 @@
 package eval
 
 import (
-	"net/mail"
-	"regexp"
 	"strings"
 
 	"github.com/gospamd/gospamd/tokenizer"
@@ -74,7 +72,9 @@ func (c *Context) has(name string) bool { return len(c.values(name)) > 0 }
 func (c *Context) getRaw(name string) string { return strings.Join(c.rawValues(name), "") }
 
 // addrs is $pms->get("name:addr") in list context: every address of every
-// field, in order. "EnvelopeFrom" is the envelope sender.
+// field, in order, as parse_header_addresses reads them (the tokenizer's
+// parser, the one header rules use: a bare word is no address, a group
+// gives all of its members). "EnvelopeFrom" is the envelope sender.
 func (c *Context) addrs(name string) []string {
 	if strings.EqualFold(name, "EnvelopeFrom") {
 		if e := c.envelopeFrom(); e != "" {
@@ -84,7 +84,7 @@ func (c *Context) addrs(name string) []string {
 	}
 	var out []string
 	for _, v := range c.rawValues(name) {
-		out = append(out, parseAddresses(v)...)
+		out = append(out, tokenizer.HeaderAddresses(v)...)
 	}
 	return out
 }
@@ -95,59 +95,6 @@ func (c *Context) addr(name string) string {
 		return a[0]
 	}
 	return ""
-}
-
-var angleAddr = regexp.MustCompile(`<([^<>\s]*)>`)
-var bareAddr = regexp.MustCompile(`[^\s<>()",;:]+@[^\s<>()",;:]+`)
-
-// parseAddresses extracts the addresses of an address-list header value,
-// leniently: RFC 5322 first, then <…> groups, then bare user@host words.
-func parseAddresses(v string) []string {
-	v = strings.TrimSpace(strings.ReplaceAll(v, "\n", " "))
-	if v == "" {
-		return nil
-	}
-	if list, err := mail.ParseAddressList(v); err == nil && len(list) > 0 {
-		out := make([]string, 0, len(list))
-		for _, a := range list {
-			out = append(out, a.Address)
-		}
-		return out
-	}
-	var out []string
-	if m := angleAddr.FindAllStringSubmatch(v, -1); m != nil {
-		for _, x := range m {
-			if x[1] != "" {
-				out = append(out, x[1])
-			}
-		}
-		return out
-	}
-	stripped := stripComments(v)
-	if m := bareAddr.FindAllString(stripped, -1); m != nil {
-		return m
-	}
-	if f := strings.Fields(stripped); len(f) == 1 {
-		return f
-	}
-	return nil
-}
-
-// stripComments removes (…) comments, nesting allowed.
-func stripComments(s string) string {
-	var b strings.Builder
-	depth := 0
-	for i := 0; i < len(s); i++ {
-		switch {
-		case s[i] == '(':
-			depth++
-		case s[i] == ')' && depth > 0:
-			depth--
-		case depth == 0:
-			b.WriteByte(s[i])
-		}
-	}
-	return b.String()
 }
 
 // EnvelopeFrom is the EnvelopeFrom pseudo-header header rules match: the
@@ -218,7 +165,7 @@ func (c *Context) firstFieldAddr(name string) string {
 	if len(fs) == 0 {
 		return ""
 	}
-	if a := parseAddresses(fs[0].Raw); len(a) > 0 {
+	if a := tokenizer.HeaderAddresses(fs[0].Raw); len(a) > 0 {
 		return a[0]
 	}
 	return ""

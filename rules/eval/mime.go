@@ -3,6 +3,8 @@ package eval
 import (
 	"regexp"
 	"strings"
+
+	"github.com/gospamd/gospamd/tokenizer"
 )
 
 // SpamAssassin's MIMEEval reads the message's MIME tree as its own parser
@@ -43,7 +45,16 @@ func (c *Context) mime() *mimeTree {
 			}
 		}
 		root := t.node(hdr)
-		t.fill(root, splitLines(c.Msg.Body), 0)
+		// The body as Message.pm reads it: runs of blank lines cut to
+		// 20, and a multipart body that starts with neither a blank
+		// line nor its boundary given a blank line first (bug 6845), so
+		// that its first lines are not read as a part's MIME header.
+		body := tokenizer.CollapseBlankRuns(splitLines(c.Msg.Body))
+		if strings.HasPrefix(root.ctype, "multipart/") && len(body) > 1 && strings.TrimLeft(body[0], " \t\r\n\f\v") != "" &&
+			(root.boundary == "" || !strings.HasPrefix(body[0], "--"+root.boundary)) {
+			body = append([]string{"\n"}, body...)
+		}
+		t.fill(root, body, 0)
 		return t
 	})
 }
