@@ -138,7 +138,10 @@ func OpenLazy(opt Options) *Store {
 		PoolSize:              opt.PoolSize,
 		// The store does its own backoff (health); go-redis retrying a
 		// learn script could apply it twice.
-		MaxRetries:      -1,
+		MaxRetries: -1,
+		// One dial per call: the store's backoff decides when to try
+		// again, not a scan waiting on go-redis's dial retries.
+		DialerRetries:   1,
 		ClientName:      "gospamd",
 		DisableIdentity: true,
 	}
