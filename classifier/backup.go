@@ -20,16 +20,44 @@ import (
 )
 
 // Backup writes scope sc in sa-learn --backup's text format, from one
-// consistent snapshot: the version line, num_spam, num_nonspam, one
-// "t\tspam\tham\tatime\thex" line per token and one "s\tclass\tmsgid"
-// line per seen entry, tab-separated.
+// consistent snapshot: see WriteBackup.
 func (s *Store) Backup(ctx context.Context, sc Scope, w io.Writer) error {
 	if err := validScope(sc); err != nil {
 		return err
 	}
 	snap := s.db.NewSnapshot()
 	defer snap.Close()
-	m, err := readMagic(snap, sc)
+	return WriteBackup(ctx, w, snapshotReader{snap}, sc)
+}
+
+// snapshotReader reads one Pebble snapshot as a BackupSource.
+type snapshotReader struct{ r pebble.Reader }
+
+func (s snapshotReader) Magic(ctx context.Context, sc Scope) (Magic, error) {
+	return readMagic(s.r, sc)
+}
+
+func (s snapshotReader) ForEachToken(ctx context.Context, sc Scope, fn func(tokenizer.Key, Counts) error) error {
+	return forEachToken(ctx, s.r, sc, fn)
+}
+
+func (s snapshotReader) ForEachSeen(ctx context.Context, sc Scope, fn func(string, Class) error) error {
+	return forEachSeen(ctx, s.r, sc, fn)
+}
+
+// A BackupSource is what WriteBackup reads.
+type BackupSource interface {
+	Magic(ctx context.Context, sc Scope) (Magic, error)
+	ForEachToken(ctx context.Context, sc Scope, fn func(tokenizer.Key, Counts) error) error
+	ForEachSeen(ctx context.Context, sc Scope, fn func(msgid string, c Class) error) error
+}
+
+// WriteBackup writes scope sc of src in sa-learn --backup's text format:
+// the version line, num_spam, num_nonspam, one
+// "t\tspam\tham\tatime\thex" line per token and one "s\tclass\tmsgid"
+// line per seen entry, tab-separated.
+func WriteBackup(ctx context.Context, w io.Writer, src BackupSource, sc Scope) error {
+	m, err := src.Magic(ctx, sc)
 	if err != nil {
 		return err
 	}
@@ -38,7 +66,7 @@ func (s *Store) Backup(ctx context.Context, sc Scope, w io.Writer) error {
 	fmt.Fprintf(bw, "v\t%d\tnum_spam\n", m.NSpam)
 	fmt.Fprintf(bw, "v\t%d\tnum_nonspam\n", m.NHam)
 	var line []byte
-	err = forEachToken(ctx, snap, sc, func(k tokenizer.Key, c Counts) error {
+	err = src.ForEachToken(ctx, sc, func(k tokenizer.Key, c Counts) error {
 		line = append(line[:0], "t\t"...)
 		line = strconv.AppendUint(line, uint64(c.Spam), 10)
 		line = append(line, '\t')
@@ -54,7 +82,7 @@ func (s *Store) Backup(ctx context.Context, sc Scope, w io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("back up bayes tokens: %w", err)
 	}
-	err = forEachSeen(ctx, snap, sc, func(msgid string, c Class) error {
+	err = src.ForEachSeen(ctx, sc, func(msgid string, c Class) error {
 		_, err := fmt.Fprintf(bw, "s\t%c\t%s\n", c, msgid)
 		return err
 	})
@@ -79,31 +107,39 @@ type RestoreStats struct {
 
 var versionLine = regexp.MustCompile(`^v\s+(\d+)\s+db_version`)
 
-// Restore replaces all data of scope sc with the backup read from r, in
-// one synced batch: on error the scope is unchanged. Like sa-learn
-// --restore it needs the version line first (version 2, whose tokens are
-// the raw strings and are hashed, or 3, hex keys), skips tokens with no
-// counts, clamps negative counts to 0 and future atimes to now, and
-// resets the expiry and journal counters. Beyond sa-learn, negative
-// atimes become 0, token counts over 2^32-1 are held at 2^32-1 (the
-// store's width) and message counts past 2^63-1 at 2^63-1; learning on
-// top of such counts saturates too, never wraps. Restore is a write: see Store's
-// concurrency contract.
-func (s *Store) Restore(ctx context.Context, sc Scope, r io.Reader) (RestoreStats, error) {
+// A ParsedBackup is an sa-learn --backup file read into memory, checked
+// and corrected as sa-learn --restore corrects it: what every backend's
+// Restore writes.
+type ParsedBackup struct {
+	Stats RestoreStats
+	// Magic is the scope's counters after the restore: NSPAM and NHAM
+	// from the file, NTOKENS and the oldest and newest atime from the
+	// tokens, the expiry and journal counters reset.
+	Magic Magic
+	// Tokens in key order, one per key (a token listed twice keeps its
+	// last line, as a hash assignment would).
+	Tokens []BackupToken
+	// Seen maps message ids to classes.
+	Seen map[string]Class
+}
+
+// A BackupToken is one token line of a backup.
+type BackupToken struct {
+	Key    tokenizer.Key
+	Counts Counts
+}
+
+// ReadBackup reads and checks a backup in sa-learn --backup's format.
+// Like sa-learn --restore it needs the version line first (version 2,
+// whose tokens are the raw strings and are hashed, or 3, hex keys),
+// skips tokens with no counts, clamps negative counts to 0 and future
+// atimes to now. Beyond sa-learn, negative atimes become 0, token counts
+// over 2^32-1 are held at 2^32-1 and message counts past 2^63-1 at
+// 2^63-1.
+func ReadBackup(ctx context.Context, r io.Reader, now int64) (*ParsedBackup, error) {
 	var st RestoreStats
-	if err := s.checkWritable(); err != nil {
-		return st, err
-	}
-	if err := validScope(sc); err != nil {
-		return st, err
-	}
-	now := time.Now().Unix()
-	type tokenLine struct {
-		key    tokenizer.Key
-		counts Counts
-	}
 	var (
-		tokens            []tokenLine
+		tokens            []BackupToken
 		seen              = map[string]Class{}
 		haveSpam, haveHam bool
 	)
@@ -111,23 +147,23 @@ func (s *Store) Restore(ctx context.Context, sc Scope, r io.Reader) (RestoreStat
 	scanner.Buffer(make([]byte, 64<<10), 1<<20)
 	if !scanner.Scan() {
 		if err := scanner.Err(); err != nil {
-			return st, fmt.Errorf("read bayes backup: %w", err)
+			return nil, fmt.Errorf("read bayes backup: %w", err)
 		}
-		return st, errors.New("bayes backup is empty")
+		return nil, errors.New("bayes backup is empty")
 	}
 	first := strings.TrimRight(scanner.Text(), "\r")
 	match := versionLine.FindStringSubmatch(first)
 	if match == nil {
-		return st, errors.New("bayes backup: the database version must be the first line")
+		return nil, errors.New("bayes backup: the database version must be the first line")
 	}
 	st.Version, _ = strconv.Atoi(match[1])
 	if st.Version != 2 && st.Version != 3 {
-		return st, fmt.Errorf("bayes backup: database version %s is unsupported, must be 2 or 3", match[1])
+		return nil, fmt.Errorf("bayes backup: database version %s is unsupported, must be 2 or 3", match[1])
 	}
 	for lineNo := 2; scanner.Scan(); lineNo++ {
 		if lineNo%ctxCheckEvery == 0 {
 			if err := ctx.Err(); err != nil {
-				return st, err
+				return nil, err
 			}
 		}
 		line := strings.TrimRight(scanner.Text(), "\r")
@@ -187,7 +223,7 @@ func (s *Store) Restore(ctx context.Context, sc Scope, r io.Reader) (RestoreStat
 			if clamped {
 				st.Clamped++
 			}
-			tokens = append(tokens, tokenLine{key, Counts{Spam: clampUint32(uint64(spam)), Ham: clampUint32(uint64(ham)), Atime: atime}})
+			tokens = append(tokens, BackupToken{key, Counts{Spam: clampUint32(uint64(spam)), Ham: clampUint32(uint64(ham)), Atime: atime}})
 		case "s":
 			f := splitFields(rest, 2)
 			if len(f) < 2 || (f[0] != "s" && f[0] != "h") || f[1] == "" || strings.IndexByte(f[1], 0) >= 0 {
@@ -200,17 +236,17 @@ func (s *Store) Restore(ctx context.Context, sc Scope, r io.Reader) (RestoreStat
 		}
 	}
 	if err := scanner.Err(); err != nil {
-		return st, fmt.Errorf("read bayes backup: %w", err)
+		return nil, fmt.Errorf("read bayes backup: %w", err)
 	}
 	if !haveSpam || !haveHam {
-		return st, errors.New("bayes backup: num_spam or num_nonspam line missing")
+		return nil, errors.New("bayes backup: num_spam or num_nonspam line missing")
 	}
 
 	// A token listed twice keeps its last line, as a hash assignment would.
-	slices.SortStableFunc(tokens, func(a, b tokenLine) int { return bytes.Compare(a.key[:], b.key[:]) })
+	slices.SortStableFunc(tokens, func(a, b BackupToken) int { return bytes.Compare(a.Key[:], b.Key[:]) })
 	deduped := tokens[:0]
 	for i, t := range tokens {
-		if i+1 < len(tokens) && tokens[i+1].key == t.key {
+		if i+1 < len(tokens) && tokens[i+1].Key == t.Key {
 			continue
 		}
 		deduped = append(deduped, t)
@@ -222,40 +258,64 @@ func (s *Store) Restore(ctx context.Context, sc Scope, r io.Reader) (RestoreStat
 	m.NTokens = int64(len(tokens))
 	m.OldestAtime = now + 100000 // sa-learn's value when there are no tokens
 	for _, t := range tokens {
-		m.NewestAtime = max(m.NewestAtime, t.counts.Atime)
-		m.OldestAtime = min(m.OldestAtime, t.counts.Atime)
+		m.NewestAtime = max(m.NewestAtime, t.Counts.Atime)
+		m.OldestAtime = min(m.OldestAtime, t.Counts.Atime)
 	}
+	st.Tokens = int64(len(tokens))
+	st.Seen = int64(len(seen))
+	return &ParsedBackup{Stats: st, Magic: m, Tokens: tokens, Seen: seen}, nil
+}
 
-	ids := make([]string, 0, len(seen))
-	for id := range seen {
+// SeenIDs returns the backup's seen message ids in order.
+func (b *ParsedBackup) SeenIDs() []string {
+	ids := make([]string, 0, len(b.Seen))
+	for id := range b.Seen {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	err := s.rewriteScope(sc, "restore", func(batch *pebble.Batch) error {
-		if err := batch.Set(magicKey(sc), encodeMagic(m), nil); err != nil {
+	return ids
+}
+
+// Restore replaces all data of scope sc with the backup read from r, in
+// one synced batch: on error the scope is unchanged. The backup is read
+// and corrected as ReadBackup says, and the expiry and journal counters
+// are reset; learning on top of saturated counts saturates too, never
+// wraps. Restore is a write: see Store's concurrency contract.
+func (s *Store) Restore(ctx context.Context, sc Scope, r io.Reader) (RestoreStats, error) {
+	if err := s.checkWritable(); err != nil {
+		return RestoreStats{}, err
+	}
+	if err := validScope(sc); err != nil {
+		return RestoreStats{}, err
+	}
+	b, err := ReadBackup(ctx, r, time.Now().Unix())
+	if err != nil {
+		return RestoreStats{}, err
+	}
+	ids := b.SeenIDs()
+	err = s.rewriteScope(sc, "restore", func(batch *pebble.Batch) error {
+		if err := batch.Set(magicKey(sc), encodeMagic(b.Magic), nil); err != nil {
 			return fmt.Errorf("write bayes magic: %w", err)
 		}
 		var key, val []byte
-		for _, t := range tokens {
-			key = appendTokenKey(key[:0], sc, t.key)
-			val = encodeCounts(val[:0], t.counts)
+		for _, t := range b.Tokens {
+			key = appendTokenKey(key[:0], sc, t.Key)
+			val = encodeCounts(val[:0], t.Counts)
 			if err := batch.Set(key, val, nil); err != nil {
 				return fmt.Errorf("write bayes token: %w", err)
 			}
 		}
 		for _, id := range ids {
-			if err := batch.Set(seenKey(sc, id), []byte{byte(seen[id])}, nil); err != nil {
+			if err := batch.Set(seenKey(sc, id), []byte{byte(b.Seen[id])}, nil); err != nil {
 				return fmt.Errorf("write bayes seen entry: %w", err)
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return st, err
+		return RestoreStats{}, err
 	}
-	st.Tokens = int64(len(tokens))
-	st.Seen = int64(len(ids))
-	return st, nil
+	return b.Stats, nil
 }
 
 // Clear deletes every token, seen entry and counter of scope sc, in one

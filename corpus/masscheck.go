@@ -51,7 +51,7 @@ type corpusMessage struct {
 
 // Run scores the corpus. With Folds <= 1 it scans with store, which must
 // already be trained (or be nil for no Bayes).
-func (mc *MassCheck) Run(ctx context.Context, store *classifier.Store) ([]Scored, error) {
+func (mc *MassCheck) Run(ctx context.Context, store rules.BayesReader) ([]Scored, error) {
 	msgs, err := mc.load(ctx)
 	if err != nil {
 		return nil, err

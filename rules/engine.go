@@ -441,21 +441,46 @@ func (e *Engine) bayes(ctx context.Context, m *tokenizer.Message, sc classifier.
 	if e.opt.Bayes == nil || !e.opt.UseBayes {
 		return 0, false, false, nil
 	}
-	magic, err := e.opt.Bayes.Magic(ctx, sc)
-	if err != nil {
-		return 0, false, false, fmt.Errorf("bayes: read counters: %w", err)
-	}
 	p := e.opt.BayesParams
-	if magic.NSpam < p.MinSpam || magic.NHam < p.MinHam {
-		return 0, false, false, nil
-	}
-	keys := tokenizer.TokenKeys(m, e.opt.TokenOptions)
-	counts := make([]classifier.Counts, len(keys))
-	if err := e.opt.Bayes.Lookup(ctx, sc, keys, counts); err != nil {
-		return 0, false, true, fmt.Errorf("bayes: look up tokens: %w", err)
+	var magic classifier.Magic
+	var counts []classifier.Counts
+	if ml, ok := e.opt.Bayes.(classifier.MagicLookuper); ok {
+		// A network store: the counters and the tokens in one round trip.
+		keys := tokenizer.TokenKeys(m, e.opt.TokenOptions)
+		counts = make([]classifier.Counts, len(keys))
+		if magic, err = ml.LookupMagic(ctx, sc, keys, counts); err != nil {
+			return noBayes(fmt.Errorf("bayes: look up tokens: %w", err))
+		}
+		if magic.NSpam < p.MinSpam || magic.NHam < p.MinHam {
+			return 0, false, false, nil
+		}
+	} else {
+		if magic, err = e.opt.Bayes.Magic(ctx, sc); err != nil {
+			return noBayes(fmt.Errorf("bayes: read counters: %w", err))
+		}
+		if magic.NSpam < p.MinSpam || magic.NHam < p.MinHam {
+			return 0, false, false, nil
+		}
+		keys := tokenizer.TokenKeys(m, e.opt.TokenOptions)
+		counts = make([]classifier.Counts, len(keys))
+		if err := e.opt.Bayes.Lookup(ctx, sc, keys, counts); err != nil {
+			return noBayes(fmt.Errorf("bayes: look up tokens: %w", err))
+		}
 	}
 	prob, _, ok := classifier.Classify(magic.NSpam, magic.NHam, counts, p)
 	return prob, ok, true, nil
+}
+
+// noBayes is the answer of a scan whose store failed: a store that
+// cannot be reached (classifier.ErrUnavailable: Redis down or too slow)
+// means no Bayes result and the score sets without the Bayes bit, as
+// with an untrained store, and the scan goes on (the store logs and
+// counts the outage); any other error fails the scan.
+func noBayes(err error) (prob float64, ran, usable bool, _ error) {
+	if errors.Is(err, classifier.ErrUnavailable) {
+		return 0, false, false, nil
+	}
+	return 0, false, false, err
 }
 
 // scanTokenOptions are the tokenizer settings of a scan: SpamAssassin

@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -278,6 +279,48 @@ time_limit 0.3
 			}
 			if got := res.Rules(); !slices.Equal(got, tt.wantHits) {
 				t.Errorf("hits %v, want %v", got, tt.wantHits)
+			}
+		})
+	}
+}
+
+// unavailableBayes is a network store whose server is down.
+type unavailableBayes struct{}
+
+func (unavailableBayes) Magic(context.Context, classifier.Scope) (classifier.Magic, error) {
+	return classifier.Magic{}, fmt.Errorf("redis: %w: connection refused", classifier.ErrUnavailable)
+}
+
+func (unavailableBayes) Lookup(context.Context, classifier.Scope, []tokenizer.Key, []classifier.Counts) error {
+	return fmt.Errorf("redis: %w: connection refused", classifier.ErrUnavailable)
+}
+
+type unavailableMagicLookuper struct{ unavailableBayes }
+
+func (unavailableMagicLookuper) LookupMagic(context.Context, classifier.Scope, []tokenizer.Key, []classifier.Counts) (classifier.Magic, error) {
+	return classifier.Magic{}, fmt.Errorf("redis: %w: connection refused", classifier.ErrUnavailable)
+}
+
+// A store that cannot be reached gives a scan without Bayes (no BAYES_xx
+// hit, the score set without the Bayes bit), not an error; any other
+// store error still fails the scan.
+func TestBayesStoreUnavailable(t *testing.T) {
+	const rulesCF = "body EARLY_BODY /winner/\nscore EARLY_BODY 2.0\n"
+	for _, tt := range []struct {
+		name  string
+		store BayesReader
+	}{
+		{"Magic then Lookup", unavailableBayes{}},
+		{"LookupMagic", unavailableMagicLookuper{}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			eng, _ := siteEngine(t, rulesCF, func(o *Options) { o.Bayes = tt.store })
+			res, err := eng.Check(context.Background(), runawayMessage(), CheckOptions{})
+			if err != nil {
+				t.Fatalf("Check: %v, want a result without Bayes", err)
+			}
+			if res.BayesRan || res.ScoreSet&2 != 0 || !slices.Contains(res.Rules(), "EARLY_BODY") {
+				t.Errorf("BayesRan %v, score set %d, hits %v; want no Bayes and EARLY_BODY", res.BayesRan, res.ScoreSet, res.Rules())
 			}
 		})
 	}

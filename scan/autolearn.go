@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"errors"
 
 	"github.com/gospamd/gospamd/classifier"
 	"github.com/gospamd/gospamd/learn"
@@ -57,6 +58,10 @@ func (s *Service) autolearn(ctx context.Context, engine *rules.Engine, pol *site
 	op.Scope, op.Class, op.NoRelearn = sc, class, true
 	r, err := s.cfg.Writer.Learn(ctx, op)
 	switch {
+	case errors.Is(err, classifier.ErrUnavailable):
+		// The store logs its outage once; one line per scan would flood.
+		s.log.Debug("autolearn failed: bayes store unavailable", "scope", string(sc), "err", err)
+		res.Autolearn = rules.AutolearnFailed
 	case err != nil:
 		s.log.Warn("autolearn failed", "scope", string(sc), "err", err)
 		res.Autolearn = rules.AutolearnFailed

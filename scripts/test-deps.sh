@@ -208,3 +208,15 @@ fi
 # --- end of the SMTP next hop and examples block
 
 echo "test-deps: sa-learn $(command -v sa-learn), spamc $(command -v spamc)"
+
+# --- Redis Bayes store (classifier/redisstore): Debian's redis-server,
+# which the tests start themselves on 127.0.0.1 with a private port and
+# data directory (internal/testpeer.StartRedis); the package's own
+# service is not needed. Kept as its own block.
+if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends redis-server
+fi
+# --- end of the Redis Bayes store's block

@@ -45,7 +45,7 @@ func runCheck(ctx context.Context, env *cliEnv, args []string) int {
 	if fs.Changed("required-score") || dcfg.Policy.RequiredScore != nil {
 		cfg.RequiredScore = required
 	}
-	if store, err := openStore(*dbpath, env.log, true); err == nil {
+	if store, err := openStore(ctx, specFor(dcfg.Store, *dbpath, *configDir), env.log, true); err == nil {
 		defer store.Close()
 		cfg.Store = store
 	} else {

@@ -32,9 +32,10 @@ import (
 type daemon struct {
 	log      *slog.Logger
 	dbpath   string
+	redis    bool // the store is a Redis store (no directory, no admin socket)
 	registry *prometheus.Registry
 	metrics  *daemonMetrics
-	store    *classifier.Store
+	store    classifier.Backend
 	writer   *learn.Writer
 	service  *scan.Service
 
@@ -52,8 +53,8 @@ type daemon struct {
 
 // daemonSettings are what a daemon is built from.
 type daemonSettings struct {
-	dbpath string
-	scan   scan.Config // Store, Writer, Net, Logger and Metrics are filled in
+	store storeSpec
+	scan  scan.Config // Store, Writer, Net, Logger and Metrics are filled in
 	// dns turns the network tests on; nil scans with local tests only.
 	dns *resolver.Config
 }
@@ -62,12 +63,13 @@ type daemonSettings struct {
 func openDaemon(ctx context.Context, log *slog.Logger, set daemonSettings) (_ *daemon, err error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	d := &daemon{log: log, dbpath: set.dbpath, registry: reg, metrics: newDaemonMetrics(reg), errs: make(chan error, 16)}
+	d := &daemon{log: log, dbpath: set.store.store.DBPath, registry: reg, metrics: newDaemonMetrics(reg), errs: make(chan error, 16)}
 	d.runCtx, d.stopRun = context.WithCancel(context.WithoutCancel(ctx))
-	d.store, err = openStoreWith(set.dbpath, classifier.Options{Logger: log, Metrics: d.metrics})
+	d.store, err = openBayesStore(ctx, set.store, classifier.Options{Logger: log, Metrics: d.metrics}, true)
 	if err != nil {
 		return nil, err
 	}
+	d.redis = !isPebble(d.store)
 	d.writer = learn.NewWriter(d.store, learn.WriterOptions{Logger: log, Metrics: d.metrics})
 	cfg := set.scan
 	cfg.Store, cfg.Writer, cfg.Logger, cfg.Metrics = d.store, d.writer, log, d.metrics
@@ -116,6 +118,10 @@ func (d *daemon) attachSpamd(cfg spamdproto.Config, allowTell bool, ls ...net.Li
 // which gospamd learn reaches the store while this daemon owns it. The
 // socket is removed when the daemon stops.
 func (d *daemon) attachAdmin() error {
+	if d.redis {
+		// gospamd learn opens a Redis store itself.
+		return nil
+	}
 	path := admin.SocketPath(d.dbpath)
 	_ = os.Remove(path) // left by a daemon that was killed
 	var lc net.ListenConfig

@@ -17,6 +17,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
 
+	"github.com/gospamd/gospamd/classifier/redisstore"
 	"github.com/gospamd/gospamd/learn/imaptrain"
 	"github.com/gospamd/gospamd/mta"
 	"github.com/gospamd/gospamd/rules/resolver"
@@ -65,6 +66,21 @@ type storeConfig struct {
 	// to the working directory. Every command (serve, learn, check,
 	// masscheck) uses it, so that they all find the same store.
 	DBPath string `toml:"dbpath"`
+	// Backend is the store: "pebble" (the embedded store in DBPath) or
+	// "redis" (a Redis server several hosts share, in SpamAssassin's
+	// layout). Default: "pebble", unless the policy says
+	// bayes_store_module Mail::SpamAssassin::BayesStore::Redis, as
+	// SpamAssassin's does (its bayes_sql_dsn is then the server).
+	Backend string `toml:"backend"`
+	// RedisDSN is the Redis server, in SpamAssassin's bayes_sql_dsn form:
+	// "server=127.0.0.1:6379;database=2" (server host:port, [v6]:port or
+	// a UNIX socket path; database the index; password, username, and
+	// tls=1 for TLS). Default: the policy's bayes_sql_dsn, else
+	// server=127.0.0.1:6379.
+	RedisDSN string `toml:"redis_dsn"`
+	// RedisPasswordFile holds the Redis password (its first line),
+	// instead of a password in RedisDSN. Default: none.
+	RedisPasswordFile string `toml:"redis_password_file"`
 }
 
 // spamdConfig is the [spamd] section: the spamd-protocol server.
@@ -394,6 +410,16 @@ func (c *daemonConfig) validate() []*configError {
 	}
 	if c.Store.DBPath == "" {
 		bad("store.dbpath", "must not be empty")
+	}
+	switch c.Store.Backend {
+	case "", backendPebble, backendRedis:
+	default:
+		bad("store.backend", "must be %q or %q, not %q", backendPebble, backendRedis, c.Store.Backend)
+	}
+	if c.Store.RedisDSN != "" {
+		if _, err := redisstore.ParseDSN(c.Store.RedisDSN); err != nil {
+			bad("store.redis_dsn", "%v", err)
+		}
 	}
 	s := &c.Spamd
 	for _, a := range s.Listen {

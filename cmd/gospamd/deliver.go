@@ -30,6 +30,7 @@ type mdaFlags struct {
 	spamd     string
 	socket    string
 	dbpath    string
+	store     storeConfig // [store], for a Redis store
 	configDir string
 	prefsDir  string
 	hostname  string
@@ -47,6 +48,7 @@ func (f *mdaFlags) register(fs *pflag.FlagSet, env *cliEnv, dcfg *daemonConfig) 
 	fs.StringVarP(&f.user, "user", "u", "", "the `USER` the message is for (their user_prefs and Bayes scope)")
 	fs.StringVar(&f.spamd, "spamd", spamd, "scan through the running daemon's spamd at `ADDR:PORT`; when nothing listens there, scan here with the store opened read-only")
 	fs.StringVar(&f.socket, "socket", "", "the running daemon's spamd UNIX socket `PATH` (instead of --spamd)")
+	f.store = dcfg.Store
 	fs.StringVar(&f.dbpath, "dbpath", dcfg.Store.DBPath, "the Bayes store `DIR`ectory, for scanning here")
 	fs.StringVar(&f.configDir, "config", dcfg.Policy.Dir, "site policy `DIR`, for scanning here")
 	fs.StringVar(&f.prefsDir, "user-prefs-dir", dcfg.Policy.UserPrefsDir, "per-user preferences `DIR`, for scanning here")
@@ -78,9 +80,10 @@ func (f *mdaFlags) scanner(ctx context.Context, log *slog.Logger) (scanFn mta.Sc
 	} else {
 		log.Debug("no spamd answers; scanning here", "err", perr)
 	}
-	var store *classifier.Store
-	if _, serr := os.Stat(f.dbpath); serr == nil {
-		if store, err = openStore(f.dbpath, log, true); err != nil {
+	var store classifier.Backend
+	spec := specFor(f.store, f.dbpath, f.configDir)
+	if _, serr := os.Stat(f.dbpath); serr == nil || f.store.Backend == backendRedis {
+		if store, err = openStore(ctx, spec, log, true); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -37,6 +37,7 @@ type learnFlags struct {
 	user               string
 	bayesScope         string
 	configDir          string
+	store              storeConfig            // [store], for a Redis store
 	tokens             tokenizer.TokenOptions // from the policy
 	mbox, mbx          bool
 	folders            string
@@ -68,6 +69,7 @@ func (f *learnFlags) register(fs *pflag.FlagSet, env *cliEnv, cfg *daemonConfig)
 	fs.BoolVar(&f.backup, "backup", false, "write a backup in sa-learn's text format to standard output")
 	fs.StringVar(&f.restore, "restore", "", "replace the database with the backup in `FILE`")
 	fs.BoolVar(&f.clear, "clear", false, "delete every token, counter and seen entry")
+	f.store = cfg.Store
 	fs.StringVar(&f.dbpath, "dbpath", cfg.Store.DBPath, "the Bayes store `DIR`ectory")
 	fs.StringVar(&f.dbpath, "db", cfg.Store.DBPath, "same as --dbpath")
 	fs.StringVarP(&f.user, "username", "u", "", "learn for `USER`")
@@ -182,7 +184,7 @@ func runLearn(ctx context.Context, env *cliEnv, args []string) int {
 		return exitFail
 	}
 	f.tokens = learnTokenOptions(engineOpt.TokenOptions)
-	store, err := openAdmin(ctx, f.dbpath, env.log, f.backup)
+	store, err := openAdmin(ctx, specFor(f.store, f.dbpath, f.configDir), env.log, f.backup)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "ERROR: %v\n", err)
 		return exitFatal
@@ -419,7 +421,7 @@ func learnDump(ctx context.Context, env *cliEnv, f *learnFlags, scope classifier
 		fmt.Fprintf(env.stderr, "Unknown dump option '%s'\n", f.dump)
 		return exitFail
 	}
-	store, err := openAdmin(ctx, f.dbpath, env.log, true)
+	store, err := openAdmin(ctx, specFor(f.store, f.dbpath, f.configDir), env.log, true)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "ERROR: %v\n", err)
 		return exitFatal

@@ -159,10 +159,10 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 	var scored []corpus.Scored
 	how := ""
 	if !split || folds > 0 {
-		var store *classifier.Store
+		var store classifier.Backend
 		if folds == 0 {
 			var err error
-			if store, err = openStore(dbpath, env.log, true); err != nil {
+			if store, err = openStore(ctx, specFor(cfg.Store, dbpath, *configDir), env.log, true); err != nil {
 				fmt.Fprintf(env.stderr, "gospamd masscheck: %v\n", err)
 				return exitFatal
 			}

@@ -33,6 +33,7 @@ type daemonMetrics struct {
 	scanLatency   prometheus.Histogram
 	timeLimits    prometheus.Counter
 	autolearns    *prometheus.CounterVec
+	unavailable   *prometheus.CounterVec
 }
 
 func newDaemonMetrics(reg prometheus.Registerer) *daemonMetrics {
@@ -81,8 +82,12 @@ func newDaemonMetrics(reg prometheus.Registerer) *daemonMetrics {
 		autolearns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gospamd_autolearn_total", Help: "Autolearn outcomes (spam, ham, no, unavailable, failed, disabled).",
 		}, []string{"status"}),
+		unavailable: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gospamd_bayes_store_unavailable_total",
+			Help: "Calls to a network Bayes store (Redis) that failed or were refused because the server was unreachable, by operation (lookup: a scan went on without Bayes; learn: a learn failed).",
+		}, []string{"op"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.refused, m.panics, m.inFlight, m.learns, m.batches, m.commitLatency, m.lookups,
+	reg.MustRegister(m.unavailable, m.requests, m.latency, m.refused, m.panics, m.inFlight, m.learns, m.batches, m.commitLatency, m.lookups,
 		m.scans, m.scanLatency, m.timeLimits, m.autolearns)
 	return m
 }
@@ -120,6 +125,9 @@ func (m *daemonMetrics) ObserveBatch(ops int, results []classifier.Result, _ tim
 // classifier.Metrics
 func (m *daemonMetrics) ObserveCommit(_ int, d time.Duration) { m.commitLatency.Observe(d.Seconds()) }
 func (m *daemonMetrics) ObserveLookup(_ int, d time.Duration) { m.lookups.Observe(d.Seconds()) }
+
+// ObserveUnavailable counts a call the Redis store could not make.
+func (m *daemonMetrics) ObserveUnavailable(op string) { m.unavailable.WithLabelValues(op).Inc() }
 
 // serveMetrics answers /metrics on addr until ctx is done, to clients in
 // allowed only (others get 403 Forbidden).

@@ -46,7 +46,7 @@ func serveLogger(env *cliEnv, level string) (*slog.Logger, error) {
 // serve runs the daemon until ctx is done (SIGINT/SIGTERM), then drains
 // the requests in flight.
 func serve(ctx context.Context, env *cliEnv, log *slog.Logger, cfg *daemonConfig) (err error) {
-	set := daemonSettings{dbpath: cfg.Store.DBPath, scan: scan.Config{
+	set := daemonSettings{store: specFor(cfg.Store, cfg.Store.DBPath, cfg.Policy.Dir), scan: scan.Config{
 		PolicyDir:     cfg.Policy.Dir,
 		UserPrefsDir:  cfg.Policy.UserPrefsDir,
 		PerUserBayes:  cfg.Policy.BayesScope == "user",

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,10 +27,11 @@ func defaultDBPath() string {
 	return filepath.Join(home, ".gospamd", "bayes")
 }
 
-// openStore opens the Bayes store in dir, creating its parent directory
-// with owner-only permissions.
-func openStore(dir string, log *slog.Logger, readOnly bool) (*classifier.Store, error) {
-	return openStoreWith(dir, classifier.Options{Logger: log, ReadOnly: readOnly})
+// openStore opens the Bayes store spec names: the Pebble store in its
+// dbpath (creating the parent directory with owner-only permissions), or
+// the Redis store its [store] section or policy configures.
+func openStore(ctx context.Context, spec storeSpec, log *slog.Logger, readOnly bool) (classifier.Backend, error) {
+	return openBayesStore(ctx, spec, classifier.Options{Logger: log, ReadOnly: readOnly}, false)
 }
 
 // A noStoreError says that a command that reads the Bayes store found

@@ -147,7 +147,7 @@ func TestTrainerAttachedToDaemon(t *testing.T) {
 	alice.put("LearnAsSpam", "spam", 4)
 
 	ctx := context.Background()
-	d, err := openDaemon(ctx, discardLogger(), daemonSettings{dbpath: filepath.Join(t.TempDir(), "bayes"), scan: scan.Config{}})
+	d, err := openDaemon(ctx, discardLogger(), daemonSettings{store: storeSpec{store: storeConfig{DBPath: filepath.Join(t.TempDir(), "bayes")}}, scan: scan.Config{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,7 +97,7 @@ func parseResult(name string) (classifier.Result, bool) {
 // Service is the daemon's side: it applies what clients send through the
 // daemon's writer and reads from its store.
 type Service struct {
-	Store  *classifier.Store
+	Store  Store
 	Writer *learn.Writer
 	Params classifier.Params
 	Logger *slog.Logger

@@ -34,10 +34,23 @@ type OpenOptions struct {
 	// ReadOnly opens the store for reading only (dumps and backups).
 	ReadOnly bool
 	Logger   *slog.Logger
-	// OpenStore opens the store in dir; default classifier.Open with
-	// Logger and ReadOnly. Its error must wrap classifier.ErrLocked when
-	// another process holds the store.
-	OpenStore func(dir string, readOnly bool) (*classifier.Store, error)
+	// OpenStore opens the store in dir (a Pebble store) or the store the
+	// caller configured otherwise (a Redis store, which ignores dir);
+	// default classifier.Open with Logger and ReadOnly. Its error must
+	// wrap classifier.ErrLocked when another process holds the store.
+	OpenStore func(dir string, readOnly bool) (Store, error)
+}
+
+// Store is what a Local works on and a Service serves from: either
+// backend (classifier.Store, redisstore.Store).
+type Store interface {
+	learn.Store
+	learn.DumpReader
+	Backup(ctx context.Context, sc classifier.Scope, w io.Writer) error
+	Restore(ctx context.Context, sc classifier.Scope, r io.Reader) (classifier.RestoreStats, error)
+	Clear(ctx context.Context, sc classifier.Scope) error
+	Expire(ctx context.Context, sc classifier.Scope, opt classifier.ExpireOptions) (classifier.ExpireStats, error)
+	Close() error
 }
 
 // Open opens the store in dbpath or, when another process holds it and a
@@ -49,8 +62,12 @@ func Open(ctx context.Context, dbpath string, opt OpenOptions) (Bayes, error) {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opt.OpenStore == nil {
-		opt.OpenStore = func(dir string, readOnly bool) (*classifier.Store, error) {
-			return classifier.Open(dir, classifier.Options{Logger: opt.Logger, ReadOnly: readOnly})
+		opt.OpenStore = func(dir string, readOnly bool) (Store, error) {
+			s, err := classifier.Open(dir, classifier.Options{Logger: opt.Logger, ReadOnly: readOnly})
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
 		}
 	}
 	store, err := opt.OpenStore(dbpath, opt.ReadOnly)
@@ -72,13 +89,13 @@ func Open(ctx context.Context, dbpath string, opt OpenOptions) (Bayes, error) {
 // Local is a Bayes on a store this process opened, with its own single
 // writer unless read-only. Close closes the writer and the store.
 type Local struct {
-	store  *classifier.Store
+	store  Store
 	writer *learn.Writer // nil when read-only
 	params classifier.Params
 }
 
 // NewLocal wraps store; writable starts a single writer for it.
-func NewLocal(store *classifier.Store, writable bool, log *slog.Logger) *Local {
+func NewLocal(store Store, writable bool, log *slog.Logger) *Local {
 	l := &Local{store: store, params: classifier.DefaultParams()}
 	if writable {
 		l.writer = learn.NewWriter(store, learn.WriterOptions{Logger: log})

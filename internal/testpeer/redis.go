@@ -1,0 +1,119 @@
+package testpeer
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A Redis is a real redis-server (Debian's redis-server) started for one
+// test on 127.0.0.1 with a private port and data directory, with
+// appendonly yes and appendfsync always, so that Restart loses no
+// acknowledged write.
+type Redis struct {
+	Addr string // 127.0.0.1:port
+	Dir  string // its configuration and data
+
+	t   testing.TB
+	bin string
+	cmd *exec.Cmd
+}
+
+// StartRedis starts redis-server, or skips the test (fails it under
+// GOSPAMD_REQUIRE_PEERS=1) when it is not installed. It is stopped when
+// the test ends.
+func StartRedis(t testing.TB) *Redis {
+	t.Helper()
+	bin := "/usr/bin/redis-server"
+	if _, err := os.Stat(bin); err != nil {
+		if p, err := exec.LookPath("redis-server"); err == nil {
+			bin = p
+		} else {
+			Missing(t, "redis-server (package redis-server) is not installed")
+		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	r := &Redis{Addr: addr, Dir: t.TempDir(), t: t, bin: bin}
+	_, port, _ := net.SplitHostPort(addr)
+	conf := fmt.Sprintf("bind 127.0.0.1\nport %s\ndir %s\nappendonly yes\nappendfsync always\nsave \"\"\n"+
+		"protected-mode yes\ndaemonize no\nlogfile %s\n", port, r.Dir, filepath.Join(r.Dir, "redis.log"))
+	if err := os.WriteFile(filepath.Join(r.Dir, "redis.conf"), []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.Start()
+	t.Cleanup(r.Stop)
+	return r
+}
+
+// Start starts the server (again, after Stop) and waits until it answers.
+func (r *Redis) Start() {
+	r.t.Helper()
+	r.cmd = exec.Command(r.bin, filepath.Join(r.Dir, "redis.conf"))
+	if err := r.cmd.Start(); err != nil {
+		r.t.Fatalf("start redis-server: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if r.ping() {
+			return
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(r.Dir, "redis.log"))
+			r.t.Fatalf("redis-server on %s did not answer within 10 s; its log:\n%s", r.Addr, log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (r *Redis) ping() bool {
+	c, err := net.DialTimeout("tcp", r.Addr, 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return false
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return err == nil && strings.HasPrefix(line, "+PONG")
+}
+
+// Stop stops the server (SIGTERM, as a restart by its init system) and
+// waits for it to exit.
+func (r *Redis) Stop() {
+	if r.cmd == nil || r.cmd.Process == nil {
+		return
+	}
+	_ = r.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { _ = r.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = r.cmd.Process.Kill()
+		<-done
+	}
+	r.cmd = nil
+}
+
+// Kill stops the server with SIGKILL, as a crash.
+func (r *Redis) Kill() {
+	if r.cmd == nil || r.cmd.Process == nil {
+		return
+	}
+	_ = r.cmd.Process.Kill()
+	_ = r.cmd.Wait()
+	r.cmd = nil
+}
