@@ -23,6 +23,7 @@ import (
 	"runtime/pprof"
 	"syscall"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/pflag"
 )
 
@@ -85,6 +86,9 @@ func main() {
 
 		daemonConfigDefault: systemDaemonConfig,
 	}
+	// go-redis logs through a package-global logger; set it here, once,
+	// before any command opens a Redis store (see redisLogger).
+	redis.SetLogger(redisLogger{log: env.log})
 	if path := os.Getenv("GOSPAMD_CPUPROFILE"); path != "" {
 		stopProfile, err := startCPUProfile(path)
 		if err != nil {
