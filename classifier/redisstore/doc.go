@@ -32,9 +32,11 @@
 // the seen check (MsgID, then AltMsgID), the class count, every token's
 // count and the seen entry change together or not at all, so hosts
 // learning at once never lose or double a count, and a message learned
-// by two hosts at once counts once. A batch of ops is one pipeline of
-// scripts (one round trip); a connection lost in the middle fails the
-// batch, and the ops that did run are AlreadyLearned when retried.
+// by two hosts at once counts once. A batch of ops is pipelined, one
+// round trip for up to 8192 tokens' worth of messages (so that a
+// corpus learn's batch of hundreds fits the command timeout); a
+// connection lost in the middle fails the batch, and the ops that did
+// run are AlreadyLearned when retried.
 //
 // # Reads
 //

@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -87,5 +88,56 @@ func TestServerDownAndBack(t *testing.T) {
 	}
 	if res, err := s.Apply(ctx, []classifier.Op{op2}); err != nil || res[0] != classifier.Learned {
 		t.Fatalf("learn after the restart: %v, %v", res, err)
+	}
+}
+
+// A batch far larger than one pipeline (a corpus learn's) is learned
+// whole, each op once, on a server that fsyncs every write.
+func TestApplyLargeBatch(t *testing.T) {
+	srv := testpeer.StartRedis(t)
+	ctx := context.Background()
+	s, err := redisstore.Open(ctx, redisstore.Options{Addr: srv.Addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tests := []struct {
+		name              string
+		ops, tokens       int
+		class             classifier.Class
+		wantSpam, wantHam int64
+	}{
+		{"many small messages", 400, 60, classifier.Spam, 400, 0},
+		{"a few large messages", 12, 5000, classifier.Ham, 400, 12},
+	}
+	for _, tt := range tests {
+		ops := make([]classifier.Op, tt.ops)
+		for i := range ops {
+			keys := make([]tokenizer.Key, tt.tokens)
+			for j := range keys {
+				keys[j] = tokenizer.KeyOf(fmt.Sprintf("shared-%d", j))
+			}
+			ops[i] = classifier.Op{MsgID: fmt.Sprintf("%s-%d", tt.name, i), Class: tt.class, Tokens: keys, Atime: 1}
+		}
+		res, err := s.Apply(ctx, ops)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		for i, r := range res {
+			if r != classifier.Learned {
+				t.Fatalf("%s: op %d: %v, want Learned", tt.name, i, r)
+			}
+		}
+		m, err := s.Magic(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := make([]classifier.Counts, 1)
+		if err := s.Lookup(ctx, "", []tokenizer.Key{tokenizer.KeyOf("shared-0")}, out); err != nil {
+			t.Fatal(err)
+		}
+		if m.NSpam != tt.wantSpam || m.NHam != tt.wantHam || int64(out[0].Spam) != tt.wantSpam || int64(out[0].Ham) != tt.wantHam {
+			t.Errorf("%s: nspam %d nham %d, shared-0 %+v; want %d and %d each", tt.name, m.NSpam, m.NHam, out[0], tt.wantSpam, tt.wantHam)
+		}
 	}
 }

@@ -16,7 +16,8 @@ import (
 )
 
 // Apply learns and forgets ops, in order, each atomically on the server
-// (one script run per op), the whole batch in one pipeline, and returns
+// (one script run per op), in pipelines of at most maxPipelineTokens
+// tokens (one round trip each; a batch of a few messages is one), and returns
 // what each op did; the results are classifier.Store.Apply's.
 //
 // An error may leave some of the ops applied: the seen index makes a
@@ -41,9 +42,34 @@ func (s *Store) Apply(ctx context.Context, ops []classifier.Op) ([]classifier.Re
 		keys[i], args[i] = s.opCall(&ops[i])
 	}
 	results := make([]classifier.Result, len(ops))
-	pending := make([]int, len(ops))
-	for i := range pending {
-		pending[i] = i
+	for first := 0; first < len(ops); {
+		last, tokens := first+1, len(ops[first].Tokens)
+		for last < len(ops) && tokens+len(ops[last].Tokens) <= maxPipelineTokens {
+			tokens += len(ops[last].Tokens)
+			last++
+		}
+		if err := s.applyPipeline(ctx, keys, args, first, last, results); err != nil {
+			return nil, err
+		}
+		first = last
+	}
+	s.metrics.ObserveCommit(len(ops), time.Since(start))
+	return results, nil
+}
+
+// maxPipelineTokens bounds the tokens of the ops one pipeline carries:
+// the server runs all of a pipeline's scripts before its last reply, and
+// reading the replies must fit in one CommandTimeout, while a corpus
+// learn commits batches of a hundred messages and more (a hundred
+// thousand tokens), on a server that may fsync every write.
+const maxPipelineTokens = 8192
+
+// applyPipeline runs the learn scripts of ops first to last (keys and
+// args by op) as one pipeline and puts what they did in results.
+func (s *Store) applyPipeline(ctx context.Context, keys [][]string, args [][]any, first, last int, results []classifier.Result) error {
+	pending := make([]int, 0, last-first)
+	for i := first; i < last; i++ {
+		pending = append(pending, i)
 	}
 	// Twice at most: a server restarted since the script was loaded
 	// answers NOSCRIPT (and runs nothing) until it is loaded again.
@@ -63,7 +89,7 @@ func (s *Store) Apply(ctx context.Context, ops []classifier.Op) ([]classifier.Re
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("commit bayes learn batch: %w", err)
+			return fmt.Errorf("commit bayes learn batch: %w", err)
 		}
 		var again []int
 		for j, i := range pending {
@@ -72,24 +98,23 @@ func (s *Store) Apply(ctx context.Context, ops []classifier.Op) ([]classifier.Re
 			case err == nil && n >= int(classifier.Learned) && n <= int(classifier.NotLearned):
 				results[i] = classifier.Result(n)
 			case err == nil:
-				return nil, fmt.Errorf("redis bayes learn: unknown result %d", n)
+				return fmt.Errorf("redis bayes learn: unknown result %d", n)
 			case isNoScript(err) && attempt == 0:
 				again = append(again, i)
 			default:
-				return nil, fmt.Errorf("redis bayes learn: %w", err)
+				return fmt.Errorf("redis bayes learn: %w", err)
 			}
 		}
 		if len(again) > 0 {
 			if err := s.call(ctx, "load script", func(ctx context.Context) error {
 				return s.learnScript.Load(ctx, s.client).Err()
 			}); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		pending = again
 	}
-	s.metrics.ObserveCommit(len(ops), time.Since(start))
-	return results, nil
+	return nil
 }
 
 func isNoScript(err error) bool {
