@@ -30,6 +30,9 @@ type Checker struct {
 	byServers map[string]*resolver.Resolver
 	// plans are the policies' plans (plan.go), by weak.Pointer[cf.Policy].
 	plans sync.Map
+	// answered is a closed channel, the done of every lookup answered
+	// from the cache.
+	answered chan struct{}
 }
 
 // Options are a Checker's dependencies.
@@ -47,7 +50,10 @@ func New(res *resolver.Resolver, opt Options) *Checker {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Checker{res: res, log: opt.Logger, now: opt.Now, byServers: map[string]*resolver.Resolver{}}
+	c := &Checker{res: res, log: opt.Logger, now: opt.Now, byServers: map[string]*resolver.Resolver{},
+		answered: make(chan struct{})}
+	close(c.answered)
+	return c
 }
 
 // An evalDef is one eval function: start queues the lookups a rule
@@ -231,13 +237,13 @@ func (s *netScan) lookup(q resolver.Question) *lookup {
 	if l, ok := s.lookups[key]; ok {
 		return l
 	}
-	l := &lookup{q: q, done: make(chan struct{})}
-	s.lookups[key] = l
 	if ans, ok := s.res.Cached(q); ok {
-		l.ans = ans
-		close(l.done)
+		l := &lookup{q: q, done: s.c.answered, ans: ans}
+		s.lookups[key] = l
 		return l
 	}
+	l := &lookup{q: q, done: make(chan struct{})}
+	s.lookups[key] = l
 	s.goSafe("lookup "+q.Name, func() {
 		defer close(l.done)
 		l.ans, l.err = s.res.Lookup(s.ctx, q)

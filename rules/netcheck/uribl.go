@@ -3,7 +3,6 @@ package netcheck
 import (
 	"context"
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -15,8 +14,45 @@ import (
 // defaultMaxURIDomains is uridnsbl_max_domains' default.
 const defaultMaxURIDomains = 20
 
-// uriHost takes the host of a URI: scheme://[user@]host[:port]/…
-var uriHost = regexp.MustCompile(`(?i)^[a-z][a-z0-9+.-]*://(?:[^@/?#]*@)?(\[[^\]]*\]|[^/:?#\s]+)`)
+// hostOf is the host of a URI, scheme://[user@]host[:port]/…, with an
+// IPv6 literal's brackets.
+func hostOf(u string) (string, bool) {
+	i := strings.Index(u, "://")
+	if i <= 0 || !validScheme(u[:i]) {
+		return "", false
+	}
+	rest := u[i+3:]
+	if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+		rest = rest[:end]
+	}
+	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+		rest = rest[at+1:]
+	}
+	if strings.HasPrefix(rest, "[") {
+		end := strings.IndexByte(rest, ']')
+		if end < 0 {
+			return "", false
+		}
+		return rest[:end+1], true
+	}
+	if end := strings.IndexAny(rest, ": \t\r\n"); end >= 0 {
+		rest = rest[:end]
+	}
+	return rest, rest != ""
+}
+
+func validScheme(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i] | 0x20
+		switch {
+		case c >= 'a' && c <= 'z':
+		case i > 0 && (s[i] >= '0' && s[i] <= '9' || s[i] == '+' || s[i] == '.' || s[i] == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // uriTarget is one thing a URI blocklist is asked about.
 type uriTarget struct {
@@ -44,11 +80,11 @@ func (s *netScan) findURITargets(noTrim bool) []uriTarget {
 	var out []uriTarget
 	seen := map[string]bool{}
 	for _, u := range s.msg.URIs {
-		m := uriHost.FindStringSubmatch(u)
-		if m == nil {
+		h, ok := hostOf(u)
+		if !ok {
 			continue
 		}
-		host := strings.ToLower(strings.TrimSuffix(m[1], "."))
+		host := strings.ToLower(strings.TrimSuffix(h, "."))
 		t := uriTarget{host: host}
 		if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
 			if !publicIP(ip.Unmap()) {
