@@ -41,6 +41,10 @@ type Options struct {
 	// Net runs the network tests (see NetChecker); nil scans with
 	// local tests only.
 	Net NetChecker
+	// Countries maps relay addresses to countries for the RelayCountry
+	// pseudo-headers (X-Relay-Countries…); nil leaves them empty. See
+	// rules/geo.
+	Countries CountryDB
 	// TimeLimit bounds each scan (the policy's time_limit); 0 leaves
 	// only the context's deadline. See Check.
 	TimeLimit time.Duration
@@ -367,6 +371,7 @@ func (e *Engine) Check(ctx context.Context, m *tokenizer.Message, opt CheckOptio
 // until limit passes: then only the hits of the rules finished before.
 func (e *Engine) runRules(ctx context.Context, m *tokenizer.Message, res *Result, net NetScan, limit *scanLimit) {
 	s := newScan(ctx, m, e.rules, e.opt.Policy, res.ScoreSet, res.Bayes, res.BayesRan)
+	s.countryDB = e.opt.Countries
 	s.evalShared = e.evalShared
 	s.net = net
 	s.limit = limit

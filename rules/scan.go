@@ -25,8 +25,12 @@ type scan struct {
 	// running (a meta cycle reads 0).
 	counts []int32
 	relays *tokenizer.RelayHeaders
-	full   string
-	policy *cf.Policy
+	// countries are the RelayCountry pseudo-headers, worked out on first
+	// use.
+	countries *RelayCountries
+	countryDB CountryDB
+	full      string
+	policy    *cf.Policy
 	// evalShared is the engine's: what eval functions derive from policy.
 	evalShared *eval.Shared
 	evalCtx    *eval.Context
@@ -390,6 +394,13 @@ func (s *scan) headerValue(h cf.HeaderTest) (string, bool) {
 		for _, n := range []string{"X-Message-Id", "Resent-Message-Id", "X-Original-Message-ID", "Message-Id"} {
 			vals = append(vals, s.fieldValues(n, raw)...)
 		}
+	case strings.HasPrefix(strings.ToLower(name), "x-relay-countries"):
+		v, ok := s.relayCountries().header(name)
+		if !ok {
+			vals = s.fieldValues(h.Name, raw || addrOrName)
+			break
+		}
+		return v, s.countryDB != nil
 	case strings.HasPrefix(strings.ToLower(name), "x-spam-relays-"):
 		if s.relays == nil {
 			rh := s.msg.RelayHeaders()

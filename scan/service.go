@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -10,6 +11,7 @@ import (
 	"github.com/gospamd/gospamd/classifier"
 	"github.com/gospamd/gospamd/rules"
 	"github.com/gospamd/gospamd/rules/cf"
+	"github.com/gospamd/gospamd/rules/geo"
 	"github.com/gospamd/gospamd/tokenizer"
 )
 
@@ -170,6 +172,13 @@ func (s *Service) Reload(ctx context.Context) error {
 		opt.Bayes = s.cfg.Store
 	}
 	opt.Net = s.cfg.Net
+	switch db, err := geo.FromPolicy(pol); {
+	case err == nil:
+		opt.Countries = db
+	case !errors.Is(err, geo.ErrNoDatabase):
+		// As SpamAssassin: RelayCountry is off, the rest runs.
+		s.log.Warn("policy: relay countries off", "err", err)
+	}
 	if s.cfg.RequiredScore != nil {
 		opt.RequiredScore = *s.cfg.RequiredScore
 	}

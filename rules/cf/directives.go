@@ -219,6 +219,8 @@ func (p *Parser) directive(pos Pos, key, value string) {
 		err = p.replaceTag(key, value)
 	case "rbl_list", "rhsbl_list", "uribl_list":
 		err = p.netList(pos, key, value)
+	case "country_score":
+		err = p.countryScore(pos, value)
 	default:
 		var handled bool
 		handled, err = p.setting(pos, key, value)

@@ -127,3 +127,35 @@ func IsDeadZone(zone string) bool {
 	}
 	return false
 }
+
+// countryScore reads our "country_score CC SCORE" (several CCs may share
+// one score: "country_score CN RU 3"): per country a rule on the
+// RelayCountry pseudo-header of the untrusted relays,
+//
+//	header   RELAY_CC_CN X-Relay-Countries =~ /\bCN\b/
+//	describe RELAY_CC_CN Relayed through CN
+//	score    RELAY_CC_CN 3
+//
+// It needs a country database (geodb_options country:/path); without
+// one the rules never hit.
+func (p *Parser) countryScore(pos Pos, value string) error {
+	ws := fields(value)
+	if len(ws) < 2 {
+		return errMissing("country_score")
+	}
+	score := ws[len(ws)-1]
+	if _, err := strconv.ParseFloat(score, 64); err != nil {
+		return fmt.Errorf("country_score: invalid score %q", score)
+	}
+	for _, cc := range ws[:len(ws)-1] {
+		cc = strings.ToUpper(cc)
+		if len(cc) != 2 || cc[0] < 'A' || cc[0] > 'Z' || cc[1] < 'A' || cc[1] > 'Z' {
+			return fmt.Errorf("country_score: %q is not a two-letter country code", cc)
+		}
+		name := "RELAY_CC_" + cc
+		p.directive(pos, "header", name+" X-Relay-Countries =~ /\\b"+cc+"\\b/")
+		p.directive(pos, "describe", name+" Relayed through "+cc)
+		p.directive(pos, "score", name+" "+score)
+	}
+	return nil
+}

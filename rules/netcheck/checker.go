@@ -28,6 +28,11 @@ type Checker struct {
 	// by their server list, so that each keeps its cache across scans.
 	mu        sync.Mutex
 	byServers map[string]*resolver.Resolver
+	// plans are the policies' plans (plan.go), by weak.Pointer[cf.Policy].
+	plans sync.Map
+	// answered is a closed channel, the done of every lookup answered
+	// from the cache.
+	answered chan struct{}
 }
 
 // Options are a Checker's dependencies.
@@ -45,7 +50,10 @@ func New(res *resolver.Resolver, opt Options) *Checker {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Checker{res: res, log: opt.Logger, now: opt.Now, byServers: map[string]*resolver.Resolver{}}
+	c := &Checker{res: res, log: opt.Logger, now: opt.Now, byServers: map[string]*resolver.Resolver{},
+		answered: make(chan struct{})}
+	close(c.answered)
+	return c
 }
 
 // An evalDef is one eval function: start queues the lookups a rule
@@ -63,6 +71,7 @@ const (
 	kindRBL   evalKind = iota // skip_rbl_checks
 	kindURIBL                 // skip_uribl_checks
 	kindAuth                  // SPF, DKIM, DMARC: only dns_available
+	kindCount
 )
 
 // evals are the eval functions this package answers; never changed
@@ -115,10 +124,15 @@ type netScan struct {
 	cancel context.CancelFunc
 	msg    *tokenizer.Message
 	pol    *cf.Policy
+	plan   *plan
 	set    cf.Settings
 	relays []relay
 	g      errgroup.Group
-	off    map[evalKind]bool
+	off    [kindCount]bool
+	// uriTargets are the message's URI hosts, trimmed ([0]) and not
+	// ([1]), worked out by Start's goroutine on first use.
+	uriTargetsOf [2][]uriTarget
+	uriTargetsOK [2]bool
 
 	mu      sync.Mutex
 	lookups map[lookupKey]*lookup
@@ -162,57 +176,21 @@ type job struct {
 }
 
 // Start begins the lookups the net rules of pol call for in m. It does
-// not block.
+// not block. What depends on pol alone is worked out on its first scan
+// (planFor); a lookup the resolver has cached is answered at once,
+// without a goroutine.
 func (c *Checker) Start(ctx context.Context, m *tokenizer.Message, pol *cf.Policy) rules.NetScan {
-	s := &netScan{c: c, res: c.res, msg: m, pol: pol, set: pol.Settings(),
+	p := c.planFor(pol)
+	s := &netScan{c: c, res: p.res, msg: m, pol: pol, plan: p, set: pol.Settings(), off: p.off,
 		lookups: map[lookupKey]*lookup{}, rblSets: map[string][]*rblQuery{},
-		byRule: map[string][]*rblQuery{}, jobs: map[string]*job{}, off: map[evalKind]bool{}}
-	s.ctx, s.cancel = context.WithTimeout(ctx, c.rblTimeout(pol))
-	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(s.set.DNSAvailable)), "no") {
-		s.off[kindRBL], s.off[kindURIBL], s.off[kindAuth] = true, true, true
+		byRule: map[string][]*rblQuery{}, jobs: map[string]*job{}}
+	s.ctx, s.cancel = context.WithTimeout(ctx, p.timeout)
+	if len(p.starts) == 0 {
 		return s
 	}
-	s.off[kindRBL] = s.set.SkipRBLChecks
-	s.off[kindURIBL] = s.set.SkipURIBLChecks
-	if servers := dnsServers(pol); len(servers) > 0 {
-		res, err := c.resolverFor(servers)
-		if err != nil {
-			c.log.Warn("dns_server", "err", err)
-		} else {
-			s.res = res
-		}
-	}
 	s.relays = relays(m, s.set)
-	// Sets whose answers a check_rbl_sub rule reads start even when
-	// their own check_rbl rule is scored 0.
-	needSets := map[string]bool{}
-	var active []*cf.Rule
-	for _, r := range pol.Rules() {
-		if r.Eval == nil {
-			continue
-		}
-		def, ok := evals[r.Eval.Func]
-		if !ok || s.off[def.kind] {
-			continue
-		}
-		if r.Eval.Func == "check_rbl_sub" && len(r.Eval.Args) > 0 && runs(r) {
-			needSets[r.Eval.Args[0]] = true
-		}
-		if zone := zoneArg(r); zone != "" && isDeadZone(zone) {
-			continue
-		}
-		active = append(active, r)
-	}
-	for _, r := range active {
-		def := evals[r.Eval.Func]
-		if def.start == nil {
-			continue
-		}
-		isSet := r.Eval.Func == "check_rbl" || r.Eval.Func == "check_rbl_txt"
-		if !runs(r) && !(isSet && len(r.Eval.Args) > 0 && needSets[r.Eval.Args[0]]) {
-			continue
-		}
-		def.start(s, r)
+	for _, r := range p.starts {
+		evals[r.Eval.Func].start(s, r)
 	}
 	return s
 }
@@ -257,6 +235,11 @@ func (s *netScan) lookup(q resolver.Question) *lookup {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if l, ok := s.lookups[key]; ok {
+		return l
+	}
+	if ans, ok := s.res.Cached(q); ok {
+		l := &lookup{q: q, done: s.c.answered, ans: ans}
+		s.lookups[key] = l
 		return l
 	}
 	l := &lookup{q: q, done: make(chan struct{})}

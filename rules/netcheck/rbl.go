@@ -40,9 +40,8 @@ func startRBL(s *netScan, r *cf.Rule) {
 // evalRBL answers check_rbl and check_rbl_txt: a hit when an answer of
 // the rule's queries passes its subtest.
 func evalRBL(ctx context.Context, s *netScan, rule string, args []string) (bool, []string) {
-	sub, err := parseSubtest(arg(args, 2), true)
-	if err != nil {
-		s.c.log.Warn("check_rbl subtest", "rule", rule, "err", err)
+	sub, ok := s.subtest(rule, args, 2)
+	if !ok {
 		return false, nil
 	}
 	s.mu.Lock()
@@ -53,12 +52,12 @@ func evalRBL(ctx context.Context, s *netScan, rule string, args []string) (bool,
 
 // evalRBLSub answers check_rbl_sub('SET', 'SUBTEST') from the answers of
 // the set's check_rbl queries.
-func evalRBLSub(ctx context.Context, s *netScan, _ string, args []string) (bool, []string) {
+func evalRBLSub(ctx context.Context, s *netScan, rule string, args []string) (bool, []string) {
 	if len(args) < 2 {
 		return false, nil
 	}
-	sub, err := parseSubtest(args[1], true)
-	if err != nil {
+	sub, ok := s.subtest(rule, args, 1)
+	if !ok {
 		return false, nil
 	}
 	s.mu.Lock()
@@ -198,8 +197,8 @@ func startRHS(s *netScan, r *cf.Rule) {
 
 // evalRHS answers the domain blocklist evals.
 func evalRHS(ctx context.Context, s *netScan, rule string, args []string) (bool, []string) {
-	sub, err := parseSubtest(arg(args, 1), true)
-	if err != nil {
+	sub, ok := s.subtest(rule, args, 1)
+	if !ok {
 		return false, nil
 	}
 	s.mu.Lock()

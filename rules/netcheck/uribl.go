@@ -3,7 +3,6 @@ package netcheck
 import (
 	"context"
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -15,8 +14,45 @@ import (
 // defaultMaxURIDomains is uridnsbl_max_domains' default.
 const defaultMaxURIDomains = 20
 
-// uriHost takes the host of a URI: scheme://[user@]host[:port]/…
-var uriHost = regexp.MustCompile(`(?i)^[a-z][a-z0-9+.-]*://(?:[^@/?#]*@)?(\[[^\]]*\]|[^/:?#\s]+)`)
+// hostOf is the host of a URI, scheme://[user@]host[:port]/…, with an
+// IPv6 literal's brackets.
+func hostOf(u string) (string, bool) {
+	i := strings.Index(u, "://")
+	if i <= 0 || !validScheme(u[:i]) {
+		return "", false
+	}
+	rest := u[i+3:]
+	if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+		rest = rest[:end]
+	}
+	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+		rest = rest[at+1:]
+	}
+	if strings.HasPrefix(rest, "[") {
+		end := strings.IndexByte(rest, ']')
+		if end < 0 {
+			return "", false
+		}
+		return rest[:end+1], true
+	}
+	if end := strings.IndexAny(rest, ": \t\r\n"); end >= 0 {
+		rest = rest[:end]
+	}
+	return rest, rest != ""
+}
+
+func validScheme(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i] | 0x20
+		switch {
+		case c >= 'a' && c <= 'z':
+		case i > 0 && (s[i] >= '0' && s[i] <= '9' || s[i] == '+' || s[i] == '.' || s[i] == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // uriTarget is one thing a URI blocklist is asked about.
 type uriTarget struct {
@@ -26,33 +62,29 @@ type uriTarget struct {
 }
 
 // uriTargets are the distinct hosts of the message's URIs, at most
-// uridnsbl_max_domains, without the uridnsbl_skip_domain domains.
+// uridnsbl_max_domains, without the uridnsbl_skip_domain domains; worked
+// out once per scan for each of noTrim's values (Start's goroutine only).
 func (s *netScan) uriTargets(noTrim bool) []uriTarget {
-	skip := map[string]bool{}
-	for _, d := range s.pol.OtherDirectives() {
-		switch d.Key {
-		case "uridnsbl_skip_domain":
-			for _, w := range strings.Fields(d.Value) {
-				skip[strings.ToLower(w)] = true
-			}
-		case "clear_uridnsbl_skip_domain":
-			clear(skip)
-		}
+	i := 0
+	if noTrim {
+		i = 1
 	}
-	limit := defaultMaxURIDomains
-	if ds := s.pol.Directives("uridnsbl_max_domains"); len(ds) > 0 {
-		if n, err := strconv.Atoi(strings.TrimSpace(ds[len(ds)-1].Value)); err == nil && n > 0 {
-			limit = n
-		}
+	if !s.uriTargetsOK[i] {
+		s.uriTargetsOf[i], s.uriTargetsOK[i] = s.findURITargets(noTrim), true
 	}
+	return s.uriTargetsOf[i]
+}
+
+func (s *netScan) findURITargets(noTrim bool) []uriTarget {
+	skip, limit := s.plan.uriSkip, s.plan.uriLimit
 	var out []uriTarget
 	seen := map[string]bool{}
 	for _, u := range s.msg.URIs {
-		m := uriHost.FindStringSubmatch(u)
-		if m == nil {
+		h, ok := hostOf(u)
+		if !ok {
 			continue
 		}
-		host := strings.ToLower(strings.TrimSuffix(m[1], "."))
+		host := strings.ToLower(strings.TrimSuffix(h, "."))
 		t := uriTarget{host: host}
 		if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
 			if !publicIP(ip.Unmap()) {
@@ -95,41 +127,11 @@ func (s *netScan) uriTargets(noTrim bool) []uriTarget {
 //
 // tflags domains_only skips IP-literal URIs, ips_only the named ones.
 func startURIBL(s *netScan, r *cf.Rule) {
-	name := r.Name
-	if len(r.Eval.Args) > 0 && r.Eval.Args[0] != "" {
-		name = r.Eval.Args[0]
-	}
-	var def *cf.URIBLDef
-	for _, d := range s.pol.URIBLs() {
-		if d.Rule == name {
-			def = &d
-			break
-		}
-	}
-	if def == nil {
+	u := s.plan.uribls[r.Name]
+	if u == nil {
 		return
 	}
-	zone := normZone(def.Zone)
-	if isDeadZone(zone) {
-		return
-	}
-	sub, err := parseSubtest(def.Sub, false)
-	if err != nil {
-		s.c.log.Warn("uridnsbl subtest", "rule", name, "err", err)
-		return
-	}
-	qtype := dns.TypeA
-	if strings.EqualFold(def.Type, "TXT") {
-		qtype = dns.TypeTXT
-	}
-	tf := r.Tflags
-	if d := s.pol.Rule(name); d != nil {
-		tf = d.Tflags
-	}
-	rhs := strings.HasPrefix(def.Directive, "urirhs")
-	if !rhs && !strings.HasPrefix(def.Directive, "uridns") {
-		return // urinsrhsbl and urifullnsrhsbl: not yet
-	}
+	zone, sub, qtype, tf, rhs := u.zone, u.sub, u.qtype, u.tf, u.rhs
 	var qs []*rblQuery
 	for _, t := range s.uriTargets(tf.NoTrim) {
 		if t.ip.IsValid() {

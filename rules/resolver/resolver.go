@@ -307,20 +307,12 @@ func systemServers(path string) []string {
 // waiting on it and for the cache.
 func (r *Resolver) Lookup(ctx context.Context, q Question) (Answer, error) {
 	key := cacheKey{name: dns.CanonicalName(q.Name), qtype: q.Type}
-	zone := q.Zone
-	if zone == "" {
-		zone = "other"
-	}
+	zone := zoneLabel(q)
 	r.mu.Lock()
-	if e, ok := r.cache[key]; ok {
-		if r.now().Before(e.expires) {
-			r.mu.Unlock()
-			r.metrics.CacheHit(zone)
-			ans := e.ans
-			ans.Cached = true
-			return ans, nil
-		}
-		delete(r.cache, key)
+	if ans, ok := r.cachedLocked(key); ok {
+		r.mu.Unlock()
+		r.metrics.CacheHit(zone)
+		return ans, nil
 	}
 	c, ok := r.inflight[key]
 	if !ok {
@@ -339,6 +331,42 @@ func (r *Resolver) Lookup(ctx context.Context, q Question) (Answer, error) {
 	case <-ctx.Done():
 		return Answer{}, fmt.Errorf("look up %s: %w", q.Name, ctx.Err())
 	}
+}
+
+// Cached answers q from the cache alone: ok is false when the cache
+// has no live answer, and nothing is sent. A scan uses it to answer
+// what is cached without starting a goroutine for a Lookup.
+func (r *Resolver) Cached(q Question) (ans Answer, ok bool) {
+	key := cacheKey{name: dns.CanonicalName(q.Name), qtype: q.Type}
+	r.mu.Lock()
+	ans, ok = r.cachedLocked(key)
+	r.mu.Unlock()
+	if ok {
+		r.metrics.CacheHit(zoneLabel(q))
+	}
+	return ans, ok
+}
+
+// cachedLocked is the live cached answer of key; r.mu is held.
+func (r *Resolver) cachedLocked(key cacheKey) (Answer, bool) {
+	e, ok := r.cache[key]
+	if !ok {
+		return Answer{}, false
+	}
+	if !r.now().Before(e.expires) {
+		delete(r.cache, key)
+		return Answer{}, false
+	}
+	ans := e.ans
+	ans.Cached = true
+	return ans, true
+}
+
+func zoneLabel(q Question) string {
+	if q.Zone == "" {
+		return "other"
+	}
+	return q.Zone
 }
 
 // run sends the query of c and publishes its answer.
