@@ -64,6 +64,9 @@ type Options struct {
 	Requests int
 	// Timeout bounds one request, connection included (default 60 s).
 	Timeout time.Duration
+	// Match, when not empty, is looked for in every successful answer
+	// (a rule name, to see that a feature such as Bayes answered).
+	Match []byte
 }
 
 // A Result is what one Run measured.
@@ -72,6 +75,7 @@ type Result struct {
 	Failed   int           // of which failed (connection, timeout, status)
 	FirstErr error         // the first failure, if any
 	Elapsed  time.Duration // wall time of the whole run
+	Matched  int           // successful answers containing Options.Match
 	// Latencies of the successful requests, sorted.
 	Latencies []time.Duration
 }
@@ -131,6 +135,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		next     atomic.Int64
 		mu       sync.Mutex
 		failed   int
+		matched  atomic.Int64
 		firstErr error
 		wg       sync.WaitGroup
 	)
@@ -157,11 +162,14 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 					continue
 				}
 				lat[c] = append(lat[c], time.Since(t0))
+				if len(opt.Match) > 0 && bytes.Contains(cl.buf.Bytes(), opt.Match) {
+					matched.Add(1)
+				}
 			}
 		}()
 	}
 	wg.Wait()
-	r := &Result{Elapsed: time.Since(start), Failed: failed, FirstErr: firstErr, Latencies: slices.Concat(lat...)}
+	r := &Result{Elapsed: time.Since(start), Failed: failed, FirstErr: firstErr, Latencies: slices.Concat(lat...), Matched: int(matched.Load())}
 	slices.Sort(r.Latencies)
 	r.Requests = len(r.Latencies) + failed
 	if err := ctx.Err(); err != nil {

@@ -63,12 +63,16 @@ func TestRunSpamdSymbols(t *testing.T) {
 	}()
 
 	msgs := testMessages()
-	r, err := Run(ctx, Options{Addr: l.Addr().String(), Protocol: SpamdSymbols, Clients: 3, Messages: msgs, Requests: 20})
+	r, err := Run(ctx, Options{Addr: l.Addr().String(), Protocol: SpamdSymbols, Clients: 3, Messages: msgs, Requests: 20, Match: []byte("BYTES_1")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.Failed != 0 || r.Requests != 20 || len(r.Latencies) != 20 {
 		t.Fatalf("requests %d, failed %d (%v), latencies %d", r.Requests, r.Failed, r.FirstErr, len(r.Latencies))
+	}
+	// BYTES_1015, BYTES_1016, ... only for the 1000-byte message's size.
+	if r.Matched != 4 {
+		t.Errorf("%d answers matched, want 4", r.Matched)
 	}
 	for _, m := range msgs {
 		if got := sc.seen[len(m)]; got != 4 {
