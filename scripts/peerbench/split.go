@@ -1,14 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
-	"net/mail"
 	"os"
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/gospamd/gospamd/corpus"
+	"github.com/gospamd/gospamd/tokenizer"
 )
 
 // A corpusMessage is one file of the corpus with its class and date.
@@ -27,8 +28,9 @@ type split struct {
 }
 
 // splitCorpus reads the corpus directory (easy_ham, hard_ham, spam) and
-// holds out the newest fraction of each class by Date header. Messages
-// without a readable date count as the oldest, so they are trained on.
+// holds out the newest fraction of each class by date, as gospamd
+// masscheck --split-by-date does. Messages without a readable date count
+// as the oldest, so they are trained on.
 func splitCorpus(dir string, fraction float64) (*split, error) {
 	if fraction <= 0 || fraction >= 1 {
 		return nil, fmt.Errorf("held-out fraction %v: want between 0 and 1", fraction)
@@ -79,16 +81,11 @@ func cutByDate(msgs []corpusMessage, fraction float64) (older, newest []corpusMe
 	return msgs[:n], msgs[n:]
 }
 
-// headerDate is the message's Date header, or the zero time.
+// headerDate is when the message was written, as masscheck's
+// --split-by-date orders the corpus (the Date header, else the receive
+// time), or the zero time.
 func headerDate(raw []byte) time.Time {
-	m, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		return time.Time{}
-	}
-	d, err := mail.ParseDate(m.Header.Get("Date"))
-	if err != nil {
-		return time.Time{}
-	}
+	d, _ := corpus.MessageDate(tokenizer.Parse(raw), time.Time{}, time.Time{})
 	return d
 }
 
