@@ -280,7 +280,7 @@ func (b *bench) benchRspamd(requests int, learned *learnRow) row {
 		}
 	}
 	learned.wall = time.Since(start)
-	counts := []string{redisLearns(b.ctx, redisCLI, sock, "BAYES_SPAM"), redisLearns(b.ctx, redisCLI, sock, "BAYES_HAM")}
+	counts := []string{redisLearns(b.ctx, redisCLI, sock, "BAYES_SPAM", true), redisLearns(b.ctx, redisCLI, sock, "BAYES_HAM", false)}
 	b.logf("rspamd: learned in %v (%s)", learned.wall.Round(time.Millisecond), strings.Join(counts, " "))
 	if err := b.warmUp(addr, loadgen.RspamdCheckV2, b.testMsgs, 200); err != nil {
 		return fail(err)
@@ -292,15 +292,20 @@ func (b *bench) benchRspamd(requests int, learned *learnRow) row {
 }
 
 // redisLearns is "SYMBOL=N": the learns rspamd's Bayes counted for the
-// statfile symbol (the learns field of each key in SYMBOL_keys).
-func redisLearns(ctx context.Context, cli, sock, symbol string) string {
+// statfile symbol: the learns_spam or learns_ham field of each key listed
+// in SYMBOL_keys (one, "RS", without per-user statistics).
+func redisLearns(ctx context.Context, cli, sock, symbol string, spam bool) string {
+	field := "learns_ham"
+	if spam {
+		field = "learns_spam"
+	}
 	keys, err := exec.CommandContext(ctx, cli, "-s", sock, "SMEMBERS", symbol+"_keys").Output()
 	if err != nil {
 		return symbol + "=?"
 	}
 	total := 0
 	for _, k := range strings.Fields(string(keys)) {
-		out, err := exec.CommandContext(ctx, cli, "-s", sock, "HGET", k, "learns").Output()
+		out, err := exec.CommandContext(ctx, cli, "-s", sock, "HGET", k, field).Output()
 		if err != nil {
 			return symbol + "=?"
 		}
