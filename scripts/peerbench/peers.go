@@ -208,7 +208,8 @@ func (b *bench) benchGospamd(name string, site []string, requests int) row {
 func (b *bench) benchRspamd(requests int, learned *learnRow) row {
 	r := row{name: "rspamd + redis"}
 	fail := func(err error) row { r.skipped = err.Error(); return r }
-	learned.name, learned.msgs = "rspamc learn_spam/learn_ham (bulk, 8 parallel; into rspamd)", len(b.split.trainSpam)+len(b.split.trainHam)
+	learned.name = fmt.Sprintf("rspamc learn_spam/learn_ham (Learn-Type: bulk, %d parallel, into the running rspamd)", b.clients)
+	learned.msgs = len(b.split.trainSpam) + len(b.split.trainHam)
 	var bins [4]string
 	for i, name := range []string{"rspamd", "rspamc", "redis-server", "redis-cli"} {
 		p, err := lookPath(name)
@@ -282,6 +283,7 @@ func (b *bench) benchRspamd(requests int, learned *learnRow) row {
 	learned.wall = time.Since(start)
 	counts := []string{redisLearns(b.ctx, redisCLI, sock, "BAYES_SPAM", true), redisLearns(b.ctx, redisCLI, sock, "BAYES_HAM", false)}
 	b.logf("rspamd: learned in %v (%s)", learned.wall.Round(time.Millisecond), strings.Join(counts, " "))
+	learned.name += "; rspamd counted " + strings.Join(counts, " ")
 	if err := b.warmUp(addr, loadgen.RspamdCheckV2, b.testMsgs, 200); err != nil {
 		return fail(err)
 	}
