@@ -11,7 +11,7 @@ CORPUS   ?= ../shared/corpus/spamassassin-2002-set1
 GOBIN    := $(shell $(GO) env GOPATH)/bin
 FUZZTIME ?= 60s
 
-.PHONY: all build run test test-deps test-race bench fuzz lint check clean
+.PHONY: all build run test test-deps test-race bench bench-deps bench-peers fuzz lint check clean
 
 all: build
 
@@ -25,6 +25,11 @@ run: build
 
 test-deps:
 	./scripts/test-deps.sh
+
+# The peers make bench compares gospamd with (rspamd, redis-server,
+# bogofilter); make test does not need them.
+bench-deps:
+	./scripts/bench-deps.sh
 
 # The test suite: lint, then every package's tests in random order, then the
 # store's crash and concurrency tests again under the race detector. Both
@@ -46,6 +51,14 @@ bench: build
 	$(GO) test -run '^$$' -bench 'BenchmarkSpamAssassinSpamdLoad' -benchtime 80x ./cmd/gospamd/
 	$(GO) test -run '^$$' -bench 'BenchmarkSMTPEndToEnd' -benchtime 2000x ./mta/
 	./scripts/bench-corpus.sh $(CORPUS)
+	$(MAKE) bench-peers
+
+# gospamd beside rspamd, SpamAssassin's spamd and bogofilter in one run,
+# on the newest 30% of the corpus that no store has learned (see
+# scripts/peerbench); a peer not installed (make bench-deps) is reported
+# as skipped.
+bench-peers: build
+	$(GO) run ./scripts/peerbench -bin $(BIN)/gospamd -corpus $(CORPUS)
 
 # Every parser's fuzz target in turn, FUZZTIME each; crashers land in the
 # package's testdata/fuzz/ and are committed as seeds.

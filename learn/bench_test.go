@@ -2,6 +2,7 @@ package learn
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,8 +43,16 @@ func loadBenchCorpus(b *testing.B) ([]benchMessage, int64) {
 
 // BenchmarkLearnCorpus learns the whole shared corpus into a fresh store
 // through the Learner and its Writer (parse, tokenize, commit), as
-// gospamd learn does. One op is the whole corpus.
+// gospamd learn does. One op is the whole corpus. batch=1 submits every
+// message alone (the writer's group commit alone decides the batches),
+// batch=256 is the Learner's default grouping; compare them in one run.
 func BenchmarkLearnCorpus(b *testing.B) {
+	for _, size := range []int{1, 256} {
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) { benchLearnCorpus(b, size) })
+	}
+}
+
+func benchLearnCorpus(b *testing.B, batch int) {
 	msgs, size := loadBenchCorpus(b)
 	b.SetBytes(size)
 	b.ReportAllocs()
@@ -54,7 +63,7 @@ func BenchmarkLearnCorpus(b *testing.B) {
 			b.Fatal(err)
 		}
 		w := NewWriter(store, WriterOptions{})
-		l := &Learner{Writer: w, TokenOptions: tokenizer.DefaultTokenOptions()}
+		l := &Learner{Writer: w, TokenOptions: tokenizer.DefaultTokenOptions(), BatchSize: batch}
 		b.StartTimer()
 		for _, class := range []classifier.Class{classifier.Spam, classifier.Ham} {
 			src := func(ctx context.Context, fn func(string, []byte) error) error {

@@ -57,13 +57,37 @@ type Submitter interface {
 	Submit(ctx context.Context, op classifier.Op) (<-chan Outcome, error)
 }
 
+// A BatchSubmitter also takes many learns at once, committed together
+// (the Writer, and admin.Local over one); their outcomes arrive in order
+// on the channel, one per op.
+type BatchSubmitter interface {
+	Submitter
+	SubmitBatch(ctx context.Context, ops []classifier.Op) (<-chan Outcome, error)
+}
+
 // A Learner learns or forgets many messages through a Submitter, parsing
 // and tokenizing on several goroutines while the writer commits.
+//
+// # Batches
+//
+// When the Submitter is a BatchSubmitter, the learns are committed in
+// groups of up to BatchSize messages, one synced commit each: the next
+// group is parsed while the last one is written, and a token shared by
+// the messages of a group is read and written once. A group is also sent
+// when the source pauses (no message for BatchIdle), so a slow source is
+// not held back. Otherwise each message is submitted alone and the
+// writer's group commit does what it can.
 type Learner struct {
 	Writer       Submitter
 	TokenOptions tokenizer.TokenOptions
 	// Workers parse and tokenize in parallel (default GOMAXPROCS).
 	Workers int
+	// BatchSize bounds the messages of one group (default 256; 1 submits
+	// every message alone).
+	BatchSize int
+	// BatchIdle is how long a partial group waits for the next message
+	// (default 20 ms).
+	BatchIdle time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Progress, if set, is called once per message whose outcome is known.
@@ -86,7 +110,21 @@ func (l *Learner) Run(ctx context.Context, src Source, req Request) (Stats, erro
 	}
 
 	raws := make(chan []byte, 4*workers)
-	pending := make(chan (<-chan Outcome), 4096)
+	batcher, _ := l.Writer.(BatchSubmitter)
+	batchSize := l.BatchSize
+	if batchSize <= 0 {
+		batchSize = 256
+	}
+	if batchSize == 1 {
+		batcher = nil
+	}
+	prepared := make(chan classifier.Op, 4*workers)
+	pending := make(chan submitted, 4096)
+	if batcher != nil {
+		// One group committing and one or two waiting keep the writer
+		// busy; more would only hold parsed messages in memory.
+		pending = make(chan submitted, 2)
+	}
 	var stats Stats
 	var srcErr error
 	var wg sync.WaitGroup
@@ -109,37 +147,66 @@ func (l *Learner) Run(ctx context.Context, src Source, req Request) (Stats, erro
 			for raw := range raws {
 				op := Prepare(raw, l.TokenOptions, now())
 				op.Scope, op.Class, op.Forget, op.NoRelearn = req.Scope, req.Class, req.Forget, req.NoRelearn
+				if batcher != nil {
+					prepared <- op
+					continue
+				}
 				ch, err := l.Writer.Submit(ctx, op)
 				if err != nil {
 					cancel(err)
 					continue
 				}
-				pending <- ch
+				pending <- submitted{ch, 1}
 			}
 		}()
 	}
 	go func() {
 		wg.Wait()
-		close(pending)
+		close(prepared)
 	}()
+	if batcher != nil {
+		idle := l.BatchIdle
+		if idle <= 0 {
+			idle = 20 * time.Millisecond
+		}
+		go func() {
+			defer close(pending)
+			groupOps(ctx, prepared, batchSize, idle, func(ops []classifier.Op) {
+				ch, err := batcher.SubmitBatch(ctx, ops)
+				if err != nil {
+					cancel(err)
+					return
+				}
+				pending <- submitted{ch, len(ops)}
+			})
+		}()
+	} else {
+		go func() {
+			for range prepared {
+			}
+			close(pending)
+		}()
+	}
 
 	var firstErr error
-	for ch := range pending {
-		o := <-ch
-		stats.Examined++
-		if o.Err != nil {
-			if firstErr == nil {
-				firstErr = o.Err
-				cancel(o.Err)
+	for sub := range pending {
+		for range sub.n {
+			o := <-sub.ch
+			stats.Examined++
+			if o.Err != nil {
+				if firstErr == nil {
+					firstErr = o.Err
+					cancel(o.Err)
+				}
+				continue
 			}
-			continue
-		}
-		switch o.Result {
-		case classifier.Learned, classifier.Relearned, classifier.Forgotten:
-			stats.Changed++
-		}
-		if l.Progress != nil {
-			l.Progress(o)
+			switch o.Result {
+			case classifier.Learned, classifier.Relearned, classifier.Forgotten:
+				stats.Changed++
+			}
+			if l.Progress != nil {
+				l.Progress(o)
+			}
 		}
 	}
 	if firstErr != nil {
@@ -152,4 +219,44 @@ func (l *Learner) Run(ctx context.Context, src Source, req Request) (Stats, erro
 		return stats, err
 	}
 	return stats, ctx.Err()
+}
+
+// submitted is a channel that n outcomes will arrive on.
+type submitted struct {
+	ch <-chan Outcome
+	n  int
+}
+
+// groupOps reads in until it is closed and calls submit with groups of
+// up to size ops: a group is sent when full, when no op has come for
+// idle, and at the end. Each call gets a new slice.
+func groupOps(ctx context.Context, in <-chan classifier.Op, size int, idle time.Duration, submit func([]classifier.Op)) {
+	group := make([]classifier.Op, 0, size)
+	send := func() {
+		if len(group) == 0 {
+			return
+		}
+		if ctx.Err() == nil {
+			submit(group)
+		}
+		group = make([]classifier.Op, 0, size)
+	}
+	timer := time.NewTimer(idle)
+	defer timer.Stop()
+	for {
+		select {
+		case op, ok := <-in:
+			if !ok {
+				send()
+				return
+			}
+			group = append(group, op)
+			if len(group) >= size {
+				send()
+			}
+			timer.Reset(idle)
+		case <-timer.C:
+			send()
+		}
+	}
 }

@@ -24,7 +24,8 @@ type WriterMetrics interface {
 
 // WriterOptions configure a Writer.
 type WriterOptions struct {
-	// MaxBatch bounds the learns committed together (default 512).
+	// MaxBatch bounds the learns committed together (default 512); a
+	// group from SubmitBatch is committed whole even when larger.
 	MaxBatch int
 	// QueueLength bounds the learns waiting for the writer (default 4096);
 	// Submit blocks while the queue is full.
@@ -43,7 +44,10 @@ var ErrWriterClosed = errors.New("learn writer is closed")
 // One goroutine takes queued learns, as many as are waiting (up to
 // MaxBatch), and applies them to the store in one synced commit. Nothing
 // waits to fill a batch: a lone learn is committed at once, and under load
-// batches grow by themselves (group commit).
+// batches grow by themselves (group commit). A bulk learner that has many
+// messages at hand submits them as one group (SubmitBatch), which is
+// always committed together: larger batches write a token shared by their
+// messages once instead of once per commit.
 //
 // # Acknowledgement
 //
@@ -78,9 +82,9 @@ type Outcome struct {
 
 type job struct {
 	ctx    context.Context
-	op     classifier.Op
+	ops    []classifier.Op             // learns, committed together
 	fn     func(context.Context) error // exclusive work, when non-nil
-	result chan Outcome                // buffered, capacity 1
+	result chan Outcome                // buffered: one Outcome per op (one for fn)
 }
 
 // NewWriter starts the writer goroutine for store. Close stops it.
@@ -109,7 +113,19 @@ func NewWriter(store Store, opt WriterOptions) *Writer {
 // Submit queues op and returns the channel its Outcome will arrive on.
 // It blocks while the queue is full, until ctx is done.
 func (w *Writer) Submit(ctx context.Context, op classifier.Op) (<-chan Outcome, error) {
-	j := &job{ctx: ctx, op: op, result: make(chan Outcome, 1)}
+	return w.SubmitBatch(ctx, []classifier.Op{op})
+}
+
+// SubmitBatch queues ops to be committed together, in one batch, and
+// returns the channel their Outcomes will arrive on, one per op in the
+// order of ops, all at once after the commit. The writer keeps ops until
+// then: the caller must not change them. It blocks while the queue is
+// full, until ctx is done.
+func (w *Writer) SubmitBatch(ctx context.Context, ops []classifier.Op) (<-chan Outcome, error) {
+	if len(ops) == 0 {
+		return nil, errors.New("learn writer: empty batch")
+	}
+	j := &job{ctx: ctx, ops: ops, result: make(chan Outcome, len(ops))}
 	if err := w.enqueue(ctx, j); err != nil {
 		return nil, err
 	}
@@ -190,8 +206,9 @@ func (w *Writer) run() {
 			continue
 		}
 		batch = append(batch[:0], j)
+		ops := len(j.ops)
 	fill:
-		for len(batch) < w.maxBatch {
+		for ops < w.maxBatch {
 			select {
 			case next, ok := <-w.queue:
 				if !ok {
@@ -202,6 +219,7 @@ func (w *Writer) run() {
 					break fill
 				}
 				batch = append(batch, next)
+				ops += len(next.ops)
 			default:
 				break fill
 			}
@@ -223,14 +241,21 @@ func (w *Writer) runExclusive(j *job) {
 // their outcomes.
 func (w *Writer) commit(batch []*job) {
 	live := batch[:0:0]
-	ops := make([]classifier.Op, 0, len(batch))
+	var ops []classifier.Op
+	if len(batch) == 1 {
+		ops = batch[0].ops // a bulk learner's group: no copy
+	}
 	for _, j := range batch {
 		if err := j.ctx.Err(); err != nil {
-			j.result <- Outcome{Err: fmt.Errorf("learn: %w", err)}
+			for range j.ops {
+				j.result <- Outcome{Err: fmt.Errorf("learn: %w", err)}
+			}
 			continue
 		}
 		live = append(live, j)
-		ops = append(ops, j.op)
+		if len(batch) > 1 {
+			ops = append(ops, j.ops...)
+		}
 	}
 	if len(live) == 0 {
 		return
@@ -257,11 +282,15 @@ func (w *Writer) commit(batch []*job) {
 	} else {
 		w.log.Debug("learn batch committed", slog.Int("ops", len(ops)), slog.Duration("took", d))
 	}
-	for i, j := range live {
-		if err != nil {
-			j.result <- Outcome{Err: err}
-		} else {
-			j.result <- Outcome{Result: results[i]}
+	i := 0
+	for _, j := range live {
+		for range j.ops {
+			if err != nil {
+				j.result <- Outcome{Err: err}
+			} else {
+				j.result <- Outcome{Result: results[i]}
+			}
+			i++
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -283,6 +284,7 @@ func learnWithStore(ctx context.Context, env *cliEnv, f *learnFlags, store admin
 			progressbar.OptionClearOnFinish(),
 		)
 	}
+	defer bulkGC()()
 	learner := &learn.Learner{
 		Writer:       store,
 		TokenOptions: f.tokens,
@@ -333,6 +335,21 @@ func learnWithStore(ctx context.Context, env *cliEnv, f *learnFlags, store admin
 		return fail("%v", runErr)
 	}
 	return exitOK
+}
+
+// bulkGC lets the heap grow to five times the live data (GOGC=400)
+// while a bulk learn runs, unless GOGC is set, and returns the function
+// that restores the setting. Parsing allocates about 120 KB a message of
+// short-lived data; at the default GOGC the collector ran so often that
+// it and its preemption of the parsers took about a tenth of the CPU of
+// learning the shared corpus. The price is memory: the peak RSS of that
+// learn in one process goes from about 83 to 124 MiB.
+func bulkGC() (restore func()) {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	old := debug.SetGCPercent(400)
+	return func() { debug.SetGCPercent(old) }
 }
 
 // stdinToFile copies standard input to a temporary file, as sa-learn

@@ -121,6 +121,11 @@ func TestServeWithSpamc(t *testing.T) {
 	if !regexp.MustCompile(`gospamd_learns_total\{result="learned"\} [1-9]`).Match(metrics) {
 		t.Errorf("metrics count no learns")
 	}
+	// Each scan's time is in the histogram (six scans above).
+	if !regexp.MustCompile(`(?m)^gospamd_scan_seconds_bucket\{le="0.03"\} \d+$`).Match(metrics) ||
+		!regexp.MustCompile(`(?m)^gospamd_scan_seconds_count ([6-9]|\d\d+)$`).Match(metrics) {
+		t.Errorf("metrics lack the scan-time histogram gospamd_scan_seconds with its 30 ms bucket and six scans")
+	}
 	if code := d.stop(); code != 0 {
 		t.Errorf("serve exited %d:\n%s", code, d.logs.String())
 	}

@@ -111,6 +111,15 @@ func (l *Local) Submit(ctx context.Context, op classifier.Op) (<-chan learn.Outc
 	return l.writer.Submit(ctx, op)
 }
 
+// SubmitBatch queues learns on the writer, committed together (a
+// learn.BatchSubmitter).
+func (l *Local) SubmitBatch(ctx context.Context, ops []classifier.Op) (<-chan learn.Outcome, error) {
+	if l.writer == nil {
+		return nil, classifier.ErrReadOnly
+	}
+	return l.writer.SubmitBatch(ctx, ops)
+}
+
 // DumpMagic writes sa-learn --dump magic.
 func (l *Local) DumpMagic(ctx context.Context, sc classifier.Scope, w io.Writer) error {
 	return learn.DumpMagic(ctx, w, l.store, sc)

@@ -1,0 +1,152 @@
+package learn
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gospamd/gospamd/classifier"
+	"github.com/gospamd/gospamd/tokenizer"
+)
+
+// groupsStore is a Store that records the size of every Apply and
+// learns everything.
+type groupsStore struct {
+	mu     sync.Mutex
+	groups []int
+}
+
+func (s *groupsStore) Apply(_ context.Context, ops []classifier.Op) ([]classifier.Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.groups = append(s.groups, len(ops))
+	return make([]classifier.Result, len(ops)), nil // all Learned (the zero Result)
+}
+
+func (s *groupsStore) sizes() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]int(nil), s.groups...)
+}
+
+func numberedMessages(n int) [][]byte {
+	msgs := make([][]byte, n)
+	for i := range msgs {
+		msgs[i] = fmt.Appendf(nil, "Message-ID: <%d@example.com>\nSubject: number %d\n\nbody of message %d\n", i, i, i)
+	}
+	return msgs
+}
+
+// sourceOf yields msgs.
+func sourceOf(msgs [][]byte) Source {
+	return func(ctx context.Context, fn func(string, []byte) error) error {
+		for _, m := range msgs {
+			if err := fn("", m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// Through a Writer, a bulk run is committed in groups of at most
+// BatchSize, every message once, with every outcome reported.
+func TestLearnerBatches(t *testing.T) {
+	st := &groupsStore{}
+	w := NewWriter(st, WriterOptions{})
+	defer w.Close()
+	var progress int
+	l := &Learner{Writer: w, BatchSize: 64, Progress: func(Outcome) { progress++ }}
+	stats, err := l.Run(context.Background(), sourceOf(numberedMessages(1000)), Request{Class: classifier.Spam})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Examined != 1000 || progress != 1000 {
+		t.Fatalf("examined %d, progress %d, want 1000", stats.Examined, progress)
+	}
+	// The writer may commit two waiting groups together, never more than
+	// its MaxBatch.
+	total := 0
+	for _, n := range st.sizes() {
+		if n > 512 {
+			t.Errorf("a commit of %d learns, over the writer's MaxBatch", n)
+		}
+		total += n
+	}
+	if total != 1000 {
+		t.Errorf("%d learns committed, want 1000", total)
+	}
+	if len(st.sizes()) > 1000/64+8 {
+		t.Errorf("%d commits for 1000 messages in groups of 64: %v", len(st.sizes()), st.sizes())
+	}
+}
+
+// A source that pauses does not hold back what it has given: the partial
+// group is committed after BatchIdle, while the source waits.
+func TestLearnerBatchIdle(t *testing.T) {
+	st := &groupsStore{}
+	w := NewWriter(st, WriterOptions{})
+	defer w.Close()
+	l := &Learner{Writer: w, BatchSize: 256, BatchIdle: 10 * time.Millisecond}
+	msgs := numberedMessages(10)
+	committed := func() (n int) {
+		for _, g := range st.sizes() {
+			n += g
+		}
+		return n
+	}
+	var before int
+	src := func(ctx context.Context, fn func(string, []byte) error) error {
+		for i, m := range msgs {
+			if i == 5 {
+				deadline := time.Now().Add(10 * time.Second)
+				for committed() < 5 && time.Now().Before(deadline) {
+					time.Sleep(5 * time.Millisecond)
+				}
+				before = committed()
+			}
+			if err := fn("", m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if _, err := l.Run(context.Background(), src, Request{Class: classifier.Ham}); err != nil {
+		t.Fatal(err)
+	}
+	if before != 5 || committed() != 10 {
+		t.Errorf("%d committed while the source paused (want 5), %d in all (want 10)", before, committed())
+	}
+}
+
+// On a real store the batched run learns what a message-by-message run
+// learns.
+func TestLearnerBatchedSameStore(t *testing.T) {
+	msgs := numberedMessages(300)
+	magic := func(batch int) classifier.Magic {
+		store := openTestStore(t)
+		w := NewWriter(store, WriterOptions{})
+		l := &Learner{Writer: w, BatchSize: batch, TokenOptions: tokenizer.DefaultTokenOptions()}
+		for _, class := range []classifier.Class{classifier.Spam, classifier.Ham} {
+			// The same messages again as ham: relearned.
+			if _, err := l.Run(context.Background(), sourceOf(msgs), Request{Class: class}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		m, err := store.Magic(context.Background(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	one, batched := magic(1), magic(100)
+	one.NewestAtime, one.OldestAtime, batched.NewestAtime, batched.OldestAtime = 0, 0, 0, 0
+	if one != batched || one.NHam != 300 || one.NSpam != 0 {
+		t.Errorf("message by message %+v, batched %+v", one, batched)
+	}
+}

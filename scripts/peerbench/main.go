@@ -1,0 +1,280 @@
+// Command peerbench is make bench's comparison of gospamd with its peers
+// in one run, on mail none of the stores has learned:
+//
+//   - the shared corpus is cut by Date header: each class's oldest part
+//     is the training set, its newest part (-held-out) the test set;
+//   - learning: gospamd learn and bogofilter's bulk registration
+//     (bogofilter -s -B, -n -B) of the training set into a fresh store,
+//     spam then ham, process start included, timed wall and CPU;
+//   - scanning: one load generator (internal/loadgen: -clients concurrent
+//     clients, one connection per message as spamc) against gospamd serve
+//     with the built-in rules, gospamd with SpamAssassin's stock rules
+//     layered in (rules_dir), rspamd with a private redis and config
+//     (network modules off, Bayes trained with rspamc, Learn-Type: bulk)
+//     and SpamAssassin's spamd (stock rules, network tests off, Bayes
+//     restored from gospamd's backup: the same tokens) on a sample. Every
+//     store is trained on the training set alone; autolearn is off.
+//
+// It prints Markdown tables: messages/s, p50 and p99 latency, the ratio to
+// gospamd, each daemon's resident memory after its run, and the load
+// average, since on a shared machine the figures move with it. A peer
+// that is not installed (make bench-deps) gets a row saying so.
+//
+// Usage: go run ./scripts/peerbench -bin bin/gospamd -corpus DIR
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// bench is one run's settings and shared state.
+type bench struct {
+	ctx     context.Context
+	bin     string // gospamd binary, absolute
+	dir     string // private work directory
+	clients int
+	rounds  int
+	log     io.Writer
+
+	split                     *split
+	trainSpamDir, trainHamDir string
+	testMsgs                  [][]byte
+	gospamdDB                 string // trained store (set by benchLearning)
+}
+
+func (b *bench) logf(format string, args ...any) {
+	fmt.Fprintf(b.log, "peerbench: "+format+"\n", args...)
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("peerbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	bin := fs.String("bin", "bin/gospamd", "the gospamd `binary` to measure")
+	corpusDir := fs.String("corpus", "../shared/corpus/spamassassin-2002-set1", "corpus `DIR` (easy_ham, hard_ham, spam)")
+	heldOut := fs.Float64("held-out", 0.3, "newest `fraction` of each class kept out of training and scanned")
+	clients := fs.Int("clients", 8, "concurrent clients")
+	repeat := fs.Int("repeat", 2, "passes over the test set for gospamd with the built-in rules and rspamd")
+	saSample := fs.Int("sa-sample", 120, "messages of the test set sent to SpamAssassin's spamd")
+	rounds := fs.Int("learn-rounds", 2, "learning runs of each learner (the best is kept)")
+	keep := fs.Bool("keep", false, "keep the work directory")
+	stock := fs.String("stock-rules", "/usr/share/spamassassin", "SpamAssassin's stock rules `DIR`")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if _, err := os.Stat(filepath.Join(*corpusDir, "spam")); err != nil {
+		fmt.Fprintf(stderr, "peerbench: no corpus at %s; skipped\n", *corpusDir)
+		return 0
+	}
+	absBin, err := filepath.Abs(*bin)
+	if err != nil {
+		fmt.Fprintln(stderr, "peerbench:", err)
+		return 1
+	}
+	dir, err := os.MkdirTemp("", "peerbench-")
+	if err != nil {
+		fmt.Fprintln(stderr, "peerbench:", err)
+		return 1
+	}
+	if *keep {
+		fmt.Fprintln(stderr, "peerbench: work directory", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	// spamd scans as nobody, under this directory.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		fmt.Fprintln(stderr, "peerbench:", err)
+		return 1
+	}
+	b := &bench{ctx: ctx, bin: absBin, dir: dir, clients: *clients, rounds: max(*rounds, 1), log: stderr}
+	if err := b.prepare(*corpusDir, *heldOut); err != nil {
+		fmt.Fprintln(stderr, "peerbench:", err)
+		return 1
+	}
+	loadStart := loadAverage()
+	start := time.Now()
+
+	b.logf("learning the training set (%d rounds each)", b.rounds)
+	learns := b.benchLearning()
+	n := *repeat * len(b.testMsgs)
+	var rows []row
+	b.logf("gospamd, built-in rules")
+	rows = append(rows, b.benchGospamd("gospamd", []string{"bayes_auto_learn 0", "bayes_auto_expire 0"}, n))
+	b.logf("gospamd, built-in and stock rules")
+	rows = append(rows, b.benchGospamd("gospamd-stock", []string{"rules_dir " + *stock, "bayes_auto_learn 0", "bayes_auto_expire 0"}, len(b.testMsgs)))
+	var rspamdLearn learnRow
+	b.logf("rspamd")
+	rows = append(rows, b.benchRspamd(n, &rspamdLearn))
+	learns = append(learns, rspamdLearn)
+	b.logf("SpamAssassin's spamd")
+	rows = append(rows, b.benchSpamAssassin(sampleOf(b.testMsgs, *saSample)))
+	rows[1].name = "gospamd + SpamAssassin stock rules"
+	rows[0].name = "gospamd, built-in rules"
+
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "peerbench: interrupted")
+		return 1
+	}
+	b.report(stdout, rows, learns, loadStart, loadAverage(), time.Since(start))
+	return 0
+}
+
+// prepare splits the corpus and writes the training set out.
+func (b *bench) prepare(corpusDir string, heldOut float64) error {
+	s, err := splitCorpus(corpusDir, heldOut)
+	if err != nil {
+		return err
+	}
+	b.split = s
+	b.trainSpamDir = filepath.Join(b.dir, "train", "spam")
+	b.trainHamDir = filepath.Join(b.dir, "train", "ham")
+	if err := writeMessages(b.trainSpamDir, s.trainSpam); err != nil {
+		return err
+	}
+	if err := writeMessages(b.trainHamDir, s.trainHam); err != nil {
+		return err
+	}
+	for _, m := range s.test {
+		b.testMsgs = append(b.testMsgs, m.raw)
+	}
+	return nil
+}
+
+// sampleOf takes n messages spread evenly over msgs.
+func sampleOf(msgs [][]byte, n int) [][]byte {
+	if n >= len(msgs) || n <= 0 {
+		return msgs
+	}
+	out := make([][]byte, 0, n)
+	for i := range n {
+		out = append(out, msgs[i*len(msgs)/n])
+	}
+	return out
+}
+
+// report prints the tables.
+func (b *bench) report(w io.Writer, rows []row, learns []learnRow, loadStart, loadEnd string, took time.Duration) {
+	s := b.split
+	testSpam := 0
+	for _, m := range s.test {
+		if m.spam {
+			testSpam++
+		}
+	}
+	fmt.Fprintf(w, "\nTrained on the oldest %d ham and %d spam (by Date header), scanned the newest %d ham and %d spam, which no store learned.\n",
+		len(s.trainHam), len(s.trainSpam), len(s.test)-testSpam, testSpam)
+	fmt.Fprintf(w, "%d concurrent clients, one connection per message. Load average %s at the start, %s at the end (%v in all).\n\n",
+		b.clients, loadStart, loadEnd, took.Round(time.Second))
+
+	fmt.Fprintln(w, "| server | messages | messages/s | p50 | p99 | ÷ gospamd | RSS after | with a BAYES_ rule |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	base := rows[0].res
+	for _, r := range rows {
+		if r.res == nil {
+			fmt.Fprintf(w, "| %s | skipped: %s ||||||\n", r.name, oneLine(r.skipped))
+			continue
+		}
+		ratio := "–"
+		if base != nil {
+			ratio = fmt.Sprintf("%.3g", r.res.PerSecond()/base.PerSecond())
+		}
+		fmt.Fprintf(w, "| %s | %d | %.1f | %s | %s | %s | %.0f MiB | %.0f%% |\n", r.name, len(r.res.Latencies), r.res.PerSecond(),
+			ms(r.res.Percentile(0.5)), ms(r.res.Percentile(0.99)), ratio, float64(r.rss)/(1<<20),
+			100*float64(r.res.Matched)/float64(max(len(r.res.Latencies), 1)))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| learner (training set, fresh store, spam then ham) | messages | seconds | messages/s | CPU s | ÷ gospamd |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|")
+	for _, l := range learns {
+		if l.wall == 0 {
+			fmt.Fprintf(w, "| %s | skipped: %s |||||\n", l.name, oneLine(l.skipped))
+			continue
+		}
+		ratio, cpu := "–", "–"
+		if learns[0].wall > 0 {
+			ratio = fmt.Sprintf("%.3g", learns[0].wall.Seconds()/l.wall.Seconds())
+		}
+		if l.cpu > 0 {
+			cpu = fmt.Sprintf("%.2f", l.cpu.Seconds())
+		}
+		fmt.Fprintf(w, "| %s | %d | %.2f | %.0f | %s | %s |\n", l.name, l.msgs, l.wall.Seconds(), float64(l.msgs)/l.wall.Seconds(), cpu, ratio)
+	}
+
+	fmt.Fprintln(w, "\nIssue 16's targets:")
+	rate := func(i int) float64 {
+		if rows[i].res == nil {
+			return 0
+		}
+		return rows[i].res.PerSecond()
+	}
+	target := func(what string, got float64, ok bool, want string) {
+		if got == 0 {
+			fmt.Fprintf(w, "- %s: not measured\n", what)
+			return
+		}
+		mark := "missed"
+		if ok {
+			mark = "met"
+		}
+		fmt.Fprintf(w, "- %s: %.3g (want %s): %s\n", what, got, want, mark)
+	}
+	if rate(0) > 0 && rate(2) > 0 {
+		x := rate(0) / rate(2)
+		target("gospamd (built-in rules) ÷ rspamd, messages/s", x, x >= 5, "≥ 5")
+	} else {
+		target("gospamd (built-in rules) ÷ rspamd, messages/s", 0, false, "")
+	}
+	if rate(1) > 0 && rate(3) > 0 {
+		x := rate(1) / rate(3)
+		target("gospamd (stock rules) ÷ SpamAssassin spamd, messages/s", x, x >= 40, "≥ 40")
+	} else {
+		target("gospamd (stock rules) ÷ SpamAssassin spamd, messages/s", 0, false, "")
+	}
+	if r := rows[0]; r.res != nil {
+		p99 := float64(r.res.Percentile(0.99).Microseconds()) / 1000
+		target(fmt.Sprintf("gospamd p99 at %d clients, ms", b.clients), p99, p99 <= 30, "≤ 30")
+		fmt.Fprintf(w, "  (gospamd_scan_seconds, the daemon's own histogram: %.0f scans in the run, 99%% within %s ms)\n", r.scanSeen, bucketMS(r.scanP99))
+	}
+	for i, limit := range []float64{100, 250} {
+		if r := rows[i]; r.res != nil {
+			mib := float64(r.rss) / (1 << 20)
+			target(r.name+", RSS MiB after the run", mib, mib <= limit, fmt.Sprintf("≤ %.0f", limit))
+		}
+	}
+	if learns[0].wall > 0 && learns[1].wall > 0 {
+		x := learns[1].wall.Seconds() / learns[0].wall.Seconds()
+		target("gospamd learn ÷ bogofilter, messages/s", x, x >= 1, "≥ 1")
+	}
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+func bucketMS(bound float64) string {
+	if bound > 1e9 {
+		return "+Inf"
+	}
+	return fmt.Sprintf("%g", bound*1000)
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return strings.ReplaceAll(s, "|", "/")
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A corpus of dated messages splits by date within each class; undated
+// ones count as the oldest.
+func TestSplitCorpus(t *testing.T) {
+	dir := t.TempDir()
+	write := func(folder, name, date string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Join(dir, folder), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		msg := "Subject: x\n"
+		if date != "" {
+			msg = "Date: " + date + "\n" + msg
+		}
+		if err := os.WriteFile(filepath.Join(dir, folder, name), []byte(msg+"\nbody\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 10 {
+		// Names in the opposite order of dates: the split must use dates.
+		write("easy_ham", fmt.Sprintf("%05d.h", 10-i), fmt.Sprintf("Mon, %d Jul 2002 10:00:00 +0000", i+1))
+	}
+	write("hard_ham", "00001.x", "")
+	for i := range 4 {
+		write("spam", fmt.Sprintf("%05d.s", i), fmt.Sprintf("Tue, %d Aug 2002 10:00:00 +0000", i+1))
+	}
+	s, err := splitCorpus(dir, 0.25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.trainHam) != 8 || len(s.trainSpam) != 3 || len(s.test) != 4 {
+		t.Fatalf("train %d ham %d spam, test %d", len(s.trainHam), len(s.trainSpam), len(s.test))
+	}
+	if !strings.HasSuffix(s.trainHam[0].path, "00001.x") {
+		t.Errorf("undated message not first in training: %s", s.trainHam[0].path)
+	}
+	var names []string
+	for _, m := range s.test {
+		names = append(names, filepath.Base(m.path))
+	}
+	if got, want := strings.Join(names, " "), "00003.h 00002.h 00001.h 00003.s"; !strings.HasPrefix(got, want) {
+		t.Errorf("test set %s, want it to start %s (newest ham, by date, then spam)", got, want)
+	}
+	if _, err := splitCorpus(dir, 1); err == nil {
+		t.Error("fraction 1 accepted")
+	}
+}
+
+func TestHistogram(t *testing.T) {
+	text := `# HELP gospamd_scan_seconds Time to scan one message.
+# TYPE gospamd_scan_seconds histogram
+gospamd_scan_seconds_bucket{le="0.005"} 50
+gospamd_scan_seconds_bucket{le="0.01"} 90
+gospamd_scan_seconds_bucket{le="0.025"} 99
+gospamd_scan_seconds_bucket{le="0.05"} 100
+gospamd_scan_seconds_bucket{le="+Inf"} 100
+gospamd_scan_seconds_sum 0.9
+gospamd_scan_seconds_count 100
+gospamd_other_bucket{le="1"} 7
+`
+	h, err := parseHistogram(strings.NewReader(text), "gospamd_scan_seconds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.count() != 100 || h.quantileBound(0.5) != 0.005 || h.quantileBound(0.99) != 0.025 {
+		t.Fatalf("count %v, p50 %v, p99 %v", h.count(), h.quantileBound(0.5), h.quantileBound(0.99))
+	}
+	before, _ := parseHistogram(strings.NewReader(strings.ReplaceAll(text, "} 100", "} 60")), "gospamd_scan_seconds")
+	if d := h.minus(before); d.count() != 40 {
+		t.Errorf("difference counts %v", d.count())
+	}
+	if _, err := parseHistogram(strings.NewReader("x 1\n"), "gospamd_scan_seconds"); err == nil {
+		t.Error("missing histogram not reported")
+	}
+}
+
+func TestSampleOf(t *testing.T) {
+	msgs := make([][]byte, 10)
+	for i := range msgs {
+		msgs[i] = []byte{byte(i)}
+	}
+	got := sampleOf(msgs, 3)
+	if len(got) != 3 || got[0][0] != 0 || got[1][0] != 3 || got[2][0] != 6 {
+		t.Errorf("sample %v", got)
+	}
+	if len(sampleOf(msgs, 50)) != 10 {
+		t.Error("sample larger than the set")
+	}
+}
+
+// The RSS of this process tree is this process's at least.
+func TestTreeRSS(t *testing.T) {
+	rss, err := treeRSS(os.Getpid())
+	if err != nil || rss < 1<<20 {
+		t.Fatalf("rss %d, %v", rss, err)
+	}
+}
