@@ -18,6 +18,7 @@ type htmlResult struct {
 	visible   string   // chunks not hidden from a reader
 	invisible string   // hidden chunks (tiny, invisible or low-contrast text)
 	uris      []string // URIs from tag attributes, base-resolved
+	mailto    []string // mailto: hrefs of <a> tags, as HTML.pm keys them
 
 	// Whether Perl would hold each text as a character (UTF-8 flagged)
 	// string rather than octets; see bodyTextArray.
@@ -49,7 +50,8 @@ type htmlRenderer struct {
 	baseHref string
 	uris     []string
 	uriSeen  map[string]bool
-	srcWide  bool // the document was decoded from 8-bit input
+	mailto   []string // mailto: hrefs of <a> tags
+	srcWide  bool     // the document was decoded from 8-bit input
 
 	styleCount map[string]int // entries of styles per tag
 
@@ -351,7 +353,7 @@ func (r *htmlRenderer) result() htmlResult {
 	}
 	all.Grow(n)
 	vis.Grow(n)
-	res := htmlResult{uris: r.uris}
+	res := htmlResult{uris: r.uris, mailto: r.mailto}
 	for _, c := range r.chunks {
 		all.WriteString(c.text)
 		res.allWide = res.allWide || c.wide

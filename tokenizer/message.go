@@ -15,6 +15,13 @@ type Message struct {
 	// Header is the top-level header block, fields in message order.
 	Header Header
 
+	// RawHeader is the top-level header block exactly as read
+	// (SpamAssassin's pristine_headers): every line up to and including
+	// the blank line that ends it, lines that are no field kept, nothing
+	// cut at the field length limits; without the mbox From line; in a
+	// CRLF message every line ends in CRLF.
+	RawHeader string
+
 	// Body is the pristine body: every byte after the blank line that ends
 	// the header block, undecoded.
 	Body []byte
@@ -53,6 +60,13 @@ type Message struct {
 	// user-info dropped, numeric hosts decoded, redirect targets), each
 	// once, in order of discovery.
 	URIs []string
+
+	// MailtoLinks are the mailto: URIs of <a href> links (never of
+	// forms or areas) that the text does not also give: the
+	// get_uri_detail_list entries typed "a" and not "parsed", which is
+	// where SpamAssassin's FreeMail plugin takes body addresses from
+	// links. Each is as the href gives it (surrounding space trimmed).
+	MailtoLinks []string
 
 	// Relays holds one entry per Received header, newest (top-most)
 	// first, followed by one for the first IP address of the
@@ -159,6 +173,7 @@ type Part struct {
 
 	allText string   // rendered text, visible and hidden (for URI search)
 	uris    []string // URIs from HTML attributes
+	mailto  []string // mailto: hrefs of <a> tags
 	wide    struct{ all, visible, invisible bool }
 }
 

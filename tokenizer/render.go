@@ -28,7 +28,7 @@ func (p *parser) render(root *node) {
 
 	var all, vis, inv strings.Builder
 	var allWide, visWide, invWide bool
-	var htmlURIs []string
+	var htmlURIs, mailto []string
 	for _, n := range leaves {
 		if all.Len() > 0 {
 			all.WriteByte('\n')
@@ -58,6 +58,7 @@ func (p *parser) render(root *node) {
 		vis.WriteString(scanTruncate(part.Rendered, scan))
 		inv.WriteString(scanTruncate(part.Invisible, scan))
 		htmlURIs = append(htmlURIs, part.uris...)
+		mailto = append(mailto, part.mailto...)
 	}
 	subject := p.msg.Header.last("subject")
 	subject += "\n"
@@ -68,7 +69,13 @@ func (p *parser) render(root *node) {
 		rendered = bodyTextArray(subject, all.String(), allWide)
 	}
 	p.msg.Rendered = rendered
-	p.msg.URIs = collectURIs(rendered, htmlURIs)
+	var parsed map[string]bool
+	p.msg.URIs, parsed = collectURIs(rendered, htmlURIs)
+	for _, u := range mailto {
+		if !parsed[u] {
+			p.msg.MailtoLinks = append(p.msg.MailtoLinks, u)
+		}
+	}
 }
 
 // renderLeaf renders one leaf as Node::rendered does. Only text/plain and
@@ -103,6 +110,7 @@ func (p *parser) renderLeaf(n *node) (isText, isHTML bool) {
 		part.Invisible = r.invisible
 		part.allText = r.all
 		part.uris = r.uris
+		part.mailto = r.mailto
 		part.wide.all, part.wide.visible, part.wide.invisible = r.allWide, r.visibleWide, r.invisibleWide
 		return true, true
 	}

@@ -21,7 +21,11 @@ func (r *htmlRenderer) tagURIs(tag string, attrs []htmlAttr) {
 		}
 	case "a", "area", "link":
 		if v, ok := attrVal(attrs, "href"); ok {
-			r.pushURI(strings.ReplaceAll(v, "\uFEFF", ""))
+			v = strings.ReplaceAll(v, "\uFEFF", "")
+			r.pushURI(v)
+			if u := canonHTMLURI(v); tag == "a" && len(u) > 7 && strings.EqualFold(u[:7], "mailto:") {
+				r.mailto = append(r.mailto, u)
+			}
 		}
 		if v, ok := attrVal(attrs, "data-saferedirecturl"); ok {
 			r.pushURI(v)
@@ -1250,10 +1254,12 @@ func ulongToIP(dec string) string {
 
 // collectURIs builds get_uri_list: every canonical form of the URIs found
 // in the rendered text (kept only when some form has a valid domain) and
-// of the URIs found in HTML attributes.
-func collectURIs(text []string, htmlURIs []string) []string {
+// of the URIs found in HTML attributes. parsed holds the URIs found in
+// the text, in the form SpamAssassin keys them in get_uri_detail_list
+// (its "parsed" type).
+func collectURIs(text []string, htmlURIs []string) (out []string, parsed map[string]bool) {
 	seen := map[string]bool{}
-	var out []string
+	parsed = map[string]bool{}
 	add := func(list []string) {
 		for _, c := range list {
 			if len(c) > maxURILength {
@@ -1275,13 +1281,14 @@ func collectURIs(text []string, htmlURIs []string) []string {
 			}
 		}
 		if ok {
+			parsed[u] = true
 			add(cl)
 		}
 	}
 	for _, u := range htmlURIs {
 		add(canonicalizeURI(u))
 	}
-	return out
+	return out, parsed
 }
 
 func (r *htmlRenderer) addURI(u string) {

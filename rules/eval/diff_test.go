@@ -1,14 +1,9 @@
 package eval
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -58,70 +53,9 @@ func diffMessages(t *testing.T) []string {
 	return files
 }
 
-// saHits returns, per file, the rules and sub-rules SpamAssassin hit,
-// from the cache or by running testdata/sa_hits.pl on the missing ones.
+// saHits returns, per file, the rules and sub-rules SpamAssassin hit.
 func saHits(t *testing.T, files []string) map[string]map[string]bool {
-	cache := testpeer.CacheDir(t, "eval-sa-hits")
-	out := map[string]map[string]bool{}
-	keyOf := map[string]string{}
-	var missing []string
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum := sha256.Sum256(raw)
-		key := hex.EncodeToString(sum[:12])
-		keyOf[f] = key
-		if b, err := os.ReadFile(filepath.Join(cache, key)); err == nil {
-			out[f] = hitSet(string(b))
-		} else {
-			missing = append(missing, f)
-		}
-	}
-	if len(missing) == 0 {
-		return out
-	}
-	perl := testpeer.Program(t, "perl")
-	if err := exec.Command(perl, "-MMail::SpamAssassin", "-e1").Run(); err != nil {
-		testpeer.Missing(t, "Perl module Mail::SpamAssassin: %v", err)
-	}
-	t.Logf("asking SpamAssassin about %d messages (cached in %s)", len(missing), cache)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, perl, append([]string{"testdata/sa_hits.pl"}, missing...)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("sa_hits.pl: %v\n%s", err, stderr.String())
-	}
-	sc := bufio.NewScanner(bytes.NewReader(stdout))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		file, names, ok := strings.Cut(sc.Text(), "\t")
-		if !ok {
-			continue
-		}
-		out[file] = hitSet(names)
-		if err := os.WriteFile(filepath.Join(cache, keyOf[file]), []byte(names), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, f := range missing {
-		if out[f] == nil {
-			t.Fatalf("sa_hits.pl gave no answer for %s", f)
-		}
-	}
-	return out
-}
-
-func hitSet(s string) map[string]bool {
-	m := map[string]bool{}
-	for _, n := range strings.Fields(s) {
-		m[n] = true
-	}
-	return m
+	return testpeer.SpamAssassinHits(t, files)
 }
 
 type agreement struct{ both, saOnly, oursOnly, neither int }

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -142,11 +143,118 @@ var (
 	skipReplytoEnvfrom = regexp.MustCompile(`(?i)(?:^(?:post|host|domain)master|^double-bounce|^(?:sentto|owner|return|(?:gr)?bounced?)-.+|-(?:request|bounces?|admin|owner)|\b(?:do[._-t]?)?no[._-t]?repl(?:y|ies)|.+=.+)@`)
 	bodyEmail          = regexp.MustCompile(`(?i)(?:^|[^a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-])([a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,59}[a-z0-9])?\.){1,4}[a-z]{2,})`)
 	bodyURLWithAt      = regexp.MustCompile(`(?i)<?https?://\S{0,255}(?:@|%40)\S{0,255}`)
+	// quoteWord is the word before a colon that, after an address,
+	// makes it a quote attribution ("wrote:"), unless it starts a
+	// contact field (fax:, tel:, phone:, e-mail:).
+	contactWord = regexp.MustCompile(`(?i)^(?:fa(?:x|csi)|tel|phone|e?-?mail)`)
 )
 
-// bodyFreemails is _parse_body: free-mail addresses written in the body
-// (mailto: links and plain text); ok is false when the body has so many
-// addresses that FreeMail skips it.
+// findEmails gives the spans of FreeMail's email_regex matches in s: an
+// address not preceded by an address character, with at most 64
+// characters before its '@'. A '.' is no address character, so a longer
+// local part matches from after one of its dots.
+func findEmails(s string) [][2]int {
+	var out [][2]int
+	for _, m := range bodyEmail.FindAllStringSubmatchIndex(s, -1) {
+		a, b := m[2], m[3]
+		at := a + strings.IndexByte(s[a:b], '@')
+		for at-a > 64 {
+			i := strings.IndexByte(s[a:at], '.')
+			if i < 0 {
+				break
+			}
+			a += i + 1
+		}
+		if at-a <= 64 {
+			out = append(out, [2]int{a, b})
+		}
+	}
+	return out
+}
+
+// stripQuotedEmails blanks what FreeMail's _parse_body does not take as a
+// body address: one in angle brackets (not right after "mailto:") and one
+// followed, after 1 to 10 spaces, by a word of 2 to 11 letters and a colon
+// ("bob@example.com wrote:"), unless the word is fax, facsi, tel, phone
+// or (e-)mail.
+func stripQuotedEmails(s string) string {
+	var b strings.Builder
+	last := 0
+	for _, sp := range findEmails(s) {
+		start, end := sp[0], sp[1]
+		afterMailto := start >= 7 && strings.EqualFold(s[start-7:start], "mailto:")
+		if afterMailto {
+			// The address may still match from after a dot of its
+			// local part ("mailto:bob.other@…" loses "other@…").
+			at := start + strings.IndexByte(s[start:end], '@')
+			i := strings.IndexByte(s[start:at], '.')
+			if i < 0 {
+				continue
+			}
+			start += i + 1
+		}
+		stop := -1
+		if end < len(s) && s[end] == '>' {
+			stop = end + 1
+		} else {
+			p := end
+			for p < len(s) && p-end < 10 && isSpace(s[p]) {
+				p++
+			}
+			q := p
+			for q < len(s) && q-p < 12 && isASCIILetter(s[q]) {
+				q++
+			}
+			if p > end && !(p < len(s) && isSpace(s[p])) && q-p >= 2 && q-p <= 11 &&
+				q < len(s) && s[q] == ':' && !contactWord.MatchString(s[p:q]) {
+				stop = q + 1
+			}
+		}
+		if stop < 0 {
+			continue
+		}
+		if !afterMailto && start > 0 && s[start-1] == '<' {
+			start--
+		}
+		if start < last {
+			continue
+		}
+		b.WriteString(s[last:start])
+		b.WriteByte(' ')
+		last = stop
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
+
+func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+// freemailLimit reads a numeric FreeMail setting from the policy.
+func (c *Context) freemailLimit(name string, def int) int {
+	if c.Policy == nil {
+		return def
+	}
+	for _, d := range c.Policy.Directives(name) {
+		if n, err := strconv.Atoi(strings.TrimSpace(d.Value)); err == nil {
+			def = n
+		}
+	}
+	return def
+}
+
+// bodyFreemails is _parse_body: free-mail addresses written in the body;
+// ok is false when the body has so many addresses that FreeMail skips it.
+// The addresses come from the <a href="mailto:"> links the text does not
+// also give (tokenizer's MailtoLinks), then from the rendered text with
+// web addresses holding an '@', addresses in <...> and addresses
+// followed by "Word:" left out.
 func (c *Context) bodyFreemails() (emails []string, ok bool) {
 	type res struct {
 		emails []string
@@ -156,29 +264,29 @@ func (c *Context) bodyFreemails() (emails []string, ok bool) {
 		fm := c.freemail()
 		seen := map[string]bool{}
 		var all []string
-		for _, u := range c.Msg.URIs {
-			if len(u) > 7 && strings.EqualFold(u[:7], "mailto:") {
-				if m := bodyEmail.FindStringSubmatch(u[7:]); m != nil {
-					e := strings.ToLower(m[1])
-					if !seen[e] {
-						seen[e] = true
-						all = append(all, e)
-					}
-				}
+		for _, u := range c.Msg.MailtoLinks {
+			if len(u) < 7 || !strings.EqualFold(u[:7], "mailto:") {
+				continue
+			}
+			sp := findEmails(u[7:])
+			if len(sp) == 0 || sp[0][0] != 0 {
+				continue
+			}
+			e := strings.ToLower(u[7 : 7+sp[0][1]])
+			if !seen[e] {
+				seen[e] = true
+				all = append(all, e)
 			}
 			if len(all) >= 20 {
 				break
 			}
 		}
-		text := c.Msg.Rendered
-		if len(text) > 0 {
-			text = text[1:]
-		}
 	body:
-		for _, line := range text {
+		for _, line := range c.Msg.Rendered { // the Subject first
 			line = bodyURLWithAt.ReplaceAllString(line, " ")
-			for _, m := range bodyEmail.FindAllStringSubmatch(line, -1) {
-				e := strings.ToLower(m[1])
+			line = stripQuotedEmails(line)
+			for _, sp := range findEmails(line) {
+				e := strings.ToLower(line[sp[0]:sp[1]])
 				if !seen[e] {
 					seen[e] = true
 					all = append(all, e)
@@ -188,18 +296,21 @@ func (c *Context) bodyFreemails() (emails []string, ok bool) {
 				}
 			}
 		}
+		maxAll := c.freemailLimit("freemail_max_body_emails", 5)
+		maxFM := c.freemailLimit("freemail_max_body_freemails", 3)
+		skip := c.freemailLimit("freemail_skip_when_over_max", 1) != 0
 		var out []string
 		countAll, countFM := 0, 0
 		for _, e := range all {
 			countAll++
-			if countAll == 5 {
+			if countAll == maxAll && skip {
 				return res{nil, false}
 			}
 			if !fm.is(e) {
 				continue
 			}
 			countFM++
-			if countFM == 3 {
+			if countFM == maxFM && skip {
 				return res{nil, false}
 			}
 			out = append(out, e)

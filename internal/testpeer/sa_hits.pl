@@ -2,8 +2,9 @@
 # sa_hits.pl FILE... — for each message file, print one line:
 #   FILE<TAB>RULE RULE ...
 # listing every rule and sub-rule SpamAssassin hit with local tests only
-# (no network, no Bayes, no auto-welcomelist). Used by the eval package's
-# differential test; its answers are cached outside the repository.
+# (no network, no Bayes, no auto-welcomelist). Used by the
+# differential tests (testpeer.SpamAssassinHits); its answers are cached
+# outside the repository.
 use strict;
 use warnings;
 use Mail::SpamAssassin;
