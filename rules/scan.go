@@ -377,6 +377,9 @@ func (s *scan) headerValue(h cf.HeaderTest) (string, bool) {
 	// The pseudo-headers are spelt exactly (SpamAssassin compares them
 	// case-sensitively): a header named "MessageID" is just that header.
 	switch name := h.Name; {
+	case name == "ALL" && raw:
+		v := pristineFields(s.msg.RawHeader)
+		return v, v != ""
 	case name == "ALL":
 		return headerBlock(s.msg.Header, raw), len(s.msg.Header) > 0
 	case name == "ALL-TRUSTED", name == "ALL-INTERNAL", name == "ALL-UNTRUSTED", name == "ALL-EXTERNAL":
@@ -483,6 +486,45 @@ func headerBlock(fields []tokenizer.Field, raw bool) string {
 		} else {
 			b.WriteString(f.Name + ": " + f.Value + "\n")
 		}
+	}
+	return b.String()
+}
+
+// pristineFields is ALL:raw, the fields of the header block as read
+// (SpamAssassin's /^([^ \t].*?\n)(?![ \t])/ over pristine_headers): each
+// line that starts a field with its continuation lines, untouched; lines
+// that continue nothing, the closing blank line and a last line without a
+// line ending left out.
+func pristineFields(h string) string {
+	var b strings.Builder
+	start := -1 // where the field being read starts in h, or -1
+	for p := 0; p < len(h); {
+		end := strings.IndexByte(h[p:], '\n')
+		if end < 0 {
+			// A last line without its ending: the field it is part
+			// of is no match.
+			if c := h[p]; c != ' ' && c != '\t' && start >= 0 {
+				b.WriteString(h[start:p])
+			}
+			start = -1
+			break
+		}
+		end += p + 1
+		switch c := h[p]; {
+		case c == ' ' || c == '\t':
+		case start >= 0:
+			b.WriteString(h[start:p])
+			start = -1
+			fallthrough
+		default:
+			if h[p:end] != "\n" {
+				start = p
+			}
+		}
+		p = end
+	}
+	if start >= 0 {
+		b.WriteString(h[start:])
 	}
 	return b.String()
 }

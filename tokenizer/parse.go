@@ -327,6 +327,7 @@ func (p *parser) newMessageNode(raw []byte, subparse int, top bool) *node {
 	}
 	body := lines[bodyStart:]
 	if top {
+		p.msg.RawHeader = pristineHeader(lines[:bodyStart], squash)
 		// Body is what follows the header block in the input.
 		p.msg.Body = append([]byte(nil), bodyBytes(raw, lines, bodyStart)...)
 	}
@@ -806,4 +807,24 @@ func CollapseBlankRuns[L ~string | ~[]byte](lines []L) []L {
 		}
 	}
 	return lines
+}
+
+// pristineHeader is SpamAssassin's pristine_headers: the header lines as
+// read, the separating blank line included, without the mbox From line;
+// in a CRLF message a bare LF gets its CR (bug 7785).
+func pristineHeader(lines [][]byte, crlf bool) string {
+	var b strings.Builder
+	for _, l := range lines {
+		if !crlf {
+			b.Write(l)
+			continue
+		}
+		for k, c := range l {
+			if c == '\n' && (k == 0 || l[k-1] != '\r') {
+				b.WriteByte('\r')
+			}
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
