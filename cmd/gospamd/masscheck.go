@@ -160,7 +160,9 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 	how := ""
 	if !split || folds > 0 {
 		var store classifier.Backend
-		if folds == 0 {
+		// A policy with use_bayes 0 scans without a store: none is
+		// needed, and none is opened.
+		if folds == 0 && engineOpt.UseBayes {
 			var err error
 			if store, err = openStore(ctx, specFor(cfg.Store, dbpath, *configDir), env.log, true); err != nil {
 				fmt.Fprintf(env.stderr, "gospamd masscheck: %v\n", err)
@@ -183,6 +185,9 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 			rescore(scored, fit.origScore)
 		}
 		how = "scanned with " + dbpath
+		if store == nil {
+			how = "scanned without Bayes (use_bayes 0)"
+		}
 		if folds > 0 {
 			how = fmt.Sprintf("%d-fold cross-validation", folds)
 		}
@@ -307,7 +312,7 @@ func writeSummaries(out io.Writer, scored []corpus.Scored, threshold, bayesThres
 		}
 	}
 	if len(withBayes) == 0 {
-		fmt.Fprintln(out, "\n## Bayes did not run (store untrained: fewer than 200 spam or 200 ham learned)")
+		fmt.Fprintln(out, "\n## Bayes did not run (use_bayes 0, or the store is untrained: fewer than 200 spam or 200 ham learned)")
 		return nil
 	}
 	fmt.Fprintf(out, "\n## by Bayes probability (%d of %d messages had a Bayes result)\n", len(withBayes), len(scored))
