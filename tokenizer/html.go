@@ -122,11 +122,13 @@ func renderHTML(src string) htmlResult { return renderHTMLWith(src, nil) }
 // renderHTMLWith is renderHTML that also fills st, when not nil.
 func renderHTMLWith(src string, st *HTMLStats) htmlResult {
 	src = preprocessHTML(src)
+	wide := !isASCII(src)
 	var comments []string // the comments closeComments rewrote
+	scriptMarked := false // closeComments wrote scriptCommentMark
 	if strings.Contains(src, "<!--") {
-		src, comments = closeComments(src)
+		src, comments, scriptMarked = closeComments(src)
 	}
-	r := &htmlRenderer{basefont: 3, srcWide: !isASCII(src), stats: st}
+	r := &htmlRenderer{basefont: 3, srcWide: wide, stats: st}
 	r.pushStyle(textStyle{tag: "default", fg: "#000000", bg: "#ffffff", size: 3})
 	z := html.NewTokenizer(strings.NewReader(src))
 	z.AllowCDATA(true)
@@ -190,7 +192,11 @@ func renderHTMLWith(src string, st *HTMLStats) htmlResult {
 			}
 		case html.TextToken:
 			if wasCDATA {
-				r.text(string(z.Raw()))
+				t := string(z.Raw())
+				if scriptMarked {
+					t = strings.ReplaceAll(t, scriptCommentMark, "<!--")
+				}
+				r.text(t)
 			} else {
 				pending += string(z.Raw())
 				havePending = true
@@ -305,44 +311,126 @@ var commentClose = regexp.MustCompile(`--[ \t\r\n]*>`)
 // text can be given back as HTML::Parser reports it.
 const commentMark = "\x00\x01-->"
 
+// scriptCommentMark stands for "<!--" inside a script, which x/net/html
+// must not see (HTML::Parser reads a script literally to its first end
+// tag); script text gets "<!--" back.
+const scriptCommentMark = "<\uE000!--"
+
 // closeComments ends comments where HTML::Parser does and x/net/html
-// does not: a "<!--" closed by "--", blanks and ">" ends there, and one
-// that nothing closes ends at the first ">" after it (x/net/html would
-// run it to the end of the document, swallowing the text and tags after
-// it). Such a comment is rewritten to end in commentMark; raws are their
-// texts as written, in order.
-func closeComments(s string) (out string, raws []string) {
+// does not. HTML::Parser ends a "<!--" at the first "--", blanks and ">"
+// after it, or, when nothing closes it, at the first ">" after it; it
+// knows no "<!-->" or "<!--->" (x/net/html ends a comment right there)
+// and no "--!>" (x/net/html ends one at it); x/net/html would run an
+// unclosed comment to the end of the document, swallowing the text and
+// tags after it. A comment the two would end differently is rewritten
+// to an empty one ending in commentMark; raws are their texts as
+// written, in order. Inside script, style, title, textarea and xmp,
+// whose content HTML::Parser reads literally, "<!--" opens nothing; in a
+// script it is written scriptCommentMark (then scriptMarked is true).
+func closeComments(s string) (out string, raws []string, scriptMarked bool) {
 	var sb strings.Builder
+	rewrote := false
 	for {
 		i := strings.Index(s, "<!--")
 		if i < 0 {
 			break
 		}
+		if from, end, name := literalEnd(s[:i], s); end >= 0 {
+			// "<!--" inside an element read literally opens nothing:
+			// go on after the element's content. In a script,
+			// x/net/html would take "<!--" and "<script" as its
+			// escapes and run the script past its first end tag.
+			sb.WriteString(s[:from])
+			if name == "script" {
+				sb.WriteString(strings.ReplaceAll(s[from:end], "<!--", scriptCommentMark))
+				rewrote, scriptMarked = true, true
+			} else {
+				sb.WriteString(s[from:end])
+			}
+			s = s[end:]
+			continue
+		}
 		rest := s[i+4:]
-		body, end := "", 0
+		end := 0
 		if loc := commentClose.FindStringIndex(rest); loc != nil {
-			if rest[loc[0]:loc[1]] == "-->" {
+			body := rest[:loc[0]]
+			if rest[loc[0]:loc[1]] == "-->" && !strings.HasPrefix(body, ">") && !strings.HasPrefix(body, "->") &&
+				!strings.Contains(body, "--!>") {
 				sb.WriteString(s[:i+4+loc[1]])
 				s = rest[loc[1]:]
 				continue
 			}
-			body, end = rest[:loc[0]], loc[1]
+			end = loc[1]
 		} else if j := strings.IndexByte(rest, '>'); j >= 0 {
-			body, end = rest[:j], j+1
+			end = j + 1
 		} else {
 			break // to the end of the document, in both
 		}
 		raws = append(raws, s[i:i+4+end])
 		sb.WriteString(s[:i+4])
-		sb.WriteString(body)
 		sb.WriteString(commentMark)
 		s = rest[end:]
+		rewrote = true
 	}
-	if sb.Len() == 0 {
-		return s, nil
+	if !rewrote {
+		return sb.String() + s, nil, false
 	}
 	sb.WriteString(s)
-	return sb.String(), raws
+	return sb.String(), raws, scriptMarked
+}
+
+// literalTags are the elements whose content HTML::Parser reads
+// literally, up to their end tag.
+var literalTags = []string{"script", "style", "title", "textarea", "xmp"}
+
+// literalEnd finds the first start tag in head (a prefix of s) of an
+// element read literally and returns its name and where its content
+// starts and ends in s (at its end tag, or the end of s); end is -1 when
+// head has none.
+func literalEnd(head, s string) (from, end int, name string) {
+	for p := strings.IndexByte(head, '<'); p >= 0; {
+		for _, t := range literalTags {
+			if !tagNameAt(head, p+1, t) {
+				continue
+			}
+			from = p + 1 + len(t)
+			if j := strings.IndexByte(s[from:], '>'); j >= 0 {
+				from += j + 1
+			} else {
+				from = len(s)
+			}
+			for k := from; k < len(s); k++ {
+				j := strings.Index(s[k:], "</")
+				if j < 0 {
+					break
+				}
+				k += j
+				if tagNameAt(s, k+2, t) {
+					return from, k, t
+				}
+			}
+			return from, len(s), t
+		}
+		q := strings.IndexByte(head[p+1:], '<')
+		if q < 0 {
+			break
+		}
+		p += 1 + q
+	}
+	return 0, -1, ""
+}
+
+// tagNameAt reports whether s holds the tag name name (any case) at i,
+// followed by something that ends a name.
+func tagNameAt(s string, i int, name string) bool {
+	if i+len(name) > len(s) || !strings.EqualFold(s[i:i+len(name)], name) {
+		return false
+	}
+	if k := i + len(name); k < len(s) {
+		c := s[k]
+		return !(c|0x20 >= 'a' && c|0x20 <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == ':' || c == '.')
+	}
+	return true
 }
 
 func (r *htmlRenderer) result() htmlResult {

@@ -55,6 +55,42 @@ func TestReadingAsSpamAssassin(t *testing.T) {
 			}
 			return nil
 		}},
+		// HTML::Parser knows no "<!-->", "<!--->" or "--!>": the
+		// comment runs to the next "-->"; x/net/html ends it early.
+		{"comment opened by <!-->", html("<p>a <!-->hidden <a href=\"http://hidden.example.com/\">x</a>--> b</p>\n"), func(m *Message) error {
+			if text := strings.Join(m.Text, ""); strings.Contains(text, "hidden") || !strings.Contains(text, "a b") {
+				return fmt.Errorf("text %q", text)
+			}
+			if slices.Contains(m.URIs, "http://hidden.example.com/") {
+				return fmt.Errorf("URIs %q", m.URIs)
+			}
+			if st := m.Parts[0].HTMLStats(); st == nil || len(st.Comments) != 1 || !strings.HasSuffix(st.Comments[0], "</a>-->") {
+				return fmt.Errorf("comments %q", st.Comments)
+			}
+			return nil
+		}},
+		{"comment opened by <!--->", html("<p>a <!--->hidden--> b</p>\n"), nil},
+		{"comment with --!> inside", html("<p>a <!-- x --!> hidden --> b</p>\n"), func(m *Message) error {
+			if text := strings.Join(m.Text, ""); strings.Contains(text, "hidden") {
+				return fmt.Errorf("text %q", text)
+			}
+			return nil
+		}},
+		{"comment ended by --!> alone", html("<p>a <!-- x --!> b c</p>\n"), nil},
+		{"<!-- in a script, never closed", html("<p>a</p><script>var x = 1; <!-- y</script><p>shown after the script</p>\n"), func(m *Message) error {
+			if text := strings.Join(m.Text, ""); !strings.Contains(text, "shown after the script") {
+				return fmt.Errorf("text %q", text)
+			}
+			return nil
+		}},
+		{"<!-- in a script, closed after it", html("<script><!-- y</script><p>shown</p> <!-- z --> after</p>\n"), nil},
+		{"<!--<script> in a script", html("<script>a<!--<script>b</script><p>c</p></script><p>d</p>\n"), func(m *Message) error {
+			if st := m.Parts[0].HTMLStats(); st == nil || !slices.Equal(st.Scripts, []string{"a<!--<script>b"}) {
+				return fmt.Errorf("scripts %q", st.Scripts)
+			}
+			return nil
+		}},
+		{"<!-- in a style and a title", html("<html><head><title>t <!-- u</title><STYLE>p {} <!-- q</STYLE ></head><body>seen <!-- c --> too</body></html>\n"), nil},
 		{"25 blank lines", html("<p>one</p>" + strings.Repeat("\n", 26) + "<p>two</p>\n"), func(m *Message) error {
 			if st := m.Parts[0].HTMLStats(); st == nil || st.Length != len("<p>one</p>")+21+len("<p>two</p>\n") {
 				return fmt.Errorf("HTML length %d, want the blank run cut to 20 lines", st.Length)
