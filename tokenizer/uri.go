@@ -735,6 +735,10 @@ func isTLD(t string) bool {
 	return icann && ps == t
 }
 
+// IsTLD reports whether t (any case) is a top-level domain, as
+// SpamAssassin's valid_tlds list holds them.
+func IsTLD(t string) bool { return isTLD(strings.ToLower(t)) }
+
 // isDomainValid is RegistryBoundaries::is_domain_valid: the name must
 // end in ".TLD" with a known TLD and contain no blanks.
 func isDomainValid(d string) bool {

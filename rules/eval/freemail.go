@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/gospamd/gospamd/tokenizer"
 )
 
 func addFreemail(m map[string]Func) {
@@ -141,7 +143,7 @@ func checkFreemailHeader(c *Context, args []string) (bool, error) {
 
 var (
 	skipReplytoEnvfrom = regexp.MustCompile(`(?i)(?:^(?:post|host|domain)master|^double-bounce|^(?:sentto|owner|return|(?:gr)?bounced?)-.+|-(?:request|bounces?|admin|owner)|\b(?:do[._-t]?)?no[._-t]?repl(?:y|ies)|.+=.+)@`)
-	bodyEmail          = regexp.MustCompile(`(?i)(?:^|[^a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-])([a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,59}[a-z0-9])?\.){1,4}[a-z]{2,})`)
+	bodyEmail          = regexp.MustCompile(`(?i)(?:^|[^a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-])([a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,59}[a-z0-9])?\.){1,4}[a-z0-9-]{2,})`)
 	bodyURLWithAt      = regexp.MustCompile(`(?i)<?https?://\S{0,255}(?:@|%40)\S{0,255}`)
 	// quoteWord is the word before a colon that, after an address,
 	// makes it a quote attribution ("wrote:"), unless it starts a
@@ -151,12 +153,20 @@ var (
 
 // findEmails gives the spans of FreeMail's email_regex matches in s: an
 // address not preceded by an address character, with at most 64
-// characters before its '@'. A '.' is no address character, so a longer
-// local part matches from after one of its dots.
+// characters before its '@' (a '.' is no address character, so a longer
+// local part matches from after one of its dots), whose domain ends in a
+// known top-level domain that ends the name (valid_tlds_re: no letter,
+// digit, '-' or '.' and a letter or digit follows).
 func findEmails(s string) [][2]int {
 	var out [][2]int
 	for _, m := range bodyEmail.FindAllStringSubmatchIndex(s, -1) {
 		a, b := m[2], m[3]
+		if !tokenizer.IsTLD(s[strings.LastIndexByte(s[:b], '.')+1 : b]) {
+			continue
+		}
+		if b < len(s) && (isAlnum(s[b]) || s[b] == '-' || s[b] == '.' && b+1 < len(s) && isAlnum(s[b+1])) {
+			continue
+		}
 		at := a + strings.IndexByte(s[a:b], '@')
 		for at-a > 64 {
 			i := strings.IndexByte(s[a:at], '.')
@@ -235,6 +245,8 @@ func isSpace(c byte) bool {
 }
 
 func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+func isAlnum(c byte) bool { return isASCIILetter(c) || c >= '0' && c <= '9' }
 
 // freemailLimit reads a numeric FreeMail setting from the policy.
 func (c *Context) freemailLimit(name string, def int) int {

@@ -270,6 +270,12 @@ func TestFreemailBodyAddresses(t *testing.T) {
 			page(`<a href="mailto:Bob.Other@yahoo.com">&lt;bob.other@yahoo.com&gt;</a>`)), hit: reply},
 		{name: "link text followed by wrote", msg: freemailMsg("hi", html,
 			page(`<a href="mailto:bob.other@yahoo.com">bob.other@yahoo.com</a> wrote: hi`)), not: reply},
+		// The domain must end in a known top-level domain, and end there.
+		{name: "names without a known TLD", msg: freemailMsg("hi", plain, "write bob.other@yahoo.com, not a@b.png c@d.png e@f.png g@h.png"), hit: reply},
+		{name: "a name going on past the TLD", msg: freemailMsg("hi", plain, "see bob.other@yahoo.com.png"), not: reply},
+		{name: "TLD followed by a dot and a letter", msg: freemailMsg("hi", plain, "write bob.other@yahoo.com.x"), not: reply},
+		{name: "TLD followed by a dot", msg: freemailMsg("hi", plain, "write bob.other@yahoo.com."), hit: reply},
+		{name: "IDN TLD", msg: freemailMsg("hi", plain, "write bob.other@yahoo.com a@b.xn--p1ai c@d.xn--p1ai e@f.xn--p1ai g@h.xn--p1ai"), not: reply},
 		{name: "five addresses", msg: freemailMsg("hi", plain,
 			"bob.other@yahoo.com a@example.org b@example.org c@example.org d@example.org"), not: reply},
 	})
