@@ -462,16 +462,11 @@ func (s *scan) rawbody() []string {
 	return s.raw
 }
 
-// fullText is the message as received: header fields and body.
+// fullText is the message as received (SpamAssassin's get_pristine):
+// the header block as read and the body.
 func (s *scan) fullText() string {
 	if s.full == "" {
-		var b strings.Builder
-		for _, f := range s.msg.Header {
-			b.WriteString(f.Name + ":" + f.Raw + "\n")
-		}
-		b.WriteString("\n")
-		b.Write(s.msg.Body)
-		s.full = b.String()
+		s.full = s.msg.RawHeader + string(s.msg.Body)
 	}
 	return s.full
 }

@@ -53,8 +53,9 @@ body     INVIS_TEXT    /hidden words/
 // (pristine_headers), not the fields as stored: a field over 8 KB is not
 // cut (a cut inside an encoded word made BAD_ENC_HEADER hit), blanks
 // before a colon, lines that are no field and CRLF endings stay, and a
-// continuation line before any field is left out. BAD_ENC_HEADER is
-// compared with SpamAssassin where it is installed.
+// continuation line before any field is left out. Full rules see the
+// same header block (get_pristine). BAD_ENC_HEADER is compared with
+// SpamAssassin where it is installed.
 func TestAllRawIsThePristineHeader(t *testing.T) {
 	eng, _ := siteEngine(t, `
 header BAD_ENC_HEADER ALL:raw =~ /=\?[^?\s]+\?[^?\s]\?\s*[^?]+\s(?!\?=)/
@@ -63,6 +64,8 @@ header RAW_NOT_A_FIELD ALL:raw =~ /^not a field$/m
 header RAW_CRLF ALL:raw =~ /\r\n/
 header RAW_LEADING ALL:raw =~ /^ leading/m
 header RAW_LONG ALL:raw =~ /=\?utf-8\?q\?end\?=$/m
+full FULL_LONG /=\?utf-8\?q\?end\?=$/m
+full FULL_BLANK_COLON /^X-Odd :/m
 `)
 	head := "From: a@example.com\nTo: b@example.com\nMessage-ID: <4@example.com>\nDate: Fri, 23 Aug 2002 10:00:00 +0000\n"
 	// 8192 bytes of the value end inside "=?utf-8?q?abc?=".
@@ -75,9 +78,9 @@ header RAW_LONG ALL:raw =~ /=\?utf-8\?q\?end\?=$/m
 		name, msg string
 		want      []string
 	}{
-		{"long encoded subject", head + "Subject:" + long + "\n\nbody\n", []string{"RAW_LONG"}},
+		{"long encoded subject", head + "Subject:" + long + "\n\nbody\n", []string{"FULL_LONG", "RAW_LONG"}},
 		{"bad encoded word", head + "Subject: =?utf-8?q?two words?=\n\nbody\n", []string{"BAD_ENC_HEADER"}},
-		{"blank before colon", head + "X-Odd : 1\n\nbody\n", []string{"RAW_BLANK_COLON"}},
+		{"blank before colon", head + "X-Odd : 1\n\nbody\n", []string{"FULL_BLANK_COLON", "RAW_BLANK_COLON"}},
 		{"a line that is no field", head + "not a field\nSubject: x\n\nbody\n", []string{"RAW_NOT_A_FIELD"}},
 		{"CRLF", strings.ReplaceAll(head+"Subject: x\n\nbody\n", "\n", "\r\n"), []string{"RAW_CRLF"}},
 		{"continuation first", " leading\n" + head + "Subject: x\n\nbody\n", nil},
