@@ -30,8 +30,8 @@ const (
 	saRulesDir = "/usr/share/spamassassin"
 	saSiteDir  = "/etc/spamassassin"
 	// saDiffPerFolder messages are taken from each corpus folder, spread
-	// evenly (the messages of the eval package's differential).
-	saDiffPerFolder = 50
+	// evenly (the messages the stock-rules differential checks).
+	saDiffPerFolder = 100
 )
 
 // saSite writes the site directory and returns its path.
