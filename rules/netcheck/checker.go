@@ -189,6 +189,12 @@ func (c *Checker) Start(ctx context.Context, m *tokenizer.Message, pol *cf.Polic
 		return s
 	}
 	s.relays = relays(m, s.set)
+	// DMARC needs the SPF result, and the DKIM/DMARC job decides whether
+	// to check DMARC by whether the SPF job exists: start it first, or a
+	// DKIM rule earlier in the policy would start that job without it.
+	if p.dmarc {
+		startSPF(s, nil)
+	}
 	for _, r := range p.starts {
 		evals[r.Eval.Func].start(s, r)
 	}

@@ -37,6 +37,8 @@ type plan struct {
 	// uridnsbl_max_domains.
 	uriSkip  map[string]bool
 	uriLimit int
+	// dmarc is set when a started rule checks DMARC.
+	dmarc bool
 }
 
 // A uriblRule is one urirhsbl/urirhssub/uridnsbl/uridnssub definition,
@@ -136,6 +138,9 @@ func (c *Checker) buildPlan(pol *cf.Policy) *plan {
 		isSet := r.Eval.Func == "check_rbl" || r.Eval.Func == "check_rbl_txt"
 		if !runs(r) && !(isSet && len(r.Eval.Args) > 0 && needSets[r.Eval.Args[0]]) {
 			continue
+		}
+		if strings.HasPrefix(r.Eval.Func, "check_dmarc") {
+			p.dmarc = true
 		}
 		if r.Eval.Func == "check_uridnsbl" {
 			u := c.planURIBL(pol, r)
