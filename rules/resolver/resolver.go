@@ -34,6 +34,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -331,6 +332,26 @@ func (r *Resolver) Lookup(ctx context.Context, q Question) (Answer, error) {
 	case <-ctx.Done():
 		return Answer{}, fmt.Errorf("look up %s: %w", q.Name, ctx.Err())
 	}
+}
+
+// LookupA returns the IPv4 addresses of name (its A records, from the
+// cache when it can), for callers that need nothing else of the answer
+// such as the SMTP front end's connect-time blocklist checks. A name
+// that does not exist, or has no A records, gives no addresses and no
+// error; an error means no usable answer came (ErrTimeout, ErrServFail,
+// ctx done). zone labels the metrics, as Question.Zone.
+func (r *Resolver) LookupA(ctx context.Context, name, zone string) ([]netip.Addr, error) {
+	ans, err := r.Lookup(ctx, Question{Name: name, Type: dns.TypeA, Zone: zone})
+	if err != nil {
+		return nil, err
+	}
+	var out []netip.Addr
+	for _, ip := range ans.IPs() {
+		if a, ok := netip.AddrFromSlice(ip); ok {
+			out = append(out, a.Unmap())
+		}
+	}
+	return out, nil
 }
 
 // Cached answers q from the cache alone: ok is false when the cache

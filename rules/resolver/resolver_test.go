@@ -103,6 +103,45 @@ func TestLookup(t *testing.T) {
 	}
 }
 
+// LookupA gives the A records as addresses; no such name and no data
+// are no addresses without an error.
+func TestLookupA(t *testing.T) {
+	srv := dnstest.Start(t,
+		"2.0.0.127.bl.example. 300 IN A 127.0.0.2",
+		"2.0.0.127.bl.example. 300 IN A 127.0.0.4",
+		"txt.bl.example. 300 IN TXT \"only text\"",
+	)
+	srv.Silent("dead.example.")
+	srv.ServFail("broken.example.")
+	m := &countingMetrics{outcomes: map[string]int{}}
+	r := newResolver(t, srv, m)
+	tests := []struct {
+		name string
+		want string
+		err  error
+	}{
+		{"2.0.0.127.bl.example", "[127.0.0.2 127.0.0.4]", nil},
+		{"3.0.0.127.bl.example", "[]", nil},
+		{"txt.bl.example", "[]", nil},
+		{"1.dead.example", "[]", resolver.ErrTimeout},
+		{"1.broken.example", "[]", resolver.ErrServFail},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := r.LookupA(context.Background(), tc.name, "bl")
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("err %v, want %v", err, tc.err)
+			}
+			if fmt.Sprint(got) != tc.want {
+				t.Errorf("got %v, want %s", got, tc.want)
+			}
+		})
+	}
+	if m.outcomes["bl/answer"] != 2 || m.outcomes["bl/nxdomain"] != 1 {
+		t.Errorf("outcomes not labelled with the zone: %v", m.outcomes)
+	}
+}
+
 // Many scans asking the same name at once wait on one query, and a
 // caller's deadline ends its wait without an answer.
 func TestInflightAndDeadline(t *testing.T) {
