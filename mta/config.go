@@ -21,6 +21,7 @@ const (
 	DefaultWriteTimeout     = time.Minute
 	DefaultScanTimeout      = 2 * time.Minute
 	DefaultDeliveryTimeout  = 2 * time.Minute
+	DefaultDNSBLTimeout     = 2 * time.Second
 	defaultNextHopDialLimit = 30 * time.Second
 )
 
@@ -82,6 +83,33 @@ type Config struct {
 	// From or Date; mail from other clients without them is refused with
 	// "554 5.6.0" (SME Server exempts its LAN).
 	HeaderChecksExempt []string `toml:"header_checks_exempt"`
+	// DNSBLReject are DNS blocklist zones ("zen.spamhaus.org") the
+	// client's address is looked up in when it connects, as SME Server's
+	// qpsmtpd dnsbl plugin does: reversed IPv4 ("4.3.2.1.ZONE") or
+	// nibble IPv6 names, asked at once, while the client greets. A
+	// client a list answers with an address in 127.0.0.0/24 for gets
+	// "554 5.7.1 ... blocked using ZONE" at every RCPT but those to
+	// DNSBLExemptRcpt, so no mail of it is accepted. Any other answer
+	// (127.255.255.254 is Spamhaus' "query refused"), a timeout and a
+	// SERVFAIL are logged and count as not listed. Needs the daemon
+	// config's [dns] section: the lookups go through its resolver and
+	// cache.
+	DNSBLReject []string `toml:"dnsbl_reject"`
+	// DNSBLExemptRcpt are recipients a listed client may still write
+	// to: a local part ("postmaster", at every local domain) or a whole
+	// address; case-insensitive. Nil means postmaster and abuse (RFC
+	// 5321 §4.5.1, RFC 2142); [] exempts none.
+	DNSBLExemptRcpt []string `toml:"dnsbl_exempt_rcpt"`
+	// DNSBLExemptNetworks decide, first match wins, which clients are
+	// never looked up: "CIDR" exempts, "!CIDR" has the client looked up
+	// all the same. Clients no entry matches are exempt when loopback,
+	// private (RFC 1918, fc00::/7), link-local or in
+	// header_checks_exempt.
+	DNSBLExemptNetworks []string `toml:"dnsbl_exempt_networks"`
+	// DNSBLTimeout bounds the lookups from the connection on: a list
+	// that has not answered by then is not listed, and RCPT never waits
+	// beyond it (default: the [dns] timeout, else 2s).
+	DNSBLTimeout Duration `toml:"dnsbl_timeout"`
 	// MaxConnections and MaxConnectionsPerIP bound open connections, in
 	// total and from one client address; beyond, "421 4.7.0".
 	MaxConnections      int `toml:"max_connections"`
@@ -192,6 +220,26 @@ func (c *Config) Validate() error {
 	}
 	if _, err := parseNets(c.HeaderChecksExempt); err != nil {
 		bad("header_checks_exempt: %v", err)
+	}
+	for i, z := range c.DNSBLReject {
+		c.DNSBLReject[i] = strings.ToLower(strings.Trim(strings.TrimSpace(z), "."))
+		if c.DNSBLReject[i] == "" || strings.ContainsAny(c.DNSBLReject[i], "@ \t/") {
+			bad("dnsbl_reject: %q is not a DNS zone", z)
+		}
+	}
+	if c.DNSBLExemptRcpt == nil {
+		c.DNSBLExemptRcpt = []string{"postmaster", "abuse"}
+	}
+	for _, r := range c.DNSBLExemptRcpt {
+		if strings.TrimSpace(r) == "" || strings.HasPrefix(r, "@") || strings.HasSuffix(r, "@") {
+			bad("dnsbl_exempt_rcpt: %q is neither a local part nor an address", r)
+		}
+	}
+	if _, err := parseNetRules(c.DNSBLExemptNetworks); err != nil {
+		bad("dnsbl_exempt_networks: %v", err)
+	}
+	if c.DNSBLTimeout < 0 {
+		bad("dnsbl_timeout must not be negative")
 	}
 	for _, n := range []*int{&c.MaxConnections, &c.MaxConnectionsPerIP, &c.MaxRecipients} {
 		if *n < 0 {

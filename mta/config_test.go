@@ -43,6 +43,21 @@ no_junk_sort = true
 		{name: "cert without key", toml: "[smtp]\ndomains = [\"example.com\"]\nroutes = \"r\"\ntls_cert = \"c.pem\"\n", wantErr: "tls_key"},
 		{name: "trap at a foreign domain", toml: "[smtp]\ndomains = [\"example.com\"]\nroutes = \"r\"\nspam_traps = [\"t@other.net\"]\n", wantErr: "spam_traps"},
 		{name: "bad pair", toml: "[smtp]\ndomains = [\"example.com\"]\nroutes = \"r\"\nbadmailfromto = [\"only-one\"]\n", wantErr: "badmailfromto"},
+		{name: "blocklists, zones normalised, exempt recipients by default", toml: "[smtp]\ndomains = [\"example.com\"]\nroutes = \"r\"\ndnsbl_reject = [\"Zen.Spamhaus.org.\"]\n",
+			check: func(t *testing.T, c mta.Config) {
+				if len(c.DNSBLReject) != 1 || c.DNSBLReject[0] != "zen.spamhaus.org" || strings.Join(c.DNSBLExemptRcpt, ",") != "postmaster,abuse" {
+					t.Errorf("decoded %q, exempt %q", c.DNSBLReject, c.DNSBLExemptRcpt)
+				}
+			}},
+		{name: "no exempt recipients", toml: "[smtp]\ndomains = [\"example.com\"]\nroutes = \"r\"\ndnsbl_exempt_rcpt = []\n",
+			check: func(t *testing.T, c mta.Config) {
+				if len(c.DNSBLExemptRcpt) != 0 {
+					t.Errorf("dnsbl_exempt_rcpt = [] gave %q", c.DNSBLExemptRcpt)
+				}
+			}},
+		{name: "bad blocklist zone", toml: "[smtp]\ndomains = [\"example.com\"]\nroutes = \"r\"\ndnsbl_reject = [\"bl example\"]\n", wantErr: "dnsbl_reject"},
+		{name: "bad dnsbl exempt network", toml: "[smtp]\ndomains = [\"example.com\"]\nroutes = \"r\"\ndnsbl_exempt_networks = [\"!lan\"]\n", wantErr: "dnsbl_exempt_networks"},
+		{name: "bad dnsbl exempt recipient", toml: "[smtp]\ndomains = [\"example.com\"]\nroutes = \"r\"\ndnsbl_exempt_rcpt = [\"@example.com\"]\n", wantErr: "dnsbl_exempt_rcpt"},
 		{name: "bad exempt network", toml: "[smtp]\ndomains = [\"example.com\"]\nroutes = \"r\"\nheader_checks_exempt = [\"lan\"]\n", wantErr: "header_checks_exempt"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,7 +5,8 @@
 //
 // # The SMTP transaction
 //
-// RCPT: the recipient's domain must be local (else "554 5.7.1 Relaying
+// RCPT: a client on a blocklist is refused (see below); the
+// recipient's domain must be local (else "554 5.7.1 Relaying
 // denied", never relaying), its mailbox must be in the routes file
 // ("user domain maildir"; for user+ext an exact user+ext route wins,
 // else user's), and the sender and recipient must not match badmailfrom,
@@ -51,7 +52,20 @@
 // own reply counts); otherwise "451 4.3.0", or "550 5.0.0" when it
 // refused every recipient for good.
 //
-// # Not here yet
+// # Blocklists at connect time
 //
-// The DNSBL checks at connect time come with the network-checks issue.
+// With dnsbl_reject (and the daemon's [dns] resolver), the client's
+// address is looked up in each DNS blocklist as it connects (reversed
+// IPv4, nibble IPv6, RFC 5782), all lists at once under one deadline,
+// dnsbl_timeout, while the client reads the greeting and says EHLO. The
+// answer comes at RCPT, as in SME Server's qpsmtpd dnsbl plugin: a
+// client listed with an answer in 127.0.0.0/24 gets "554 5.7.1 ...
+// blocked using ZONE" for every recipient but postmaster and abuse
+// (dnsbl_exempt_rcpt), before the recipient itself is checked, so a
+// listed client learns nothing of who exists. Other answers
+// (127.255.255.254: query refused), timeouts and SERVFAIL are logged
+// and count as not listed; RCPT never waits past the deadline.
+// Loopback, private and link-local clients and header_checks_exempt
+// networks are never looked up, unless a "!" entry of
+// dnsbl_exempt_networks says otherwise (dnsbl.go).
 package mta

@@ -97,6 +97,7 @@ const (
 	reasonEarlyTalker  reason = "early_talker"
 	reasonRoutesFailed reason = "routes_unreadable"
 	reasonHopRefused   reason = "next_hop_refused"
+	reasonDNSBL        reason = "dnsbl"
 )
 
 // reply is the client-facing answer for a reason: generic text, the

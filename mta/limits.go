@@ -66,7 +66,8 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			go refuse(c, why, time.Duration(l.s.cfg.WriteTimeout))
 			continue
 		}
-		return &limitedConn{Conn: c, s: l.s, ip: ip, greetDelay: time.Duration(l.s.cfg.GreetDelay)}, nil
+		return &limitedConn{Conn: c, s: l.s, ip: ip, greetDelay: time.Duration(l.s.cfg.GreetDelay),
+			dnsbl: l.s.startDNSBL(ip)}, nil
 	}
 }
 
@@ -89,7 +90,9 @@ func remoteIP(c net.Conn) netip.Addr {
 }
 
 // limitedConn releases its slot on Close and, with a greet delay, holds
-// the greeting back and refuses a client that talks first.
+// the greeting back and refuses a client that talks first. It carries
+// the connection's blocklist lookups (nil without) and stops them on
+// Close.
 type limitedConn struct {
 	net.Conn
 	s          *Server
@@ -97,6 +100,7 @@ type limitedConn struct {
 	greetDelay time.Duration
 	greeted    bool
 	closeOnce  sync.Once
+	dnsbl      *dnsblCheck
 }
 
 var errEarlyTalker = errors.New("client talked before the greeting")
@@ -130,6 +134,9 @@ func (c *limitedConn) Write(b []byte) (int, error) {
 
 func (c *limitedConn) Close() error {
 	err := c.Conn.Close()
-	c.closeOnce.Do(func() { c.s.limits.release(c.ip) })
+	c.closeOnce.Do(func() {
+		c.dnsbl.stop()
+		c.s.limits.release(c.ip)
+	})
 	return err
 }

@@ -56,6 +56,8 @@ type Deps struct {
 	// LoadAvg returns the 1-minute load average (default: read
 	// /proc/loadavg); used with max_load.
 	LoadAvg func() (float64, error)
+	// DNSBL looks up dnsbl_reject; needed when that is set, else unused.
+	DNSBL DNSBLResolver
 }
 
 // A Server is the SMTP front end: it accepts mail for the local domains,
@@ -76,6 +78,8 @@ type Server struct {
 	p      *pipeline
 	exempt []netip.Prefix
 	limits *connLimits
+	// dnsblNets are dnsbl_exempt_networks, parsed.
+	dnsblNets []netRule
 
 	base   context.Context // sessions' parent; cancelled by Close
 	cancel context.CancelFunc
@@ -99,6 +103,12 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 	if deps.LoadAvg == nil {
 		deps.LoadAvg = loadAvg
 	}
+	if len(cfg.DNSBLReject) > 0 && deps.DNSBL == nil {
+		return nil, errors.New("smtp: dnsbl_reject needs a DNS resolver (the daemon config's [dns] section)")
+	}
+	if cfg.DNSBLTimeout == 0 {
+		cfg.DNSBLTimeout = Duration(DefaultDNSBLTimeout)
+	}
 	if cfg.Hostname == "" {
 		cfg.Hostname, _ = os.Hostname()
 	}
@@ -106,8 +116,9 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	exempt, _ := parseNets(cfg.HeaderChecksExempt) // checked by Validate
-	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, p: p, exempt: exempt,
+	exempt, _ := parseNets(cfg.HeaderChecksExempt)         // checked by Validate
+	dnsblNets, _ := parseNetRules(cfg.DNSBLExemptNetworks) // likewise
+	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, p: p, exempt: exempt, dnsblNets: dnsblNets,
 		limits: newConnLimits(cfg.MaxConnections, cfg.MaxConnectionsPerIP)}
 	s.base, s.cancel = context.WithCancel(context.Background())
 
@@ -175,14 +186,21 @@ func (s *Server) Close() error {
 type backend struct{ s *Server }
 
 // NewSession starts the session's context (go-smtp has none): it ends in
-// Logout, or when the server closes.
+// Logout, or when the server closes. go-smtp calls it at HELO/EHLO (and
+// again after STARTTLS); the connection's blocklist lookups, started at
+// connect, come with it.
 func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	s := b.s
 	ctx, cancel := context.WithCancel(s.base)
-	var ip netip.Addr
-	if ap, err := netip.ParseAddrPort(c.Conn().RemoteAddr().String()); err == nil {
-		ip = ap.Addr().Unmap()
+	conn := c.Conn()
+	if tc, ok := conn.(*tls.Conn); ok {
+		conn = tc.NetConn()
 	}
+	var dnsbl *dnsblCheck
+	if lc, ok := conn.(*limitedConn); ok {
+		dnsbl = lc.dnsbl
+	}
+	ip := remoteIP(conn)
 	return &session{
 		s:      s,
 		ctx:    ctx,
@@ -190,6 +208,7 @@ func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 		ip:     ip,
 		helo:   c.Hostname(),
 		log:    s.log.With("client", ip.String(), "helo", c.Hostname()),
+		dnsbl:  dnsbl,
 	}, nil
 }
 

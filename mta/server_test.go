@@ -136,6 +136,11 @@ func send(t testing.TB, addr, from string, to []string, msg []byte) error {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return transact(c, from, to, msg)
+}
+
+// transact runs one SMTP transaction on c and closes it.
+func transact(c *smtp.Client, from string, to []string, msg []byte) error {
 	defer c.Close()
 	if err := c.Hello("client.example.net"); err != nil {
 		return err

@@ -24,6 +24,8 @@ type session struct {
 	ip     netip.Addr
 	helo   string
 	log    *slog.Logger
+	// dnsbl is the connection's blocklist lookups, nil without.
+	dnsbl *dnsblCheck
 
 	from  string
 	rcpts []rcpt
@@ -53,6 +55,13 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if ss.dnsbl != nil && !ss.s.dnsblExemptRcpt(to) {
+		if zone, answer := ss.dnsbl.wait(ss.ctx); zone != "" {
+			ss.log.Info("smtp recipient refused", "from", ss.from, "rcpt", to, "reason", reasonDNSBL,
+				"zone", zone, "answer", answer.String())
+			return dnsblReply(ss.ip, zone)
+		}
+	}
 	r, why, err := ss.s.p.resolve(ss.from, to)
 	if why != "" {
 		ss.log.Info("smtp recipient refused", "from", ss.from, "rcpt", to, "reason", why, "err", err)
