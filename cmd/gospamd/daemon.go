@@ -38,6 +38,9 @@ type daemon struct {
 	store    classifier.Backend
 	writer   *learn.Writer
 	service  *scan.Service
+	// resolver is the [dns] section's, shared by the network tests and
+	// the SMTP front end's blocklists; nil without [dns].
+	resolver *resolver.Resolver
 
 	// runCtx is the front ends' context: it ends after shutdown has
 	// drained them, not with the signal that starts the shutdown.
@@ -73,8 +76,11 @@ func openDaemon(ctx context.Context, log *slog.Logger, set daemonSettings) (_ *d
 	d.writer = learn.NewWriter(d.store, learn.WriterOptions{Logger: log, Metrics: d.metrics})
 	cfg := set.scan
 	cfg.Store, cfg.Writer, cfg.Logger, cfg.Metrics = d.store, d.writer, log, d.metrics
-	if cfg.Net, err = newNetChecker(set.dns, log, reg); err != nil {
+	if d.resolver, err = newResolver(set.dns, log, reg); err != nil {
 		return nil, errors.Join(err, d.close())
+	}
+	if d.resolver != nil {
+		cfg.Net = netCheckerOn(d.resolver, log)
 	}
 	if d.service, err = scan.New(ctx, cfg); err != nil {
 		return nil, errors.Join(err, d.close())

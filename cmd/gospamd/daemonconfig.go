@@ -470,6 +470,9 @@ func (c *daemonConfig) validate() []*configError {
 				bad("smtp", "%s", strings.TrimPrefix(e, "smtp: "))
 			}
 		}
+		if len(c.SMTP.DNSBLReject) > 0 && c.DNS == nil {
+			bad("smtp.dnsbl_reject", "needs a [dns] section: the blocklists are looked up with its resolver")
+		}
 	}
 	if c.IMAP != nil && c.IMAP.Enabled() {
 		if err := c.IMAP.Validate(); err != nil {

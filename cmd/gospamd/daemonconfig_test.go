@@ -100,6 +100,8 @@ metrics_allowed_ips = ["192.0.2.10"]
 			wantErr: "FILE:2:1: imap.sever: unknown key"},
 		{name: "unknown dns key", doc: "[dns]\nserver = [\"127.0.0.1\"]\n",
 			wantErr: "FILE:2:1: dns.server: unknown key"},
+		{name: "smtp blocklists without a resolver", doc: "[smtp]\ndomains = [\"example.com\"]\nroutes = \"r\"\ndnsbl_reject = [\"zen.spamhaus.org\"]\n",
+			wantErr: "FILE:4:1: smtp.dnsbl_reject: needs a [dns] section: the blocklists are looked up with its resolver"},
 		{name: "syntax error", doc: "[spamd\nlisten = []\n",
 			wantErr: "FILE:1:7: expected ']' to close table name"},
 		{name: "duplicate key", doc: "[spamd]\nmax_children = 1\nmax_children = 2\n",

@@ -17,12 +17,25 @@ import (
 // (servers, timeout, rbl_timeout, cache_size, min_ttl, max_ttl,
 // negative_ttl). The policy's dns_server and rbl_timeout lines override
 // servers and rbl_timeout. openDaemon and gospamd check build the checker
-// with newNetChecker.
+// with newNetChecker; the daemon's SMTP front end looks its dnsbl_reject
+// lists up with the same resolver.
 
 // newNetChecker builds the network tests from the [dns] section, with
 // their metrics on reg (nil: none); a nil section gives nil (local tests
 // only).
 func newNetChecker(cfg *resolver.Config, log *slog.Logger, reg prometheus.Registerer) (rules.NetChecker, error) {
+	res, err := newResolver(cfg, log, reg)
+	if err != nil || res == nil {
+		return nil, err
+	}
+	return netCheckerOn(res, log), nil
+}
+
+// newResolver builds the resolver of the [dns] section, with its metrics
+// on reg (nil: none); a nil section gives nil. The daemon shares it
+// between the network tests and the SMTP front end's dnsbl_reject, so
+// that both use one cache.
+func newResolver(cfg *resolver.Config, log *slog.Logger, reg prometheus.Registerer) (*resolver.Resolver, error) {
 	if cfg == nil {
 		return nil, nil
 	}
@@ -39,7 +52,12 @@ func newNetChecker(cfg *resolver.Config, log *slog.Logger, reg prometheus.Regist
 		return nil, fmt.Errorf("[dns]: %w", err)
 	}
 	log.Info("network tests on", "servers", res.Servers(), "rbl_timeout", res.Config().RBLTimeout.Std())
-	return netcheck.New(res, netcheck.Options{Logger: log}), nil
+	return res, nil
+}
+
+// netCheckerOn is the network tests on res.
+func netCheckerOn(res *resolver.Resolver, log *slog.Logger) rules.NetChecker {
+	return netcheck.New(res, netcheck.Options{Logger: log})
 }
 
 // dnsMetrics is resolver.Metrics on Prometheus.

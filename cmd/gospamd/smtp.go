@@ -32,19 +32,29 @@ func listenSMTP(ctx context.Context, cfg mta.Config) (net.Listener, error) {
 // spam-trap mail through its writer. It stops when the daemon shuts
 // down: new connections are refused at once, sessions in flight get
 // smtpShutdownTimeout to finish their message.
+//
+// Its dnsbl_reject lists are looked up with the daemon's [dns] resolver
+// (the network tests' cache), by default within its timeout.
 func (d *daemon) attachSMTP(cfg mta.Config, l net.Listener) error {
-	srv, err := mta.NewServer(cfg, mta.Deps{
+	deps := mta.Deps{
 		Scanner: d.service,
 		Teller:  d.service,
 		Logger:  d.log.With("frontend", "smtp"),
 		Metrics: newSMTPMetrics(d.registry),
-	})
+	}
+	if d.resolver != nil {
+		deps.DNSBL = d.resolver // not a nil *Resolver in the interface
+		if cfg.DNSBLTimeout == 0 {
+			cfg.DNSBLTimeout = mta.Duration(d.resolver.Config().Timeout)
+		}
+	}
+	srv, err := mta.NewServer(cfg, deps)
 	if err != nil {
 		return err
 	}
 	cfg = srv.Config()
 	d.log.Info("gospamd SMTP listening", "addr", l.Addr().String(), "domains", cfg.Domains, "routes", cfg.Routes,
-		"next_hop", cfg.NextHop)
+		"next_hop", cfg.NextHop, "dnsbl_reject", cfg.DNSBLReject)
 	d.run("smtp on "+l.Addr().String(), func() error {
 		served := make(chan error, 1)
 		go func() { served <- srv.Serve(l) }()

@@ -69,6 +69,12 @@ func writePolicy(t testing.TB, dir string) string {
 // listener on port 0), the store, policy and user_prefs in dir, until
 // ctx ends; ready gets the two addresses. The daemon logs to logs.
 func runSMTPDaemon(ctx context.Context, logs io.Writer, dir string, cfg mta.Config, ready func(smtpAddr, spamdAddr string)) error {
+	return runSMTPDaemonWith(ctx, logs, dir, "", cfg, ready)
+}
+
+// runSMTPDaemonWith is runSMTPDaemon with more sections in the file
+// (extra, such as a [dns] section).
+func runSMTPDaemonWith(ctx context.Context, logs io.Writer, dir, extra string, cfg mta.Config, ready func(smtpAddr, spamdAddr string)) error {
 	cfg.Listen = "127.0.0.1:0"
 	smtpSection, err := toml.Marshal(cfg)
 	if err != nil {
@@ -76,8 +82,8 @@ func runSMTPDaemon(ctx context.Context, logs io.Writer, dir string, cfg mta.Conf
 	}
 	file := filepath.Join(dir, "gospamd.toml")
 	doc := fmt.Sprintf("[store]\ndbpath = %q\n\n[spamd]\nlisten = [\"127.0.0.1:0\"]\n\n"+
-		"[policy]\ndir = %q\nuser_prefs_dir = %q\n\n[daemon]\nhostname = \"mx.example.com\"\n\n[smtp]\n%s",
-		filepath.Join(dir, "bayes"), filepath.Join(dir, "site"), filepath.Join(dir, "prefs"), smtpSection)
+		"[policy]\ndir = %q\nuser_prefs_dir = %q\n\n[daemon]\nhostname = \"mx.example.com\"\n\n%s\n[smtp]\n%s",
+		filepath.Join(dir, "bayes"), filepath.Join(dir, "site"), filepath.Join(dir, "prefs"), extra, smtpSection)
 	if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
 		return err
 	}
@@ -96,6 +102,13 @@ func runSMTPDaemon(ctx context.Context, logs io.Writer, dir string, cfg mta.Conf
 
 func startSMTPDaemon(t *testing.T, tweak func(*mta.Config)) *smtpDaemon {
 	t.Helper()
+	return startSMTPDaemonWith(t, "", tweak)
+}
+
+// startSMTPDaemonWith is startSMTPDaemon with more sections in the
+// daemon config (see runSMTPDaemonWith).
+func startSMTPDaemonWith(t *testing.T, extra string, tweak func(*mta.Config)) *smtpDaemon {
+	t.Helper()
 	dir := t.TempDir()
 	writePolicy(t, dir)
 	cfg, alice, bob := smtpTestConfig(t, dir)
@@ -106,7 +119,7 @@ func startSMTPDaemon(t *testing.T, tweak func(*mta.Config)) *smtpDaemon {
 	d := &smtpDaemon{dir: dir, alice: alice, bob: bob, logs: &syncBuffer{b: new(strings.Builder)}, cancel: cancel, done: make(chan error, 1)}
 	ready := make(chan [2]string, 1)
 	go func() {
-		d.done <- runSMTPDaemon(ctx, d.logs, dir, cfg, func(a, b string) { ready <- [2]string{a, b} })
+		d.done <- runSMTPDaemonWith(ctx, d.logs, dir, extra, cfg, func(a, b string) { ready <- [2]string{a, b} })
 	}()
 	select {
 	case a := <-ready:

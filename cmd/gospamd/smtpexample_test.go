@@ -62,7 +62,7 @@ func TestExampleSMTPSection(t *testing.T) {
 	}
 	want := mta.Config{Domains: []string{"example.com"}, Routes: "/etc/gospamd/routes",
 		SpamTraps: []string{}, BadMailFrom: []string{}, BadRcptTo: []string{}, BadMailFromTo: []string{},
-		HeaderChecksExempt: []string{}, Users: map[string]mta.UserOptions{"bob": {}}}
+		HeaderChecksExempt: []string{}, DNSBLReject: []string{}, DNSBLExemptNetworks: []string{}, Users: map[string]mta.UserOptions{"bob": {}}}
 	if err := want.Validate(); err != nil {
 		t.Fatal(err)
 	}
