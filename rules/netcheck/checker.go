@@ -89,6 +89,8 @@ func buildEvals() map[string]evalDef {
 		"check_rbl_headers":     {kindRBL, startRHS, evalRHS},
 		"check_dns_sender":      {kindRBL, startDNSSender, evalDNSSender},
 		"check_uridnsbl":        {kindURIBL, startURIBL, evalURIBL},
+		"check_hashbl_bodyre":   {kindRBL, startHashBL, evalHashBL},
+		"check_hashbl_uris":     {kindRBL, startHashBL, evalHashBL},
 	}
 	addSPF(m)
 	addAuth(m)
@@ -104,7 +106,9 @@ func (c *Checker) Handles(name string) bool {
 
 // Plugins are the SpamAssassin plugins whose rules the Checker answers
 // (rules.NetPlugins): their ifplugin blocks are read when it is on.
-func (c *Checker) Plugins() []string { return []string{"DNSEval", "URIDNSBL", "SPF", "DKIM", "DMARC"} }
+func (c *Checker) Plugins() []string {
+	return []string{"DNSEval", "URIDNSBL", "SPF", "DKIM", "DMARC", "HashBL"}
+}
 
 // EvalNames are the eval functions answered here, for lint.
 func EvalNames() []string {

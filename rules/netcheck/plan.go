@@ -37,6 +37,9 @@ type plan struct {
 	// uridnsbl_max_domains.
 	uriSkip  map[string]bool
 	uriLimit int
+	// hashbls are the check_hashbl_* rules' parsed arguments, by rule
+	// name.
+	hashbls map[string]*hashRule
 	// dmarc is set when a started rule checks DMARC.
 	dmarc bool
 }
@@ -73,7 +76,7 @@ func (c *Checker) buildPlan(pol *cf.Policy) *plan {
 	set := pol.Settings()
 	p := &plan{timeout: c.rblTimeout(pol), res: c.res, subs: map[string]subtest{},
 		badSub: map[string]bool{}, uribls: map[string]*uriblRule{}, uriSkip: map[string]bool{},
-		uriLimit: defaultMaxURIDomains}
+		uriLimit: defaultMaxURIDomains, hashbls: map[string]*hashRule{}}
 	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(set.DNSAvailable)), "no") {
 		p.off = [kindCount]bool{true, true, true}
 		return p
@@ -148,6 +151,14 @@ func (c *Checker) buildPlan(pol *cf.Policy) *plan {
 				continue
 			}
 			p.uribls[r.Name] = u
+		}
+		if strings.HasPrefix(r.Eval.Func, "check_hashbl_") {
+			h, err := planHashBL(r)
+			if err != nil {
+				c.log.Warn("hashbl", "rule", r.Name, "err", err)
+				continue
+			}
+			p.hashbls[r.Name] = h
 		}
 		p.starts = append(p.starts, r)
 	}

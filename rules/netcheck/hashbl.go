@@ -1,0 +1,244 @@
+package netcheck
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dlclark/regexp2"
+	"github.com/gospamd/gospamd/rules/cf"
+	"github.com/gospamd/gospamd/rules/resolver"
+	"github.com/miekg/dns"
+)
+
+// HashBL (SpamAssassin's Plugin::HashBL): values taken from the message
+// (body regex matches, URIs), hashed as the rule's options say (sha1,
+// md5, sha256 in lower-case base32, raw: none) and looked up as
+// HASH.LIST; a hit is an answer matching the subtest regex, by default
+// any 127/8 address.
+
+// A hashRule is one check_hashbl_* rule, ready to query.
+type hashRule struct {
+	zone  string
+	qtype uint16
+	opts  hashOpts
+	re    *regexp2.Regexp // check_hashbl_bodyre's body regex
+	sub   subtest
+}
+
+// hashOpts are a rule's OPTS ("sha1/max=10/shuffle").
+type hashOpts struct {
+	hash     string // "sha1", "md5", "sha256" or "" (raw)
+	max      int
+	shuffle  bool
+	keepCase bool
+	num      bool
+}
+
+// parseHashOpts reads OPTS as _parse_opts does; def is the eval's
+// default.
+func parseHashOpts(s, def string) hashOpts {
+	if strings.TrimSpace(s) == "" {
+		s = def
+	}
+	o := hashOpts{max: 10}
+	set := map[string]string{}
+	for _, w := range strings.Split(strings.ToLower(s), "/") {
+		k, v, _ := strings.Cut(strings.TrimSpace(w), "=")
+		set[k] = v
+	}
+	// _hash's order: sha256, then sha1, then md5.
+	for _, h := range []string{"sha256", "sha1", "md5"} {
+		if _, ok := set[h]; ok {
+			o.hash = h
+			break
+		}
+	}
+	if n, err := strconv.Atoi(set["max"]); err == nil && n > 0 {
+		o.max = n
+	}
+	_, o.shuffle = set["shuffle"]
+	_, o.keepCase = set["case"]
+	_, o.num = set["num"]
+	return o
+}
+
+// hashValue is _hash.
+func hashValue(o hashOpts, v string) string {
+	switch o.hash {
+	case "sha256":
+		sum := sha256.Sum256([]byte(v))
+		return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:]))
+	case "sha1":
+		sum := sha1.Sum([]byte(v))
+		return hex.EncodeToString(sum[:])
+	case "md5":
+		sum := md5.Sum([]byte(v))
+		return hex.EncodeToString(sum[:])
+	}
+	return v
+}
+
+// planHashBL parses r's arguments: check_hashbl_bodyre(LIST, OPTS, RE
+// [, SUBTEST]), check_hashbl_uris(LIST, OPTS [, SUBTEST]). nil when
+// they do not parse (the rule never hits).
+func planHashBL(r *cf.Rule) (*hashRule, error) {
+	args := r.Eval.Args
+	list := strings.TrimSpace(arg(args, 0))
+	if list == "" {
+		return nil, errString("blocklist argument missing")
+	}
+	h := &hashRule{qtype: dns.TypeA}
+	if z, t, ok := strings.Cut(list, "/"); ok {
+		switch strings.ToUpper(t) {
+		case "A":
+			list = z
+		case "TXT":
+			list, h.qtype = z, dns.TypeTXT
+		}
+	}
+	h.zone = normZone(list)
+	subAt := 2
+	if r.Eval.Func == "check_hashbl_bodyre" {
+		h.opts = parseHashOpts(arg(args, 1), "sha1/max=10/shuffle")
+		expr := arg(args, 2)
+		if expr == "" {
+			return nil, errString("missing body regex")
+		}
+		re, err := regexp2.Compile(expr, regexp2.Singleline)
+		if err != nil {
+			return nil, errString("invalid body regex: " + err.Error())
+		}
+		re.MatchTimeout = time.Second
+		h.re = re
+		subAt = 3
+	} else {
+		h.opts = parseHashOpts(arg(args, 1), "sha1/max=10/shuffle")
+		if h.opts.hash == "" {
+			return nil, errString("raw option invalid")
+		}
+	}
+	h.sub = subtest{kind: subAny}
+	if s := arg(args, subAt); s != "" {
+		sub, err := regexSubtest(s)
+		if err != nil {
+			return nil, err
+		}
+		h.sub = sub
+	}
+	return h, nil
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
+
+// hashValues are the values rule h looks up in the message, unique, in
+// the order found, shuffled and cut to max as the options say.
+func (s *netScan) hashValues(r *cf.Rule, h *hashRule) []string {
+	var vals []string
+	seen := map[string]bool{}
+	add := func(v string) {
+		if !h.opts.keepCase {
+			v = strings.ToLower(v)
+		}
+		if h.opts.num {
+			v = strings.Map(func(c rune) rune {
+				if c >= '0' && c <= '9' {
+					return c
+				}
+				return -1
+			}, v)
+		}
+		if v == "" || seen[v] {
+			return
+		}
+		seen[v] = true
+		vals = append(vals, v)
+	}
+	switch r.Eval.Func {
+	case "check_hashbl_bodyre":
+		var texts []string
+		switch r.Kind {
+		case cf.KindFull:
+			texts = []string{s.msg.RawHeader + string(s.msg.Body)}
+		default:
+			texts = s.msg.Rendered
+		}
+		for _, t := range texts {
+			m, err := h.re.FindStringMatch(t)
+			for err == nil && m != nil {
+				if g := m.GroupByNumber(1); g != nil && len(g.Captures) > 0 {
+					add(g.String())
+				}
+				m, err = h.re.FindNextMatch(m)
+			}
+		}
+	case "check_hashbl_uris":
+		for _, u := range s.msg.URIs {
+			if strings.HasPrefix(strings.ToLower(u), "mailto:") {
+				continue
+			}
+			if host := uriHost(u); host == "" || s.plan.uriSkip[host] {
+				continue
+			}
+			add(u)
+		}
+	}
+	if h.opts.shuffle {
+		rand.Shuffle(len(vals), func(i, j int) { vals[i], vals[j] = vals[j], vals[i] })
+	}
+	if len(vals) > h.opts.max {
+		vals = vals[:h.opts.max]
+	}
+	return vals
+}
+
+// uriHost is the lower-cased host of an absolute URI, "" without one.
+func uriHost(u string) string {
+	_, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return ""
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	if i := strings.LastIndexByte(rest, ':'); i >= 0 && !strings.HasSuffix(rest, "]") {
+		rest = rest[:i]
+	}
+	return strings.ToLower(rest)
+}
+
+func startHashBL(s *netScan, r *cf.Rule) {
+	h := s.plan.hashbls[r.Name]
+	if h == nil {
+		return
+	}
+	var qs []*rblQuery
+	for _, v := range s.hashValues(r, h) {
+		name := hashValue(h.opts, v) + "." + h.zone
+		l := s.lookup(resolver.Question{Name: name, Type: h.qtype, Zone: h.zone})
+		what := strings.ReplaceAll(v, "@", "[at]")
+		qs = append(qs, &rblQuery{what: what, zone: h.zone, txt: h.qtype == dns.TypeTXT, sub: h.sub, l: l})
+	}
+	s.mu.Lock()
+	s.byRule[r.Name] = qs
+	s.mu.Unlock()
+}
+
+func evalHashBL(ctx context.Context, s *netScan, rule string, _ []string) (bool, []string) {
+	s.mu.Lock()
+	qs := s.byRule[rule]
+	s.mu.Unlock()
+	return s.matchQueries(ctx, qs, subtest{kind: subAny})
+}
