@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"net"
+	"regexp"
 	"strings"
+	"sync/atomic"
 
 	"blitiri.com.ar/go/spf"
 	"github.com/emersion/go-msgauth/dkim"
@@ -24,17 +26,23 @@ import (
 // addAuth adds the DKIM and DMARC evals to m.
 func addAuth(m map[string]evalDef) {
 	for name, f := range map[string]func(*authResult, []string) bool{
-		"check_dkim_signed":             (*authResult).signed,
-		"check_dkim_valid":              (*authResult).valid,
-		"check_dkim_dependable":         func(a *authResult, _ []string) bool { return a.valid(nil) },
-		"check_dkim_valid_author_sig":   (*authResult).validAuthor,
-		"check_dkim_valid_envelopefrom": func(a *authResult, _ []string) bool { return a.validDomain(a.envDomain) },
-		"check_dkim_adsp":               (*authResult).adsp,
-		"check_dmarc_pass":              func(a *authResult, _ []string) bool { return a.dmarc == dmarcPass },
-		"check_dmarc_reject":            func(a *authResult, _ []string) bool { return a.dmarc == dmarcReject },
-		"check_dmarc_quarantine":        func(a *authResult, _ []string) bool { return a.dmarc == dmarcQuarantine },
-		"check_dmarc_none":              func(a *authResult, _ []string) bool { return a.dmarc == dmarcNone },
-		"check_dmarc_missing":           func(a *authResult, _ []string) bool { return a.dmarc == dmarcMissing },
+		"check_dkim_signed":                   (*authResult).signed,
+		"check_dkim_valid":                    (*authResult).valid,
+		"check_dkim_dependable":               func(a *authResult, _ []string) bool { return a.valid(nil) },
+		"check_dkim_valid_author_sig":         (*authResult).validAuthor,
+		"check_dkim_valid_envelopefrom":       func(a *authResult, _ []string) bool { return a.validDomain(a.envDomain) },
+		"check_dkim_adsp":                     (*authResult).adsp,
+		"check_dkim_signall":                  func(a *authResult, _ []string) bool { return a.adsp([]string{"A"}) },
+		"check_dkim_signsome":                 func(*authResult, []string) bool { return false },
+		"check_dkim_testing":                  func(a *authResult, _ []string) bool { return a.keyTesting },
+		"check_arc_signed":                    func(a *authResult, args []string) bool { return a.arcSigned && len(args) == 0 },
+		"check_for_dkim_welcomelist_from":     func(a *authResult, _ []string) bool { return a.welcome },
+		"check_for_def_dkim_welcomelist_from": func(a *authResult, _ []string) bool { return a.defWelcome },
+		"check_dmarc_pass":                    func(a *authResult, _ []string) bool { return a.dmarc == dmarcPass },
+		"check_dmarc_reject":                  func(a *authResult, _ []string) bool { return a.dmarc == dmarcReject },
+		"check_dmarc_quarantine":              func(a *authResult, _ []string) bool { return a.dmarc == dmarcQuarantine },
+		"check_dmarc_none":                    func(a *authResult, _ []string) bool { return a.dmarc == dmarcNone },
+		"check_dmarc_missing":                 func(a *authResult, _ []string) bool { return a.dmarc == dmarcMissing },
 	} {
 		m[name] = evalDef{kindAuth, startAuth, func(ctx context.Context, s *netScan, _ string, args []string) (bool, []string) {
 			a := s.authResult(ctx)
@@ -64,7 +72,15 @@ type authResult struct {
 	authors    []string // From domains
 	envDomain  string
 	adspPolicy map[string]string // author domain → "all", "discardable", "nxdomain"
-	dmarc      dmarcOutcome
+	// keyTesting: a key looked up carries the testing flag (t=y).
+	keyTesting bool
+	// arcSigned: the message carries an ARC set (ARC-Seal).
+	arcSigned bool
+	// welcome and defWelcome: an author matches welcomelist_from_dkim or
+	// welcomelist_auth (def_ lists for defWelcome) with a valid signature
+	// by the listed (or the author's) domain.
+	welcome, defWelcome bool
+	dmarc               dmarcOutcome
 }
 
 const authJob = "dkim"
@@ -134,13 +150,28 @@ func (s *netScan) checkAuth() *authResult {
 		a.adspPolicy[ws[0]] = p
 	}
 	if len(s.msg.Header.Values("DKIM-Signature")) > 0 {
+		var testing atomic.Bool
+		lookup := s.lookupTXT("dkim")
 		verifs, err := dkim.VerifyWithOptions(bytes.NewReader(s.rawMessage()), &dkim.VerifyOptions{
-			LookupTXT: s.lookupTXT("dkim"), MaxVerifications: 10})
+			LookupTXT: func(name string) ([]string, error) {
+				txts, err := lookup(name)
+				for _, t := range txts {
+					if keyIsTesting(t) {
+						testing.Store(true)
+					}
+				}
+				return txts, err
+			}, MaxVerifications: 10})
+		a.keyTesting = testing.Load()
 		if err != nil && !errors.Is(err, dkim.ErrTooManySignatures) {
 			s.c.log.Debug("dkim", "err", err)
 		}
 		a.verifs = verifs
 	}
+	a.arcSigned = len(s.msg.Header.Values("ARC-Seal")) > 0
+	authors := s.fromAddrs()
+	a.welcome = a.welcomed(authors, s.pol.AddrList(cf.ListWelcomelistFromDKIM), s.pol.AddrList(cf.ListWelcomelistAuth))
+	a.defWelcome = a.welcomed(authors, s.pol.AddrList(cf.ListDefWelcomelistFromDKIM), s.pol.AddrList(cf.ListDefWelcomelistAuth))
 	s.mu.Lock()
 	_, wantDMARC := s.jobs[spfJob]
 	s.mu.Unlock()
@@ -282,4 +313,72 @@ func containsFold(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// keyIsTesting reports whether a DKIM key record has the t=y flag.
+func keyIsTesting(rec string) bool {
+	for _, tag := range strings.Split(rec, ";") {
+		k, v, ok := strings.Cut(tag, "=")
+		if !ok || strings.TrimSpace(k) != "t" {
+			continue
+		}
+		for _, f := range strings.Split(v, ":") {
+			if strings.TrimSpace(f) == "y" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// welcomed: _check_dkim_welcomelist for one pair of lists. An author
+// address matching a fromDKIM entry needs a valid signature by the
+// entry's signing domain (default: the domain of the entry's address);
+// one matching an auth entry a valid author signature.
+func (a *authResult) welcomed(authors []string, fromDKIM, auth []cf.AddrEntry) bool {
+	for _, au := range authors {
+		au = strings.ToLower(au)
+		for _, e := range fromDKIM {
+			if !addrGlob(e.Addr, au) {
+				continue
+			}
+			sdid := e.Relay
+			if sdid == "" {
+				sdid = domainOf(e.Addr)
+			}
+			if a.validDomain(sdid) {
+				return true
+			}
+		}
+		for _, e := range auth {
+			if addrGlob(e.Addr, au) && a.validDomain(domainOf(au)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// addrGlob matches a lower-cased address against a list glob ('*' any
+// run, '?' one character).
+func addrGlob(glob, addr string) bool {
+	glob = strings.ToLower(glob)
+	if !strings.ContainsAny(glob, "*?") {
+		return glob == addr
+	}
+	var b strings.Builder
+	b.WriteString("^")
+	for _, r := range glob {
+		switch r {
+		case '*':
+			b.WriteString(".*")
+		case '?':
+			b.WriteString(".")
+		default:
+			b.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	b.WriteString("$")
+	re, err := regexp.Compile(b.String())
+	return err == nil && re.MatchString(addr)
 }
