@@ -33,6 +33,11 @@ type NetScan interface {
 	Eval(ctx context.Context, rule string, call *cf.EvalCall) (hit bool, details []string)
 }
 
+// AskDNSEval is the eval name under which the engine asks a NetChecker
+// about askdns rules (which call no eval): a NetChecker that Handles it
+// answers them, with call.Func set to it and the rule's name.
+const AskDNSEval = "askdns"
+
 // NetPlugins is an optional ability of a NetChecker: the SpamAssassin
 // plugins (short names, "DNSEval") whose rules it answers. A policy
 // loaded for it (LoadPolicyFor) reads their ifplugin blocks.

@@ -19,8 +19,11 @@ type compiledRule struct {
 	lits []string // lower-cased required literals of re; nil: none known
 	// idx is the rule's index in its RuleSet's rules.
 	idx int
-	// net marks an eval rule the engine's NetChecker answers.
-	net bool
+	// net marks an eval rule the engine's NetChecker answers; netCall
+	// is the call it is asked (the rule's eval, or for an askdns rule
+	// askdnsCall).
+	net     bool
+	netCall *cf.EvalCall
 	// gate is set for a %{NAME} template rule (re is nil; its pattern is
 	// compiled per scan from the capture tags): the pattern with every
 	// %{NAME} as "any text", so that where it does not match no filling
@@ -119,7 +122,7 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), net 
 			}
 			fn, ok := evals(r.Eval.Func)
 			if !ok && net != nil && net(r.Eval.Func) {
-				c.net = true
+				c.net, c.netCall = true, r.Eval
 				break
 			}
 			if !ok {
@@ -155,6 +158,10 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), net 
 			}
 			c.re = m
 			c.lits = lits
+		case r.Kind == cf.KindAskDNS && net != nil && net(AskDNSEval):
+			// An askdns rule is answered by the NetChecker as a call of
+			// the pseudo-eval AskDNSEval, the rule's name telling which.
+			c.net, c.netCall = true, &cf.EvalCall{Func: AskDNSEval}
 		case r.Kind == cf.KindHeader && r.Header.Exists:
 		default:
 			continue // reuse, askdns, uri_detail: not run here

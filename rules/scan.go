@@ -151,7 +151,7 @@ func (s *scan) run(c *compiledRule) int {
 		if s.net == nil {
 			return 0
 		}
-		hit, details := s.net.Eval(s.ctx, c.Name, c.Eval)
+		hit, details := s.net.Eval(s.ctx, c.Name, c.netCall)
 		if s.ctx.Err() != nil {
 			// A lookup unanswered by the deadline, not a miss. (The
 			// context, not the limit's flag, which its AfterFunc may

@@ -92,6 +92,7 @@ func buildEvals() map[string]evalDef {
 		"check_hashbl_bodyre":   {kindRBL, startHashBL, evalHashBL},
 		"check_hashbl_uris":     {kindRBL, startHashBL, evalHashBL},
 	}
+	m[rules.AskDNSEval] = evalDef{kindAuth, nil, evalAskDNS}
 	addSPF(m)
 	addAuth(m)
 	return m
@@ -107,7 +108,7 @@ func (c *Checker) Handles(name string) bool {
 // Plugins are the SpamAssassin plugins whose rules the Checker answers
 // (rules.NetPlugins): their ifplugin blocks are read when it is on.
 func (c *Checker) Plugins() []string {
-	return []string{"DNSEval", "URIDNSBL", "SPF", "DKIM", "DMARC", "HashBL"}
+	return []string{"DNSEval", "URIDNSBL", "SPF", "DKIM", "DMARC", "HashBL", "AskDNS"}
 }
 
 // EvalNames are the eval functions answered here, for lint.
@@ -200,6 +201,10 @@ func (c *Checker) Start(ctx context.Context, m *tokenizer.Message, pol *cf.Polic
 		startSPF(s, nil)
 	}
 	for _, r := range p.starts {
+		if r.Kind == cf.KindAskDNS {
+			startAskDNS(s, r)
+			continue
+		}
 		evals[r.Eval.Func].start(s, r)
 	}
 	return s

@@ -40,6 +40,8 @@ type plan struct {
 	// hashbls are the check_hashbl_* rules' parsed arguments, by rule
 	// name.
 	hashbls map[string]*hashRule
+	// asks are the askdns rules, by name.
+	asks map[string]*askRule
 	// dmarc is set when a started rule checks DMARC.
 	dmarc bool
 }
@@ -76,7 +78,7 @@ func (c *Checker) buildPlan(pol *cf.Policy) *plan {
 	set := pol.Settings()
 	p := &plan{timeout: c.rblTimeout(pol), res: c.res, subs: map[string]subtest{},
 		badSub: map[string]bool{}, uribls: map[string]*uriblRule{}, uriSkip: map[string]bool{},
-		uriLimit: defaultMaxURIDomains, hashbls: map[string]*hashRule{}}
+		uriLimit: defaultMaxURIDomains, hashbls: map[string]*hashRule{}, asks: map[string]*askRule{}}
 	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(set.DNSAvailable)), "no") {
 		p.off = [kindCount]bool{true, true, true}
 		return p
@@ -110,6 +112,16 @@ func (c *Checker) buildPlan(pol *cf.Policy) *plan {
 	needSets := map[string]bool{}
 	var active []*cf.Rule
 	for _, r := range pol.Rules() {
+		if r.Kind == cf.KindAskDNS && r.AskDNS != nil && !p.off[kindAuth] && runs(r) {
+			a, err := planAskDNS(r)
+			if err != nil {
+				c.log.Warn("askdns", "rule", r.Name, "err", err)
+				continue
+			}
+			p.asks[r.Name] = a
+			p.starts = append(p.starts, r)
+			continue
+		}
 		if r.Eval == nil {
 			continue
 		}
