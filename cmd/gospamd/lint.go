@@ -29,7 +29,21 @@ func runLint(ctx context.Context, env *cliEnv, args []string) int {
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
-	pol, diags, err := rules.LoadPolicy(ctx, *configDir)
+	// With a [dns] section the network tests are on, as in the daemon
+	// and gospamd check: the network plugins' ifplugin blocks are read
+	// and their evals are not missing.
+	net, err := newNetChecker(cfg.DNS, env.log, nil)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "gospamd lint: %v\n", err)
+		return exitConfig
+	}
+	var pol *cf.Policy
+	var diags []cf.Diagnostic
+	if net != nil {
+		pol, diags, err = rules.LoadPolicyFor(ctx, *configDir, net)
+	} else {
+		pol, diags, err = rules.LoadPolicy(ctx, *configDir)
+	}
 	parseErrors := cf.CountErrors(diags)
 	for _, d := range diags {
 		if d.Severity <= cf.SeverityWarning {
@@ -46,6 +60,7 @@ func runLint(ctx context.Context, env *cliEnv, args []string) int {
 	}
 	printLayers(env.stdout, pol.Layers())
 	opt, _ := rules.OptionsFromPolicy(pol, "")
+	opt.Net = net
 	eng, err := rules.New(opt)
 	if err != nil {
 		fmt.Fprintf(env.stdout, "error: %v\n", err)
