@@ -16,11 +16,6 @@ import (
 // gospamd lint with network tests on must not list as missing.
 var dnsPlugins = []string{"DNSEval", "URIDNSBL", "AskDNS", "SPF", "DKIM", "DMARC", "HashBL"}
 
-// knownGaps are DNS plugin evals not implemented yet, with why.
-var knownGaps = map[string]string{
-	"check_arc_valid": "ARC chain verification (RFC 8617) is not implemented",
-}
-
 // pluginEvals are the eval functions of SpamAssassin's DNS plugins: the
 // check_* subs of their modules.
 func pluginEvals(t *testing.T) map[string]string {
@@ -86,10 +81,6 @@ func TestLintStockRulesNetworkEvals(t *testing.T) {
 					in = true
 				case in && strings.HasPrefix(l, "  "):
 					name, _, _ := strings.Cut(strings.TrimSpace(l), " ")
-					if why, ok := knownGaps[name]; ok {
-						t.Logf("known gap: %s: %s", name, why)
-						continue
-					}
 					if p, ok := evals[name]; ok {
 						missing = append(missing, p+":"+name)
 					}

@@ -36,6 +36,7 @@ func addAuth(m map[string]evalDef) {
 		"check_dkim_signsome":                 func(*authResult, []string) bool { return false },
 		"check_dkim_testing":                  func(a *authResult, _ []string) bool { return a.keyTesting },
 		"check_arc_signed":                    func(a *authResult, args []string) bool { return a.arcSigned && len(args) == 0 },
+		"check_arc_valid":                     func(a *authResult, args []string) bool { return a.arcValid && len(args) == 0 },
 		"check_for_dkim_welcomelist_from":     func(a *authResult, _ []string) bool { return a.welcome },
 		"check_for_def_dkim_welcomelist_from": func(a *authResult, _ []string) bool { return a.defWelcome },
 		"check_dmarc_pass":                    func(a *authResult, _ []string) bool { return a.dmarc == dmarcPass },
@@ -74,8 +75,9 @@ type authResult struct {
 	adspPolicy map[string]string // author domain → "all", "discardable", "nxdomain"
 	// keyTesting: a key looked up carries the testing flag (t=y).
 	keyTesting bool
-	// arcSigned: the message carries an ARC set (ARC-Seal).
-	arcSigned bool
+	// arcSigned: the message carries ARC headers; arcValid: their
+	// chain verifies (arc.go).
+	arcSigned, arcValid bool
 	// welcome and defWelcome: an author matches welcomelist_from_dkim or
 	// welcomelist_auth (def_ lists for defWelcome) with a valid signature
 	// by the listed (or the author's) domain.
@@ -168,7 +170,14 @@ func (s *netScan) checkAuth() *authResult {
 		}
 		a.verifs = verifs
 	}
-	a.arcSigned = len(s.msg.Header.Values("ARC-Seal")) > 0
+	if len(s.msg.Header.Values("ARC-Seal")) > 0 {
+		hs := make([]hdr, 0, len(s.msg.Header))
+		for _, f := range s.msg.Header {
+			hs = append(hs, hdr{name: f.Name, raw: f.Raw})
+		}
+		r := arcResult(hs, s.msg.Body, s.lookupTXT("dkim"))
+		a.arcSigned, a.arcValid = r != "none", r == "pass"
+	}
 	authors := s.fromAddrs()
 	a.welcome = a.welcomed(authors, s.pol.AddrList(cf.ListWelcomelistFromDKIM), s.pol.AddrList(cf.ListWelcomelistAuth))
 	a.defWelcome = a.welcomed(authors, s.pol.AddrList(cf.ListDefWelcomelistFromDKIM), s.pol.AddrList(cf.ListDefWelcomelistAuth))

@@ -18,12 +18,14 @@ import (
 // (25_dkim.cf, 60_welcomelist_dkim.cf).
 const dkimPolicyRules = `
 full   X_ARC_SIGNED  eval:check_arc_signed()
+full   X_ARC_VALID   eval:check_arc_valid()
 header X_TESTING     eval:check_dkim_testing()
 header X_SIGNSOME    eval:check_dkim_signsome()
 header X_SIGNALL     eval:check_dkim_signall()
 header X_WL_DKIM     eval:check_for_dkim_welcomelist_from()
 header X_DEF_WL_DKIM eval:check_for_def_dkim_welcomelist_from()
 tflags X_ARC_SIGNED net
+tflags X_ARC_VALID net
 tflags X_TESTING net
 tflags X_SIGNSOME net
 tflags X_SIGNALL net
@@ -61,7 +63,7 @@ func TestDKIMPolicyEvals(t *testing.T) {
 		{"unlisted third party", signed(t, key, "signer.example", msg("", "z@third.example")), nil},
 		{"testing key, welcomelist_auth author", signed(t, key, "tester.example", msg("", "c@tester.example")), []string{"X_DEF_WL_DKIM", "X_TESTING"}},
 		{"unsigned, adsp_override all", msg("", "a@strict.example"), []string{"X_SIGNALL"}},
-		{"ARC set", msg("ARC-Seal: i=1; a=rsa-sha256; cv=none; d=relay.example; s=arc; b=AAAA\r\n", "a@other.example"), []string{"X_ARC_SIGNED"}},
+		{"ARC set that does not verify", msg("ARC-Seal: i=1; a=rsa-sha256; cv=none; d=relay.example; s=arc; b=AAAA\r\n", "a@other.example"), []string{"X_ARC_SIGNED"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
