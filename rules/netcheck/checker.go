@@ -91,6 +91,7 @@ func buildEvals() map[string]evalDef {
 		"check_uridnsbl":        {kindURIBL, startURIBL, evalURIBL},
 		"check_hashbl_bodyre":   {kindRBL, startHashBL, evalHashBL},
 		"check_hashbl_uris":     {kindRBL, startHashBL, evalHashBL},
+		"check_hashbl_emails":   {kindRBL, startHashBL, evalHashBL},
 	}
 	m[rules.AskDNSEval] = evalDef{kindAuth, nil, evalAskDNS}
 	addSPF(m)

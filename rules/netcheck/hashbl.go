@@ -15,7 +15,9 @@ import (
 	"github.com/dlclark/regexp2"
 	"github.com/gospamd/gospamd/rules/cf"
 	"github.com/gospamd/gospamd/rules/resolver"
+	"github.com/gospamd/gospamd/tokenizer"
 	"github.com/miekg/dns"
+	"golang.org/x/net/publicsuffix"
 )
 
 // HashBL (SpamAssassin's Plugin::HashBL): values taken from the message
@@ -30,7 +32,9 @@ type hashRule struct {
 	qtype uint16
 	opts  hashOpts
 	re    *regexp2.Regexp // check_hashbl_bodyre's body regex
-	sub   subtest
+	// headers are check_hashbl_emails' HEADERS.
+	headers string
+	sub     subtest
 }
 
 // hashOpts are a rule's OPTS ("sha1/max=10/shuffle").
@@ -40,6 +44,8 @@ type hashOpts struct {
 	shuffle  bool
 	keepCase bool
 	num      bool
+	// set are all the options given, by name.
+	set map[string]bool
 }
 
 // parseHashOpts reads OPTS as _parse_opts does; def is the eval's
@@ -48,11 +54,12 @@ func parseHashOpts(s, def string) hashOpts {
 	if strings.TrimSpace(s) == "" {
 		s = def
 	}
-	o := hashOpts{max: 10}
+	o := hashOpts{max: 10, set: map[string]bool{}}
 	set := map[string]string{}
 	for _, w := range strings.Split(strings.ToLower(s), "/") {
 		k, v, _ := strings.Cut(strings.TrimSpace(w), "=")
 		set[k] = v
+		o.set[k] = true
 	}
 	// _hash's order: sha256, then sha1, then md5.
 	for _, h := range []string{"sha256", "sha1", "md5"} {
@@ -119,6 +126,10 @@ func planHashBL(r *cf.Rule) (*hashRule, error) {
 		re.MatchTimeout = time.Second
 		h.re = re
 		subAt = 3
+	} else if r.Eval.Func == "check_hashbl_emails" {
+		h.opts = parseHashOpts(arg(args, 1), "sha1/notag/noquote/max=10/shuffle")
+		h.headers = arg(args, 2)
+		subAt = 3
 	} else {
 		h.opts = parseHashOpts(arg(args, 1), "sha1/max=10/shuffle")
 		if h.opts.hash == "" {
@@ -181,6 +192,10 @@ func (s *netScan) hashValues(r *cf.Rule, h *hashRule) []string {
 				m, err = h.re.FindNextMatch(m)
 			}
 		}
+	case "check_hashbl_emails":
+		for _, e := range s.hashEmails(h.headers, h.opts.set) {
+			add(e)
+		}
 	case "check_hashbl_uris":
 		for _, u := range s.msg.URIs {
 			if strings.HasPrefix(strings.ToLower(u), "mailto:") {
@@ -241,4 +256,98 @@ func evalHashBL(ctx context.Context, s *netScan, rule string, _ []string) (bool,
 	qs := s.byRule[rule]
 	s.mu.Unlock()
 	return s.matchQueries(ctx, qs, subtest{kind: subAny})
+}
+
+// hashEmailRe is HashBL's default hashbl_email_regex; the valid-TLD
+// test of its _TLDS_ is made on each match (publicsuffix).
+var hashEmailRe = regexp2.MustCompile(`(?i)(?=.{0,64}@)(?<![a-z0-9!#$%&'*+/=?^_`+"`"+`{|}~-])([a-z0-9!#$%&'*+/=?^_`+"`"+`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`+"`"+`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,59}[a-z0-9])?\.){1,4}[a-z][a-z0-9-]{1,62})`, regexp2.None)
+
+// hashWelcomeRe is the default hashbl_email_welcomelist.
+var hashWelcomeRe = regexp2.MustCompile(`(?i)^(?:abuse|support|sales|info|helpdesk|contact|kontakt|(?:post|host|domain)master|undisclosed.*|request-[a-f0-9]{16}|bounced?-|[a-f0-9]{8}(?:\.[a-f0-9]{8}|-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})|.+=.+=.+)@`, regexp2.None)
+
+// findEmails are the addresses hashEmailRe finds in text, in order.
+func findEmails(text string) []string {
+	var out []string
+	m, err := hashEmailRe.FindStringMatch(text)
+	for err == nil && m != nil {
+		e := m.GroupByNumber(1).String()
+		if _, icann := publicsuffix.PublicSuffix(strings.ToLower(e[strings.LastIndexByte(e, '@')+1:])); icann {
+			out = append(out, e)
+		}
+		m, err = hashEmailRe.FindNextMatch(m)
+	}
+	return out
+}
+
+// hashEmails are check_hashbl_emails' addresses (_get_emails and the
+// filtering of check_hashbl_emails) from HEADERS ("ALLFROM/Reply-To/
+// body" by default; ALL, ALLFROM, EnvelopeFrom, body or a header name).
+func (s *netScan) hashEmails(headers string, raw map[string]bool) []string {
+	if strings.TrimSpace(headers) == "" {
+		headers = "ALLFROM/Reply-To/body"
+	}
+	welcome := map[string]bool{}
+	for _, h := range []string{"X-Original-To", "Apparently-To", "Delivered-To", "Envelope-To"} {
+		for _, v := range s.msg.Header.Values(h) {
+			for _, a := range tokenizer.HeaderAddresses(v) {
+				welcome[strings.ToLower(a)] = true
+			}
+		}
+	}
+	var out []string
+	for _, h := range strings.Split(headers, "/") {
+		h = strings.TrimSpace(h)
+		var found []string
+		switch h {
+		case "ALLFROM":
+			found = s.fromAddrs()
+		case "EnvelopeFrom":
+			found = []string{s.envelopeFrom()}
+		case "ALL":
+			found = findEmails(s.msg.RawHeader)
+		case "body":
+			for _, u := range s.msg.MailtoLinks {
+				found = append(found, findEmails(strings.TrimPrefix(strings.TrimPrefix(u, "mailto:"), "MAILTO:"))...)
+			}
+			found = append(found, findEmails(strings.Join(s.msg.Rendered, ""))...)
+		default:
+			found = findEmails(strings.Join(s.msg.Header.Values(h), "\n"))
+		}
+		for _, e := range found {
+			user, dom, ok := strings.Cut(e, "@")
+			if !ok || dom == "" {
+				continue
+			}
+			if welcome[strings.ToLower(e)] {
+				continue
+			}
+			if ok, _ := hashWelcomeRe.MatchString(e); ok {
+				continue
+			}
+			ld := strings.ToLower(dom)
+			if s.plan.uriSkip[ld] {
+				continue
+			}
+			if s.plan.uriSkip[registrable(ld)] {
+				continue
+			}
+			if raw["nodot"] {
+				user = strings.ReplaceAll(user, ".", "")
+			}
+			if raw["notag"] {
+				user, _, _ = strings.Cut(user, "+")
+			}
+			q := user + "@" + dom
+			switch {
+			case raw["domain"]:
+				q = registrable(ld)
+			case raw["host"]:
+				q = dom
+			case raw["user"]:
+				q = user
+			}
+			out = append(out, q)
+		}
+	}
+	return out
 }
