@@ -180,6 +180,8 @@ func (s *netScan) hashValues(r *cf.Rule, h *hashRule) []string {
 		switch r.Kind {
 		case cf.KindFull:
 			texts = []string{s.msg.RawHeader + string(s.msg.Body)}
+		case cf.KindRawbody:
+			texts = s.msg.DecodedBody(tokenizer.RawbodyPartScanSize)
 		default:
 			texts = s.msg.Rendered
 		}

@@ -27,13 +27,15 @@ body   HASHBL_BTC_MD5_32 eval:check_hashbl_bodyre('md5.test/A', 'md5/max=10', '\
 tflags HASHBL_BTC_MD5_32 net
 body   HASHBL_URI eval:check_hashbl_uris('uri.test', 'sha1', '^127\.0\.0\.2$')
 tflags HASHBL_URI net
+rawbody HASHBL_RAW_SHA1 eval:check_hashbl_bodyre('sha.test', 'sha1', '\b([13][a-km-zA-HJ-NP-Z1-9]{25,34})\b')
+tflags HASHBL_RAW_SHA1 net
 header HASHBL_EMAIL eval:check_hashbl_emails('email.test')
 tflags HASHBL_EMAIL net
 header HASHBL_EMAIL_DOM eval:check_hashbl_emails('dom.test', 'md5/domain', 'Reply-To')
 tflags HASHBL_EMAIL_DOM net
 `
 
-var hashRuleNames = []string{"GB_HASHBL_BTC", "HASHBL_BTC_SHA1", "HASHBL_BTC_MD5_32", "HASHBL_URI", "HASHBL_EMAIL", "HASHBL_EMAIL_DOM"}
+var hashRuleNames = []string{"GB_HASHBL_BTC", "HASHBL_BTC_SHA1", "HASHBL_BTC_MD5_32", "HASHBL_URI", "HASHBL_RAW_SHA1", "HASHBL_EMAIL", "HASHBL_EMAIL_DOM"}
 
 func TestHashBL(t *testing.T) {
 	const btc = "1BoatSLRpBPtM5nXoLXBY89G8MYY3gbQ6B"
@@ -56,9 +58,9 @@ func TestHashBL(t *testing.T) {
 		want          []string
 		from, replyTo string
 	}{
-		{"listed BTC address: raw, sha1 and md5 with subtest", "pay to " + btc + " now", []string{"GB_HASHBL_BTC", "HASHBL_BTC_MD5_32", "HASHBL_BTC_SHA1"}, "", ""},
+		{"listed BTC address: raw, sha1 and md5 with subtest", "pay to " + btc + " now", []string{"GB_HASHBL_BTC", "HASHBL_BTC_MD5_32", "HASHBL_BTC_SHA1", "HASHBL_RAW_SHA1"}, "", ""},
 		{"listed with an answer the subtest refuses", "pay to " + btc2, nil, "", ""},
-		{"address after = is not taken (lookbehind)", "id=" + btc, []string{"HASHBL_BTC_MD5_32", "HASHBL_BTC_SHA1"}, "", ""},
+		{"address after = is not taken (lookbehind)", "id=" + btc, []string{"HASHBL_BTC_MD5_32", "HASHBL_BTC_SHA1", "HASHBL_RAW_SHA1"}, "", ""},
 		{"clean body", "hello there", nil, "", ""},
 		{"listed URI", "see http://www.bad-uri.com/pay", []string{"HASHBL_URI"}, "", ""},
 		{"clean URI", "see http://www.good.com/", nil, "", ""},
