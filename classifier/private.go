@@ -28,7 +28,13 @@ func makePrivate(dir string) error {
 	if err := os.Chmod(dir, privateDirMode); err != nil {
 		return fmt.Errorf("make bayes store directory private: %w", err)
 	}
+	// Another process may hold the store and rotate its files while this
+	// walks (Open then reports it as locked): a file that vanished needs
+	// no narrowing.
 	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("make bayes store private: %w", err)
 		}
@@ -44,7 +50,7 @@ func makePrivate(dir string) error {
 		default:
 			return nil // a symbolic link is not followed; nothing else is Pebble's
 		}
-		if err := os.Chmod(path, mode); err != nil {
+		if err := os.Chmod(path, mode); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("make bayes store private: %w", err)
 		}
 		return nil
