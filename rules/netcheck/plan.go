@@ -44,6 +44,8 @@ type plan struct {
 	asks map[string]*askRule
 	// dmarc is set when a started rule checks DMARC.
 	dmarc bool
+	// test is the policy's dns_available test; nil when it is yes or no.
+	test *dnsTest
 }
 
 // A uriblRule is one urirhsbl/urirhssub/uridnsbl/uridnssub definition,
@@ -83,6 +85,7 @@ func (c *Checker) buildPlan(pol *cf.Policy) *plan {
 		p.off = [kindCount]bool{true, true, true}
 		return p
 	}
+	p.test = parseDNSTest(pol, set.DNSAvailable)
 	p.off[kindRBL] = set.SkipRBLChecks
 	p.off[kindURIBL] = set.SkipURIBLChecks
 	if servers := dnsServers(pol); len(servers) > 0 {
