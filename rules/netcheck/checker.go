@@ -83,18 +83,20 @@ var evals = buildEvals()
 
 func buildEvals() map[string]evalDef {
 	m := map[string]evalDef{
-		"check_rbl":             {kindRBL, startRBL, evalRBL},
-		"check_rbl_txt":         {kindRBL, startRBL, evalRBL},
-		"check_rbl_sub":         {kindRBL, nil, evalRBLSub},
-		"check_rbl_envfrom":     {kindRBL, startRHS, evalRHS},
-		"check_rbl_from_domain": {kindRBL, startRHS, evalRHS},
-		"check_rbl_from_host":   {kindRBL, startRHS, evalRHS},
-		"check_rbl_headers":     {kindRBL, startRHS, evalRHS},
-		"check_dns_sender":      {kindRBL, startDNSSender, evalDNSSender},
-		"check_uridnsbl":        {kindURIBL, startURIBL, evalURIBL},
-		"check_hashbl_bodyre":   {kindRBL, startHashBL, evalHashBL},
-		"check_hashbl_uris":     {kindRBL, startHashBL, evalHashBL},
-		"check_hashbl_emails":   {kindRBL, startHashBL, evalHashBL},
+		"check_rbl":                {kindRBL, startRBL, evalRBL},
+		"check_rbl_txt":            {kindRBL, startRBL, evalRBL},
+		"check_rbl_sub":            {kindRBL, nil, evalRBLSub},
+		"check_rbl_envfrom":        {kindRBL, startRHS, evalRHS},
+		"check_rbl_from_domain":    {kindRBL, startRHS, evalRHS},
+		"check_rbl_from_host":      {kindRBL, startRHS, evalRHS},
+		"check_rbl_headers":        {kindRBL, startRHS, evalRHS},
+		"check_dns_sender":         {kindRBL, startDNSSender, evalDNSSender},
+		"check_uridnsbl":           {kindURIBL, startURIBL, evalURIBL},
+		"check_hashbl_bodyre":      {kindRBL, startHashBL, evalHashBL},
+		"check_hashbl_uris":        {kindRBL, startHashBL, evalHashBL},
+		"check_hashbl_emails":      {kindRBL, startHashBL, evalHashBL},
+		"check_hashbl_tag":         {kindRBL, startHashBL, evalHashBL},
+		"check_hashbl_attachments": {kindRBL, startHashBL, evalHashBL},
 	}
 	m[rules.AskDNSEval] = evalDef{kindAuth, nil, evalAskDNS}
 	addSPF(m)
