@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/gospamd/gospamd/rules/cf"
+	"github.com/gospamd/gospamd/rules/relaytrust"
 	"github.com/gospamd/gospamd/tokenizer"
 )
 
@@ -26,20 +28,15 @@ type RelayCountries struct {
 	Auth      string // X-Relay-Countries-Auth: trusted relays from the first authenticated one
 }
 
-// RelayCountriesOf works out m's RelayCountries with db, from the
-// tokenizer's trust inference of the relays.
-func RelayCountriesOf(db CountryDB, m *tokenizer.Message) RelayCountries {
+// RelayCountriesOf works out m's RelayCountries with db. The relays'
+// trust is the policy's trusted_networks/internal_networks when set is
+// a policy's settings that name them, else the tokenizer's inference
+// (relaytrust).
+func RelayCountriesOf(db CountryDB, m *tokenizer.Message, set cf.Settings) RelayCountries {
 	var untrusted, internal, external, auth []string
 	foundAuth := false
-	for _, r := range m.Relays {
-		if r.Ignored || r.Unparseable || r.IP == "" {
-			continue
-		}
-		ip, err := netip.ParseAddr(strings.Trim(r.IP, "[]"))
-		if err != nil {
-			continue
-		}
-		cc := db.Country(ip)
+	for _, r := range relaytrust.Relays(m, set) {
+		cc := db.Country(r.IP)
 		if r.Internal {
 			internal = append(internal, cc)
 		} else {
@@ -49,7 +46,7 @@ func RelayCountriesOf(db CountryDB, m *tokenizer.Message) RelayCountries {
 			untrusted = append(untrusted, cc)
 			continue
 		}
-		if r.Auth != "" {
+		if r.Hop.Auth != "" {
 			foundAuth = true
 		}
 		if foundAuth {
@@ -87,7 +84,7 @@ func (s *scan) relayCountries() RelayCountries {
 		return RelayCountries{}
 	}
 	if s.countries == nil {
-		c := RelayCountriesOf(s.countryDB, s.msg)
+		c := RelayCountriesOf(s.countryDB, s.msg, s.policy.Settings())
 		s.countries = &c
 	}
 	return *s.countries

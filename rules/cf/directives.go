@@ -1175,3 +1175,8 @@ func cutMatchOp(rest string) (negate bool, pat string, ok bool) {
 	pat = strings.TrimLeft(rest[2:], " \t")
 	return negate, pat, pat != ""
 }
+
+// ParseDuration reads a value of SpamAssassin's duration type (a number
+// with an optional s/m/h/d/w suffix, seconds by default), for the
+// directives read outside this package (dns_test_interval).
+func ParseDuration(v string) (time.Duration, error) { return parseDuration("duration", trimSpace(v)) }

@@ -109,7 +109,7 @@ func TestRelayCountries(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := message(tc.hops...)
-			rc := rules.RelayCountriesOf(db, m)
+			rc := rules.RelayCountriesOf(db, m, cf.Settings{})
 			if rc.Untrusted != tc.untrusted || rc.All != tc.all {
 				t.Errorf("X-Relay-Countries %q, -All %q; want %q, %q", rc.Untrusted, rc.All, tc.untrusted, tc.all)
 			}
@@ -158,6 +158,81 @@ func TestFromPolicyErrors(t *testing.T) {
 			}
 			if got := errors.Is(err, geo.ErrNoDatabase); got != tc.noDB {
 				t.Errorf("err %v: ErrNoDatabase %v, want %v", err, got, tc.noDB)
+			}
+		})
+	}
+}
+
+// TestRelayCountriesTrust: the pseudo-headers follow the policy's
+// trusted_networks/internal_networks, not only the tokenizer's guess.
+func TestRelayCountriesTrust(t *testing.T) {
+	path := writeDB(t, map[string]string{"198.51.100.0/24": "CN", "203.0.113.0/24": "DE", "192.0.2.0/24": "FR"})
+	ours := [2]string{"mx.example.org", "203.0.113.9"}
+	client := [2]string{"client.example", "198.51.100.8"}
+	authed := tokenizer.Parse([]byte("Received: from mx.example.org (mx.example.org [203.0.113.9])\n" +
+		"\tby mail.example.org (Postfix) with ESMTP id 4A1B2C3D; Mon, 8 Jul 2024 12:00:00 +0000\n" +
+		"Received: from laptop (unknown [198.51.100.8]) (Authenticated sender: joe) by mx.example.org (Postfix) with ESMTPSA id 5B; Mon, 8 Jul 2024 11:59:00 +0000\n" +
+		"Received: from outer.example (outer.example [192.0.2.1])\n" +
+		"\tby laptop (Postfix) with ESMTP id 6C; Mon, 8 Jul 2024 11:58:00 +0000\n" +
+		"From: a@sender.example\nTo: user@example.org\nSubject: hello\nMessage-ID: <1@sender.example>\n\nhello\n"))
+	for _, tc := range []struct {
+		name, conf string
+		msg        *tokenizer.Message
+		want       rules.RelayCountries
+		hits       []string
+	}{
+		{"inferred: first public hop untrusted", "", message(ours, client),
+			rules.RelayCountries{Untrusted: "DE CN", External: "DE CN", All: "DE CN"}, []string{"RELAY_CC_DE", "RELAY_EXT_DE"}},
+		{"our relay in trusted and internal networks", "trusted_networks 203.0.113.0/24\ninternal_networks 203.0.113.0/24\n", message(ours, client),
+			rules.RelayCountries{Untrusted: "CN", External: "CN", All: "DE CN"}, nil},
+		{"trusted only: internal follows it", "trusted_networks 203.0.113/24\n", message(ours, client),
+			rules.RelayCountries{Untrusted: "CN", External: "CN", All: "DE CN"}, nil},
+		{"trusted but not internal", "trusted_networks 203.0.113.0/24 198.51.100.0/24\ninternal_networks 203.0.113.0/24\n", message(ours, client),
+			rules.RelayCountries{External: "CN", All: "DE CN"}, nil},
+		{"excluded address", "trusted_networks !203.0.113.9 203.0.113.0/24\n", message(ours, client),
+			rules.RelayCountries{Untrusted: "DE CN", External: "DE CN", All: "DE CN"}, []string{"RELAY_CC_DE", "RELAY_EXT_DE"}},
+		{"authenticated relay extends trust", "trusted_networks 203.0.113.0/24\n", authed,
+			rules.RelayCountries{Untrusted: "FR", External: "FR", All: "DE CN FR", Auth: "CN"}, []string{"RELAY_AUTH_CN"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			site := t.TempDir()
+			text := "geodb_options country:" + path + "\n" + tc.conf +
+				"header RELAY_CC_DE X-Relay-Countries =~ /\\bDE\\b/\n" +
+				"header RELAY_EXT_DE X-Relay-Countries-External =~ /\\bDE\\b/\n" +
+				"header RELAY_AUTH_CN X-Relay-Countries-Auth =~ /\\bCN\\b/\n"
+			if err := os.WriteFile(filepath.Join(site, "local.cf"), []byte(text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			pol, diags, err := rules.LoadPolicy(context.Background(), site)
+			if err != nil {
+				t.Fatalf("%v %v", err, diags)
+			}
+			db, err := geo.FromPolicy(pol)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rules.RelayCountriesOf(db, tc.msg, pol.Settings()); got != tc.want {
+				t.Errorf("RelayCountriesOf = %+v, want %+v", got, tc.want)
+			}
+			opt, _ := rules.OptionsFromPolicy(pol, "test")
+			opt.Countries = db
+			eng, err := rules.New(opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := eng.Check(context.Background(), tc.msg, rules.CheckOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var hits []string
+			for _, h := range res.Hits {
+				if len(h.Rule) > 6 && h.Rule[:6] == "RELAY_" {
+					hits = append(hits, h.Rule)
+				}
+			}
+			slices.Sort(hits)
+			if !slices.Equal(hits, tc.hits) {
+				t.Errorf("hits %v, want %v", hits, tc.hits)
 			}
 		})
 	}

@@ -28,6 +28,9 @@ type Checker struct {
 	// by their server list, so that each keeps its cache across scans.
 	mu        sync.Mutex
 	byServers map[string]*resolver.Resolver
+	// avail are the dns_available test verdicts (dnsavail.go), by
+	// servers and names asked.
+	avail map[string]*availState
 	// plans are the policies' plans (plan.go), by weak.Pointer[cf.Policy].
 	plans sync.Map
 	// answered is a closed channel, the done of every lookup answered
@@ -50,7 +53,7 @@ func New(res *resolver.Resolver, opt Options) *Checker {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	c := &Checker{res: res, log: opt.Logger, now: opt.Now, byServers: map[string]*resolver.Resolver{},
+	c := &Checker{res: res, log: opt.Logger, now: opt.Now, byServers: map[string]*resolver.Resolver{}, avail: map[string]*availState{},
 		answered: make(chan struct{})}
 	close(c.answered)
 	return c
@@ -80,18 +83,20 @@ var evals = buildEvals()
 
 func buildEvals() map[string]evalDef {
 	m := map[string]evalDef{
-		"check_rbl":             {kindRBL, startRBL, evalRBL},
-		"check_rbl_txt":         {kindRBL, startRBL, evalRBL},
-		"check_rbl_sub":         {kindRBL, nil, evalRBLSub},
-		"check_rbl_envfrom":     {kindRBL, startRHS, evalRHS},
-		"check_rbl_from_domain": {kindRBL, startRHS, evalRHS},
-		"check_rbl_from_host":   {kindRBL, startRHS, evalRHS},
-		"check_rbl_headers":     {kindRBL, startRHS, evalRHS},
-		"check_dns_sender":      {kindRBL, startDNSSender, evalDNSSender},
-		"check_uridnsbl":        {kindURIBL, startURIBL, evalURIBL},
-		"check_hashbl_bodyre":   {kindRBL, startHashBL, evalHashBL},
-		"check_hashbl_uris":     {kindRBL, startHashBL, evalHashBL},
-		"check_hashbl_emails":   {kindRBL, startHashBL, evalHashBL},
+		"check_rbl":                {kindRBL, startRBL, evalRBL},
+		"check_rbl_txt":            {kindRBL, startRBL, evalRBL},
+		"check_rbl_sub":            {kindRBL, nil, evalRBLSub},
+		"check_rbl_envfrom":        {kindRBL, startRHS, evalRHS},
+		"check_rbl_from_domain":    {kindRBL, startRHS, evalRHS},
+		"check_rbl_from_host":      {kindRBL, startRHS, evalRHS},
+		"check_rbl_headers":        {kindRBL, startRHS, evalRHS},
+		"check_dns_sender":         {kindRBL, startDNSSender, evalDNSSender},
+		"check_uridnsbl":           {kindURIBL, startURIBL, evalURIBL},
+		"check_hashbl_bodyre":      {kindRBL, startHashBL, evalHashBL},
+		"check_hashbl_uris":        {kindRBL, startHashBL, evalHashBL},
+		"check_hashbl_emails":      {kindRBL, startHashBL, evalHashBL},
+		"check_hashbl_tag":         {kindRBL, startHashBL, evalHashBL},
+		"check_hashbl_attachments": {kindRBL, startHashBL, evalHashBL},
 	}
 	m[rules.AskDNSEval] = evalDef{kindAuth, nil, evalAskDNS}
 	addSPF(m)
@@ -182,7 +187,8 @@ type job struct {
 }
 
 // Start begins the lookups the net rules of pol call for in m. It does
-// not block. What depends on pol alone is worked out on its first scan
+// not block, but for the first scans of a policy with "dns_available
+// test", which wait for the first probe (dnsavail.go). What depends on pol alone is worked out on its first scan
 // (planFor); a lookup the resolver has cached is answered at once,
 // without a goroutine.
 func (c *Checker) Start(ctx context.Context, m *tokenizer.Message, pol *cf.Policy) rules.NetScan {
@@ -192,6 +198,10 @@ func (c *Checker) Start(ctx context.Context, m *tokenizer.Message, pol *cf.Polic
 		byRule: map[string][]*rblQuery{}, jobs: map[string]*job{}}
 	s.ctx, s.cancel = context.WithTimeout(ctx, p.timeout)
 	if len(p.starts) == 0 {
+		return s
+	}
+	if p.test != nil && !s.useWorkingServers() {
+		s.off = [kindCount]bool{true, true, true}
 		return s
 	}
 	s.relays = relays(m, s.set)
@@ -209,6 +219,25 @@ func (c *Checker) Start(ctx context.Context, m *tokenizer.Message, pol *cf.Polic
 		evals[r.Eval.Func].start(s, r)
 	}
 	return s
+}
+
+// useWorkingServers applies the dns_available test: the scan asks only
+// the servers that answered it; false when none did.
+func (s *netScan) useWorkingServers() bool {
+	good := s.c.dnsAvailable(s.ctx, s.res, s.plan.test)
+	if len(good) == 0 {
+		return false
+	}
+	if len(good) == len(s.res.Servers()) {
+		return true
+	}
+	res, err := s.c.resolverFor(good)
+	if err != nil {
+		s.c.log.Warn("dns_available", "err", err)
+		return true
+	}
+	s.res = res
+	return true
 }
 
 // runs reports whether the engine may run r with network tests on: a

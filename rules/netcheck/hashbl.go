@@ -8,6 +8,7 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"math/rand/v2"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -34,7 +35,9 @@ type hashRule struct {
 	re    *regexp2.Regexp // check_hashbl_bodyre's body regex
 	// headers are check_hashbl_emails' HEADERS.
 	headers string
-	sub     subtest
+	// tag is check_hashbl_tag's TAGNAME, without underscores.
+	tag string
+	sub subtest
 }
 
 // hashOpts are a rule's OPTS ("sha1/max=10/shuffle").
@@ -44,6 +47,9 @@ type hashOpts struct {
 	shuffle  bool
 	keepCase bool
 	num      bool
+	// minSize and maxSize are check_hashbl_attachments' part size
+	// limits in bytes (0: none).
+	minSize, maxSize int
 	// set are all the options given, by name.
 	set map[string]bool
 }
@@ -71,6 +77,8 @@ func parseHashOpts(s, def string) hashOpts {
 	if n, err := strconv.Atoi(set["max"]); err == nil && n > 0 {
 		o.max = n
 	}
+	o.minSize, _ = strconv.Atoi(set["minsize"])
+	o.maxSize, _ = strconv.Atoi(set["maxsize"])
 	_, o.shuffle = set["shuffle"]
 	_, o.keepCase = set["case"]
 	_, o.num = set["num"]
@@ -94,8 +102,11 @@ func hashValue(o hashOpts, v string) string {
 }
 
 // planHashBL parses r's arguments: check_hashbl_bodyre(LIST, OPTS, RE
-// [, SUBTEST]), check_hashbl_uris(LIST, OPTS [, SUBTEST]). nil when
-// they do not parse (the rule never hits).
+// [, SUBTEST]), check_hashbl_uris(LIST, OPTS [, SUBTEST]),
+// check_hashbl_emails(LIST [, OPTS, HEADERS, SUBTEST]),
+// check_hashbl_tag(LIST, OPTS, TAGNAME [, SUBTEST]),
+// check_hashbl_attachments(LIST [, OPTS, SUBTEST]). nil when they do
+// not parse (the rule never hits).
 func planHashBL(r *cf.Rule) (*hashRule, error) {
 	args := r.Eval.Args
 	list := strings.TrimSpace(arg(args, 0))
@@ -125,6 +136,20 @@ func planHashBL(r *cf.Rule) (*hashRule, error) {
 		}
 		re.MatchTimeout = time.Second
 		h.re = re
+		subAt = 3
+	} else if r.Eval.Func == "check_hashbl_tag" {
+		h.opts = parseHashOpts(arg(args, 1), "sha1/max=10/shuffle")
+		if h.opts.set["trim"] {
+			h.opts.set["fqdn"], h.opts.set["tld"] = true, true
+		}
+		tag := strings.TrimSpace(arg(args, 2))
+		if len(tag) > 2 && tag[0] == '_' && tag[len(tag)-1] == '_' {
+			tag = tag[1 : len(tag)-1]
+		}
+		if tag == "" {
+			return nil, errString("tag argument missing")
+		}
+		h.tag = strings.ToUpper(tag)
 		subAt = 3
 	} else if r.Eval.Func == "check_hashbl_emails" {
 		h.opts = parseHashOpts(arg(args, 1), "sha1/notag/noquote/max=10/shuffle")
@@ -198,6 +223,30 @@ func (s *netScan) hashValues(r *cf.Rule, h *hashRule) []string {
 		for _, e := range s.hashEmails(h.headers, h.opts.set) {
 			add(e)
 		}
+	case "check_hashbl_tag":
+		for _, v := range s.askTagValues(h.tag) {
+			if v, ok := s.tagQueryValue(h.opts, v); ok {
+				add(v)
+			}
+		}
+	case "check_hashbl_attachments":
+		// The parts' hashes are the values; add does not change them.
+		for _, p := range s.msg.Parts {
+			if !p.Leaf || len(p.Decoded) == 0 {
+				continue
+			}
+			name := p.Filename
+			if name == "" {
+				name = p.Params["name"]
+			}
+			if s.plan.hashIgnore[p.ContentType] || s.plan.hashIgnore[strings.ToLower(name)] {
+				continue
+			}
+			if h.opts.minSize > 0 && len(p.Decoded) < h.opts.minSize || h.opts.maxSize > 0 && len(p.Decoded) > h.opts.maxSize {
+				continue
+			}
+			add(hashValue(h.opts, string(p.Decoded)))
+		}
 	case "check_hashbl_uris":
 		for _, u := range s.msg.URIs {
 			if strings.HasPrefix(strings.ToLower(u), "mailto:") {
@@ -242,8 +291,19 @@ func startHashBL(s *netScan, r *cf.Rule) {
 		return
 	}
 	var qs []*rblQuery
+	hashed := r.Eval.Func == "check_hashbl_attachments"
 	for _, v := range s.hashValues(r, h) {
-		name := hashValue(h.opts, v) + "." + h.zone
+		hash := v
+		if !hashed {
+			if s.plan.hashIgnore[strings.ToLower(v)] {
+				continue
+			}
+			hash = hashValue(h.opts, v)
+		}
+		if s.plan.hashIgnore[strings.ToLower(hash)] {
+			continue
+		}
+		name := hash + "." + h.zone
 		l := s.lookup(resolver.Question{Name: name, Type: h.qtype, Zone: h.zone})
 		what := strings.ReplaceAll(v, "@", "[at]")
 		qs = append(qs, &rblQuery{what: what, zone: h.zone, txt: h.qtype == dns.TypeTXT, sub: h.sub, l: l})
@@ -352,4 +412,71 @@ func (s *netScan) hashEmails(headers string, raw map[string]bool) []string {
 		}
 	}
 	return out
+}
+
+// tagQueryValue filters and rewrites a check_hashbl_tag value as its
+// options say (_check_hashbl_tag): ip, ipv4, ipv6 keep only addresses
+// of that kind, revip reverses an address, fqdn and tld keep only valid
+// host names, trim cuts a host name to its registrable domain; a host
+// name in uridnsbl_skip_domain (or under one) is dropped.
+func (s *netScan) tagQueryValue(o hashOpts, v string) (string, bool) {
+	ip, err := netip.ParseAddr(v)
+	isIP := err == nil
+	switch {
+	case o.set["ip"] && !isIP,
+		o.set["ipv4"] && !(isIP && ip.Unmap().Is4()),
+		o.set["ipv6"] && !(isIP && !ip.Unmap().Is4()):
+		return "", false
+	}
+	if isIP {
+		if o.set["revip"] {
+			v = reverse(ip.Unmap())
+		}
+		return v, true
+	}
+	valid := fqdnValid(v)
+	if o.set["fqdn"] && !valid {
+		return "", false
+	}
+	var dom string
+	if valid {
+		dom = registrable(strings.ToLower(v))
+		if s.plan.uriSkip[strings.ToLower(v)] || s.plan.uriSkip[dom] {
+			return "", false
+		}
+	}
+	if o.set["tld"] {
+		if _, icann := publicsuffix.PublicSuffix(strings.ToLower(v)); !icann {
+			return "", false
+		}
+	}
+	if o.set["trim"] && dom != "" {
+		v = dom
+	}
+	return v, true
+}
+
+// fqdnValid is SpamAssassin's is_fqdn_valid: at least two labels of
+// letters, digits, hyphens and underscores, none starting or ending with
+// a hyphen, each at most 63 and all at most 253 characters.
+func fqdnValid(h string) bool {
+	h = strings.TrimSuffix(h, ".")
+	if len(h) == 0 || len(h) > 253 {
+		return false
+	}
+	labels := strings.Split(h, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, c := range []byte(l) {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -40,10 +40,15 @@ type plan struct {
 	// hashbls are the check_hashbl_* rules' parsed arguments, by rule
 	// name.
 	hashbls map[string]*hashRule
+	// hashIgnore are hashbl_ignore's values, lower case: values, hashes,
+	// attachment file names and media types HashBL never looks up.
+	hashIgnore map[string]bool
 	// asks are the askdns rules, by name.
 	asks map[string]*askRule
 	// dmarc is set when a started rule checks DMARC.
 	dmarc bool
+	// test is the policy's dns_available test; nil when it is yes or no.
+	test *dnsTest
 }
 
 // A uriblRule is one urirhsbl/urirhssub/uridnsbl/uridnssub definition,
@@ -78,11 +83,12 @@ func (c *Checker) buildPlan(pol *cf.Policy) *plan {
 	set := pol.Settings()
 	p := &plan{timeout: c.rblTimeout(pol), res: c.res, subs: map[string]subtest{},
 		badSub: map[string]bool{}, uribls: map[string]*uriblRule{}, uriSkip: map[string]bool{},
-		uriLimit: defaultMaxURIDomains, hashbls: map[string]*hashRule{}, asks: map[string]*askRule{}}
+		uriLimit: defaultMaxURIDomains, hashbls: map[string]*hashRule{}, hashIgnore: map[string]bool{}, asks: map[string]*askRule{}}
 	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(set.DNSAvailable)), "no") {
 		p.off = [kindCount]bool{true, true, true}
 		return p
 	}
+	p.test = parseDNSTest(pol, set.DNSAvailable)
 	p.off[kindRBL] = set.SkipRBLChecks
 	p.off[kindURIBL] = set.SkipURIBLChecks
 	if servers := dnsServers(pol); len(servers) > 0 {
@@ -98,6 +104,10 @@ func (c *Checker) buildPlan(pol *cf.Policy) *plan {
 		case "uridnsbl_skip_domain":
 			for _, w := range strings.Fields(d.Value) {
 				p.uriSkip[strings.ToLower(w)] = true
+			}
+		case "hashbl_ignore":
+			for _, w := range strings.Fields(d.Value) {
+				p.hashIgnore[strings.ToLower(w)] = true
 			}
 		case "clear_uridnsbl_skip_domain":
 			clear(p.uriSkip)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gospamd/gospamd/rules/cf"
+	"github.com/gospamd/gospamd/rules/relaytrust"
 	"github.com/gospamd/gospamd/tokenizer"
 )
 
@@ -18,39 +19,14 @@ type relay struct {
 }
 
 // relays returns m's usable relays, newest first, with trust from the
-// policy's trusted_networks/internal_networks when it sets them.
+// policy's trusted_networks/internal_networks when it sets them
+// (relaytrust).
 func relays(m *tokenizer.Message, s cf.Settings) []relay {
-	var trustedNets, internalNets netList
-	configured := s.TrustedNetworksSet || s.InternalNetworksSet
-	if configured {
-		internalNets = parseNetList(s.InternalNetworks)
-		trustedNets = parseNetList(s.TrustedNetworks)
-		if !s.TrustedNetworksSet {
-			trustedNets = internalNets
-		}
-		if !s.InternalNetworksSet {
-			internalNets = trustedNets
-		}
-	}
-	var out []relay
-	inTrusted, inInternal := true, true
-	for _, r := range m.Relays {
-		if r.Ignored || r.Unparseable || r.IP == "" {
-			continue
-		}
-		ip, err := netip.ParseAddr(strings.Trim(r.IP, "[]"))
-		if err != nil {
-			continue
-		}
-		ip = ip.Unmap()
-		rl := relay{ip: ip, helo: r.HELO, rdns: r.RDNS, envFrom: r.EnvFrom, trusted: r.Trusted, internal: r.Internal}
-		if configured {
-			always := ip.IsLoopback()
-			inTrusted = inTrusted && (always || trustedNets.contains(ip))
-			inInternal = inInternal && (always || internalNets.contains(ip))
-			rl.trusted, rl.internal = inTrusted, inInternal
-		}
-		out = append(out, rl)
+	rs := relaytrust.Relays(m, s)
+	out := make([]relay, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, relay{ip: r.IP, helo: r.Hop.HELO, rdns: r.Hop.RDNS, envFrom: r.Hop.EnvFrom,
+			trusted: r.Trusted, internal: r.Internal})
 	}
 	return out
 }
@@ -139,78 +115,4 @@ func reverse(ip netip.Addr) string {
 		out = append(out, hex[b[i]&0xf], '.', hex[b[i]>>4])
 	}
 	return string(out)
-}
-
-// A netList is trusted_networks as written: the first entry that
-// contains an address decides, "!" entries exclude.
-type netList []netEntry
-
-type netEntry struct {
-	prefix  netip.Prefix
-	exclude bool
-}
-
-func (l netList) contains(ip netip.Addr) bool {
-	for _, e := range l {
-		if e.prefix.Contains(ip) {
-			return !e.exclude
-		}
-	}
-	return false
-}
-
-// parseNetList reads SpamAssassin's network forms: "1.2.3.4", "10/8",
-// "192.168.0.0/16", "192.168." (a partial address), "!10.1.1.1",
-// "2001:db8::/32". Unreadable entries are skipped (the parser reported
-// them).
-func parseNetList(words []string) netList {
-	var out netList
-	for _, w := range words {
-		e := netEntry{}
-		if strings.HasPrefix(w, "!") {
-			e.exclude, w = true, w[1:]
-		}
-		p, ok := parseNet(w)
-		if !ok {
-			continue
-		}
-		e.prefix = p
-		out = append(out, e)
-	}
-	return out
-}
-
-func parseNet(w string) (netip.Prefix, bool) {
-	w = strings.Trim(w, "[]")
-	addr, bits, hasBits := strings.Cut(w, "/")
-	n := -1
-	if hasBits {
-		v, err := strconv.Atoi(bits)
-		if err != nil {
-			return netip.Prefix{}, false
-		}
-		n = v
-	}
-	if !strings.Contains(addr, ":") {
-		// IPv4, perhaps partial: "10", "192.168.", "10/8".
-		parts := strings.Split(strings.TrimSuffix(addr, "."), ".")
-		if len(parts) < 4 {
-			if n < 0 {
-				n = 8 * len(parts)
-			}
-			for len(parts) < 4 {
-				parts = append(parts, "0")
-			}
-		}
-		addr = strings.Join(parts, ".")
-	}
-	ip, err := netip.ParseAddr(addr)
-	if err != nil {
-		return netip.Prefix{}, false
-	}
-	if n < 0 {
-		n = ip.BitLen()
-	}
-	p, err := ip.Prefix(n)
-	return p, err == nil
 }
