@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -73,16 +74,44 @@ func goPath() string {
 	return gopath
 }
 
+// SharedDir is the project's shared directory (corpus/, peers/):
+// $GOSPAMD_SHARED, else ../shared beside the repository, else ../shared
+// beside the repository this one was cloned from when that is a local
+// directory (a fresh clone in /tmp), as scripts/test-deps.sh finds it.
+func SharedDir() string {
+	if dir := os.Getenv("GOSPAMD_SHARED"); dir != "" {
+		return dir
+	}
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	beside := filepath.Join(root, "..", "shared")
+	if isDir(beside) {
+		return beside
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "git", "-C", root, "config", "--get", "remote.origin.url").Output()
+	if origin := strings.TrimPrefix(strings.TrimSpace(string(out)), "file://"); err == nil && filepath.IsAbs(origin) {
+		if dir := filepath.Join(origin, "..", "shared"); isDir(dir) {
+			return dir
+		}
+	}
+	return beside
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}
+
 // Corpus returns the shared corpus directory (the one with easy_ham,
-// hard_ham and spam): $GOSPAMD_CORPUS, else ../shared/corpus/
-// spamassassin-2002-set1 beside the repository.
+// hard_ham and spam): $GOSPAMD_CORPUS, else corpus/spamassassin-2002-set1
+// in SharedDir.
 func Corpus(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("GOSPAMD_CORPUS")
 	if dir == "" {
-		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(file), "..", "..")
-		dir = filepath.Join(root, "..", "shared", "corpus", "spamassassin-2002-set1")
+		dir = filepath.Join(SharedDir(), "corpus", "spamassassin-2002-set1")
 	}
 	if fi, err := os.Stat(filepath.Join(dir, "spam")); err != nil || !fi.IsDir() {
 		Missing(t, "shared corpus not found at %s (set GOSPAMD_CORPUS)", dir)
