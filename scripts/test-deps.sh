@@ -76,10 +76,7 @@ fi
 # (learn/imaptrain, gospamd train) start on 127.0.0.1 with a throwaway
 # configuration. Its service is not started or needed.
 if [ ! -x /usr/lib/dovecot/imap ]; then
-  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -q
-  $SUDO apt-get install -y -q --no-install-recommends dovecot-imapd
+  apt_install dovecot-imapd
 fi
 
 GOBIN=$(go env GOPATH)/bin
@@ -182,10 +179,7 @@ echo "test-deps: spamc-zlib $SPAMC_ZLIB_BIN"
 smtp_need=()
 command -v swaks >/dev/null 2>&1 || smtp_need+=(swaks)
 if ((${#smtp_need[@]})); then
-  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -q
-  $SUDO apt-get install -y -q --no-install-recommends "${smtp_need[@]}"
+  apt_install "${smtp_need[@]}"
 fi
 # --- end of the SMTP front end's block
 
@@ -204,16 +198,13 @@ lmtp_need=()
 command -v maildrop >/dev/null 2>&1 || lmtp_need+=(maildrop)
 if [ ! -x /usr/sbin/postfix ]; then
   if dpkg -s exim4-base >/dev/null 2>&1; then
-    echo "test-deps: Exim is installed, so Postfix is not; TestPostfixProxyFilterExample will skip" >&2
+    echo "test-deps: Exim is installed, so Postfix is not; TestPostfixProxyFilterExample fails under GOSPAMD_REQUIRE_PEERS=1 (Debian's postfix and exim4 conflict)" >&2
   else
     lmtp_need+=(postfix)
   fi
 fi
 if ((${#lmtp_need[@]})); then
-  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -q
-  $SUDO apt-get install -y -q --no-install-recommends "${lmtp_need[@]}"
+  apt_install "${lmtp_need[@]}"
 fi
 # --- end of the SMTP next hop and examples block
 
@@ -224,9 +215,6 @@ echo "test-deps: sa-learn $(command -v sa-learn), spamc $(command -v spamc)"
 # data directory (internal/testpeer.StartRedis); the package's own
 # service is not needed. Kept as its own block.
 if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then
-  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -q
-  $SUDO apt-get install -y -q --no-install-recommends redis-server
+  apt_install redis-server
 fi
 # --- end of the Redis Bayes store's block
