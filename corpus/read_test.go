@@ -348,11 +348,7 @@ func BenchmarkSplitMbox(b *testing.B) {
 // TestWalkCorpus reads the shared SpamAssassin corpus, when present, and
 // checks that every file is read whole as one message and Count agrees.
 func TestWalkCorpus(t *testing.T) {
-	const dir = "../../shared/corpus/spamassassin-2002-set1"
-	if _, err := os.Stat(dir); err != nil {
-		msg := "shared corpus not available: " + err.Error()
-		testpeer.Missing(t, "%s", msg)
-	}
+	dir := testpeer.Corpus(t)
 	if testing.Short() {
 		t.Skip("reads the whole corpus")
 	}

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/gospamd/gospamd/internal/testpeer"
 )
 
 // BenchmarkParse parses the fixture messages in testdata/parse; MB/s is
@@ -34,12 +36,9 @@ func BenchmarkParse(b *testing.B) {
 }
 
 // BenchmarkParseCorpus parses a sample of the shared corpus when it is
-// present (GOSPAMD_CORPUS or ../../shared/corpus).
+// present (testpeer.CorpusDir).
 func BenchmarkParseCorpus(b *testing.B) {
-	root := os.Getenv("GOSPAMD_CORPUS")
-	if root == "" {
-		root = filepath.Join("..", "..", "shared", "corpus", "spamassassin-2002-set1")
-	}
+	root := testpeer.CorpusDir()
 	var msgs [][]byte
 	total := 0
 	for _, dir := range []string{"easy_ham", "hard_ham", "spam"} {

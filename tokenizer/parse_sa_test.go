@@ -138,10 +138,7 @@ func saMismatches(m *Message, r saParse) []string {
 }
 
 func sampleCorpus(n int) []string {
-	root := os.Getenv("GOSPAMD_CORPUS")
-	if root == "" {
-		root = filepath.Join("..", "..", "shared", "corpus", "spamassassin-2002-set1")
-	}
+	root := testpeer.CorpusDir()
 	var all []string
 	for _, d := range []string{"easy_ham", "hard_ham", "spam"} {
 		entries, _ := os.ReadDir(filepath.Join(root, d))

@@ -23,7 +23,8 @@ import (
 // plugin's tokenizer. They skip when SpamAssassin or the corpus is
 // missing, and fail instead under GOSPAMD_REQUIRE_PEERS=1.
 
-const corpusRoot = "../../shared/corpus/spamassassin-2002-set1"
+// corpusRoot is the shared corpus (testpeer.CorpusDir).
+func corpusRoot() string { return testpeer.CorpusDir() }
 
 // requirePeer skips (or, under GOSPAMD_REQUIRE_PEERS=1, fails) the test
 // with msg.
@@ -109,7 +110,7 @@ func corpusFiles(t testing.TB, perFolder map[string]int) []string {
 		if n == 0 {
 			continue
 		}
-		entries, err := os.ReadDir(filepath.Join(corpusRoot, folder))
+		entries, err := os.ReadDir(filepath.Join(corpusRoot(), folder))
 		if err != nil {
 			requirePeer(t, "corpus missing: "+err.Error())
 		}
@@ -124,7 +125,7 @@ func corpusFiles(t testing.TB, perFolder map[string]int) []string {
 			names = names[:n]
 		}
 		for _, name := range names {
-			files = append(files, filepath.Join(corpusRoot, folder, name))
+			files = append(files, filepath.Join(corpusRoot(), folder, name))
 		}
 	}
 	return files

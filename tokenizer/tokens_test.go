@@ -413,12 +413,12 @@ func BenchmarkCorpusParseTokens(b *testing.B) {
 	var raws [][]byte
 	size := 0
 	for _, folder := range []string{"easy_ham", "hard_ham", "spam"} {
-		entries, err := os.ReadDir(filepath.Join(corpusRoot, folder))
+		entries, err := os.ReadDir(filepath.Join(corpusRoot(), folder))
 		if err != nil {
 			b.Skip("corpus missing: " + err.Error())
 		}
 		for _, e := range entries {
-			raw, err := os.ReadFile(filepath.Join(corpusRoot, folder, e.Name()))
+			raw, err := os.ReadFile(filepath.Join(corpusRoot(), folder, e.Name()))
 			if err != nil {
 				b.Fatal(err)
 			}

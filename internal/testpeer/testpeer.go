@@ -104,15 +104,22 @@ func isDir(path string) bool {
 	return err == nil && fi.IsDir()
 }
 
+// CorpusDir is where the shared corpus is: $GOSPAMD_CORPUS, else
+// corpus/spamassassin-2002-set1 in SharedDir. Corpus also checks that it
+// is there.
+func CorpusDir() string {
+	if dir := os.Getenv("GOSPAMD_CORPUS"); dir != "" {
+		return dir
+	}
+	return filepath.Join(SharedDir(), "corpus", "spamassassin-2002-set1")
+}
+
 // Corpus returns the shared corpus directory (the one with easy_ham,
 // hard_ham and spam): $GOSPAMD_CORPUS, else corpus/spamassassin-2002-set1
 // in SharedDir.
 func Corpus(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("GOSPAMD_CORPUS")
-	if dir == "" {
-		dir = filepath.Join(SharedDir(), "corpus", "spamassassin-2002-set1")
-	}
+	dir := CorpusDir()
 	if fi, err := os.Stat(filepath.Join(dir, "spam")); err != nil || !fi.IsDir() {
 		Missing(t, "shared corpus not found at %s (set GOSPAMD_CORPUS)", dir)
 	}
