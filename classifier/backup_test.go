@@ -276,10 +276,7 @@ func TestRestoreRealSpamAssassinBackup(t *testing.T) {
 	if err != nil {
 		requirePeer(t, "sa-learn")
 	}
-	corpus := "/work/shared/corpus/spamassassin-2002-set1"
-	if dir := os.Getenv("GOSPAMD_CORPUS"); dir != "" {
-		corpus = dir
-	}
+	corpus := testpeer.CorpusDir()
 	spam, _ := filepath.Glob(filepath.Join(corpus, "spam", "0*"))
 	ham, _ := filepath.Glob(filepath.Join(corpus, "easy_ham", "0*"))
 	if len(spam) < 15 || len(ham) < 15 {
