@@ -7,7 +7,7 @@ GO       ?= go
 BIN      := bin
 DATA     ?= data
 PORT     ?= 7830
-CORPUS   ?= ../shared/corpus/spamassassin-2002-set1
+CORPUS   ?= $(shell ./scripts/shared-dir.sh)/corpus/spamassassin-2002-set1
 GOBIN    := $(shell $(GO) env GOPATH)/bin
 FUZZTIME ?= 60s
 

@@ -88,20 +88,11 @@ fi
 # SpamAssassin 4.0.1's spamc/ sources (the release tag, as `git archive`),
 # which the shared peers directory holds: $GOSPAMD_SHARED/peers, else
 # ../shared/peers beside the repository, else beside the repository this
-# one was cloned from when that is a local directory (a clone in /tmp);
-# testpeer.Shared looks in the same places for the corpus. Nothing is downloaded. Only the C client is built, into
+# one was cloned from when that is a local directory (a clone in /tmp), as
+# scripts/shared-dir.sh finds it. Nothing is downloaded. Only the C client is built, into
 # $GOBIN/spamc-zlib. A missing tarball, a bad checksum or a failed build
 # stops this script: the -z tests need it.
-shared_dir() {
-  local origin
-  if [ -n "${GOSPAMD_SHARED:-}" ]; then echo "$GOSPAMD_SHARED"; return; fi
-  if [ -d "$ROOT/../shared" ]; then echo "$ROOT/../shared"; return; fi
-  origin=$(git -C "$ROOT" config --get remote.origin.url 2>/dev/null || true)
-  origin=${origin#file://}
-  if [ -n "$origin" ] && [ -d "$origin/../shared" ]; then echo "$origin/../shared"; return; fi
-  echo "$ROOT/../shared"
-}
-SHARED=$(shared_dir)
+SHARED=$("$ROOT/scripts/shared-dir.sh")
 SPAMC_ZLIB_BIN=$GOBIN/spamc-zlib
 SPAMC_ZLIB_VERSION=4.0.1
 SPAMC_ZLIB_TARBALL=$SHARED/peers/spamassassin-${SPAMC_ZLIB_VERSION}-spamc.tar.xz
