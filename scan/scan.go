@@ -91,6 +91,9 @@ func (s *Service) Scan(ctx context.Context, req *Request) (*Result, error) {
 	elapsed := s.cfg.Now().Sub(start)
 	if err != nil {
 		s.cfg.Metrics.ScanDone("error", elapsed)
+		if s.cfg.OnScan != nil {
+			s.cfg.OnScan(recordOf(req, start, elapsed, nil, "error"))
+		}
 		return nil, err
 	}
 	res.Elapsed = elapsed
@@ -99,6 +102,9 @@ func (s *Service) Scan(ctx context.Context, req *Request) (*Result, error) {
 		outcome = "unscanned"
 	}
 	s.cfg.Metrics.ScanDone(outcome, elapsed)
+	if s.cfg.OnScan != nil {
+		s.cfg.OnScan(recordOf(req, start, elapsed, res, outcome))
+	}
 	return res, nil
 }
 

@@ -101,6 +101,10 @@ type Config struct {
 	MaxUserEngineBytes int64
 	Logger             *slog.Logger
 	Metrics            Metrics
+	// OnScan, when set, is called after every scan (errors included)
+	// with its summary, on the scanning goroutine: it must be quick and
+	// safe for concurrent use (the web panel keeps a bounded ring).
+	OnScan func(Record)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }

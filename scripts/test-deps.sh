@@ -209,3 +209,12 @@ if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; 
   apt_install redis-server
 fi
 # --- end of the Redis Bayes store's block
+
+# --- Web panel (panel, cmd/gospamd): Debian's chromium, the headless
+# browser the panel's browser tests drive through the DevTools protocol
+# (github.com/chromedp/chromedp; nothing is downloaded at test time).
+# Kept as its own block.
+if ! command -v chromium >/dev/null 2>&1; then
+  apt_install chromium
+fi
+# --- end of the web panel's block

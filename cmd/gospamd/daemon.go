@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -15,6 +16,8 @@ import (
 	"github.com/gospamd/gospamd/classifier"
 	"github.com/gospamd/gospamd/learn"
 	"github.com/gospamd/gospamd/learn/admin"
+	"github.com/gospamd/gospamd/learn/imaptrain"
+	"github.com/gospamd/gospamd/panel"
 	"github.com/gospamd/gospamd/rules/resolver"
 	"github.com/gospamd/gospamd/scan"
 	"github.com/gospamd/gospamd/spamdproto"
@@ -52,6 +55,13 @@ type daemon struct {
 	// tlsCert is the spamd TLS listeners' certificate, reread on reload;
 	// nil without TLS.
 	tlsCert *spamdproto.TLSCertificate
+	// started is when the daemon was opened (the panel's uptime).
+	started time.Time
+	// scans is the web panel's scan log, fed by the scan service; nil
+	// without [panel].
+	scans *panel.ScanLog
+	// trainer is the IMAP trainer; nil without [imap].
+	trainer *imaptrain.Trainer
 }
 
 // daemonSettings are what a daemon is built from.
@@ -60,13 +70,16 @@ type daemonSettings struct {
 	scan  scan.Config // Store, Writer, Net, Logger and Metrics are filled in
 	// dns turns the network tests on; nil scans with local tests only.
 	dns *resolver.Config
+	// scans, when set, is told of every scan (the web panel's log).
+	scans *panel.ScanLog
 }
 
 // openDaemon opens the store, starts the writer and loads the policy.
 func openDaemon(ctx context.Context, log *slog.Logger, set daemonSettings) (_ *daemon, err error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	d := &daemon{log: log, dbpath: set.store.store.DBPath, registry: reg, metrics: newDaemonMetrics(reg), errs: make(chan error, 16)}
+	d := &daemon{log: log, dbpath: set.store.store.DBPath, registry: reg, metrics: newDaemonMetrics(reg), errs: make(chan error, 16),
+		started: time.Now(), scans: set.scans}
 	d.runCtx, d.stopRun = context.WithCancel(context.WithoutCancel(ctx))
 	d.store, err = openBayesStore(ctx, set.store, classifier.Options{Logger: log, Metrics: d.metrics}, true)
 	if err != nil {
@@ -76,6 +89,9 @@ func openDaemon(ctx context.Context, log *slog.Logger, set daemonSettings) (_ *d
 	d.writer = learn.NewWriter(d.store, learn.WriterOptions{Logger: log, Metrics: d.metrics})
 	cfg := set.scan
 	cfg.Store, cfg.Writer, cfg.Logger, cfg.Metrics = d.store, d.writer, log, d.metrics
+	if set.scans != nil {
+		cfg.OnScan = set.scans.Observe
+	}
 	if d.resolver, err = newResolver(set.dns, log, reg); err != nil {
 		return nil, errors.Join(err, d.close())
 	}
@@ -150,19 +166,27 @@ func (d *daemon) attachAdmin() error {
 // reload rereads the policy and the spamd TLS certificate (SIGHUP); a
 // broken one is refused and the running one kept.
 func (d *daemon) reload() {
+	_ = d.reloadPolicy(d.runCtx)
+}
+
+// reloadPolicy is reload returning the policy's error (the web panel's
+// reload): the TLS certificate is reread too, and a refused certificate
+// or policy is logged and the running one kept.
+func (d *daemon) reloadPolicy(ctx context.Context) error {
 	if d.tlsCert != nil {
 		if err := d.tlsCert.Reload(); err != nil {
-			d.log.Error("SIGHUP: new TLS certificate refused, keeping the old one", "err", err)
+			d.log.Error("reload: new TLS certificate refused, keeping the old one", "err", err)
 		} else {
-			d.log.Info("SIGHUP: TLS certificate reloaded")
+			d.log.Info("reload: TLS certificate reloaded")
 		}
 	}
-	if err := d.service.Reload(d.runCtx); err != nil {
-		d.log.Error("SIGHUP: new policy refused, keeping the old one", "err", err)
-		return
+	if err := d.service.Reload(ctx); err != nil {
+		d.log.Error("reload: new policy refused, keeping the old one", "err", err)
+		return err
 	}
 	lv, _ := d.service.LevelsFor("")
-	d.log.Info("SIGHUP: policy reloaded", "required_score", lv.Tag, "reject_score", lv.Reject)
+	d.log.Info("reload: policy reloaded", "required_score", lv.Tag, "reject_score", lv.Reject)
+	return nil
 }
 
 // wait returns when ctx is done (nil) or a front end failed (its error).

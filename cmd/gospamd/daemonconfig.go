@@ -20,6 +20,7 @@ import (
 	"github.com/gospamd/gospamd/classifier/redisstore"
 	"github.com/gospamd/gospamd/learn/imaptrain"
 	"github.com/gospamd/gospamd/mta"
+	"github.com/gospamd/gospamd/panel"
 	"github.com/gospamd/gospamd/rules/resolver"
 	"github.com/gospamd/gospamd/spamdproto"
 )
@@ -54,6 +55,9 @@ type daemonConfig struct {
 	// DNS, when the file has a [dns] section, turns the network tests on
 	// (DNSBL, URIBL, SPF, DKIM, DMARC; see resolver.Config for its keys).
 	DNS *resolver.Config `toml:"dns"`
+	// Panel, when the file has a [panel] section, serves the web panel
+	// (see panel.Config for its keys); nil without one.
+	Panel *panel.Config `toml:"panel"`
 
 	// File is the file the config was read from, "" when none was.
 	File string `toml:"-"`
@@ -478,6 +482,17 @@ func (c *daemonConfig) validate() []*configError {
 		if err := c.IMAP.Validate(); err != nil {
 			for _, e := range strings.Split(err.Error(), "\n") {
 				bad("imap", "%s", strings.TrimPrefix(e, "imap: "))
+			}
+		}
+	}
+	if c.Panel != nil {
+		if err := c.Panel.Validate(); err != nil {
+			for _, e := range strings.Split(err.Error(), "\n") {
+				key, msg, ok := strings.Cut(e, ": ")
+				if !ok {
+					key, msg = "", e
+				}
+				bad(strings.TrimSuffix("panel."+key, "."), "%s", msg)
 			}
 		}
 	}

@@ -32,6 +32,7 @@ func (d *daemon) attachIMAPTrainer(cfg imaptrain.Config) error {
 	if err != nil {
 		return err
 	}
+	d.trainer = tr
 	d.log.Info("imap trainer started", "server", cfg.Server, "accounts", len(cfg.Accounts)+len(cfg.Users),
 		"poll_interval", time.Duration(cfg.PollInterval))
 	d.run("imap trainer", func() error { return tr.Run(d.runCtx) })

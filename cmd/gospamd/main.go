@@ -6,6 +6,7 @@
 //	gospamd check      scan one message from standard input
 //	gospamd masscheck  score a labelled corpus; cross-validate
 //	gospamd lint       check a policy (like spamassassin --lint)
+//	gospamd panel-password  hash a password for the web panel
 //	gospamd version    print the version
 //
 // The command only wires packages together; the work is done in
@@ -70,6 +71,7 @@ func commands() []command {
 		{"lint", "check a policy: parse errors, rules that cannot run, summary", runLint},
 		{"deliver", "scan one message from standard input and file it into the user's Maildir", runDeliver},
 		{"filter", "scan one message from standard input and write it marked up (xfilter)", runFilter},
+		{"panel-password", "read a password from standard input, print its bcrypt hash for [panel]", runPanelPassword},
 		{"version", "print the version", runVersion},
 	}
 }

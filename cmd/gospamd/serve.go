@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gospamd/gospamd/panel"
 	"github.com/gospamd/gospamd/scan"
 	"github.com/gospamd/gospamd/spamdproto"
 )
@@ -53,6 +54,9 @@ func serve(ctx context.Context, env *cliEnv, log *slog.Logger, cfg *daemonConfig
 		Hostname:      cfg.Daemon.Hostname,
 		RequiredScore: cfg.Policy.RequiredScore,
 	}, dns: cfg.DNS}
+	if cfg.Panel != nil {
+		set.scans = panel.NewScanLog(0)
+	}
 	if cfg.Spamd.MaxSize != nil {
 		set.scan.MaxMessageSize = *cfg.Spamd.MaxSize
 	}
@@ -99,6 +103,11 @@ func serve(ctx context.Context, env *cliEnv, log *slog.Logger, cfg *daemonConfig
 	}
 	if cfg.IMAP != nil && cfg.IMAP.Enabled() {
 		if err := d.attachIMAPTrainer(*cfg.IMAP); err != nil {
+			return errors.Join(err, d.shutdown(ctx))
+		}
+	}
+	if cfg.Panel != nil {
+		if err := d.attachPanel(ctx, *cfg.Panel, cfg.File, cfg.Policy.Dir, cfg.Policy.BayesScope == "user"); err != nil {
 			return errors.Join(err, d.shutdown(ctx))
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -100,6 +101,26 @@ type Trainer struct {
 	opt  Options
 	log  *slog.Logger
 	pass sync.Mutex
+
+	mu      sync.Mutex
+	reports []*Report // the last keptReports passes, newest first
+}
+
+// keptReports is how many passes' reports Reports returns.
+const keptReports = 10
+
+// Reports returns the reports of the last passes (at most ten), newest
+// first, for the web panel. The reports must not be modified.
+func (t *Trainer) Reports() []*Report {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.reports)
+}
+
+func (t *Trainer) keep(rep *Report) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.reports = append([]*Report{rep}, t.reports[:min(len(t.reports), keptReports-1)]...)
 }
 
 // New builds a trainer; cfg must have been validated.
@@ -165,6 +186,7 @@ func (t *Trainer) Pass(ctx context.Context) (*Report, error) {
 	wg.Wait()
 	rep.Duration = time.Since(start)
 	t.opt.Metrics.PassDone(rep.Duration)
+	t.keep(rep)
 	for _, r := range rep.Rows {
 		attrs := []any{"user", r.User, "spam", r.Spam, "ham", r.Ham, "known", r.Known,
 			"junk", r.Junk, "junk_unseen", r.JunkUnseen, "expired", r.Expired, "failures", r.Failures}
