@@ -127,7 +127,12 @@ func ago(t time.Time) string {
 	if t.IsZero() || t.Unix() <= 0 {
 		return "never"
 	}
-	return fmtDuration(time.Since(t).Round(time.Second)) + " ago"
+	d := time.Since(t).Round(time.Second)
+	if d > 30*24*time.Hour {
+		// Token times are the messages' dates, often long ago.
+		return fmt.Sprintf("%s (%d days ago)", t.Format("2006-01-02"), d/(24*time.Hour))
+	}
+	return fmtDuration(d) + " ago"
 }
 
 // fmtDuration writes d in the largest two units ("2d 3h", "5m 10s",
