@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gospamd/gospamd/learn/imaptrain"
+	"github.com/gospamd/gospamd/panel"
 	"github.com/gospamd/gospamd/rules/resolver"
 )
 
@@ -136,6 +137,16 @@ metrics_allowed_ips = ["192.0.2.10"]
 			wantErr: `FILE:2:1: daemon.log_level: must be debug, info, warn or error, not "loud"`},
 		{name: "infinite score", doc: "[policy]\nrequired_score = inf\n",
 			wantErr: "FILE:2:1: policy.required_score: must be a finite number"},
+		{name: "panel", doc: "[panel]\npassword_file = \"/etc/gospamd/panel.hash\"\ntls_cert = \"/c.pem\"\ntls_key = \"/k.pem\"\n",
+			want: func(c *daemonConfig) {
+				c.Panel = &panel.Config{PasswordFile: "/etc/gospamd/panel.hash", TLSCert: "/c.pem", TLSKey: "/k.pem"}
+			}},
+		{name: "unknown panel key", doc: "[panel]\npassword_file = \"/p\"\npasswd_file = \"/p\"\n",
+			wantErr: "FILE:3:1: panel.passwd_file: unknown key"},
+		{name: "panel without a password", doc: "[panel]\nlisten = \"127.0.0.1:8783\"\n",
+			wantErr: "FILE: panel.password_file: required (make it with gospamd panel-password)"},
+		{name: "panel bad listen and half TLS", doc: "[panel]\nlisten = \"8783\"\npassword_file = \"/p\"\ntls_key = \"/k.pem\"\n",
+			wantErr: "FILE:2:1: panel.listen: \"8783\" is not HOST:PORT\nFILE: panel.tls_cert: TLS needs both tls_cert and tls_key"},
 		{name: "empty dbpath", doc: "[store]\ndbpath = \"\"\n",
 			wantErr: "FILE:2:1: store.dbpath: must not be empty"},
 		{name: "every bad value", doc: "[spamd]\nmax_children = 0\n[daemon]\nlog_level = \"loud\"\n",
