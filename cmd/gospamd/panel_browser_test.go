@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/gospamd/gospamd/internal/testpeer"
+	"github.com/gospamd/gospamd/rules/resolver/dnstest"
 )
 
 // The web panel in a real browser, over a daemon that learned part of the
@@ -36,7 +37,15 @@ func TestPanelInBrowser(t *testing.T) {
 			t.Fatalf("learn: %d %s %s", code, out, errOut)
 		}
 	}
-	pd := startPanelDaemon(t, panelDaemonOptions{DBPath: db})
+	// Two DNS lists on a local server: one answers, one never does (its
+	// queries time out after the [dns] timeout).
+	dnsSrv := dnstest.Start(t, "2.0.0.127.bl.test. 300 IN A 127.0.0.2")
+	dnsSrv.Silent("dead.test.")
+	pd := startPanelDaemon(t, panelDaemonOptions{DBPath: db,
+		PolicyFiles: map[string]string{"local.cf": "rbl_timeout 2\n" +
+			"header RCVD_IN_TESTBL eval:check_rbl('testbl', 'bl.test.')\ntflags RCVD_IN_TESTBL net\nscore RCVD_IN_TESTBL 0 3.0 0 3.0\n" +
+			"header RCVD_IN_DEAD eval:check_rbl('dead', 'dead.test.')\ntflags RCVD_IN_DEAD net\nscore RCVD_IN_DEAD 0 1.0 0 1.0\n"},
+		Extra: fmt.Sprintf("[dns]\nservers = [%q]\ntimeout = \"200ms\"\n", dnsSrv.Addr)})
 	// 200 unseen messages, mixed, for the site and two users.
 	var scans []string
 	for i := range 100 {
@@ -77,6 +86,10 @@ func TestPanelInBrowser(t *testing.T) {
 		}
 		if !regexp.MustCompile(`[A-Z_]{4,} -?\d+\.\d`).MatchString(recent) {
 			t.Errorf("last scans list no rule with its score:\n%s", recent)
+		}
+		dns := b.text(t, "#dns")
+		if !regexp.MustCompile(`bl\.test\S*\s+[1-9]\d*\s+0\s`).MatchString(dns) || !regexp.MustCompile(`dead\.test\S*\s+([1-9]\d*)\s+[1-9]`).MatchString(dns) {
+			t.Errorf("DNS health: want queries to both lists and timeouts for dead.test only:\n%s", dns)
 		}
 		if p50 := b.text(t, "#p50"); !regexp.MustCompile(`^\d+(\.\d)?(µs|ms|s)$`).MatchString(p50) {
 			t.Errorf("scan time p50 %q, want a duration", p50)
