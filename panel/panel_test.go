@@ -368,3 +368,53 @@ func TestNewRefusesBadPasswordFile(t *testing.T) {
 		}
 	}
 }
+
+// postMultipart posts fields and one file (field "file") as a browser's
+// multipart form.
+func (p *testPanel) postMultipart(t *testing.T, c *http.Client, path string, fields map[string]string, file string) *http.Response {
+	t.Helper()
+	var body strings.Builder
+	mw := multipart.NewWriter(&body)
+	for k, v := range fields {
+		_ = mw.WriteField(k, v)
+	}
+	fw, _ := mw.CreateFormFile("file", "message.eml")
+	_, _ = io.WriteString(fw, file)
+	_ = mw.Close()
+	resp, err := c.Post(p.http.URL+path, mw.FormDataContentType(), strings.NewReader(body.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+// With bayes_scope user, the Bayes page works on the chosen user's
+// database: an uploaded message learned for alice counts in alice's
+// scope only, the page lists her scope, and expiry runs on it.
+func TestBayesPerUserScope(t *testing.T) {
+	p := newTestPanel(t, nil)
+	p.srv.deps.PerUserBayes = true
+	c := p.client(t)
+	p.login(t, c, adminPassword)
+	_, _, token := p.get(t, c, "/bayes")
+	msg := "From: a@example.com\nSubject: for alice\nMessage-ID: <alice-1@example.com>\n\nan uploaded spam for alice\n"
+	resp := p.postMultipart(t, c, "/bayes/learn", map[string]string{"csrf_token": token, "scope": "alice", "class": "spam"}, msg)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/bayes?scope=alice" {
+		t.Fatalf("learn for alice: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	alice, _ := p.store.Magic(context.Background(), "alice")
+	global, _ := p.store.Magic(context.Background(), "")
+	if alice.NSpam != 1 || global.NSpam != 0 {
+		t.Errorf("nspam alice %d, global %d; want 1 and 0", alice.NSpam, global.NSpam)
+	}
+	_, page, _ := p.get(t, c, "/bayes?scope=alice")
+	if !strings.Contains(page, `<option value="alice" selected>alice</option>`) || !strings.Contains(page, `id="nspam">1<`) {
+		t.Errorf("alice's Bayes page does not show her scope selected with nspam 1")
+	}
+	resp, _ = p.post(t, c, "/bayes/expire", url.Values{"csrf_token": {token}, "scope": {"alice"}})
+	_, page, _ = p.get(t, c, "/bayes?scope=alice")
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(page, "Expired ") {
+		t.Errorf("expire for alice: %d, page lacks the expiry message", resp.StatusCode)
+	}
+}
