@@ -159,6 +159,14 @@ func TestPanelInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("readonly pages", func(t *testing.T) {
+		ro := newBrowser(t)
+		pd.browserLogin(t, ro, pd.readonlyPassword)
+		ro.screenshot(t, "status-readonly")
+		ro.do(t, chromedp.Navigate(pd.url+"/bayes"), chromedp.WaitVisible(chromedp.CSS("#nspam")))
+		ro.screenshot(t, "bayes-readonly")
+	})
+
 	t.Run("reset Bayes", func(t *testing.T) {
 		b.do(t,
 			chromedp.Navigate(pd.url+"/bayes"),
@@ -170,14 +178,6 @@ func TestPanelInBrowser(t *testing.T) {
 			t.Errorf("after reset nspam %s nham %s, want 0 and 0", nspam, nham)
 		}
 		b.screenshot(t, "bayes-reset")
-	})
-
-	t.Run("readonly pages", func(t *testing.T) {
-		ro := newBrowser(t)
-		pd.browserLogin(t, ro, pd.readonlyPassword)
-		ro.screenshot(t, "status-readonly")
-		ro.do(t, chromedp.Navigate(pd.url+"/bayes"), chromedp.WaitVisible(chromedp.CSS("#nspam")))
-		ro.screenshot(t, "bayes-readonly")
 	})
 }
 
