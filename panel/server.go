@@ -53,7 +53,11 @@
 // the daemon runs the built-in rules alone), s.deps.DaemonConfigFile the
 // daemon config file ("" when none was read), and s.deps.Reload(ctx)
 // reloads as SIGHUP does, returning the error of a refused policy (the
-// running one is kept). s.audit(r, what) logs who did what.
+// running one is kept). s.audit(r, what, attrs...) logs who did what.
+//
+// Browser tests run a real `gospamd serve` with a [panel] and a headless
+// chromium: see the harness in cmd/gospamd/panelharness_test.go
+// (startPanelDaemon, newBrowser, browserLogin, screenshot).
 package panel
 
 import (
