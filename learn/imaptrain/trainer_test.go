@@ -495,3 +495,35 @@ func TestFolderReadOnly(t *testing.T) {
 		t.Errorf("after the import: %d messages, %d unseen; want 250 and 250 (%v)", *st.NumMessages, *st.NumUnseen, err)
 	}
 }
+
+// Reports keeps the last ten passes' reports, newest first.
+func TestReports(t *testing.T) {
+	ms := newMemServer(t, map[string]string{"alice": "alice-pw"})
+	ms.put(t, "alice", "LearnAsSpam", time.Now(), messages("spam", 0, 2)...)
+	ts := newTestStore(t)
+	tr, err := New(testConfig(ms.addr, Account{User: "alice", PasswordFile: passwordFile(t, "alice-pw")}),
+		Options{Learner: &SubmitLearner{Submitter: ts.writer}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reps []*Report
+	for range keptReports + 2 {
+		rep, err := tr.Pass(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		reps = append(reps, rep)
+	}
+	got := tr.Reports()
+	if len(got) != keptReports {
+		t.Fatalf("%d reports kept, want %d", len(got), keptReports)
+	}
+	for i, rep := range got {
+		if rep != reps[len(reps)-1-i] {
+			t.Errorf("report %d is not pass %d", i, len(reps)-1-i)
+		}
+	}
+	if got[len(got)-1].Rows[0].Spam != 0 || reps[0].Rows[0].Spam != 2 {
+		t.Errorf("the first pass (learned 2) should have been dropped, the kept ones learned nothing")
+	}
+}
