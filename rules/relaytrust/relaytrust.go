@@ -1,6 +1,7 @@
-// Package relaytrust applies a policy's trusted_networks and
-// internal_networks to a message's relays, as SpamAssassin's Received
-// metadata does; without them the tokenizer's inference stands. The
+// Package relaytrust applies a policy's trusted_networks,
+// internal_networks and msa_networks to a message's relays, as
+// SpamAssassin's Received metadata does; without the first two the
+// tokenizer's inference stands. The
 // network tests (rules/netcheck) and the RelayCountry pseudo-headers
 // (rules) both read relays through it.
 package relaytrust
@@ -30,12 +31,23 @@ type Relay struct {
 // authenticated; the one missing from only one list takes the other's
 // value, as SpamAssassin does. Otherwise the tokenizer's inference
 // stands.
+//
+// # MSA relays
+//
+// A trusted relay in msa_networks is a submission server that accepts
+// mail only from its own (authenticated) users, so the hop it received
+// the message from is one of ours even when its address is a dynamic
+// one outside every list: from the MSA on, the chain's trust stops
+// changing, and every older relay takes the MSA's trusted and internal
+// classification. msa_networks applies only with trusted_networks or
+// internal_networks set, and only to a relay they already trust.
 func Relays(m *tokenizer.Message, s cf.Settings) []Relay {
-	var trustedNets, internalNets NetList
+	var trustedNets, internalNets, msaNets NetList
 	configured := s.TrustedNetworksSet || s.InternalNetworksSet
 	if configured {
 		internalNets = ParseNetList(s.InternalNetworks)
 		trustedNets = ParseNetList(s.TrustedNetworks)
+		msaNets = ParseNetList(s.MSANetworks)
 		if !s.TrustedNetworksSet {
 			trustedNets = internalNets
 		}
@@ -44,7 +56,7 @@ func Relays(m *tokenizer.Message, s cf.Settings) []Relay {
 		}
 	}
 	var out []Relay
-	inTrusted, inInternal := true, true
+	inTrusted, inInternal, foundMSA := true, true, false
 	for i := range m.Relays {
 		r := &m.Relays[i]
 		if r.Ignored || r.Unparseable || r.IP == "" {
@@ -57,9 +69,12 @@ func Relays(m *tokenizer.Message, s cf.Settings) []Relay {
 		ip = ip.Unmap()
 		rl := Relay{Hop: r, IP: ip, Trusted: r.Trusted, Internal: r.Internal}
 		if configured {
-			always := ip.IsLoopback() || r.Auth != ""
-			inTrusted = inTrusted && (always || trustedNets.Contains(ip))
-			inInternal = inTrusted && inInternal && (always || internalNets.Contains(ip))
+			if inTrusted && !foundMSA {
+				always := ip.IsLoopback() || r.Auth != ""
+				inTrusted = always || trustedNets.Contains(ip)
+				inInternal = inTrusted && inInternal && (always || internalNets.Contains(ip))
+				foundMSA = inTrusted && msaNets.Contains(ip)
+			}
 			rl.Trusted, rl.Internal = inTrusted, inInternal
 		}
 		out = append(out, rl)
