@@ -157,6 +157,26 @@ func contains(xs []string, x string) bool {
 	return false
 }
 
+// startTaggedLookups hands the net scan the tags its lookups read
+// (NetTagScan), running the rules capturing them first. A tag no rule
+// captures is left to the net scan's own values.
+func (s *scan) startTaggedLookups() {
+	ts, ok := s.net.(NetTagScan)
+	if !ok {
+		return
+	}
+	for _, name := range ts.CaptureTags() {
+		idxs := s.rs.captureRules[name]
+		if len(idxs) == 0 {
+			continue
+		}
+		for _, idx := range idxs {
+			s.valueAt(idx)
+		}
+		ts.SetCaptured(name, s.tags[name])
+	}
+}
+
 // runTemplate runs a %{NAME} template rule: the rules capturing its tags
 // run first; with every tag set, the pattern is compiled with their
 // values and matched like any rule of its kind.

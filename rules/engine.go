@@ -375,6 +375,7 @@ func (e *Engine) runRules(ctx context.Context, m *tokenizer.Message, res *Result
 	s.evalShared = e.evalShared
 	s.net = net
 	s.limit = limit
+	s.startTaggedLookups()
 	for _, c := range e.rules.rules {
 		// Sub-rules run when a meta asks for them; rules scored 0 in
 		// this score set do not run at all.

@@ -33,6 +33,22 @@ type NetScan interface {
 	Eval(ctx context.Context, rule string, call *cf.EvalCall) (hit bool, details []string)
 }
 
+// NetTagScan is an optional ability of a NetScan whose lookups read
+// capture tags (SpamAssassin 4's HashBL check_hashbl_tag on a tag a
+// rule's (?<NAME>…) group sets, see capture.go). The engine runs the
+// rules capturing each tag it names before the other rules and hands
+// over their values, so that the lookups run while the rest of the
+// scan does and are collected with the other answers.
+type NetTagScan interface {
+	NetScan
+	// CaptureTags are the tags the scan's lookups may read.
+	CaptureTags() []string
+	// SetCaptured starts the lookups of tag's captured values (none
+	// when values is empty). Called at most once per tag, before Eval
+	// of the rules reading it.
+	SetCaptured(tag string, values []string)
+}
+
 // AskDNSEval is the eval name under which the engine asks a NetChecker
 // about askdns rules (which call no eval): a NetChecker that Handles it
 // answers them, with call.Func set to it and the rule's name.

@@ -153,6 +153,9 @@ type netScan struct {
 	byRule map[string][]*rblQuery
 	// jobs are chained lookups (URIDNSBL NS lookups, SPF) by key.
 	jobs map[string]*job
+	// captured are the capture tags' values the engine handed over
+	// (SetCaptured), by tag.
+	captured map[string][]string
 }
 
 // A lookup is one question in flight or answered.

@@ -7,8 +7,10 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
+	"maps"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -224,7 +226,7 @@ func (s *netScan) hashValues(r *cf.Rule, h *hashRule) []string {
 			add(e)
 		}
 	case "check_hashbl_tag":
-		for _, v := range s.askTagValues(h.tag) {
+		for _, v := range s.hashTagValues(h.tag) {
 			if v, ok := s.tagQueryValue(h.opts, v); ok {
 				add(v)
 			}
@@ -311,6 +313,45 @@ func startHashBL(s *netScan, r *cf.Rule) {
 	s.mu.Lock()
 	s.byRule[r.Name] = qs
 	s.mu.Unlock()
+}
+
+// hashTagValues are check_hashbl_tag's values of tag: what the scan's
+// rules captured for it, else the tag as AskDNS knows it.
+func (s *netScan) hashTagValues(tag string) []string {
+	s.mu.Lock()
+	vals := s.captured[tag]
+	s.mu.Unlock()
+	if len(vals) > 0 {
+		return vals
+	}
+	return s.askTagValues(tag)
+}
+
+// CaptureTags are the tags the policy's check_hashbl_tag rules read
+// (rules.NetTagScan).
+func (s *netScan) CaptureTags() []string {
+	if s.off[kindRBL] {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(s.plan.hashTags))
+}
+
+// SetCaptured starts the lookups of the check_hashbl_tag rules reading
+// tag with the values the scan's rules captured for it
+// (rules.NetTagScan); evalHashBL collects them with the other answers.
+func (s *netScan) SetCaptured(tag string, values []string) {
+	if s.off[kindRBL] || len(values) == 0 {
+		return
+	}
+	s.mu.Lock()
+	if s.captured == nil {
+		s.captured = map[string][]string{}
+	}
+	s.captured[tag] = slices.Clone(values)
+	s.mu.Unlock()
+	for _, r := range s.plan.hashTags[tag] {
+		startHashBL(s, r)
+	}
 }
 
 func evalHashBL(ctx context.Context, s *netScan, rule string, _ []string) (bool, []string) {

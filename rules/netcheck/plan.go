@@ -40,6 +40,9 @@ type plan struct {
 	// hashbls are the check_hashbl_* rules' parsed arguments, by rule
 	// name.
 	hashbls map[string]*hashRule
+	// hashTags are the check_hashbl_tag rules by the tag they read, for
+	// lookups of values the scan's rules capture (capturedTags).
+	hashTags map[string][]*cf.Rule
 	// hashIgnore are hashbl_ignore's values, lower case: values, hashes,
 	// attachment file names and media types HashBL never looks up.
 	hashIgnore map[string]bool
@@ -181,6 +184,12 @@ func (c *Checker) buildPlan(pol *cf.Policy) *plan {
 				continue
 			}
 			p.hashbls[r.Name] = h
+			if h.tag != "" {
+				if p.hashTags == nil {
+					p.hashTags = map[string][]*cf.Rule{}
+				}
+				p.hashTags[h.tag] = append(p.hashTags[h.tag], r)
+			}
 		}
 		p.starts = append(p.starts, r)
 	}
