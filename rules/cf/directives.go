@@ -905,12 +905,18 @@ func (p *Parser) setting(pos Pos, key, value string) (bool, error) {
 	case "skip_uribl_checks":
 		err = boolean(&s.SkipURIBLChecks)
 	case "dns_available":
-		v := strings.ToLower(value)
-		if v == "yes" || v == "no" || v == "test" || strings.HasPrefix(v, "test:") {
-			s.DNSAvailable = value
-		} else if value == "" {
+		// As SpamAssassin reads it: yes or 1, no or 0, test or "test:"
+		// and at least one name; case matters.
+		switch {
+		case value == "":
 			err = errMissing(key)
-		} else {
+		case value == "yes" || value == "1":
+			s.DNSAvailable = "yes"
+		case value == "no" || value == "0":
+			s.DNSAvailable = "no"
+		case value == "test" || strings.HasPrefix(value, "test:") && strings.TrimSpace(value[len("test:"):]) != "":
+			s.DNSAvailable = value
+		default:
 			err = errInvalid(key)
 		}
 	case "trusted_networks", "internal_networks", "msa_networks":

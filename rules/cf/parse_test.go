@@ -323,6 +323,37 @@ func TestAddrListAliases(t *testing.T) {
 	}
 }
 
+// dns_available takes what SpamAssassin's Conf accepts: yes/1, no/0,
+// test with or without names; anything else is an error that leaves the
+// default (yes).
+func TestDNSAvailable(t *testing.T) {
+	for _, tc := range []struct {
+		value, want string
+		invalid     bool
+	}{
+		{"yes", "yes", false},
+		{"1", "yes", false},
+		{"no", "no", false},
+		{"0", "no", false},
+		{"test", "test", false},
+		{"test: example.com example.net", "test: example.com example.net", false},
+		{"test:example.com", "test:example.com", false},
+		{"test:", "yes", true},
+		{"YES", "yes", true},
+		{"No", "yes", true},
+		{"2", "yes", true},
+		{"testing", "yes", true},
+	} {
+		pol, diags := parseString(t, "dns_available "+tc.value, Options{})
+		if got := pol.Settings().DNSAvailable; got != tc.want {
+			t.Errorf("dns_available %q: %q, want %q", tc.value, got, tc.want)
+		}
+		if invalid := len(diags) > 0; invalid != tc.invalid {
+			t.Errorf("dns_available %q: diagnostics %v, want invalid %v", tc.value, diags, tc.invalid)
+		}
+	}
+}
+
 func TestSpamSensitivity(t *testing.T) {
 	for _, tc := range []struct {
 		text string

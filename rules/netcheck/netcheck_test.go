@@ -246,6 +246,8 @@ func TestSwitches(t *testing.T) {
 	}{
 		{"", []string{"ENVFROM_IN_RHS", "FROM_IN_RHS", "RCVD_IN_TESTBL", "RCVD_IN_TESTBL_TXT", "RCVD_IN_TESTPBL", "URI_MULTI_64"}},
 		{"dns_available no", nil},
+		{"dns_available 0", nil},
+		{"dns_available 1", []string{"ENVFROM_IN_RHS", "FROM_IN_RHS", "RCVD_IN_TESTBL", "RCVD_IN_TESTBL_TXT", "RCVD_IN_TESTPBL", "URI_MULTI_64"}},
 		{"skip_rbl_checks 1", []string{"URI_MULTI_64"}},
 		{"skip_uribl_checks 1", []string{"ENVFROM_IN_RHS", "FROM_IN_RHS", "RCVD_IN_TESTBL", "RCVD_IN_TESTBL_TXT", "RCVD_IN_TESTPBL"}},
 	}
@@ -262,8 +264,8 @@ func TestSwitches(t *testing.T) {
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("hits %v, want %v", got, tc.want)
 			}
-			if tc.setting == "dns_available no" && srv.Queries() != n {
-				t.Errorf("%d queries with dns_available no", srv.Queries()-n)
+			if (tc.setting == "dns_available no" || tc.setting == "dns_available 0") && srv.Queries() != n {
+				t.Errorf("%d queries with %s", srv.Queries()-n, tc.setting)
 			}
 		})
 	}
