@@ -5,8 +5,27 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gospamd/gospamd/internal/testpeer"
 	"github.com/gospamd/gospamd/mta"
 )
+
+// startDovecotLMTP starts a real Dovecot LMTP server alone (no IMAP,
+// so Debian's dovecot-lmtpd suffices), with opt's users, Sieve script
+// and quotas.
+func startDovecotLMTP(t *testing.T, opt testpeer.DovecotOptions) *testpeer.Dovecot {
+	t.Helper()
+	opt.LMTP, opt.NoIMAP = true, true
+	return testpeer.StartDovecot(t, opt)
+}
+
+// lmtpUsers are users for an LMTP server, which asks no password.
+func lmtpUsers(names ...string) map[string]string {
+	users := map[string]string{}
+	for _, n := range names {
+		users[n] = n + "-pw"
+	}
+	return users
+}
 
 // TestNextHopDovecotLMTP: gospamd's SMTP in front of a real Dovecot LMTP.
 // Each copy lands in the user's Dovecot INBOX with the user's markup
@@ -14,7 +33,7 @@ import (
 // reject-level spam is refused at our SMTP and nothing is forwarded; a
 // message is answered 250 only when Dovecot took every recipient's copy.
 func TestNextHopDovecotLMTP(t *testing.T) {
-	dc := startDovecotLMTP(t, dovecotOptions{users: []string{"alice", "bob"}})
+	dc := startDovecotLMTP(t, testpeer.DovecotOptions{Users: lmtpUsers("alice", "bob")})
 	type want struct {
 		user     string
 		contains []string
@@ -55,32 +74,32 @@ func TestNextHopDovecotLMTP(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, func(c *mta.Config) {
-				c.NextHop = "lmtp:" + dc.addr
+				c.NextHop = "lmtp:" + dc.LMTPAddr
 				if tc.socket {
-					c.NextHop = "lmtp:unix:" + dc.socket
+					c.NextHop = "lmtp:unix:" + dc.LMTPSocket
 				}
 				if tc.noRoutes {
 					c.Routes = ""
 				}
 				c.Users = tc.users
 			})
-			before := map[string]int{"alice": len(dc.messages(t, "alice")), "bob": len(dc.messages(t, "bob"))}
+			before := map[string]int{"alice": len(dc.Messages(t, "alice")), "bob": len(dc.Messages(t, "bob"))}
 			err := send(t, e.addr, "carol@example.net", tc.to, tc.msg)
 			if got := code(err); got != tc.wantCode {
-				t.Fatalf("answer %d (%v), want %d\n%s", got, err, tc.wantCode, dc.log())
+				t.Fatalf("answer %d (%v), want %d\n%s", got, err, tc.wantCode, dc.Log())
 			}
 			wantN := map[string]int{}
 			for _, w := range tc.want {
 				wantN[w.user]++
 			}
 			for user, n := range before {
-				msgs := dc.messages(t, user)
+				msgs := dc.Messages(t, user)
 				if got := len(msgs) - n; got != wantN[user] {
 					t.Fatalf("%s got %d new messages, want %d", user, got, wantN[user])
 				}
 			}
 			for _, w := range tc.want {
-				msgs := dc.messages(t, w.user)
+				msgs := dc.Messages(t, w.user)
 				got := withID(msgs, tc.msg)
 				if head, _, _ := strings.Cut(strings.ReplaceAll(got, "\r\n", "\n"), "\n\n"); strings.Count(head, "Return-Path:") != 1 {
 					t.Errorf("%s: want one Return-Path (Dovecot's):\n%s", w.user, got)
@@ -119,18 +138,18 @@ func withID(msgs []string, msg []byte) string {
 // TestNextHopDown: while Dovecot is down the client gets 451 and
 // nothing is kept; the client's retry once it is up is delivered.
 func TestNextHopDown(t *testing.T) {
-	dc := startDovecotLMTP(t, dovecotOptions{users: []string{"alice"}})
-	e := newEnv(t, func(c *mta.Config) { c.NextHop = "lmtp:" + dc.addr })
+	dc := startDovecotLMTP(t, testpeer.DovecotOptions{Users: lmtpUsers("alice")})
+	e := newEnv(t, func(c *mta.Config) { c.NextHop = "lmtp:" + dc.LMTPAddr })
 	msg := message("retry me", "hello again")
-	dc.stop(t)
+	dc.Stop(t)
 	if got := code(send(t, e.addr, "carol@example.net", []string{"alice@example.com"}, msg)); got != 451 {
 		t.Fatalf("next hop down: answer %d, want 451", got)
 	}
-	dc.start(t)
+	dc.Start(t)
 	if got := code(send(t, e.addr, "carol@example.net", []string{"alice@example.com"}, msg)); got != 250 {
-		t.Fatalf("retry: answer %d, want 250\n%s", got, dc.log())
+		t.Fatalf("retry: answer %d, want 250\n%s", got, dc.Log())
 	}
-	if n := len(dc.messages(t, "alice")); n != 1 {
+	if n := len(dc.Messages(t, "alice")); n != 1 {
 		t.Fatalf("alice has %d messages, want 1", n)
 	}
 }
@@ -168,9 +187,9 @@ func TestNextHopSMTP(t *testing.T) {
 // Dovecot's sieve_before, what gospamd tags lands in the user's junkmail
 // folder and the rest in the INBOX.
 func TestDovecotSieveExample(t *testing.T) {
-	dc := startDovecotLMTP(t, dovecotOptions{users: []string{"alice"},
-		sieveBefore: filepath.Join("..", "etc", "examples", "gospamd-junk.sieve")})
-	e := newEnv(t, func(c *mta.Config) { c.NextHop = "lmtp:" + dc.addr })
+	dc := startDovecotLMTP(t, testpeer.DovecotOptions{Users: lmtpUsers("alice"),
+		SieveBefore: filepath.Join("..", "etc", "examples", "gospamd-junk.sieve")})
+	e := newEnv(t, func(c *mta.Config) { c.NextHop = "lmtp:" + dc.LMTPAddr })
 	for _, tc := range []struct {
 		name        string
 		msg         []byte
@@ -183,9 +202,9 @@ func TestDovecotSieveExample(t *testing.T) {
 			if got := code(send(t, e.addr, "carol@example.net", []string{"alice@example.com"}, tc.msg)); got != 250 {
 				t.Fatalf("answer %d, want 250", got)
 			}
-			inbox, junk := len(dc.messages(t, "alice")), len(dc.folder(t, "alice", "junkmail"))
+			inbox, junk := len(dc.Messages(t, "alice")), len(dc.Folder(t, "alice", "junkmail"))
 			if inbox != tc.inbox || junk != tc.junk {
-				t.Fatalf("alice INBOX %d, junkmail %d; want %d, %d\n%s", inbox, junk, tc.inbox, tc.junk, dc.log())
+				t.Fatalf("alice INBOX %d, junkmail %d; want %d, %d\n%s", inbox, junk, tc.inbox, tc.junk, dc.Log())
 			}
 		})
 	}
@@ -196,16 +215,16 @@ func TestDovecotSieveExample(t *testing.T) {
 // quota): the client gets 451, never 250, and alice has her copy (a
 // retry gives her a second one, the price of never losing bob's).
 func TestNextHopRefusedAfterData(t *testing.T) {
-	dc := startDovecotLMTP(t, dovecotOptions{users: []string{"alice", "bob"}, quota: map[string]string{"bob": "*:storage=1K"}})
-	e := newEnv(t, func(c *mta.Config) { c.NextHop = "lmtp:" + dc.addr })
+	dc := startDovecotLMTP(t, testpeer.DovecotOptions{Users: lmtpUsers("alice", "bob"), Quota: map[string]string{"bob": "*:storage=1K"}})
+	e := newEnv(t, func(c *mta.Config) { c.NextHop = "lmtp:" + dc.LMTPAddr })
 	big := message("big", strings.Repeat("a line of a message over bob's quota\r\n", 100))
 	if got := code(send(t, e.addr, "carol@example.net", []string{"alice@example.com", "bob@example.com"}, big)); got != 451 {
-		t.Fatalf("answer %d, want 451\n%s", got, dc.log())
+		t.Fatalf("answer %d, want 451\n%s", got, dc.Log())
 	}
-	if a, b := len(dc.messages(t, "alice")), len(dc.messages(t, "bob")); a != 1 || b != 0 {
-		t.Fatalf("alice %d, bob %d messages; want 1, 0\n%s", a, b, dc.log())
+	if a, b := len(dc.Messages(t, "alice")), len(dc.Messages(t, "bob")); a != 1 || b != 0 {
+		t.Fatalf("alice %d, bob %d messages; want 1, 0\n%s", a, b, dc.Log())
 	}
 	if got := code(send(t, e.addr, "carol@example.net", []string{"bob@example.com"}, message("small", "hi"))); got != 250 {
-		t.Fatalf("a message within bob's quota: answer %d, want 250\n%s", got, dc.log())
+		t.Fatalf("a message within bob's quota: answer %d, want 250\n%s", got, dc.Log())
 	}
 }
