@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/gospamd/gospamd/internal/confval"
 )
 
 // Defaults of the Config fields left zero.
@@ -109,14 +111,14 @@ type Config struct {
 	// DNSBLTimeout bounds the lookups from the connection on: a list
 	// that has not answered by then is not listed, and RCPT never waits
 	// beyond it (default: the [dns] timeout, else 2s).
-	DNSBLTimeout Duration `toml:"dnsbl_timeout"`
+	DNSBLTimeout confval.Duration `toml:"dnsbl_timeout"`
 	// MaxConnections and MaxConnectionsPerIP bound open connections, in
 	// total and from one client address; beyond, "421 4.7.0".
 	MaxConnections      int `toml:"max_connections"`
 	MaxConnectionsPerIP int `toml:"max_connections_per_ip"`
 	// GreetDelay, when set, holds the greeting back that long; a client
 	// that talks before it (an early talker) gets "554 5.5.0".
-	GreetDelay Duration `toml:"greet_delay"`
+	GreetDelay confval.Duration `toml:"greet_delay"`
 	// MaxLoad, when above 0, defers mail ("451 4.3.2" at MAIL) while the
 	// 1-minute load average exceeds it.
 	MaxLoad float64 `toml:"max_load"`
@@ -125,10 +127,10 @@ type Config struct {
 	// ReadTimeout and WriteTimeout bound each read and write on a
 	// connection; ScanTimeout one message's scans; DeliveryTimeout its
 	// delivery to the next hop.
-	ReadTimeout     Duration `toml:"read_timeout"`
-	WriteTimeout    Duration `toml:"write_timeout"`
-	ScanTimeout     Duration `toml:"scan_timeout"`
-	DeliveryTimeout Duration `toml:"delivery_timeout"`
+	ReadTimeout     confval.Duration `toml:"read_timeout"`
+	WriteTimeout    confval.Duration `toml:"write_timeout"`
+	ScanTimeout     confval.Duration `toml:"scan_timeout"`
+	DeliveryTimeout confval.Duration `toml:"delivery_timeout"`
 	// Users are per-user switches, by route user name.
 	Users map[string]UserOptions `toml:"users"`
 }
@@ -141,22 +143,6 @@ type UserOptions struct {
 	// NoJunkSort files the user's tagged spam in the INBOX (with markup).
 	NoJunkSort bool `toml:"no_junk_sort"`
 }
-
-// Duration is a time.Duration written as "30s" in TOML.
-type Duration time.Duration
-
-// UnmarshalText parses a Go duration.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return err
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalText writes a Go duration.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
 
 // Validate checks c and fills in the defaults.
 func (c *Config) Validate() error {
@@ -256,12 +242,12 @@ func (c *Config) Validate() error {
 		c.MaxRecipients = DefaultMaxRecipients
 	}
 	for _, d := range []struct {
-		v   *Duration
+		v   *confval.Duration
 		def time.Duration
 	}{{&c.ReadTimeout, DefaultReadTimeout}, {&c.WriteTimeout, DefaultWriteTimeout},
 		{&c.ScanTimeout, DefaultScanTimeout}, {&c.DeliveryTimeout, DefaultDeliveryTimeout}} {
 		if *d.v == 0 {
-			*d.v = Duration(d.def)
+			*d.v = confval.Duration(d.def)
 		}
 	}
 	return errors.Join(errs...)

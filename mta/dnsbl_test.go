@@ -12,6 +12,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/gospamd/gospamd/internal/confval"
 	"github.com/gospamd/gospamd/mta"
 	"github.com/gospamd/gospamd/rules/resolver"
 	"github.com/gospamd/gospamd/rules/resolver/dnstest"
@@ -69,7 +70,7 @@ func TestDNSBLReject(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// A fresh resolver: no answer cached from another case.
-			res, err := resolver.New(resolver.Config{Servers: []string{dns.Addr}, Timeout: resolver.Duration(5 * time.Second)}, nil, nil)
+			res, err := resolver.New(resolver.Config{Servers: []string{dns.Addr}, Timeout: confval.Duration(5 * time.Second)}, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,7 +84,7 @@ func TestDNSBLReject(t *testing.T) {
 				if tc.exempt == nil {
 					c.DNSBLExemptNetworks = []string{"!127.0.0.0/8"}
 				}
-				c.DNSBLTimeout = mta.Duration(timeout)
+				c.DNSBLTimeout = confval.Duration(timeout)
 			}, func(d *mta.Deps) { d.DNSBL = res })
 
 			start := time.Now()
@@ -153,13 +154,13 @@ func (nopScanner) Scan(context.Context, *scan.Request) (*scan.Result, error) {
 func TestDNSBLStartsAtConnect(t *testing.T) {
 	dns := dnstest.Start(t)
 	dns.Silent("silent.test.")
-	res, err := resolver.New(resolver.Config{Servers: []string{dns.Addr}, Timeout: resolver.Duration(5 * time.Second)}, nil, nil)
+	res, err := resolver.New(resolver.Config{Servers: []string{dns.Addr}, Timeout: confval.Duration(5 * time.Second)}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	const timeout = 300 * time.Millisecond
 	e := newEnvDeps(t, func(c *mta.Config) {
-		c.DNSBLReject, c.DNSBLExemptNetworks, c.DNSBLTimeout = []string{"silent.test"}, []string{"!127.0.0.0/8"}, mta.Duration(timeout)
+		c.DNSBLReject, c.DNSBLExemptNetworks, c.DNSBLTimeout = []string{"silent.test"}, []string{"!127.0.0.0/8"}, confval.Duration(timeout)
 	}, func(d *mta.Deps) { d.DNSBL = res })
 	c, err := smtp.Dial(e.addr)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gospamd/gospamd/internal/confval"
 	"github.com/gospamd/gospamd/mta"
 )
 
@@ -138,7 +139,10 @@ func TestTrapAndArchive(t *testing.T) {
 // TestConnectionLimits: beyond max_connections_per_ip the client gets
 // 421; an early talker gets 554.
 func TestConnectionLimits(t *testing.T) {
-	e := newEnv(t, func(c *mta.Config) { c.MaxConnectionsPerIP = 1; c.GreetDelay = mta.Duration(300 * time.Millisecond) })
+	e := newEnv(t, func(c *mta.Config) {
+		c.MaxConnectionsPerIP = 1
+		c.GreetDelay = confval.Duration(300 * time.Millisecond)
+	})
 	first, err := net.Dial("tcp", e.addr)
 	if err != nil {
 		t.Fatal(err)

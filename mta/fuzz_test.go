@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gospamd/gospamd/internal/confval"
 	"github.com/gospamd/gospamd/mta"
 	"github.com/gospamd/gospamd/mta/maildir"
 )
@@ -99,8 +100,8 @@ var (
 func FuzzSMTPSession(f *testing.F) {
 	e := newEnv(f, func(c *mta.Config) {
 		c.MaxSize = 64 << 10
-		c.ReadTimeout = mta.Duration(2 * time.Second)
-		c.WriteTimeout = mta.Duration(2 * time.Second)
+		c.ReadTimeout = confval.Duration(2 * time.Second)
+		c.WriteTimeout = confval.Duration(2 * time.Second)
 		c.MaxConnections, c.MaxConnectionsPerIP = 1000, 1000
 	})
 	l := newConnListener()

@@ -16,6 +16,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/gospamd/gospamd/classifier"
+	"github.com/gospamd/gospamd/internal/confval"
 	"github.com/gospamd/gospamd/mta/maildir"
 	"github.com/gospamd/gospamd/scan"
 )
@@ -107,7 +108,7 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		return nil, errors.New("smtp: dnsbl_reject needs a DNS resolver (the daemon config's [dns] section)")
 	}
 	if cfg.DNSBLTimeout == 0 {
-		cfg.DNSBLTimeout = Duration(DefaultDNSBLTimeout)
+		cfg.DNSBLTimeout = confval.Duration(DefaultDNSBLTimeout)
 	}
 	if cfg.Hostname == "" {
 		cfg.Hostname, _ = os.Hostname()

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gospamd/gospamd/internal/confval"
 )
 
 // runCLIDefault is runCLI with a system daemon config file at
@@ -48,7 +50,7 @@ func TestParseServeArgs(t *testing.T) {
 				c.Store.DBPath = "/srv/bayes"
 				c.Spamd.Listen = []string{"127.0.0.1:7830"}
 				c.Spamd.MaxSize = ptr[int64](1000)
-				c.Spamd.TimeoutChild = duration(time.Minute)
+				c.Spamd.TimeoutChild = confval.Duration(time.Minute)
 				c.Policy.RequiredScore = ptr(3.5)
 				c.Policy.BayesScope = "user"
 				c.Daemon.Hostname = "mx"
@@ -65,7 +67,7 @@ func TestParseServeArgs(t *testing.T) {
 				c.Spamd.MaxChildren = 8
 				c.Spamd.AllowedIPs = []string{"192.0.2.1", "198.51.100.0/24"}
 				c.Spamd.MaxSize = ptr[int64](2000)
-				c.Spamd.TimeoutTCP = duration(5 * time.Second)
+				c.Spamd.TimeoutTCP = confval.Duration(5 * time.Second)
 				c.Spamd.MaxConnections = 50
 				c.Spamd.MaxConnectionsPerIP = 3
 				c.Policy.RequiredScore = ptr(7.0)

@@ -18,6 +18,7 @@ import (
 	"github.com/pelletier/go-toml/v2/unstable"
 
 	"github.com/gospamd/gospamd/classifier/redisstore"
+	"github.com/gospamd/gospamd/internal/confval"
 	"github.com/gospamd/gospamd/learn/imaptrain"
 	"github.com/gospamd/gospamd/mta"
 	"github.com/gospamd/gospamd/panel"
@@ -116,10 +117,10 @@ type spamdConfig struct {
 	MaxSize *int64 `toml:"max_size"`
 	// TimeoutTCP is the time allowed to read a request (--timeout-tcp).
 	// Default 30s.
-	TimeoutTCP duration `toml:"timeout_tcp"`
+	TimeoutTCP confval.Duration `toml:"timeout_tcp"`
 	// TimeoutChild is the time allowed to scan a message
 	// (--timeout-child). Default 5m.
-	TimeoutChild duration `toml:"timeout_child"`
+	TimeoutChild confval.Duration `toml:"timeout_child"`
 	// AllowTell accepts TELL (spamc -L/-C) to learn and forget
 	// (--allow-tell). Default false.
 	AllowTell bool `toml:"allow_tell"`
@@ -182,24 +183,6 @@ type daemonMisc struct {
 	MetricsAllowedIPs *[]string `toml:"metrics_allowed_ips"`
 }
 
-// A duration is a time.Duration written as a Go duration string ("30s",
-// "5m", "1h30m") in the config file.
-type duration time.Duration
-
-func (d *duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return fmt.Errorf("not a duration such as \"30s\" or \"5m\": %q", b)
-	}
-	*d = duration(v)
-	return nil
-}
-
-func (d duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
-
-// std is d as a time.Duration.
-func (d duration) std() time.Duration { return time.Duration(d) }
-
 // defaultDaemonConfig is the config when no file and no flag says
 // otherwise: the defaults the serve flags have always had.
 func defaultDaemonConfig() *daemonConfig {
@@ -208,8 +191,8 @@ func defaultDaemonConfig() *daemonConfig {
 		Spamd: spamdConfig{
 			AllowedIPs:     []string{"127.0.0.0/8", "::1/128"},
 			MaxChildren:    spamdproto.DefaultMaxConns,
-			TimeoutTCP:     duration(spamdproto.DefaultReadTimeout),
-			TimeoutChild:   duration(spamdproto.DefaultScanTimeout),
+			TimeoutTCP:     confval.Duration(spamdproto.DefaultReadTimeout),
+			TimeoutChild:   confval.Duration(spamdproto.DefaultScanTimeout),
 			MaxConnections: spamdproto.DefaultMaxOpenConns,
 			SocketMode:     defaultSocketMode,
 		},
@@ -352,7 +335,7 @@ func decodeDaemonConfig(path string, doc []byte, cfg *daemonConfig) error {
 	var errs []*configError
 	pos := keyPositions(doc)
 	for _, f := range configFields() {
-		if p, ok := pos[f.key]; ok && f.typ == reflect.TypeFor[duration]() && p.kind != unstable.String {
+		if p, ok := pos[f.key]; ok && f.typ == reflect.TypeFor[confval.Duration]() && p.kind != unstable.String {
 			errs = append(errs, &configError{File: path, Line: p.line, Col: p.col, Key: f.key,
 				Msg: `want a duration string such as "30s" or "5m"`})
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gospamd/gospamd/internal/confval"
 	"github.com/gospamd/gospamd/learn/imaptrain"
 	"github.com/gospamd/gospamd/panel"
 	"github.com/gospamd/gospamd/rules/resolver"
@@ -75,7 +76,7 @@ metrics_allowed_ips = ["192.0.2.10"]
 				c.Spamd = spamdConfig{
 					Listen: []string{"127.0.0.1:7830", "[::1]:7830"}, Socket: "/run/gospamd.sock", SocketMode: "0660",
 					AllowedIPs: []string{"10.0.0.0/8", "192.0.2.7"}, MaxChildren: 4, MaxSize: ptr[int64](1000000),
-					TimeoutTCP: duration(10 * time.Second), TimeoutChild: duration(90 * time.Second),
+					TimeoutTCP: confval.Duration(10 * time.Second), TimeoutChild: confval.Duration(90 * time.Second),
 					AllowTell: true, SSL: true, SSLListen: []string{"0.0.0.0:7831"},
 					TLSCert: "/etc/ssl/c.pem", TLSKey: "/etc/ssl/k.pem", MaxConnections: 100, MaxConnectionsPerIP: 5,
 				}

@@ -92,8 +92,8 @@ func serve(ctx context.Context, env *cliEnv, log *slog.Logger, cfg *daemonConfig
 	d.attachSpamd(spamdproto.Config{
 		AllowedNets:    nets,
 		MaxMessageSize: d.service.MaxMessageSize(), // the policy read at start, or --max-size
-		ReadTimeout:    cfg.Spamd.TimeoutTCP.std(),
-		ScanTimeout:    cfg.Spamd.TimeoutChild.std(),
+		ReadTimeout:    cfg.Spamd.TimeoutTCP.Std(),
+		ScanTimeout:    cfg.Spamd.TimeoutChild.Std(),
 		MaxConns:       cfg.Spamd.MaxChildren,
 		MaxOpenConns:   cfg.Spamd.MaxConnections,
 		MaxConnsPerIP:  cfg.Spamd.MaxConnectionsPerIP,

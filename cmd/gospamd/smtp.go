@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gospamd/gospamd/internal/confval"
 	"github.com/gospamd/gospamd/mta"
 )
 
@@ -45,7 +46,7 @@ func (d *daemon) attachSMTP(cfg mta.Config, l net.Listener) error {
 	if d.resolver != nil {
 		deps.DNSBL = d.resolver // not a nil *Resolver in the interface
 		if cfg.DNSBLTimeout == 0 {
-			cfg.DNSBLTimeout = mta.Duration(d.resolver.Config().Timeout)
+			cfg.DNSBLTimeout = confval.Duration(d.resolver.Config().Timeout)
 		}
 	}
 	srv, err := mta.NewServer(cfg, deps)

@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/gospamd/gospamd/internal/confval"
 	"github.com/gospamd/gospamd/internal/testpeer"
 	"github.com/gospamd/gospamd/learn/imaptrain"
 	"github.com/gospamd/gospamd/scan"
@@ -151,7 +152,7 @@ func TestTrainerAttachedToDaemon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := imaptrain.Config{Server: dc.Addr, PollInterval: imaptrain.Duration(time.Second),
+	cfg := imaptrain.Config{Server: dc.Addr, PollInterval: confval.Duration(time.Second),
 		Accounts: []imaptrain.Account{{User: "alice", PasswordFile: filepath.Join(t.TempDir(), "pw")}}}
 	writeFile(t, cfg.Accounts[0].PasswordFile, "alice-pw\n")
 	if err := d.attachIMAPTrainer(cfg); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gospamd/gospamd/internal/confval"
 	"github.com/gospamd/gospamd/learn"
 )
 
@@ -27,7 +28,7 @@ const (
 	DefaultSpamFolder   = "LearnAsSpam"
 	DefaultHamFolder    = "LearnAsHam"
 	DefaultJunkFolder   = "junkmail"
-	DefaultPollInterval = Duration(5 * time.Minute)
+	DefaultPollInterval = confval.Duration(5 * time.Minute)
 	DefaultBatchSize    = 100
 	DefaultParallel     = 4
 	// MasterSeparator joins a user and the master user in a Dovecot
@@ -86,7 +87,7 @@ type Config struct {
 	ArchiveFolder string `toml:"archive_folder"`
 	// PollInterval is the time between passes of the daemon's trainer
 	// (default "5m").
-	PollInterval Duration `toml:"poll_interval"`
+	PollInterval confval.Duration `toml:"poll_interval"`
 	// JunkRetentionDays expunges junk-folder messages whose INTERNALDATE
 	// is older than this many days (SME Server's MessageRetentionTime);
 	// 0 keeps them.
@@ -126,22 +127,6 @@ type Account struct {
 	// never written in the config file itself.
 	PasswordFile string `toml:"password_file"`
 }
-
-// Duration is a time.Duration written as "5m" or "90s" in TOML.
-type Duration time.Duration
-
-// UnmarshalText parses a Go duration.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return err
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalText writes a Go duration.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
 
 // Enabled reports whether the section names any account: an empty or
 // absent [imap] section leaves the trainer off.

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gospamd/gospamd/internal/confval"
 	"github.com/pelletier/go-toml/v2"
 )
 
@@ -42,7 +43,7 @@ password_file = "/etc/gospamd/imap/bob"
 	want := Config{
 		Server: "mail.example.org:993", Security: SecurityTLS, ServerName: "mail.example.org",
 		SpamFolder: "LearnAsSpam", HamFolder: "LearnAsHam", JunkFolder: "Junk",
-		PollInterval: Duration(90 * time.Second), JunkRetentionDays: 30,
+		PollInterval: confval.Duration(90 * time.Second), JunkRetentionDays: 30,
 		ReportTo: "admin@example.org", ReportFrom: "admin@example.org", ReportRelay: "127.0.0.1:2525",
 		BatchSize: DefaultBatchSize, Parallel: DefaultParallel,
 	}
@@ -86,7 +87,7 @@ func TestConfigValidate(t *testing.T) {
 		{name: "user name with a slash", cfg: Config{Accounts: []Account{{User: "../etc", PasswordFile: "/p"}}}, wantErr: "path separator"},
 		{name: "user twice", cfg: Config{Accounts: append(acct, acct...)}, wantErr: "listed twice"},
 		{name: "master user without password file", cfg: Config{MasterUser: "m", Users: []string{"a"}}, wantErr: "go together"},
-		{name: "poll interval too short", cfg: Config{PollInterval: Duration(time.Millisecond), Accounts: acct}, wantErr: "poll_interval"},
+		{name: "poll interval too short", cfg: Config{PollInterval: confval.Duration(time.Millisecond), Accounts: acct}, wantErr: "poll_interval"},
 		{name: "negative retention", cfg: Config{JunkRetentionDays: -1, Accounts: acct}, wantErr: "junk_retention_days"},
 		{name: "report_to not an address", cfg: Config{ReportTo: "admin", Accounts: acct}, wantErr: "report_to"},
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"github.com/gospamd/gospamd/internal/confval"
 	"github.com/gospamd/gospamd/internal/testpeer"
 )
 
@@ -37,7 +38,7 @@ func runUntil(t *testing.T, tr *Trainer, steps ...func() bool) {
 func TestRunLearnsOnIdle(t *testing.T) {
 	ms := newMemServer(t, map[string]string{"alice": "pw-a"})
 	cfg := testConfig(ms.addr, Account{User: "alice", PasswordFile: passwordFile(t, "pw-a")})
-	cfg.PollInterval = Duration(time.Hour)
+	cfg.PollInterval = confval.Duration(time.Hour)
 	ts := newTestStore(t)
 	tr, err := New(cfg, Options{Learner: &SubmitLearner{Submitter: ts.writer}, Settle: 50 * time.Millisecond})
 	if err != nil {
@@ -69,7 +70,7 @@ func TestDovecotRunLearnsOnIdle(t *testing.T) {
 	dc := testpeer.StartDovecot(t, testpeer.DovecotOptions{Users: map[string]string{"alice": "alice-pw"}})
 	alice := dovecotClient(t, dc.Addr, "alice", "alice-pw")
 	cfg := testConfig(dc.Addr, Account{User: "alice", PasswordFile: passwordFile(t, "alice-pw")})
-	cfg.PollInterval = Duration(time.Hour)
+	cfg.PollInterval = confval.Duration(time.Hour)
 	ts := newTestStore(t)
 	tr, err := New(cfg, Options{Learner: &SubmitLearner{Submitter: ts.writer}, Settle: 100 * time.Millisecond})
 	if err != nil {

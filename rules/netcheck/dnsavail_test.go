@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gospamd/gospamd/internal/confval"
 	"github.com/gospamd/gospamd/rules"
 	"github.com/gospamd/gospamd/rules/netcheck"
 	"github.com/gospamd/gospamd/rules/resolver"
@@ -40,7 +41,7 @@ func TestDNSAvailableTest(t *testing.T) {
 			}
 			var now atomic.Int64
 			now.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
-			res, err := resolver.New(resolver.Config{Servers: addrs, Timeout: resolver.Duration(300 * time.Millisecond)}, nil, nil)
+			res, err := resolver.New(resolver.Config{Servers: addrs, Timeout: confval.Duration(300 * time.Millisecond)}, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gospamd/gospamd/internal/confval"
 	"github.com/gospamd/gospamd/rules"
 	"github.com/gospamd/gospamd/rules/cf"
 	"github.com/gospamd/gospamd/rules/netcheck"
@@ -73,7 +74,7 @@ func engine(t testing.TB, pol *cf.Policy, net rules.NetChecker) *rules.Engine {
 // rbl_timeout, which is then what bounds a dead list).
 func checker(t testing.TB, srv *dnstest.Server) *netcheck.Checker {
 	t.Helper()
-	res, err := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: resolver.Duration(2 * time.Second)}, nil, nil)
+	res, err := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: confval.Duration(2 * time.Second)}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gospamd/gospamd/internal/confval"
 	"github.com/gospamd/gospamd/rules/resolver"
 	"github.com/gospamd/gospamd/rules/resolver/dnstest"
 )
@@ -28,7 +29,7 @@ func TestProbe(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := resolver.New(resolver.Config{Servers: tt.servers, Timeout: resolver.Duration(200 * time.Millisecond)}, nil, nil)
+			res, err := resolver.New(resolver.Config{Servers: tt.servers, Timeout: confval.Duration(200 * time.Millisecond)}, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -39,6 +39,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gospamd/gospamd/internal/confval"
 	"github.com/miekg/dns"
 )
 
@@ -51,58 +52,36 @@ type Config struct {
 	// dns_server lines, when given, replace this list.
 	Servers []string `toml:"servers"`
 	// Timeout bounds one attempt at one server (default 2s).
-	Timeout Duration `toml:"timeout"`
+	Timeout confval.Duration `toml:"timeout"`
 	// RBLTimeout is the default deadline of a scan's network tests, for
 	// a policy without rbl_timeout (default 15s as SpamAssassin's; a
 	// policy's rbl_timeout overrides it).
-	RBLTimeout Duration `toml:"rbl_timeout"`
+	RBLTimeout confval.Duration `toml:"rbl_timeout"`
 	// CacheSize bounds the cached answers (default 100000).
 	CacheSize int `toml:"cache_size"`
 	// MinTTL and MaxTTL clamp how long an answer is cached (default 0
 	// and 1h); NegativeTTL is used for negative answers without an SOA
 	// (default 5m).
-	MinTTL      Duration `toml:"min_ttl"`
-	MaxTTL      Duration `toml:"max_ttl"`
-	NegativeTTL Duration `toml:"negative_ttl"`
+	MinTTL      confval.Duration `toml:"min_ttl"`
+	MaxTTL      confval.Duration `toml:"max_ttl"`
+	NegativeTTL confval.Duration `toml:"negative_ttl"`
 }
-
-// A Duration is a time.Duration written as a Go duration string ("2s").
-type Duration time.Duration
-
-// UnmarshalText reads a Go duration string.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return fmt.Errorf("duration %q: %w", b, err)
-	}
-	if v < 0 {
-		return fmt.Errorf("duration %q is negative", b)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalText writes d as a Go duration string.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
-
-// Std is d as a time.Duration.
-func (d Duration) Std() time.Duration { return time.Duration(d) }
 
 func (c Config) withDefaults() Config {
 	if c.Timeout <= 0 {
-		c.Timeout = Duration(2 * time.Second)
+		c.Timeout = confval.Duration(2 * time.Second)
 	}
 	if c.RBLTimeout <= 0 {
-		c.RBLTimeout = Duration(15 * time.Second)
+		c.RBLTimeout = confval.Duration(15 * time.Second)
 	}
 	if c.CacheSize <= 0 {
 		c.CacheSize = 100000
 	}
 	if c.MaxTTL <= 0 {
-		c.MaxTTL = Duration(time.Hour)
+		c.MaxTTL = confval.Duration(time.Hour)
 	}
 	if c.NegativeTTL <= 0 {
-		c.NegativeTTL = Duration(5 * time.Minute)
+		c.NegativeTTL = confval.Duration(5 * time.Minute)
 	}
 	return c
 }

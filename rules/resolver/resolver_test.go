@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gospamd/gospamd/internal/confval"
 	"github.com/gospamd/gospamd/rules/resolver"
 	"github.com/gospamd/gospamd/rules/resolver/dnstest"
 	"github.com/miekg/dns"
@@ -34,7 +35,7 @@ func (m *countingMetrics) CacheHit(string) {
 
 func newResolver(t *testing.T, srv *dnstest.Server, m resolver.Metrics) *resolver.Resolver {
 	t.Helper()
-	r, err := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: resolver.Duration(300 * time.Millisecond)}, nil, m)
+	r, err := resolver.New(resolver.Config{Servers: []string{srv.Addr}, Timeout: confval.Duration(300 * time.Millisecond)}, nil, m)
 	if err != nil {
 		t.Fatal(err)
 	}
