@@ -496,3 +496,11 @@ func scanTokenOptions() tokenizer.TokenOptions {
 	opt.Scan = true
 	return opt
 }
+
+// LearnTokenOptions are the tokenizer settings for learning that go with
+// a scan's (an engine's Options.TokenOptions): the same, but in learn
+// mode.
+func LearnTokenOptions(scan tokenizer.TokenOptions) tokenizer.TokenOptions {
+	scan.Scan = false
+	return scan
+}

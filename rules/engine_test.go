@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -214,4 +215,21 @@ func siteEngine(t *testing.T, rulesCF string, opts ...func(*Options)) (*Engine, 
 		t.Fatal(err)
 	}
 	return eng, mk
+}
+
+// Learning tokenizes as scanning does but in learn mode, whatever else
+// the scan's settings say.
+func TestLearnTokenOptions(t *testing.T) {
+	scanOpt := DefaultOptions().TokenOptions
+	if !scanOpt.Scan {
+		t.Fatal("a scan's token options are not in scan mode")
+	}
+	learn := LearnTokenOptions(scanOpt)
+	if learn.Scan {
+		t.Error("learn token options in scan mode")
+	}
+	learn.Scan = true
+	if !reflect.DeepEqual(learn, scanOpt) {
+		t.Errorf("learn options %+v differ from the scan's %+v beyond the mode", learn, scanOpt)
+	}
 }

@@ -194,12 +194,10 @@ func (s *Service) Reload(ctx context.Context) error {
 	if maxSize <= 0 {
 		maxSize = pol.Settings().MaxMessageSize
 	}
-	learnTokens := opt.TokenOptions
-	learnTokens.Scan = false
 	s.policy.Store(&sitePolicy{
 		engine:      engine,
 		maxSize:     maxSize,
-		learnTokens: learnTokens,
+		learnTokens: rules.LearnTokenOptions(opt.TokenOptions),
 		users:       newUserEngines(s.cfg.UserPrefsDir, s.cfg.MaxUserEngines, s.cfg.MaxUserEngineBytes, s.log),
 	})
 	return nil

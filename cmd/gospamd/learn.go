@@ -184,7 +184,7 @@ func runLearn(ctx context.Context, env *cliEnv, args []string) int {
 		fmt.Fprintln(env.stderr, "ERROR: configuration specifies 'use_bayes 0', sa-learn disabled")
 		return exitFail
 	}
-	f.tokens = learnTokenOptions(engineOpt.TokenOptions)
+	f.tokens = rules.LearnTokenOptions(engineOpt.TokenOptions)
 	store, err := openAdmin(ctx, specFor(f.store, f.dbpath, f.configDir), env.log, f.backup)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "ERROR: %v\n", err)

@@ -22,7 +22,6 @@ import (
 	"github.com/gospamd/gospamd/rules"
 	"github.com/gospamd/gospamd/rules/cf"
 	"github.com/gospamd/gospamd/rules/eval"
-	"github.com/gospamd/gospamd/tokenizer"
 )
 
 func debugLogger(w io.Writer) *slog.Logger {
@@ -131,7 +130,7 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 		Walk:         corpus.WalkOptions{Mbox: mbox, Logger: env.log},
 		Folds:        folds,
 		Seed:         seed,
-		TokenOptions: learnTokenOptions(engineOpt.TokenOptions),
+		TokenOptions: rules.LearnTokenOptions(engineOpt.TokenOptions),
 		Logger:       env.log,
 		Engine: func(bayes rules.BayesReader) (*rules.Engine, error) {
 			opt := engineOpt
@@ -436,13 +435,6 @@ func writeFileWith(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("close %s: %w", path, err)
 	}
 	return nil
-}
-
-// learnTokenOptions are the tokenizer settings for learning that go with
-// a scan's: the same, but in learn mode.
-func learnTokenOptions(scan tokenizer.TokenOptions) tokenizer.TokenOptions {
-	scan.Scan = false
-	return scan
 }
 
 // scoreFit is masscheck's --fit-scores: the rules to fit, read from the

@@ -102,7 +102,7 @@ func runTrain(ctx context.Context, env *cliEnv, args []string) int {
 		}
 	}()
 	tr, err := imaptrain.New(*cfg.IMAP, imaptrain.Options{
-		Learner: &imaptrain.SubmitLearner{Submitter: bayes, TokenOptions: learnTokenOptions(engineOpt.TokenOptions),
+		Learner: &imaptrain.SubmitLearner{Submitter: bayes, TokenOptions: rules.LearnTokenOptions(engineOpt.TokenOptions),
 			PerUser: cfg.Policy.BayesScope == "user"},
 		Logger: log,
 	})
