@@ -6,8 +6,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/spf13/pflag"
-
 	"github.com/gospamd/gospamd/rules/cf"
 	"github.com/gospamd/gospamd/scan"
 )
@@ -16,12 +14,10 @@ import (
 // as it would be delivered, followed by the report (like spamassassin
 // -t), or with --summary just the verdict, the score and the rules hit.
 func runCheck(ctx context.Context, env *cliEnv, args []string) int {
-	dcfg, code := commandConfig(env, "gospamd check", args)
+	dcfg, fs, code := commandFlags(env, "gospamd check", args)
 	if code >= 0 {
 		return code
 	}
-	fs := pflag.NewFlagSet("gospamd check", pflag.ContinueOnError)
-	fs.SetOutput(env.stderr)
 	registerDaemonConfigFlag(fs, env)
 	dbpath := fs.String("dbpath", dcfg.Store.DBPath, "the Bayes store `DIR`ectory")
 	configDir := fs.String("config", dcfg.Policy.Dir, "site policy `DIR` (every *.cf in name order)")

@@ -80,6 +80,26 @@ func commandConfig(env *cliEnv, name string, args []string) (*daemonConfig, int)
 	return cfg, -1
 }
 
+// commandFlags is a subcommand's prologue: the daemon config its flags
+// default from (commandConfig) and its flag set (newFlagSet). code is -1
+// to go on, else the exit code.
+func commandFlags(env *cliEnv, name string, args []string) (*daemonConfig, *pflag.FlagSet, int) {
+	cfg, code := commandConfig(env, name, args)
+	if code >= 0 {
+		return nil, nil, code
+	}
+	return cfg, newFlagSet(env, name), -1
+}
+
+// newFlagSet is the flag set of the command named name: errors and
+// --help go to stderr, flags are listed in the order they are added.
+func newFlagSet(env *cliEnv, name string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	fs.SortFlags = false
+	return fs
+}
+
 // printConfigErrors prints each problem joined in err on its own line.
 func printConfigErrors(env *cliEnv, name string, err error) {
 	for _, line := range strings.Split(err.Error(), "\n") {
@@ -159,13 +179,10 @@ func flagForKey(key string) string {
 // apply then.
 func parseServeArgs(env *cliEnv, args []string) (*daemonConfig, int) {
 	const name = "gospamd serve"
-	cfg, code := commandConfig(env, name, args)
+	cfg, fs, code := commandFlags(env, name, args)
 	if code >= 0 {
 		return nil, code
 	}
-	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.SortFlags = false
 	s, p, d := &cfg.Spamd, &cfg.Policy, &cfg.Daemon
 	registerDaemonConfigFlag(fs, env)
 	fs.StringArrayVar(&s.Listen, "listen", s.Listen, "TCP `ADDR:PORT` to listen on; repeatable (default 127.0.0.1:783 when no --listen, --ssl-listen or --socket)")

@@ -120,13 +120,10 @@ func runDeliver(ctx context.Context, env *cliEnv, args []string) int {
 	var f mdaFlags
 	var cfg mta.Config
 	var maildirPath string
-	dcfg, code := commandConfig(env, "gospamd deliver", args)
+	dcfg, fs, code := commandFlags(env, "gospamd deliver", args)
 	if code >= 0 {
 		return code
 	}
-	fs := pflag.NewFlagSet("gospamd deliver", pflag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.SortFlags = false
 	f.register(fs, env, dcfg)
 	// The daemon config's [smtp] section, when there is one, gives the
 	// defaults: deliver files as the SMTP front end would.
@@ -187,13 +184,10 @@ func runDeliver(ctx context.Context, env *cliEnv, args []string) int {
 // spamd, or unchanged when it cannot be scanned.
 func runFilter(ctx context.Context, env *cliEnv, args []string) int {
 	var f mdaFlags
-	dcfg, code := commandConfig(env, "gospamd filter", args)
+	dcfg, fs, code := commandFlags(env, "gospamd filter", args)
 	if code >= 0 {
 		return code
 	}
-	fs := pflag.NewFlagSet("gospamd filter", pflag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.SortFlags = false
 	f.register(fs, env, dcfg)
 	if code := parseFlags(fs, args); code >= 0 {
 		return code

@@ -114,13 +114,10 @@ func fixDumpArg(args []string) []string {
 
 func runLearn(ctx context.Context, env *cliEnv, args []string) int {
 	var f learnFlags
-	cfg, code := commandConfig(env, "gospamd learn", args)
+	cfg, fs, code := commandFlags(env, "gospamd learn", args)
 	if code >= 0 {
 		return code
 	}
-	fs := pflag.NewFlagSet("gospamd learn", pflag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.SortFlags = false
 	f.register(fs, env, cfg)
 	if err := fs.Parse(fixDumpArg(args)); err != nil {
 		fmt.Fprintf(env.stderr, "Unknown option! %v\n", err)

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/spf13/pflag"
-
 	"github.com/gospamd/gospamd/rules"
 	"github.com/gospamd/gospamd/rules/cf"
 )
@@ -18,12 +16,10 @@ import (
 // functions this engine does not have, and a summary line; exit 1 on
 // errors.
 func runLint(ctx context.Context, env *cliEnv, args []string) int {
-	cfg, code := commandConfig(env, "gospamd lint", args)
+	cfg, fs, code := commandFlags(env, "gospamd lint", args)
 	if code >= 0 {
 		return code
 	}
-	fs := pflag.NewFlagSet("gospamd lint", pflag.ContinueOnError)
-	fs.SetOutput(env.stderr)
 	registerDaemonConfigFlag(fs, env)
 	configDir := fs.String("config", cfg.Policy.Dir, "site policy `DIR` to check (with its rules_dir, if set)")
 	if code := parseFlags(fs, args); code >= 0 {

@@ -25,7 +25,6 @@ import (
 	"syscall"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/spf13/pflag"
 )
 
 // Version is the release; overridden at link time.
@@ -167,8 +166,7 @@ func usage(w io.Writer) {
 
 // runVersion prints the version and the Go release it was built with.
 func runVersion(_ context.Context, env *cliEnv, args []string) int {
-	fs := pflag.NewFlagSet("gospamd version", pflag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlagSet(env, "gospamd version")
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-	"github.com/spf13/pflag"
 
 	"github.com/gospamd/gospamd/classifier"
 	"github.com/gospamd/gospamd/corpus"
@@ -29,13 +28,10 @@ func debugLogger(w io.Writer) *slog.Logger {
 }
 
 func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
-	cfg, code := commandConfig(env, "gospamd masscheck", args)
+	cfg, fs, code := commandFlags(env, "gospamd masscheck", args)
 	if code >= 0 {
 		return code
 	}
-	fs := pflag.NewFlagSet("gospamd masscheck", pflag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.SortFlags = false
 	var (
 		ham, spam      []string
 		dbpath         string

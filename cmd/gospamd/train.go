@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/spf13/pflag"
-
 	"github.com/gospamd/gospamd/learn/imaptrain"
 	"github.com/gospamd/gospamd/rules"
 	"github.com/gospamd/gospamd/rules/cf"
@@ -44,9 +42,7 @@ func loadTrainConfig(env *cliEnv, args []string) (*daemonConfig, error) {
 // not be learned.
 func runTrain(ctx context.Context, env *cliEnv, args []string) int {
 	const name = "gospamd train"
-	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.SortFlags = false
+	fs := newFlagSet(env, name)
 	registerDaemonConfigFlag(fs, env)
 	once := fs.Bool("once", false, "one pass over every account, print the report, exit (non-zero when anything failed)")
 	dbpath := fs.String("dbpath", "", "the Bayes store `DIR`ectory (default: the config's [store] dbpath)")
