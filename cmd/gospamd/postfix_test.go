@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -180,7 +179,7 @@ biff = no
 		}
 	})
 	deadline := time.Now().Add(30 * time.Second)
-	for !dialable(front) {
+	for !testpeer.Dialable(front) {
 		if time.Now().After(deadline) {
 			t.Fatalf("Postfix does not listen on %s\n%s", front, readLog(filepath.Join(dir, "maillog")))
 		}
@@ -220,15 +219,6 @@ biff = no
 			}
 		})
 	}
-}
-
-func dialable(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return false
-	}
-	_ = c.Close()
-	return true
 }
 
 func readLog(path string) string {

@@ -293,15 +293,17 @@ func (d *Dovecot) Stop(t testing.TB) {
 
 // answers reports whether every listener answers.
 func (d *Dovecot) answers() bool {
-	return (d.Addr == "" || accepts(d.Addr)) && (d.LMTPAddr == "" || greets(d.LMTPAddr))
+	return (d.Addr == "" || Dialable(d.Addr)) && (d.LMTPAddr == "" || greets(d.LMTPAddr))
 }
 
 // answersAny reports whether a listener still answers.
 func (d *Dovecot) answersAny() bool {
-	return d.Addr != "" && accepts(d.Addr) || d.LMTPAddr != "" && greets(d.LMTPAddr)
+	return d.Addr != "" && Dialable(d.Addr) || d.LMTPAddr != "" && greets(d.LMTPAddr)
 }
 
-func accepts(addr string) bool {
+// Dialable reports whether a TCP server accepts connections at addr
+// (within a second).
+func Dialable(addr string) bool {
 	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
 		return false
