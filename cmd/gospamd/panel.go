@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/spf13/pflag"
 
 	"github.com/gospamd/gospamd/panel"
 )
@@ -102,8 +101,7 @@ func dnsHealth(g prometheus.Gatherer) []panel.ZoneHealth {
 // runPanelPassword reads a password from standard input (its first
 // line) and prints its bcrypt hash, for [panel] password_file.
 func runPanelPassword(_ context.Context, env *cliEnv, args []string) int {
-	fs := pflag.NewFlagSet("gospamd panel-password", pflag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlagSet(env, "gospamd panel-password")
 	fs.Usage = func() {
 		fmt.Fprintln(env.stderr, "usage: gospamd panel-password < password-file > hash-file")
 		fmt.Fprintln(env.stderr, "Reads a password from standard input (its first line) and prints its bcrypt hash")
