@@ -285,20 +285,25 @@ func configFields() []configField {
 	top := reflect.TypeFor[daemonConfig]()
 	for i := range top.NumField() {
 		sec := top.Field(i)
-		if sec.Type.Kind() != reflect.Struct {
+		typ, optional := sec.Type, false
+		if typ.Kind() == reflect.Pointer {
+			typ, optional = typ.Elem(), true // [smtp], [imap], [dns], [panel]
+		}
+		if typ.Kind() != reflect.Struct {
 			continue
 		}
-		for j := range sec.Type.NumField() {
-			f := sec.Type.Field(j)
-			fields = append(fields, configField{key: sec.Tag.Get("toml") + "." + f.Tag.Get("toml"), typ: f.Type})
+		for j := range typ.NumField() {
+			f := typ.Field(j)
+			fields = append(fields, configField{key: sec.Tag.Get("toml") + "." + f.Tag.Get("toml"), typ: f.Type, optional: optional})
 		}
 	}
 	return fields
 }
 
 type configField struct {
-	key string
-	typ reflect.Type
+	key      string
+	typ      reflect.Type
+	optional bool // its section may be left out (a pointer in daemonConfig)
 }
 
 // loadDaemonConfig reads the daemon config file at path over the

@@ -116,6 +116,8 @@ metrics_allowed_ips = ["192.0.2.10"]
 			wantErr: `FILE:3:15: spamd.timeout_tcp: not a duration such as "30s" or "5m": "30 seconds"`},
 		{name: "duration without a unit", doc: "[spamd]\ntimeout_child = 300\n",
 			wantErr: `FILE:2:1: spamd.timeout_child: want a duration string such as "30s" or "5m"`},
+		{name: "duration without a unit in an optional section", doc: "[dns]\nrbl_timeout = 5\n",
+			wantErr: `FILE:2:1: dns.rbl_timeout: want a duration string such as "30s" or "5m"`},
 		{name: "zero duration", doc: "[spamd]\ntimeout_tcp = \"0s\"\n",
 			wantErr: "FILE:2:1: spamd.timeout_tcp: must be positive, not 0s"},
 		{name: "bad CIDR", doc: "[spamd]\nallowed_ips = [\"10.0.0.0/33\"]\n",
@@ -226,11 +228,12 @@ func TestExampleDaemonConfig(t *testing.T) {
 	for _, f := range configFields() {
 		key := f.key
 		section, name, _ := strings.Cut(key, ".")
-		re := regexp.MustCompile(`(?m)^(# )?` + regexp.QuoteMeta(name) + ` = `)
+		re := regexp.MustCompile(`(?m)^(# )?(` + regexp.QuoteMeta(name) + ` = |\[\[` + regexp.QuoteMeta(key) + `\]\])`)
 		if !re.Match(doc) {
 			t.Errorf("etc/gospamd.toml does not show %s", key)
 		}
-		if !strings.Contains(string(doc), "\n["+section+"]\n") {
+		// An optional section ([smtp], [dns], [panel]) is shown commented out.
+		if !strings.Contains(string(doc), "\n["+section+"]\n") && !(f.optional && strings.Contains(string(doc), "\n# ["+section+"]\n")) {
 			t.Errorf("etc/gospamd.toml has no [%s] section", section)
 		}
 	}
