@@ -218,3 +218,37 @@ func TestBandsIsACopy(t *testing.T) {
 		t.Error("modifying the returned slice changed the table")
 	}
 }
+
+// The mean log-odds answer decides where chi-square combining cannot:
+// strong tokens both ways leave Combine near 0.5, while the mean still
+// leans to the side that pulls harder; tokens balanced exactly, or none,
+// leave it at 0.5 too.
+func TestMeanLogOdds(t *testing.T) {
+	repeat := func(n int, fs ...float64) []float64 {
+		var out []float64
+		for range n {
+			out = append(out, fs...)
+		}
+		return out
+	}
+	both := repeat(20, 0.99, 0.1)
+	if c := Combine(1000, 1000, both); c <= 0.4 || c > 0.6 {
+		t.Fatalf("Combine of tokens pulling both ways = %v, want the undecided middle", c)
+	}
+	tests := []struct {
+		name   string
+		probs  []float64
+		lo, hi float64
+	}{
+		{"none", nil, 0.5, 0.5},
+		{"balanced", repeat(10, 0.9, 0.1), 0.5 - 1e-9, 0.5 + 1e-9},
+		{"strong spam, weaker ham", both, 0.75, 0.8},
+		{"strong ham, weaker spam", repeat(20, 0.01, 0.9), 0.2, 0.25},
+		{"all spam", repeat(5, 0.99), 0.98, 0.999},
+	}
+	for _, tt := range tests {
+		if got := MeanLogOdds(tt.probs); got < tt.lo || got > tt.hi {
+			t.Errorf("%s: MeanLogOdds = %v, want in [%v, %v]", tt.name, got, tt.lo, tt.hi)
+		}
+	}
+}

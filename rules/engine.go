@@ -272,6 +272,9 @@ type Result struct {
 	// Bayes is the Bayes spam probability when BayesRan.
 	Bayes    float64
 	BayesRan bool
+	// BayesOdds is the second answer of the same tokens when BayesRan
+	// (classifier.MeanLogOdds), read by check_bayes_odds rules.
+	BayesOdds float64
 	// ScoreSet is the SpamAssassin score set used (0–3).
 	ScoreSet int
 	// Autolearn is the _AUTOLEARN_ status the front end settled (see
@@ -321,11 +324,11 @@ func (e *Engine) Check(ctx context.Context, m *tokenizer.Message, opt CheckOptio
 		net = e.opt.Net.Start(sctx, m, e.opt.Policy)
 		res.ScoreSet |= 1
 	}
-	var prob float64
+	var prob, odds float64
 	var ran, usable bool
 	if e.opt.Bayes != nil && e.opt.UseBayes && !limit.passed(BayesPhase) {
 		var err error
-		prob, ran, usable, err = e.bayes(sctx, m, opt.Scope)
+		prob, odds, ran, usable, err = e.bayes(sctx, m, opt.Scope)
 		if err != nil && sctx.Err() == nil {
 			return nil, err
 		}
@@ -339,7 +342,7 @@ func (e *Engine) Check(ctx context.Context, m *tokenizer.Message, opt CheckOptio
 		res.ScoreSet |= 2
 	}
 	if ran {
-		res.Bayes, res.BayesRan = prob, true
+		res.Bayes, res.BayesOdds, res.BayesRan = prob, odds, true
 	}
 	if ran && !e.policyBayes {
 		for _, name := range classifier.BandRules(prob) {
@@ -371,6 +374,7 @@ func (e *Engine) Check(ctx context.Context, m *tokenizer.Message, opt CheckOptio
 // until limit passes: then only the hits of the rules finished before.
 func (e *Engine) runRules(ctx context.Context, m *tokenizer.Message, res *Result, net NetScan, limit *scanLimit) {
 	s := newScan(ctx, m, e.rules, e.opt.Policy, res.ScoreSet, res.Bayes, res.BayesRan)
+	s.bayesOdds = res.BayesOdds
 	s.countryDB = e.opt.Countries
 	s.evalShared = e.evalShared
 	s.net = net
@@ -431,6 +435,9 @@ func hitArea(c *compiledRule) string {
 // details are what the rule's evaluation logged for the report.
 func (s *scan) details(c *compiledRule) []string {
 	if c.bayes != nil {
+		if c.bayesOdds {
+			return []string{fmt.Sprintf("score: %3.4f", s.bayesOdds)}
+		}
 		return []string{fmt.Sprintf("score: %3.4f", s.bayes)}
 	}
 	if (c.eval != nil || c.net) && s.evalCtx != nil {
@@ -443,9 +450,9 @@ func (s *scan) details(c *compiledRule) []string {
 // has too little training or no token of m is decisive, and
 // usable reports whether the store has enough training for Bayes to be
 // used at all (which selects the score sets with the Bayes bit).
-func (e *Engine) bayes(ctx context.Context, m *tokenizer.Message, sc classifier.Scope) (prob float64, ran, usable bool, err error) {
+func (e *Engine) bayes(ctx context.Context, m *tokenizer.Message, sc classifier.Scope) (prob, odds float64, ran, usable bool, err error) {
 	if e.opt.Bayes == nil || !e.opt.UseBayes {
-		return 0, false, false, nil
+		return 0, 0, false, false, nil
 	}
 	p := e.opt.BayesParams
 	var magic classifier.Magic
@@ -458,14 +465,14 @@ func (e *Engine) bayes(ctx context.Context, m *tokenizer.Message, sc classifier.
 			return noBayes(fmt.Errorf("bayes: look up tokens: %w", err))
 		}
 		if magic.NSpam < p.MinSpam || magic.NHam < p.MinHam {
-			return 0, false, false, nil
+			return 0, 0, false, false, nil
 		}
 	} else {
 		if magic, err = e.opt.Bayes.Magic(ctx, sc); err != nil {
 			return noBayes(fmt.Errorf("bayes: read counters: %w", err))
 		}
 		if magic.NSpam < p.MinSpam || magic.NHam < p.MinHam {
-			return 0, false, false, nil
+			return 0, 0, false, false, nil
 		}
 		keys := tokenizer.TokenKeys(m, e.opt.TokenOptions)
 		counts = make([]classifier.Counts, len(keys))
@@ -473,8 +480,8 @@ func (e *Engine) bayes(ctx context.Context, m *tokenizer.Message, sc classifier.
 			return noBayes(fmt.Errorf("bayes: look up tokens: %w", err))
 		}
 	}
-	prob, _, ok := classifier.Classify(magic.NSpam, magic.NHam, counts, p)
-	return prob, ok, true, nil
+	prob, odds, _, ok := classifier.ClassifyOdds(magic.NSpam, magic.NHam, counts, p)
+	return prob, odds, ok, true, nil
 }
 
 // noBayes is the answer of a scan whose store failed: a store that
@@ -482,11 +489,11 @@ func (e *Engine) bayes(ctx context.Context, m *tokenizer.Message, sc classifier.
 // means no Bayes result and the score sets without the Bayes bit, as
 // with an untrained store, and the scan goes on (the store logs and
 // counts the outage); any other error fails the scan.
-func noBayes(err error) (prob float64, ran, usable bool, _ error) {
+func noBayes(err error) (prob, odds float64, ran, usable bool, _ error) {
 	if errors.Is(err, classifier.ErrUnavailable) {
-		return 0, false, false, nil
+		return 0, 0, false, false, nil
 	}
-	return 0, false, false, err
+	return 0, 0, false, false, err
 }
 
 // scanTokenOptions are the tokenizer settings of a scan: SpamAssassin

@@ -35,6 +35,10 @@ type compiledRule struct {
 	eval EvalFunc // for eval rules other than check_bayes
 	// bayes is set for check_bayes rules: the band (lo, hi].
 	bayes *[2]float64
+	// bayesOdds is set for check_bayes_odds rules: the band is of
+	// the mean log-odds answer (classifier.MeanLogOdds), not of
+	// SpamAssassin's chi-square one.
+	bayesOdds bool
 }
 
 // EvalFunc is an eval: function as the engine calls it (rules/eval
@@ -111,13 +115,13 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), net 
 			}
 			c.meta = m
 		case r.Eval != nil:
-			if r.Eval.Func == "check_bayes" {
+			if r.Eval.Func == "check_bayes" || r.Eval.Func == "check_bayes_odds" {
 				if b, ok := bayesBand(r.Eval.Args); ok {
-					c.bayes = &b
+					c.bayes, c.bayesOdds = &b, r.Eval.Func == "check_bayes_odds"
 					break
 				}
 				rs.Stats.Errors++
-				problem(r, "check_bayes needs two numbers")
+				problem(r, "%s needs two numbers", r.Eval.Func)
 				continue
 			}
 			fn, ok := evals(r.Eval.Func)

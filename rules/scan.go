@@ -20,6 +20,8 @@ type scan struct {
 	set      int // score set
 	bayes    float64
 	bayesRan bool
+	// bayesOdds is the second Bayes answer (Result.BayesOdds).
+	bayesOdds float64
 
 	// counts are the rules' hit counts by index: -1 not run yet, -2
 	// running (a meta cycle reads 0).
@@ -175,8 +177,11 @@ func (s *scan) run(c *compiledRule) int {
 		if !s.bayesRan {
 			return 0
 		}
-		lo, hi := c.bayes[0], c.bayes[1]
-		return boolCount((lo == 0 || s.bayes > lo) && s.bayes <= hi)
+		lo, hi, p := c.bayes[0], c.bayes[1], s.bayes
+		if c.bayesOdds {
+			p = s.bayesOdds
+		}
+		return boolCount((lo == 0 || p > lo) && p <= hi)
 	case c.eval != nil:
 		ctx := s.evalContext()
 		ctx.Evaluating(c.Name)
