@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -23,6 +24,17 @@ type FitRule struct {
 	// fitted rule only scores ≥ 0, so that no spam sign ever lowers a
 	// total.
 	Nice bool
+	// Bounded replaces the sign's interval with [Lo, Hi], and makes
+	// Score (kept within it) the prior the fit is pulled towards: the
+	// BAYES_xx bands are fitted around SpamAssassin's scores, and the
+	// undecided band (BAYES_50) kept near 0.
+	Bounded bool
+	Lo, Hi  float64
+	// Chain names a group of rules whose fitted scores never decrease
+	// in the order of their Rank: a higher Bayes band never scores
+	// less than a lower one. "" for none.
+	Chain string
+	Rank  float64
 }
 
 // FitOptions tune FitScores. The zero value of a field means its
@@ -59,6 +71,9 @@ type FitOptions struct {
 	// handful of hits tells more about those messages than about the
 	// rule (0: every rule is fitted).
 	MinHits int
+	// NoEvidenceCap lifts the cap on a fitted rule's score at the log
+	// of its own spam-to-ham hit-rate ratio (see hitMatrix.fit).
+	NoEvidenceCap bool
 }
 
 func (o FitOptions) withDefaults() FitOptions {
@@ -214,6 +229,8 @@ func (m *hitMatrix) bounds(j int, opt FitOptions) (lo, hi, prior float64) {
 	switch {
 	case r.Fixed:
 		return r.Score, r.Score, r.Score
+	case r.Bounded:
+		return r.Lo, r.Hi, min(max(r.Score, r.Lo), r.Hi)
 	case r.Nice:
 		return -opt.MaxScore, 0, -opt.Prior
 	}
@@ -235,19 +252,50 @@ func (m *hitMatrix) fit(idx []int, opt FitOptions) []float64 {
 		beta2  = 0.999
 		adamEp = 1e-8
 	)
-	if opt.MinHits > 0 {
-		support := make([]int, n)
-		for _, i := range idx {
-			for _, j := range m.hits[i] {
-				support[j]++
-			}
+	var nspam, nham int
+	spamHits, hamHits := make([]int, n), make([]int, n)
+	for _, i := range idx {
+		hits := hamHits
+		if m.spam[i] {
+			hits = spamHits
+			nspam++
+		} else {
+			nham++
 		}
-		for j := range n {
-			if support[j] < opt.MinHits {
-				lo[j], hi[j] = prior[j], prior[j]
-			}
+		for _, j := range m.hits[i] {
+			hits[j]++
 		}
 	}
+	for j := range n {
+		support := spamHits[j] + hamHits[j]
+		if support < opt.MinHits {
+			lo[j], hi[j] = prior[j], prior[j]
+			w[j] = prior[j]
+			continue
+		}
+		if m.rules[j].Fixed || m.rules[j].Bounded || nspam == 0 || nham == 0 {
+			continue
+		}
+		// A rule never scores more than its own evidence: the log of
+		// how much more often it hits spam than ham (Laplace-smoothed
+		// hit rates), in the score's units (the loss is logistic in
+		// the total). A spam sign hitting as large a share of the ham
+		// as of the spam scores 0, and one hitting a few percent of
+		// each cannot add up with others of its kind to a false
+		// positive; a nice rule likewise the other way round.
+		llr := math.Log((float64(spamHits[j]) + 1) / float64(nspam+2) / ((float64(hamHits[j]) + 1) / float64(nham+2)))
+		if opt.NoEvidenceCap {
+			continue
+		}
+		if m.rules[j].Nice {
+			lo[j] = max(lo[j], min(llr, 0))
+		} else {
+			hi[j] = min(hi[j], max(llr, 0))
+		}
+		prior[j] = min(max(prior[j], lo[j]), hi[j])
+		w[j] = prior[j]
+	}
+	chains := m.chains()
 	mom, vel, grad := make([]float64, n), make([]float64, n), make([]float64, n)
 	for it := 1; it <= opt.Iterations; it++ {
 		for j := range grad {
@@ -278,8 +326,67 @@ func (m *hitMatrix) fit(idx []int, opt FitOptions) []float64 {
 			w[j] -= rate * (mom[j] / c1) / (math.Sqrt(vel[j]/c2) + adamEp)
 			w[j] = min(max(w[j], lo[j]), hi[j])
 		}
+		for _, c := range chains {
+			monotone(w, c)
+			for _, j := range c {
+				w[j] = min(max(w[j], lo[j]), hi[j])
+			}
+		}
 	}
 	return w
+}
+
+// chains returns the rule indices of every Chain, each in Rank order.
+func (m *hitMatrix) chains() [][]int {
+	byName := map[string][]int{}
+	var names []string
+	for j, r := range m.rules {
+		if r.Chain == "" || r.Fixed {
+			continue
+		}
+		if _, ok := byName[r.Chain]; !ok {
+			names = append(names, r.Chain)
+		}
+		byName[r.Chain] = append(byName[r.Chain], j)
+	}
+	slices.Sort(names)
+	out := make([][]int, 0, len(names))
+	for _, name := range names {
+		c := byName[name]
+		slices.SortStableFunc(c, func(a, b int) int { return cmp.Compare(m.rules[a].Rank, m.rules[b].Rank) })
+		out = append(out, c)
+	}
+	return out
+}
+
+// monotone replaces w[idx...] by its least-squares non-decreasing fit
+// (pool adjacent violators): the projection onto the scores of a
+// chain that never decrease. Clamping the result into bounds that
+// themselves never decrease along the chain keeps it non-decreasing.
+func monotone(w []float64, idx []int) {
+	type block struct {
+		sum float64
+		n   int
+	}
+	blocks := make([]block, 0, len(idx))
+	for _, j := range idx {
+		blocks = append(blocks, block{w[j], 1})
+		for len(blocks) > 1 {
+			a, b := blocks[len(blocks)-2], blocks[len(blocks)-1]
+			if a.sum/float64(a.n) <= b.sum/float64(b.n) {
+				break
+			}
+			blocks = blocks[:len(blocks)-2]
+			blocks = append(blocks, block{a.sum + b.sum, a.n + b.n})
+		}
+	}
+	k := 0
+	for _, b := range blocks {
+		for range b.n {
+			w[idx[k]] = b.sum / float64(b.n)
+			k++
+		}
+	}
 }
 
 func sigmoid(x float64) float64 {

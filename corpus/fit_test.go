@@ -3,6 +3,7 @@ package corpus
 import (
 	"bytes"
 	"context"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -153,5 +154,92 @@ func TestSelectFit(t *testing.T) {
 	}
 	if _, _, err := SelectFit(context.Background(), data, rules, FitOptions{}, nil, nil, 0.7, 10, 1); err == nil {
 		t.Error("SelectFit without candidates succeeded")
+	}
+}
+
+// Bands of one chain never score in reverse order, even when the
+// corpus would have them so: here the higher band hits only ham and
+// the lower only spam, and both end up at the same score, inside
+// their bounds.
+func TestFitScoresChainIsMonotone(t *testing.T) {
+	var s []Scored
+	for range 60 {
+		s = append(s, Scored{Label: Spam, Tests: []string{"B_60", "SPAMMY"}})
+		s = append(s, Scored{Label: Ham, Tests: []string{"B_80"}})
+		s = append(s, Scored{Label: Ham, Tests: []string{"B_00"}})
+	}
+	rules := []FitRule{
+		{Name: "SPAMMY"},
+		{Name: "B_80", Bounded: true, Lo: 0.001, Hi: 4, Score: 2.7, Chain: "b", Rank: 0.8},
+		{Name: "B_00", Bounded: true, Lo: -4, Hi: -0.001, Score: -1.5, Chain: "b", Rank: 0},
+		{Name: "B_60", Bounded: true, Lo: 0.001, Hi: 4, Score: 2.5, Chain: "b", Rank: 0.6},
+	}
+	unchained := make([]FitRule, len(rules))
+	copy(unchained, rules)
+	for i := range unchained {
+		unchained[i].Chain = ""
+	}
+	free, err := FitScores(context.Background(), s, unchained, FitOptions{Folds: 1, Iterations: 800})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if free.Scores["B_80"] >= free.Scores["B_60"] {
+		t.Fatalf("without the chain B_80 %v ≥ B_60 %v: the data do not test the chain", free.Scores["B_80"], free.Scores["B_60"])
+	}
+	res, err := FitScores(context.Background(), s, rules, FitOptions{Folds: 1, Iterations: 800})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := res.Scores
+	if !(sc["B_00"] <= sc["B_60"] && sc["B_60"] <= sc["B_80"]) {
+		t.Errorf("chained scores B_00 %v, B_60 %v, B_80 %v: not in band order", sc["B_00"], sc["B_60"], sc["B_80"])
+	}
+	if sc["B_00"] > -0.001 || sc["B_00"] < -4 || sc["B_60"] < 0.001 || sc["B_80"] > 4 {
+		t.Errorf("scores %v outside their bounds", sc)
+	}
+}
+
+// A rule never scores more than the log of its own spam-to-ham
+// hit-rate ratio: one hitting ham and spam alike scores 0 although it
+// helps no ham over the threshold, and one hitting spam three times as
+// often as ham stays below ln 3, however much the fit would like it
+// higher to lift spam that nothing else marks.
+func TestFitScoresEvidenceCap(t *testing.T) {
+	var s []Scored
+	for i := range 300 {
+		tests := []string{}
+		if i%3 == 0 {
+			tests = append(tests, "ALIKE")
+		}
+		if i%10 == 0 {
+			tests = append(tests, "WEAK")
+		}
+		s = append(s, Scored{Label: Ham, Tests: tests})
+	}
+	for i := range 100 {
+		tests := []string{"SPAMMY"}
+		if i%3 == 0 {
+			tests = append(tests, "ALIKE")
+		}
+		if i%10 < 3 {
+			tests = append(tests, "WEAK")
+		}
+		s = append(s, Scored{Label: Spam, Tests: tests})
+	}
+	rules := []FitRule{{Name: "SPAMMY"}, {Name: "ALIKE"}, {Name: "WEAK"}}
+	res, err := FitScores(context.Background(), s, rules, FitOptions{Folds: 1, Iterations: 800, L2: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	capped := math.Log((30.0 + 1) / 102 / ((30.0 + 1) / 302))
+	if sc := res.Scores; sc["ALIKE"] > 0.05 || sc["WEAK"] > capped+0.001 || sc["SPAMMY"] < 4 {
+		t.Errorf("scores %v; want ALIKE ≈ 0, WEAK ≤ %.3f, SPAMMY high", sc, capped)
+	}
+	res, err = FitScores(context.Background(), s, rules, FitOptions{Folds: 1, Iterations: 800, L2: 0.01, NoEvidenceCap: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Scores["WEAK"] <= capped+0.001 {
+		t.Errorf("without the cap WEAK scores %v ≤ %.3f: the data do not test the cap", res.Scores["WEAK"], capped)
 	}
 }

@@ -252,8 +252,11 @@ func (mc *MassCheck) autolearnScan(ctx context.Context, build func(rules.BayesRe
 		if err != nil {
 			return nil, learned, fmt.Errorf("scan %s: %w", m.path, err)
 		}
-		out = append(out, Scored{Label: m.label, Score: res.Score, Bayes: res.Bayes, HasBayes: res.BayesRan, Path: m.path, Tests: res.Rules()})
-		class, ok, _ := eng.AutolearnDecision(res)
+		class, ok, status := eng.AutolearnDecision(res)
+		// The decision rides along as a pseudo-test, "autolearn=ham",
+		// for the --split-autolearn-scores table.
+		out = append(out, Scored{Label: m.label, Score: res.Score, Bayes: res.Bayes, HasBayes: res.BayesRan, Path: m.path,
+			Tests: append(res.Rules(), "autolearn="+status)})
 		if ok {
 			op := ops[i]
 			op.Class, op.NoRelearn = class, true

@@ -59,11 +59,15 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 	splitFrac := fs.Float64("split-by-date", 0, "time split: per class, train Bayes and fit the scores on the oldest fraction `F` by date, scan the newest rest (0: off; with --folds both are reported)")
 	splitYears := fs.String("split-years", "2001-2003", "with --split-by-date: `FROM-TO`, the years whose dates order messages; messages dated outside count as undated and train")
 	splitAutolearn := fs.String("split-autolearn", "6.0,0.1", "with --split-by-date: scan the newest part once more in date order, autolearning at these `SPAM,HAM` thresholds (SME Server's); empty skips it")
+	autolearnScores := fs.String("split-autolearn-scores", "", "with --split-autolearn: write the newer part's autolearn pass to `FILE.tsv` as --scores does, with the autolearn decision appended to the tests")
 	freqs := fs.Bool("freqs", false, "print every rule's hits in ham and spam, S/O and score (SpamAssassin's hit-frequencies)")
 	fitFile := fs.String("fit-scores", "", "fit every rule's score to this corpus (use with --folds) and write them to `FILE.cf`")
-	fitKeep := fs.StringSlice("fit-keep", []string{"GTUBE"}, "rules whose scores --fit-scores keeps as they are (check_bayes rules always are)")
+	fitKeep := fs.StringSlice("fit-keep", []string{"GTUBE"}, "rules whose scores --fit-scores keeps as they are")
+	fitBayes := fs.Bool("fit-bayes", true, "score fitting: fit the check_bayes bands too (score sets 2 and 3), never decreasing from BAYES_00 to BAYES_99, pulled towards their policy scores; false keeps them")
+	fitUndecided := fs.String("fit-bayes-undecided", "0.001,0.001", "with --fit-bayes: `LO,HI`, the interval of the band holding 0.5 (BAYES_50: Bayes cannot tell, so by default it scores next to nothing; 0 would not run it)")
 	fitHamWeight := fs.Float64("fit-ham-weight", 10, "score fitting: how much more a ham error costs than a spam error")
 	fitL2 := fs.Float64("fit-l2", 0.5, "score fitting: strength of the pull of every score towards its prior")
+	fitEvidenceCap := fs.Bool("fit-evidence-cap", true, "score fitting: a rule never scores more than the log of its own spam-to-ham hit-rate ratio in the training messages (false lifts the cap)")
 	fitMinHits := fs.Int("fit-min-hits", 0, "score fitting: a rule hit by fewer training messages keeps its prior score")
 	fitMargin := fs.Float64("fit-select-margin", 1, "with --fit-select: ham scoring within this much of the threshold counts as a false positive when choosing")
 	fitSelect := fs.Bool("fit-select", false, "score fitting: choose --fit-ham-weight and --fit-l2 on a time split of the data each fit sees (needs --split-by-date; the newest 30% of each class validates)")
@@ -110,6 +114,12 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 	var fit *scoreFit
 	if *fitFile != "" || split {
 		fit = newScoreFit(pol, *fitKeep, eval.Default().Lookup)
+		if *fitBayes {
+			if fit.bayesBounds, err = parseBayesBounds(*fitUndecided); err != nil {
+				fmt.Fprintf(env.stderr, "gospamd masscheck: --fit-bayes-undecided: %v\n", err)
+				return exitUsage
+			}
+		}
 	}
 	engineOpt, _ := rules.OptionsFromPolicy(pol, "")
 	if fs.Changed("threshold") {
@@ -117,7 +127,7 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 	} else {
 		threshold = engineOpt.RequiredScore
 	}
-	fitOpt := corpus.FitOptions{Threshold: threshold, HamWeight: *fitHamWeight, L2: *fitL2, MinHits: *fitMinHits, Folds: max(folds, 10), Seed: seed}
+	fitOpt := corpus.FitOptions{Threshold: threshold, HamWeight: *fitHamWeight, L2: *fitL2, MinHits: *fitMinHits, NoEvidenceCap: !*fitEvidenceCap, Folds: max(folds, 10), Seed: seed}
 
 	var bar *progressbar.ProgressBar
 	stage := ""
@@ -237,6 +247,12 @@ func runMassCheck(ctx context.Context, env *cliEnv, args []string) int {
 			fmt.Fprintf(out, "chosen: ham weight %g, L2 %g\n", fitOpt.HamWeight, fitOpt.L2)
 		}
 		splitHeader = writeTimeSplit(out, res, ts, threshold, bayesThreshold, alSpam, alHam, time.Since(start), splitFit)
+		if *autolearnScores != "" && ts.Autolearn {
+			if err := writeFileWith(*autolearnScores, func(w io.Writer) error { return corpus.WriteScores(w, res.NewerAutolearn) }); err != nil {
+				fmt.Fprintf(env.stderr, "gospamd masscheck: %v\n", err)
+				return exitFatal
+			}
+		}
 		if scored == nil {
 			// The older part was scanned with placeholder scores;
 			// give it the scores fitted on it.
@@ -444,6 +460,9 @@ type scoreFit struct {
 	scores map[string][4]float64 // policy scores of the fixed rules
 	// orig are every fitted rule's policy scores before the placeholders.
 	orig map[string][4]float64
+	// bayesBounds, when set, fits the check_bayes rules in the score
+	// sets with Bayes (see bayesFitRule); nil keeps them fixed.
+	bayesBounds *bayesBounds
 }
 
 // evals tells which eval functions the engine has: rules calling others
@@ -454,7 +473,7 @@ func newScoreFit(pol *cf.Policy, keep []string, evals func(string) (eval.Func, b
 		if !r.Defined() || r.IsSubRule() || r.IsNet() || r.Kind == cf.KindAskDNS {
 			continue
 		}
-		bayes := r.Eval != nil && r.Eval.Func == "check_bayes"
+		_, _, bayes := bayesBand(r)
 		if r.Eval != nil && !bayes {
 			if _, ok := evals(r.Eval.Func); !ok {
 				continue // eval functions this engine has not got never hit
@@ -481,6 +500,9 @@ func (f *scoreFit) fitRules(set int) []corpus.FitRule {
 	frs := make([]corpus.FitRule, len(f.rules))
 	for i, r := range f.rules {
 		frs[i] = corpus.FitRule{Name: r.Name, Fixed: f.fixed[r.Name], Score: f.scores[r.Name][set], Nice: r.Tflags.Nice}
+		if f.fitsBayes(r) && set&2 != 0 {
+			f.bayesBounds.fitRule(&frs[i], r, f.rules)
+		}
 	}
 	return frs
 }
@@ -506,7 +528,7 @@ func (f *scoreFit) fitSets(ctx context.Context, scored []corpus.Scored, opt corp
 // scans).
 func (f *scoreFit) apply(results [4]*corpus.FitResult) {
 	for _, r := range f.rules {
-		if f.fixed[r.Name] {
+		if f.fixed[r.Name] && !f.fitsBayes(r) {
 			continue
 		}
 		for set := range r.Scores {
@@ -551,7 +573,7 @@ func (f *scoreFit) run(ctx context.Context, out io.Writer, scored []corpus.Score
 	f.apply(results)
 	var lines []corpus.ScoreLine
 	for _, r := range f.rules {
-		if f.fixed[r.Name] {
+		if f.fixed[r.Name] && !f.fitsBayes(r) {
 			continue
 		}
 		var l corpus.ScoreLine
