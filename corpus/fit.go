@@ -120,7 +120,9 @@ type FitResult struct {
 // temperature, ham weighted HamWeight times spam so that false
 // positives are avoided first and false negatives second, plus an L2
 // pull towards the prior; scores are kept within their sign and
-// ±MaxScore by projection after each Adam step. There is no intercept:
+// ±MaxScore (or a Bounded rule's interval), under the rule's own
+// evidence (see hitMatrix.fit), and in Rank order along each Chain, by
+// projection after each Adam step. There is no intercept:
 // the threshold is SpamAssassin's, and the fixed rules (Bayes) give the
 // scale. Tests named in a message but missing from rules count for
 // nothing. The error estimate is k-fold cross-validation over the

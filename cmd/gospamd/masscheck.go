@@ -357,6 +357,11 @@ func writeTimeSplit(out io.Writer, res *corpus.TimeSplitResult, ts corpus.TimeSp
 	if fitted[2] != nil {
 		fmt.Fprintf(out, "(the fit's own figures on the older part: %s)\n", describeSummary(fitted[2].Train))
 	}
+	if mid, spam := undecidedSpam(res.Newer); spam > 0 {
+		line := fmt.Sprintf("newer spam at BAYES_50 (Bayes cannot tell): %d of %d (%.0f%%)", mid, spam, 100*float64(mid)/float64(spam))
+		fmt.Fprintln(out, line)
+		lines = append(lines, "  "+line)
+	}
 	if ts.Autolearn {
 		al := corpus.Summarize(res.NewerAutolearn, threshold, corpus.ScoreValue)
 		fmt.Fprintf(out, "\n## newer part in date order, autolearn at %g / %g (learned %d ham, %d spam)\n", alSpam, alHam, res.Learned[corpus.Ham], res.Learned[corpus.Spam])
@@ -591,9 +596,16 @@ func (f *scoreFit) run(ctx context.Context, out io.Writer, scored []corpus.Score
 		"Method (corpus.FitScores): class-weighted logistic regression of the",
 		fmt.Sprintf("total around required_score %g (ham errors weighted %gx), L2 pull", opt.Threshold, opt.HamWeight),
 		fmt.Sprintf("(%g) towards a prior of +0.5 (-0.5 for tflags nice), scores kept in", opt.L2),
-		"[0, 5] ([-5, 0] for nice rules: a rule never scores against its sign);",
-		fmt.Sprintf("a rule hit by fewer than %d messages keeps its prior; BAYES_xx and", opt.MinHits),
-		"GTUBE keep their own scores.",
+		"[0, 5] ([-5, 0] for nice rules: a rule never scores against its sign)",
+		"and, unless --fit-evidence-cap=false, never above ln(spam hit rate /",
+		"ham hit rate) of the rule's own training hits (nice rules mirrored);",
+		fmt.Sprintf("a rule hit by fewer than %d messages keeps its prior; GTUBE keeps", opt.MinHits),
+		"its score. The Bayes bands (check_bayes BAYES_xx, check_bayes_odds",
+		"BAYES_ODDS_xx) are fitted in sets 2 and 3 (0 in sets 0 and 1) unless",
+		"--fit-bayes=false: pulled towards their policy scores, within",
+		"[-4, -0.001] below 0.5 and [0.001, 4] above, the band holding 0.5",
+		"(Bayes cannot tell) held at 0.001, and never decreasing with the",
+		"probability.",
 		"The four values are score sets 0-3: sets 0 and 1 fitted without Bayes,",
 		"sets 2 and 3 with it (no network rules yet, so 1 = 0 and 3 = 2).",
 		"",
@@ -623,4 +635,19 @@ func (f *scoreFit) selectOptions(ctx context.Context, scored []corpus.Scored, ba
 		return base, nil, fmt.Errorf("choose fit options: %w", err)
 	}
 	return opt, trials, nil
+}
+
+// undecidedSpam counts the spam of scored that hit BAYES_50, SpamAssassin's
+// band of the undecided middle, and all spam.
+func undecidedSpam(scored []corpus.Scored) (mid, spam int) {
+	for _, s := range scored {
+		if s.Label != corpus.Spam {
+			continue
+		}
+		spam++
+		if slices.Contains(s.Tests, "BAYES_50") {
+			mid++
+		}
+	}
+	return mid, spam
 }
