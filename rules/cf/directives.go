@@ -960,6 +960,23 @@ func (p *Parser) setting(pos Pos, key, value string) (bool, error) {
 	default:
 		return false, nil
 	}
+	if err == nil {
+		if key == "rewrite_header" {
+			hdr, _ := splitWord(value)
+			key += " " + strings.ToLower(hdr)
+		}
+		at := cowMap(&p.own, &p.pol.setAt)
+		at[key] = pos
+		// required_score and spam_sensitivity set each other.
+		switch key {
+		case "required_score":
+			at["spam_sensitivity"] = pos
+		case "spam_sensitivity":
+			if s.SpamSensitivity != "custom" {
+				at["required_score"] = pos
+			}
+		}
+	}
 	return true, err
 }
 

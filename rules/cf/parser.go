@@ -38,6 +38,8 @@ type Policy struct {
 	uriHosts  map[string][]URIHostEntry
 	uribls    []URIBLDef
 	replace   ReplaceTags
+	// setAt is where each setting was last set (see SettingSource).
+	setAt map[string]Pos
 
 	loaded  []string // loadplugin/tryplugin module names, in order
 	compat  []string // enable_compat flags
@@ -149,6 +151,20 @@ func (p *Policy) OtherDirectives() []Directive { return p.other }
 // SpamAssassin says "failed to parse line" for these).
 func (p *Policy) Unknown() []Directive { return p.unknown }
 
+// SettingSource returns where the setting key (lower case, its 4.0
+// name: "required_score" also for required_hits, "spam_sensitivity",
+// "reject_score", "rewrite_header subject") was last set, and false when
+// no line set it (the value is the default). Only settings (Settings'
+// fields) are tracked; rules carry their own positions (Rule.Source,
+// Rule.ScorePos), list entries theirs (AddrEntry.Pos).
+func (p *Policy) SettingSource(key string) (Pos, bool) {
+	pos, ok := p.setAt[key]
+	return pos, ok
+}
+
+// SettingSources returns the tracked settings' keys, sorted.
+func (p *Policy) SettingSources() []string { return sortedKeys(p.setAt) }
+
 // Files returns the files read, in order, includes included.
 func (p *Policy) Files() []string { return p.files }
 
@@ -169,6 +185,7 @@ func newPolicy(opt Options) *Policy {
 		addrLists: map[string][]AddrEntry{},
 		enlisted:  map[string][]AddrEntry{},
 		uriHosts:  map[string][]URIHostEntry{},
+		setAt:     map[string]Pos{},
 		replace: ReplaceTags{Start: "<", End: ">", Tags: map[string]string{},
 			Pre: map[string]string{}, Inter: map[string]string{}, Post: map[string]string{}},
 	}
