@@ -67,6 +67,12 @@ type Config struct {
 	// only matters for messages accepted for some recipient below the
 	// reject level.
 	DeleteScore float64 `toml:"delete_score"`
+	// NoJunkSort files every user's tagged spam in the INBOX (with its
+	// markup) instead of the junk folder: SME Server's "sort spam into
+	// junkmail" turned off. Users' own no_junk_sort adds to it. The web
+	// panel sets it through its overlay; Server.SetNoJunkSort changes it
+	// while the server runs.
+	NoJunkSort bool `toml:"no_junk_sort"`
 	// BccArchive is a Maildir that gets a copy of every accepted message
 	// (as received, with our trace headers, without markup).
 	BccArchive string `toml:"bcc_archive"`

@@ -59,7 +59,7 @@ func Deliver(ctx context.Context, cfg Config, req DeliverRequest, scan ScanFunc,
 		scan: func(ctx context.Context, user string) (*Scanned, error) {
 			s, err := scan(ctx, user, req.Message)
 			if err == nil {
-				filing = fileFor(s, cfg.Users[user], cfg.DeleteScore, false)
+				filing = fileFor(s, p.userOpts(user), cfg.DeleteScore, false)
 			}
 			return s, err
 		}}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gospamd/gospamd/mta/maildir"
@@ -30,6 +31,15 @@ type pipeline struct {
 	badPairs []pairPattern
 	traps    map[string]bool
 	now      func() time.Time
+	// noJunkSort is Config.NoJunkSort, changeable while running.
+	noJunkSort atomic.Bool
+}
+
+// userOpts are user's switches, with the global no_junk_sort added.
+func (p *pipeline) userOpts(user string) UserOptions {
+	o := p.cfg.Users[user]
+	o.NoJunkSort = o.NoJunkSort || p.noJunkSort.Load()
+	return o
 }
 
 func newPipeline(cfg *Config, deps Deps) (*pipeline, error) {
@@ -40,6 +50,7 @@ func newPipeline(cfg *Config, deps Deps) (*pipeline, error) {
 	p := &pipeline{cfg: cfg, scanner: deps.Scanner, teller: deps.Teller, metrics: deps.Metrics, routes: rt,
 		maildir: maildir.New(cfg.Hostname), badFrom: compilePatterns(cfg.BadMailFrom),
 		badRcpt: compilePatterns(cfg.BadRcptTo), traps: map[string]bool{}, now: time.Now}
+	p.noJunkSort.Store(cfg.NoJunkSort)
 	for _, s := range cfg.BadMailFromTo {
 		if pp, err := newPairPattern(s); err == nil {
 			p.badPairs = append(p.badPairs, pp)
@@ -155,7 +166,7 @@ func (p *pipeline) process(ctx context.Context, d *delivery) (reason, error) {
 	filings := make([]Filing, len(mail))
 	allReject := len(mail) > 0
 	for i, r := range mail {
-		filings[i] = fileFor(scanned[r.mb.User], p.cfg.Users[r.mb.User], p.cfg.DeleteScore, d.canReject)
+		filings[i] = fileFor(scanned[r.mb.User], p.userOpts(r.mb.User), p.cfg.DeleteScore, d.canReject)
 		allReject = allReject && filings[i] == FileReject
 	}
 	if allReject {
@@ -163,7 +174,7 @@ func (p *pipeline) process(ctx context.Context, d *delivery) (reason, error) {
 	}
 	for i, r := range mail {
 		if filings[i] == FileReject {
-			filings[i] = fileFor(scanned[r.mb.User], p.cfg.Users[r.mb.User], p.cfg.DeleteScore, false)
+			filings[i] = fileFor(scanned[r.mb.User], p.userOpts(r.mb.User), p.cfg.DeleteScore, false)
 		}
 	}
 

@@ -142,8 +142,16 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 	return s, nil
 }
 
-// Config is the validated configuration, defaults filled in.
+// Config is the validated configuration, defaults filled in (its
+// NoJunkSort as it was at the start).
 func (s *Server) Config() Config { return s.cfg }
+
+// SetNoJunkSort changes Config.NoJunkSort for the messages filed from now
+// on (a reload of the daemon config overlay).
+func (s *Server) SetNoJunkSort(v bool) { s.p.noJunkSort.Store(v) }
+
+// NoJunkSort is the current Config.NoJunkSort.
+func (s *Server) NoJunkSort() bool { return s.p.noJunkSort.Load() }
 
 // Serve accepts connections on l until Shutdown or Close. It returns nil
 // after those, else the listener's error.

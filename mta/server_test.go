@@ -249,6 +249,9 @@ func TestVerdicts(t *testing.T) {
 		{name: "no junk sorting for the user", to: []string{"alice@example.com"}, msg: message("offer", "a six point phrase"),
 			wantCode: 250, wantInbox: "alice", contains: []string{"X-Spam-Flag: YES"},
 			tweak: func(c *mta.Config) { c.Users = map[string]mta.UserOptions{"alice": {NoJunkSort: true}} }},
+		{name: "no junk sorting for anyone", to: []string{"alice@example.com"}, msg: message("offer", "a six point phrase"),
+			wantCode: 250, wantInbox: "alice", contains: []string{"X-Spam-Flag: YES"},
+			tweak: func(c *mta.Config) { c.NoJunkSort = true }},
 		{name: "no filtering for the user", to: []string{"alice@example.com"}, msg: message("offer", "a twenty point phrase"),
 			wantCode: 250, wantInbox: "alice",
 			tweak: func(c *mta.Config) { c.Users = map[string]mta.UserOptions{"alice": {NoFilter: true}} }},
@@ -295,5 +298,29 @@ func TestVerdicts(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSetNoJunkSort: junk sorting turned off and on while the server
+// runs applies to the next message.
+func TestSetNoJunkSort(t *testing.T) {
+	e := newEnvDeps(t, nil, nil)
+	spam := message("offer", "a six point phrase")
+	for i, sort := range []bool{true, false, true} {
+		e.srv.SetNoJunkSort(!sort)
+		if got := e.srv.NoJunkSort(); got != !sort {
+			t.Fatalf("NoJunkSort() %v after SetNoJunkSort(%v)", got, !sort)
+		}
+		if err := send(t, e.addr, "carol@example.net", []string{"alice@example.com"}, spam); err != nil {
+			t.Fatal(err)
+		}
+		inbox, junk := count(t, e.alice, ""), count(t, e.alice, "junkmail")
+		wantJunk := 1
+		if i == 2 {
+			wantJunk = 2
+		}
+		if sort && junk != wantJunk || !sort && inbox != 1 {
+			t.Errorf("message %d (junk sorting %v): inbox %d, junk %d", i, sort, inbox, junk)
+		}
 	}
 }

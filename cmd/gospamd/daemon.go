@@ -17,7 +17,9 @@ import (
 	"github.com/gospamd/gospamd/learn"
 	"github.com/gospamd/gospamd/learn/admin"
 	"github.com/gospamd/gospamd/learn/imaptrain"
+	"github.com/gospamd/gospamd/mta"
 	"github.com/gospamd/gospamd/panel"
+	"github.com/gospamd/gospamd/panel/policyedit"
 	"github.com/gospamd/gospamd/rules/resolver"
 	"github.com/gospamd/gospamd/scan"
 	"github.com/gospamd/gospamd/spamdproto"
@@ -62,6 +64,12 @@ type daemon struct {
 	scans *panel.ScanLog
 	// trainer is the IMAP trainer; nil without [imap].
 	trainer *imaptrain.Trainer
+	// smtpServers and trainer are the front ends whose daemon settings
+	// the panel overlay changes on reload; panelOverlay is its file ("":
+	// none) and panelBase the settings under it.
+	smtpServers  []*mta.Server
+	panelOverlay string
+	panelBase    policyedit.Daemon
 }
 
 // daemonSettings are what a daemon is built from.
@@ -180,6 +188,7 @@ func (d *daemon) reloadPolicy(ctx context.Context) error {
 			d.log.Info("reload: TLS certificate reloaded")
 		}
 	}
+	d.reloadPanelOverlay()
 	if err := d.service.Reload(ctx); err != nil {
 		d.log.Error("reload: new policy refused, keeping the old one", "err", err)
 		return err

@@ -22,6 +22,7 @@ import (
 	"github.com/gospamd/gospamd/learn/imaptrain"
 	"github.com/gospamd/gospamd/mta"
 	"github.com/gospamd/gospamd/panel"
+	"github.com/gospamd/gospamd/panel/policyedit"
 	"github.com/gospamd/gospamd/rules/resolver"
 	"github.com/gospamd/gospamd/spamdproto"
 )
@@ -62,6 +63,10 @@ type daemonConfig struct {
 
 	// File is the file the config was read from, "" when none was.
 	File string `toml:"-"`
+	// PanelBase, when the web panel's overlay was applied over File
+	// (see applyPanelOverlay), are the daemon settings it covers as File
+	// alone has them; nil without an overlay.
+	PanelBase *policyedit.Daemon `toml:"-"`
 }
 
 // storeConfig is the [store] section: the Bayes store.
@@ -318,6 +323,9 @@ func loadDaemonConfig(path string) (*daemonConfig, error) {
 	cfg := defaultDaemonConfig()
 	cfg.File = path
 	if err := decodeDaemonConfig(path, doc, cfg); err != nil {
+		return nil, err
+	}
+	if err := applyPanelOverlay(cfg); err != nil {
 		return nil, err
 	}
 	if errs := cfg.validate(); len(errs) > 0 {

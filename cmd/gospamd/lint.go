@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gospamd/gospamd/panel/policyedit"
 	"github.com/gospamd/gospamd/rules"
 	"github.com/gospamd/gospamd/rules/cf"
 )
@@ -55,6 +56,7 @@ func runLint(ctx context.Context, env *cliEnv, args []string) int {
 		return exitFail
 	}
 	printLayers(env.stdout, pol.Layers())
+	printSettings(env.stdout, pol)
 	opt, _ := rules.OptionsFromPolicy(pol, "")
 	opt.Net = net
 	eng, err := rules.New(opt)
@@ -110,5 +112,24 @@ func printLayers(w io.Writer, layers []cf.Layer) {
 		default:
 			fmt.Fprintf(w, "layer %s: %d files\n", l.Name, len(l.Files))
 		}
+	}
+}
+
+// printSettings lists the settings of the panel's Policy page in force,
+// each with the file and line that set it, so that a change made in the
+// panel and one made by hand can be compared (and a hand file read after
+// the panel's 50_panel.cf seen winning).
+func printSettings(w io.Writer, pol *cf.Policy) {
+	fmt.Fprintln(w, "settings (value; where set):")
+	for _, l := range policyedit.Summary(pol) {
+		at := "default"
+		if l.At.File != "" {
+			at = l.At.String()
+		}
+		v := l.Value
+		if v == "" {
+			v = "(none)"
+		}
+		fmt.Fprintf(w, "  %s = %s; %s\n", l.Key, v, at)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gospamd/gospamd/panel"
+	"github.com/gospamd/gospamd/panel/policyedit"
 	"github.com/gospamd/gospamd/scan"
 	"github.com/gospamd/gospamd/spamdproto"
 )
@@ -69,6 +70,7 @@ func serve(ctx context.Context, env *cliEnv, log *slog.Logger, cfg *daemonConfig
 		return err
 	}
 	defer func() { err = errors.Join(err, d.close()) }()
+	d.panelOverlay, d.panelBase = policyedit.OverlayPath(cfg.File), cfg.panelBase()
 	if cfg.Daemon.MetricsListen != "" {
 		metricsNets, err := cfg.metricsAllowedNets()
 		if err != nil {

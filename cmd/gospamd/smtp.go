@@ -54,6 +54,7 @@ func (d *daemon) attachSMTP(cfg mta.Config, l net.Listener) error {
 		return err
 	}
 	cfg = srv.Config()
+	d.smtpServers = append(d.smtpServers, srv)
 	d.log.Info("gospamd SMTP listening", "addr", l.Addr().String(), "domains", cfg.Domains, "routes", cfg.Routes,
 		"next_hop", cfg.NextHop, "dnsbl_reject", cfg.DNSBLReject)
 	d.run("smtp on "+l.Addr().String(), func() error {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -101,6 +102,8 @@ type Trainer struct {
 	opt  Options
 	log  *slog.Logger
 	pass sync.Mutex
+	// retention is Config.JunkRetentionDays, changeable while running.
+	retention atomic.Int64
 
 	mu      sync.Mutex
 	reports []*Report // the last keptReports passes, newest first
@@ -122,6 +125,13 @@ func (t *Trainer) keep(rep *Report) {
 	defer t.mu.Unlock()
 	t.reports = append([]*Report{rep}, t.reports[:min(len(t.reports), keptReports-1)]...)
 }
+
+// SetJunkRetentionDays changes Config.JunkRetentionDays from the next
+// pass on (a reload of the daemon config overlay); 0 keeps junk.
+func (t *Trainer) SetJunkRetentionDays(days int) { t.retention.Store(int64(max(days, 0))) }
+
+// JunkRetentionDays is the current Config.JunkRetentionDays.
+func (t *Trainer) JunkRetentionDays() int { return int(t.retention.Load()) }
 
 // New builds a trainer; cfg must have been validated.
 func New(cfg Config, opt Options) (*Trainer, error) {
@@ -155,7 +165,9 @@ func New(cfg Config, opt Options) (*Trainer, error) {
 	if opt.Mailer == nil {
 		opt.Mailer = func(ctx context.Context, r *Report) error { return sendReport(ctx, &cfg, r) }
 	}
-	return &Trainer{cfg: cfg, opt: opt, log: opt.Logger.With("component", "imap-trainer")}, nil
+	t := &Trainer{cfg: cfg, opt: opt, log: opt.Logger.With("component", "imap-trainer")}
+	t.SetJunkRetentionDays(cfg.JunkRetentionDays)
+	return t, nil
 }
 
 // Pass runs one pass over every account and returns its report. The
@@ -408,14 +420,14 @@ func (t *Trainer) learnBatch(ctx context.Context, mb Mailbox, user string, class
 // junk expires the junk folder's old messages and counts the rest. A
 // missing junk folder counts as empty.
 func (t *Trainer) junk(ctx context.Context, mb Mailbox, row *Row) error {
-	if t.cfg.JunkRetentionDays > 0 {
+	if days := t.JunkRetentionDays(); days > 0 {
 		if _, err := mb.Select(ctx, t.cfg.JunkFolder); err != nil {
 			if missingFolder(err) {
 				return nil
 			}
 			return err
 		}
-		cutoff := t.opt.Now().AddDate(0, 0, -t.cfg.JunkRetentionDays)
+		cutoff := t.opt.Now().AddDate(0, 0, -days)
 		old, err := mb.OlderThan(ctx, cutoff)
 		if err != nil {
 			return err

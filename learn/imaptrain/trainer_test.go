@@ -527,3 +527,37 @@ func TestReports(t *testing.T) {
 		t.Errorf("the first pass (learned 2) should have been dropped, the kept ones learned nothing")
 	}
 }
+
+// TestSetJunkRetentionDays: a retention set while the trainer runs
+// applies from the next pass: kept at first (0), expired after.
+func TestSetJunkRetentionDays(t *testing.T) {
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	ms := newMemServer(t, map[string]string{"alice": "pw-a"})
+	ms.put(t, "alice", "junkmail", now.AddDate(0, 0, -45), messages("spam", 0, 4)...)
+	ms.put(t, "alice", "junkmail", now.AddDate(0, 0, -3), messages("spam", 4, 3)...)
+	cfg := Config{Server: ms.addr, Accounts: []Account{{User: "alice", PasswordFile: passwordFile(t, "pw-a")}}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ts := newTestStore(t)
+	tr, err := New(cfg, Options{Learner: &SubmitLearner{Submitter: ts.writer}, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		days          int
+		expired, junk int
+	}{{0, 0, 7}, {30, 4, 3}, {1, 3, 0}} {
+		tr.SetJunkRetentionDays(step.days)
+		if tr.JunkRetentionDays() != step.days {
+			t.Fatalf("JunkRetentionDays() %d, want %d", tr.JunkRetentionDays(), step.days)
+		}
+		rep, err := tr.Pass(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := rep.Rows[0]; r.Expired != step.expired || r.Junk != step.junk {
+			t.Errorf("retention %d: expired %d, left %d; want %d, %d", step.days, r.Expired, r.Junk, step.expired, step.junk)
+		}
+	}
+}

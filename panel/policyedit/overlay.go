@@ -60,9 +60,6 @@ func (o Overlay) Apply(base Daemon) Daemon {
 	return base
 }
 
-// ErrOverlay is the error of an overlay that does not decode.
-var ErrOverlay = errors.New("bad overlay")
-
 // DecodeOverlay decodes an overlay document, refusing unknown sections
 // and keys as the daemon config does. The error is toml's (callers that
 // report positions inspect it).
@@ -79,10 +76,10 @@ func DecodeOverlay(doc []byte) (Overlay, error) {
 			line, _ := e.Position()
 			msgs = append(msgs, fmt.Sprintf("line %d: %s: unknown key (the overlay holds only the panel's settings)", line, strings.Join(e.Key(), ".")))
 		}
-		return o, fmt.Errorf("%w: %s", ErrOverlay, strings.Join(msgs, "; "))
+		return o, errors.New(strings.Join(msgs, "; "))
 	case errors.As(err, &de):
 		line, _ := de.Position()
-		return o, fmt.Errorf("%w: line %d: %s: %s", ErrOverlay, line, strings.Join(de.Key(), "."), strings.TrimPrefix(de.Error(), "toml: "))
+		return o, fmt.Errorf("line %d: %s: %s", line, strings.Join(de.Key(), "."), strings.TrimPrefix(de.Error(), "toml: "))
 	}
 	if err == nil && o.IMAP.JunkRetentionDays != nil && *o.IMAP.JunkRetentionDays < 0 {
 		err = fmt.Errorf("imap.junk_retention_days %d: want 0 (keep) or more", *o.IMAP.JunkRetentionDays)

@@ -234,3 +234,41 @@ func netLists(pol *cf.Policy, src map[string]cf.Pos) []NetList {
 	slices.SortFunc(out, func(a, b NetList) int { return strings.Compare(a.Key(), b.Key()) })
 	return out
 }
+
+// A SummaryLine is one of the page's settings in force, for gospamd
+// lint: its key, its value as text, and where it was set (zero: the
+// default).
+type SummaryLine struct {
+	Key, Value string
+	At         cf.Pos
+}
+
+// Summary lists the page's settings in force in pol: the levels, the
+// Subject rewrite, the SPF scores, the lists that are on and every
+// welcome and block list entry, each with the file and line that set it.
+// A policy changed in the panel and one changed by hand to the same
+// effect have the same keys and values.
+func Summary(pol *cf.Policy) []SummaryLine {
+	s, src := readSettings(pol, nil)
+	line := func(k, v string) SummaryLine { return SummaryLine{Key: k, Value: v, At: src[k]} }
+	out := []SummaryLine{
+		line(KeySensitivity, s.Sensitivity),
+		line(KeyTagScore, formatNum(s.TagScore)),
+		line(KeyRejectScore, formatNum(s.RejectScore)),
+		line(KeyRewriteSubject, s.SubjectText),
+		line(ScoreKey(RuleSPFFail), s.SPFFail),
+		line(ScoreKey(RuleSPFSoftFail), s.SPFSoftFail),
+	}
+	for _, l := range s.Lists {
+		if l.On {
+			out = append(out, line(l.Key(), "on"))
+		}
+	}
+	for _, a := range s.Welcome {
+		out = append(out, line(ListKey(cf.ListWelcomelistFrom, a), "listed"))
+	}
+	for _, a := range s.Block {
+		out = append(out, line(ListKey(cf.ListBlocklistFrom, a), "listed"))
+	}
+	return out
+}
