@@ -8,6 +8,7 @@ import (
 
 	"github.com/gospamd/gospamd/classifier"
 	"github.com/gospamd/gospamd/learn/imaptrain"
+	"github.com/gospamd/gospamd/panel/policyedit"
 )
 
 // Deps are what the panel works on: the running daemon's parts, filled in
@@ -47,6 +48,15 @@ type Deps struct {
 	// DaemonConfigFile is the daemon config file the daemon read; "" when
 	// none was.
 	DaemonConfigFile string
+	// PolicyDaemon are the daemon settings the Policy page edits (junk
+	// sorting and retention) as the daemon config file alone has them,
+	// under the panel's overlay.
+	PolicyDaemon policyedit.Daemon
+	// SMTP says the daemon runs the SMTP front end (junk sorting applies).
+	SMTP bool
+	// PolicyLoad loads a site policy as the daemon does (with its network
+	// plugins); nil is rules.LoadPolicy.
+	PolicyLoad policyedit.LoadFunc
 	// Logger receives the panel's log lines (never passwords or bodies).
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).

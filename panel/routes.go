@@ -6,6 +6,7 @@ package panel
 // (see the package comment).
 func (s *Server) routes() {
 	s.page("/", "Status", roleReadonly, s.statusPage)
+	s.policyRoutes()
 	s.bayesRoutes()
 	if s.deps.Training != nil {
 		s.trainingRoutes()

@@ -12,7 +12,8 @@ import (
 
 // runCheck scans one message from standard input and prints it marked up
 // as it would be delivered, followed by the report (like spamassassin
-// -t), or with --summary just the verdict, the score and the rules hit.
+// -t), or with --summary just the verdict, the score, what the front ends
+// do with it (ham, tag, reject) and the rules hit.
 func runCheck(ctx context.Context, env *cliEnv, args []string) int {
 	dcfg, fs, code := commandFlags(env, "gospamd check", args)
 	if code >= 0 {
@@ -77,7 +78,13 @@ func runCheck(ctx context.Context, env *cliEnv, args []string) int {
 	if res.IsSpam() {
 		verdict = "spam"
 	}
-	fmt.Fprintf(env.stdout, "%s %.1f/%.1f\n", verdict, res.Score, res.Required)
+	// Then what the front ends do with it: ham, tag or reject (at the
+	// policy's reject_score, when it has one).
+	fmt.Fprintf(env.stdout, "%s %.1f/%.1f %s", verdict, res.Score, res.Required, out.Verdict)
+	if out.Levels.Reject > 0 {
+		fmt.Fprintf(env.stdout, " (reject at %.1f)", out.Levels.Reject)
+	}
+	fmt.Fprintln(env.stdout)
 	for _, h := range res.Hits {
 		fmt.Fprintf(env.stdout, "%6.1f %-22s %s\n", h.Score, h.Rule, h.Description)
 	}

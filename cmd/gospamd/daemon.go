@@ -70,6 +70,7 @@ type daemon struct {
 	smtpServers  []*mta.Server
 	panelOverlay string
 	panelBase    policyedit.Daemon
+	panelSMTP    bool // the daemon config has [smtp]
 }
 
 // daemonSettings are what a daemon is built from.

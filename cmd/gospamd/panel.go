@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gospamd/gospamd/panel"
+	"github.com/gospamd/gospamd/rules"
+	"github.com/gospamd/gospamd/rules/cf"
 )
 
 // The web panel is on when the daemon config has a [panel] section (see
@@ -35,6 +37,16 @@ func (d *daemon) attachPanel(ctx context.Context, cfg panel.Config, file string,
 	}
 	if d.resolver != nil {
 		deps.DNS = func() []panel.ZoneHealth { return dnsHealth(d.registry) }
+	}
+	// The Policy page: the daemon settings under its overlay, and the
+	// policy loaded as the daemon loads it (with the network plugins
+	// when [dns] is on).
+	deps.PolicyDaemon, deps.SMTP = d.panelBase, d.panelSMTP
+	if d.resolver != nil {
+		net := netCheckerOn(d.resolver, d.log)
+		deps.PolicyLoad = func(ctx context.Context, dir string) (*cf.Policy, []cf.Diagnostic, error) {
+			return rules.LoadPolicyFor(ctx, dir, net)
+		}
 	}
 	if d.trainer != nil {
 		deps.Training = d.trainer

@@ -70,7 +70,7 @@ func serve(ctx context.Context, env *cliEnv, log *slog.Logger, cfg *daemonConfig
 		return err
 	}
 	defer func() { err = errors.Join(err, d.close()) }()
-	d.panelOverlay, d.panelBase = policyedit.OverlayPath(cfg.File), cfg.panelBase()
+	d.panelOverlay, d.panelBase, d.panelSMTP = policyedit.OverlayPath(cfg.File), cfg.panelBase(), cfg.SMTP != nil
 	if cfg.Daemon.MetricsListen != "" {
 		metricsNets, err := cfg.metricsAllowedNets()
 		if err != nil {

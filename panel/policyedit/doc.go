@@ -29,7 +29,9 @@
 // config, which the daemon applies over its config file. Every other
 // file is only read. A file read after the fragment (say 90_local.cf)
 // that sets the same value wins, as any later .cf line does; the page
-// then says which file the value in force comes from.
+// then says which file the value in force comes from. The panel never
+// fights such a file: a form saved with that field as shown (the value
+// in force) drops the panel's own line for it.
 //
 // # Applying a change
 //
