@@ -173,6 +173,10 @@ func changeFromForm(r *http.Request) policyedit.Change {
 }
 
 func (s *Server) policySave(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.failed(w, r, "/policy", fmt.Errorf("read the form: %w", err))
+		return
+	}
 	ed, err := s.policyEditor()
 	if err != nil {
 		s.failed(w, r, "/policy", err)
