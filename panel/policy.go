@@ -192,7 +192,7 @@ func (s *Server) policySave(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &ref):
 		s.audit(r, "policy change refused", "why", strings.Join(ref.Messages, "; "))
-		s.failed(w, r, "/policy", fmt.Errorf("Not applied, the running policy is unchanged. %s", strings.Join(ref.Messages, " ")))
+		s.failed(w, r, "/policy", fmt.Errorf("not applied, the running policy is unchanged: %s", strings.Join(ref.Messages, " ")))
 		return
 	case err != nil:
 		s.failed(w, r, "/policy", fmt.Errorf("policy change: %w", err))

@@ -115,7 +115,7 @@ func TestPolicySave(t *testing.T) {
 		t.Errorf("a refused change reloaded the daemon")
 	}
 	_, body, _ = p.get(t, c, "/policy")
-	if !strings.Contains(body, "Not applied") || !strings.Contains(body, "error: reject_score") {
+	if !strings.Contains(body, "not applied, the running policy is unchanged") || !strings.Contains(body, "error: reject_score") {
 		t.Errorf("refusal not shown")
 	}
 }

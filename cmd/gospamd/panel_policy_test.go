@@ -139,7 +139,7 @@ func TestPolicyPageInBrowser(t *testing.T) {
 	t.Run("broken value refused with the lint message", func(t *testing.T) {
 		save(t, "required_score", chromedp.SetValue(chromedp.CSS("#tag"), "four"))
 		msg := b.text(t, ".error")
-		for _, want := range []string{"Not applied", filepath.Join(pd.policyDir, "50_panel.cf") + ":", "error: required_score"} {
+		for _, want := range []string{"not applied, the running policy is unchanged", filepath.Join(pd.policyDir, "50_panel.cf") + ":", "error: required_score"} {
 			if !strings.Contains(msg, want) {
 				t.Errorf("refusal %q lacks %q", msg, want)
 			}
