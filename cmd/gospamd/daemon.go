@@ -64,9 +64,9 @@ type daemon struct {
 	scans *panel.ScanLog
 	// trainer is the IMAP trainer; nil without [imap].
 	trainer *imaptrain.Trainer
-	// smtpServers and trainer are the front ends whose daemon settings
-	// the panel overlay changes on reload; panelOverlay is its file ("":
-	// none) and panelBase the settings under it.
+	// smtpServers are the SMTP front ends: on reload the panel overlay
+	// sets their junk sorting (and the trainer's junk retention);
+	// panelOverlay is its file ("": none), panelBase the settings under it.
 	smtpServers  []*mta.Server
 	panelOverlay string
 	panelBase    policyedit.Daemon
