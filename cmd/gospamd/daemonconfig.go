@@ -290,6 +290,9 @@ func configFields() []configField {
 	top := reflect.TypeFor[daemonConfig]()
 	for i := range top.NumField() {
 		sec := top.Field(i)
+		if sec.Tag.Get("toml") == "-" {
+			continue // not read from the file (File, PanelBase)
+		}
 		typ, optional := sec.Type, false
 		if typ.Kind() == reflect.Pointer {
 			typ, optional = typ.Elem(), true // [smtp], [imap], [dns], [panel]
