@@ -81,6 +81,11 @@ func (s *Store) Apply(ctx context.Context, ops []Op) ([]Result, error) {
 	return results, nil
 }
 
+// ValidateOp checks what Apply requires of op, on either backend: a
+// scope without NUL bytes, a learn with a MsgID and a class of Spam or
+// Ham, a forget with a MsgID or an AltMsgID.
+func ValidateOp(op *Op) error { return validateOp(op) }
+
 func validateOp(op *Op) error {
 	if err := validScope(op.Scope); err != nil {
 		return err
@@ -170,6 +175,40 @@ func (a *applier) findSeen(op *Op) (seenRef, Class, bool, error) {
 	return seenRef{}, 0, false, nil
 }
 
+// A Decision is what one op does, given the seen index: its Result, and
+// the counts it changes, Unlearn first (the message's earlier class is
+// taken off: its message count and every one of its tokens' counts of
+// that class −1, clamped at 0, and its seen entry deleted) then Learn
+// (the class is added: message count and token counts +1, seen entry
+// MsgID = Learn). A zero Unlearn or Learn changes nothing.
+type Decision struct {
+	Result         Result
+	Unlearn, Learn Class
+}
+
+// Decide is Apply's decision table (bayes.md §5; see Store.Apply) for
+// op, given the class the message was seen as (seen false: not seen
+// under MsgID nor AltMsgID). Both backends follow it: the Pebble store
+// calls it; the Redis store's learn script (classifier/redisstore,
+// learnLua) is its transcription into Lua, run on the server so that
+// the seen check and the count update are one atomic step, and
+// redisstore's tests check the two agree case by case.
+func Decide(op *Op, seenClass Class, seen bool) Decision {
+	switch {
+	case op.Forget && !seen:
+		return Decision{Result: NotLearned}
+	case op.Forget:
+		return Decision{Result: Forgotten, Unlearn: seenClass}
+	case !seen:
+		return Decision{Result: Learned, Learn: op.Class}
+	case seenClass == op.Class:
+		return Decision{Result: AlreadyLearned}
+	case op.NoRelearn:
+		return Decision{Result: NotLearned}
+	}
+	return Decision{Result: Relearned, Unlearn: seenClass, Learn: op.Class}
+}
+
 // decide resolves op against the seen index and queues its token
 // actions; ops must be decided in order.
 func (a *applier) decide(op *Op) (Result, error) {
@@ -179,29 +218,16 @@ func (a *applier) decide(op *Op) (Result, error) {
 	if err != nil {
 		return 0, err
 	}
-	if op.Forget {
-		if !seen {
-			return NotLearned, nil
-		}
-		a.queue(opIndex, op.Scope, seenClass, -1)
+	d := Decide(op, seenClass, seen)
+	if d.Unlearn != 0 {
+		a.queue(opIndex, op.Scope, d.Unlearn, -1)
 		a.seen[ref] = 0
-		return Forgotten, nil
 	}
-	result := Learned
-	if seen {
-		if seenClass == op.Class {
-			return AlreadyLearned, nil
-		}
-		if op.NoRelearn {
-			return NotLearned, nil
-		}
-		a.queue(opIndex, op.Scope, seenClass, -1)
-		a.seen[ref] = 0
-		result = Relearned
+	if d.Learn != 0 {
+		a.queue(opIndex, op.Scope, d.Learn, +1)
+		a.seen[seenRef{op.Scope, op.MsgID}] = d.Learn
 	}
-	a.queue(opIndex, op.Scope, op.Class, +1)
-	a.seen[seenRef{op.Scope, op.MsgID}] = op.Class
-	return result, nil
+	return d.Result, nil
 }
 
 func (a *applier) queue(op int, sc Scope, class Class, delta int) {

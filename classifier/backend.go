@@ -61,6 +61,26 @@ type MagicLookuper interface {
 	LookupMagic(ctx context.Context, sc Scope, keys []tokenizer.Key, out []Counts) (Magic, error)
 }
 
+// A ScanLookuper is a MagicLookuper that also says, in the same round
+// trip, whether the message being scanned was learned before: ids are
+// the message's seen-index ids in lookup order (SpamAssassin's msgid,
+// then its Message-ID), seen the class of the first one found (0 when
+// none is). Autolearn uses the answer instead of a Seen call of its own.
+// With no ids it is LookupMagic.
+type ScanLookuper interface {
+	LookupScan(ctx context.Context, sc Scope, keys []tokenizer.Key, out []Counts, ids []string) (m Magic, seen Class, err error)
+}
+
+// A UsedNoter refreshes, off the scan's path, the tokens a scan's Bayes
+// answer used, as SpamAssassin's scan does with tok_touch_all: a network
+// store whose tokens expire by TTL renews them in the background,
+// batched across scans, with no round trip of the scan's own. NoteUsed
+// never blocks and may drop notes when the store is behind (a missed
+// renewal only lets a token expire sooner); keys is not retained.
+type UsedNoter interface {
+	NoteUsed(sc Scope, keys []tokenizer.Key)
+}
+
 // ErrUnavailable is wrapped by the errors of a network backend that
 // cannot reach its server (refused, timed out, reset). Scans go on
 // without Bayes; learns fail and are retried by their callers.

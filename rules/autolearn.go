@@ -92,6 +92,11 @@ func (e *Engine) SharedAutolearnDecision(site *Engine, res *Result) (class class
 	return site.decideAutolearn(site.opt.Autolearn, res, hits, site.ruleOf, isSpam)
 }
 
+// AutolearnEnabled reports whether e may autolearn at all
+// (bayes_auto_learn, with Bayes on): when it is false, every decision is
+// "disabled".
+func (e *Engine) AutolearnEnabled() bool { return e.autolearnOn() }
+
 func (e *Engine) autolearnOn() bool {
 	return e.opt.Autolearn.Enabled && e.rules != nil && e.opt.UseBayes
 }

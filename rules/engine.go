@@ -246,6 +246,12 @@ func (e *Engine) RequiredScore() float64 { return e.opt.RequiredScore }
 type CheckOptions struct {
 	// Scope selects the Bayes database (global or one user's).
 	Scope classifier.Scope
+	// SeenIDs are the message's seen-index ids (learn.MessageID, then
+	// learn.AltMessageID) when the caller wants to know whether it was
+	// learned before (autolearn): a store that can answer in the Bayes
+	// lookup's round trip (classifier.ScanLookuper) fills
+	// Result.SeenChecked and Result.Seen.
+	SeenIDs []string
 }
 
 // A Hit is one rule that matched.
@@ -287,6 +293,11 @@ type Result struct {
 	// running or about to run then (BayesPhase during the Bayes lookup).
 	TimeLimitExceeded bool
 	TimeLimitRule     string
+	// SeenChecked is set when the Bayes lookup also read the seen index
+	// for CheckOptions.SeenIDs; Seen is then the class the message was
+	// learned as, 0 for not learned.
+	SeenChecked bool
+	Seen        classifier.Class
 	// siteOnly are, for an engine ForUser derived that shares its
 	// site's rules, the hits of the rules the user scored 0 and the
 	// site does not, with the site's scores: not the user's hits, but
@@ -328,7 +339,7 @@ func (e *Engine) Check(ctx context.Context, m *tokenizer.Message, opt CheckOptio
 	var ran, usable bool
 	if e.opt.Bayes != nil && e.opt.UseBayes && !limit.passed(BayesPhase) {
 		var err error
-		prob, odds, ran, usable, err = e.bayes(sctx, m, opt.Scope)
+		prob, odds, ran, usable, err = e.bayes(sctx, m, opt, res)
 		if err != nil && sctx.Err() == nil {
 			return nil, err
 		}
@@ -449,38 +460,64 @@ func (s *scan) details(c *compiledRule) []string {
 // bayes computes the Bayes probability of m; ran is false when the store
 // has too little training or no token of m is decisive, and
 // usable reports whether the store has enough training for Bayes to be
-// used at all (which selects the score sets with the Bayes bit).
-func (e *Engine) bayes(ctx context.Context, m *tokenizer.Message, sc classifier.Scope) (prob, odds float64, ran, usable bool, err error) {
+// used at all (which selects the score sets with the Bayes bit). A
+// store that answers the seen index in the same round trip fills res's
+// SeenChecked and Seen for opt.SeenIDs.
+func (e *Engine) bayes(ctx context.Context, m *tokenizer.Message, opt CheckOptions, res *Result) (prob, odds float64, ran, usable bool, err error) {
 	if e.opt.Bayes == nil || !e.opt.UseBayes {
 		return 0, 0, false, false, nil
 	}
+	sc := opt.Scope
 	p := e.opt.BayesParams
 	var magic classifier.Magic
+	var keys []tokenizer.Key
 	var counts []classifier.Counts
-	if ml, ok := e.opt.Bayes.(classifier.MagicLookuper); ok {
-		// A network store: the counters and the tokens in one round trip.
-		keys := tokenizer.TokenKeys(m, e.opt.TokenOptions)
+	switch store := e.opt.Bayes.(type) {
+	case classifier.ScanLookuper:
+		// A network store: the counters, the tokens and the seen entry
+		// in one round trip.
+		keys = tokenizer.TokenKeys(m, e.opt.TokenOptions)
 		counts = make([]classifier.Counts, len(keys))
-		if magic, err = ml.LookupMagic(ctx, sc, keys, counts); err != nil {
+		var seen classifier.Class
+		if magic, seen, err = store.LookupScan(ctx, sc, keys, counts, opt.SeenIDs); err != nil {
 			return noBayes(fmt.Errorf("bayes: look up tokens: %w", err))
 		}
-		if magic.NSpam < p.MinSpam || magic.NHam < p.MinHam {
-			return 0, 0, false, false, nil
+		if len(opt.SeenIDs) > 0 {
+			res.SeenChecked, res.Seen = true, seen
 		}
-	} else {
-		if magic, err = e.opt.Bayes.Magic(ctx, sc); err != nil {
+	case classifier.MagicLookuper:
+		keys = tokenizer.TokenKeys(m, e.opt.TokenOptions)
+		counts = make([]classifier.Counts, len(keys))
+		if magic, err = store.LookupMagic(ctx, sc, keys, counts); err != nil {
+			return noBayes(fmt.Errorf("bayes: look up tokens: %w", err))
+		}
+	default:
+		if magic, err = store.Magic(ctx, sc); err != nil {
 			return noBayes(fmt.Errorf("bayes: read counters: %w", err))
 		}
 		if magic.NSpam < p.MinSpam || magic.NHam < p.MinHam {
 			return 0, 0, false, false, nil
 		}
-		keys := tokenizer.TokenKeys(m, e.opt.TokenOptions)
+		keys = tokenizer.TokenKeys(m, e.opt.TokenOptions)
 		counts = make([]classifier.Counts, len(keys))
-		if err := e.opt.Bayes.Lookup(ctx, sc, keys, counts); err != nil {
+		if err := store.Lookup(ctx, sc, keys, counts); err != nil {
 			return noBayes(fmt.Errorf("bayes: look up tokens: %w", err))
 		}
 	}
-	prob, odds, _, ok := classifier.ClassifyOdds(magic.NSpam, magic.NHam, counts, p)
+	if magic.NSpam < p.MinSpam || magic.NHam < p.MinHam {
+		return 0, 0, false, false, nil
+	}
+	prob, odds, used, ok := classifier.ClassifyOdds(magic.NSpam, magic.NHam, counts, p)
+	if ok {
+		if n, isNoter := e.opt.Bayes.(classifier.UsedNoter); isNoter {
+			// SpamAssassin renews the tokens that decided the answer.
+			usedKeys := make([]tokenizer.Key, len(used))
+			for i, j := range used {
+				usedKeys[i] = keys[j]
+			}
+			n.NoteUsed(sc, usedKeys)
+		}
+	}
 	return prob, odds, ok, true, nil
 }
 

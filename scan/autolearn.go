@@ -42,8 +42,14 @@ func (s *Service) autolearn(ctx context.Context, engine *rules.Engine, pol *site
 		return
 	}
 	// A message learned before, as either class, is "unavailable"
-	// without tokenizing it: the writer would refuse it anyway.
-	if s.cfg.Store != nil {
+	// without tokenizing it: the writer would refuse it anyway. A
+	// network store answered that in the scan's Bayes lookup.
+	if res.SeenChecked {
+		if res.Seen != 0 {
+			res.Autolearn = rules.AutolearnUnavailable
+			return
+		}
+	} else if s.cfg.Store != nil {
 		for _, id := range []string{learn.MessageID(m), learn.AltMessageID(m)} {
 			if id == "" {
 				continue
@@ -68,6 +74,24 @@ func (s *Service) autolearn(ctx context.Context, engine *rules.Engine, pol *site
 	case r != classifier.Learned:
 		res.Autolearn = rules.AutolearnUnavailable
 	}
+}
+
+// seenIDs are the ids autolearn looks the message up by, for a store
+// that answers the seen index in the Bayes lookup's round trip (saving
+// autolearn a round trip of its own); nil when autolearn cannot run or
+// the store cannot.
+func (s *Service) seenIDs(engine *rules.Engine, m *tokenizer.Message) []string {
+	if s.cfg.Writer == nil || !engine.AutolearnEnabled() {
+		return nil
+	}
+	if _, ok := s.cfg.Store.(classifier.ScanLookuper); !ok {
+		return nil
+	}
+	ids := []string{learn.MessageID(m)}
+	if alt := learn.AltMessageID(m); alt != "" {
+		ids = append(ids, alt)
+	}
+	return ids
 }
 
 // noteTimeLimit logs and counts a scan cut short by its time limit.

@@ -125,7 +125,7 @@ func (s *Service) scan(ctx context.Context, req *Request) (*Result, error) {
 			Levels: levels, Unscanned: true, Message: raw}, nil
 	}
 	m := tokenizer.Parse(raw)
-	found, err := engine.Check(ctx, m, rules.CheckOptions{Scope: sc})
+	found, err := engine.Check(ctx, m, rules.CheckOptions{Scope: sc, SeenIDs: s.seenIDs(engine, m)})
 	if err != nil {
 		return nil, fmt.Errorf("scan: %w", err)
 	}

@@ -13,7 +13,14 @@ end
 return 1
 `
 
-// learnLua learns or forgets one message atomically (bayes.md §5).
+// learnLua learns or forgets one message atomically (bayes.md §5). Its
+// last block is classifier.Decide transcribed (the Pebble store's
+// decision table; TestLearnScriptAgreesWithDecide checks them case by
+// case): a forget of an unseen message is NotLearned, of a seen one
+// unlearn(seen); a learn of an unseen message is learn(class), of one
+// seen as the same class AlreadyLearned, as the other class NotLearned
+// with NoRelearn, else unlearn(seen) then learn(class). unlearn and
+// learn are Decision's Unlearn and Learn count changes.
 //
 // KEYS: [1] seen key of MsgID, [2] seen key of AltMsgID (or [1] again),
 // [3] NSPAM, [4] NHAM, [5] DB_VERSION, [6] TOKEN_FORMAT, [7..] the
@@ -90,16 +97,29 @@ learn(class)
 return result
 `
 
-// lookupLua reads the message counts and the tokens' counts in one
-// call. KEYS: [1] NSPAM, [2] NHAM, [3..] token keys. Returns one string:
-// nspam, nham, then one item per token, space-separated, each in
-// SpamAssassin's multi_hmget form ("s", "/h", or "s/h"; "0" for an
-// unknown token).
+// lookupLua reads what a scan needs in one call: the message counts,
+// the message's seen entry (for autolearn), and the tokens' counts.
+// KEYS: [1] NSPAM, [2] NHAM, [3..2+n] the seen keys to try in order,
+// [3+n..] token keys. ARGV: [1] n (0, 1 or 2).
+// Returns one string: nspam, nham, the class of the first seen key found
+// ("s" or "h", "-" for none), then one item per token, space-separated,
+// each in SpamAssassin's multi_hmget form ("s", "/h", or "s/h"; "0" for
+// an unknown token). It writes nothing (a replica may run it).
 const lookupLua = `
 local r = {}
 r[1] = redis.call('GET', KEYS[1]) or '0'
 r[2] = redis.call('GET', KEYS[2]) or '0'
-for j = 3, #KEYS do
+local nseen = tonumber(ARGV[1])
+local seen = '-'
+for j = 3, 2 + nseen do
+  local v = redis.call('GET', KEYS[j])
+  if v == 's' or v == 'h' then
+    seen = v
+    break
+  end
+end
+r[3] = seen
+for j = 3 + nseen, #KEYS do
   local sh = redis.call('HMGET', KEYS[j], 's', 'h')
   local s, h = sh[1] or '0', sh[2] or '0'
   if h == '0' then

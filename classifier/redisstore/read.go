@@ -68,47 +68,69 @@ func (s *Store) Lookup(ctx context.Context, sc classifier.Scope, keys []tokenize
 // one round trip (one script call). Only NSpam, NHam and DBVersion of
 // the Magic are filled in.
 func (s *Store) LookupMagic(ctx context.Context, sc classifier.Scope, keys []tokenizer.Key, out []classifier.Counts) (classifier.Magic, error) {
+	m, _, err := s.LookupScan(ctx, sc, keys, out, nil)
+	return m, err
+}
+
+// LookupScan is LookupMagic that also reads the seen index for ids (at
+// most 2, tried in order), in the same round trip: seen is the class of
+// the first found, 0 for none.
+//
+// The counters are read with the tokens, never cached: a learn on any
+// host changes every host's next answer.
+func (s *Store) LookupScan(ctx context.Context, sc classifier.Scope, keys []tokenizer.Key, out []classifier.Counts, ids []string) (classifier.Magic, classifier.Class, error) {
 	if len(out) < len(keys) {
-		return classifier.Magic{}, fmt.Errorf("bayes lookup: %d keys but room for %d counts", len(keys), len(out))
+		return classifier.Magic{}, 0, fmt.Errorf("bayes lookup: %d keys but room for %d counts", len(keys), len(out))
+	}
+	if len(ids) > 2 {
+		return classifier.Magic{}, 0, fmt.Errorf("bayes lookup: %d seen ids, want at most 2", len(ids))
 	}
 	if err := validScope(sc); err != nil {
-		return classifier.Magic{}, err
+		return classifier.Magic{}, 0, err
 	}
 	start := time.Now()
 	p := prefix(sc)
-	rkeys := make([]string, 2, len(keys)+2)
+	rkeys := make([]string, 2, 2+len(ids)+len(keys))
 	rkeys[0], rkeys[1] = p+"v:NSPAM", p+"v:NHAM"
+	for _, id := range ids {
+		rkeys = append(rkeys, p+"s:"+id)
+	}
 	for _, k := range keys {
 		rkeys = append(rkeys, tokenKey(p, k))
 	}
 	var reply string
 	err := s.call(ctx, "lookup", func(ctx context.Context) error {
 		var err error
-		reply, err = s.lookupScript.Run(ctx, s.client, rkeys).Text()
+		reply, err = s.lookupScript.Run(ctx, s.client, rkeys, len(ids)).Text()
 		return err
 	})
 	if err != nil {
-		return classifier.Magic{}, err
+		return classifier.Magic{}, 0, err
 	}
 	m := classifier.Magic{DBVersion: classifier.DBVersion}
-	i := -2
+	var seen classifier.Class
+	i := -3
 	for item := range strings.SplitSeq(reply, " ") {
 		switch {
-		case i == -2:
+		case i == -3:
 			m.NSpam, _ = strconv.ParseInt(item, 10, 64)
-		case i == -1:
+		case i == -2:
 			m.NHam, _ = strconv.ParseInt(item, 10, 64)
+		case i == -1:
+			if item == "s" || item == "h" {
+				seen = classifier.Class(item[0])
+			}
 		case i < len(keys):
 			out[i] = parsePair(item)
 		}
 		i++
 	}
 	if i != len(keys) {
-		return classifier.Magic{}, fmt.Errorf("redis bayes lookup: %d counts for %d tokens", i, len(keys))
+		return classifier.Magic{}, 0, fmt.Errorf("redis bayes lookup: %d counts for %d tokens", i, len(keys))
 	}
 	m.NSpam, m.NHam = max(m.NSpam, 0), max(m.NHam, 0)
 	s.metrics.ObserveLookup(len(keys), time.Since(start))
-	return m, nil
+	return m, seen, nil
 }
 
 // parsePair reads "s", "/h" or "s/h".

@@ -88,6 +88,7 @@ type Store struct {
 	lookupScript *redis.Script
 
 	health health
+	touch  *toucher // nil without a token TTL or when read-only
 }
 
 // Open connects to the server opt names, checks that its database (if
@@ -99,7 +100,7 @@ type Store struct {
 func Open(ctx context.Context, opt Options) (*Store, error) {
 	s := OpenLazy(opt)
 	if err := s.init(ctx); err != nil {
-		return nil, errors.Join(err, s.client.Close())
+		return nil, errors.Join(err, s.Close())
 	}
 	return s, nil
 }
@@ -171,6 +172,7 @@ func OpenLazy(opt Options) *Store {
 	}
 	s.unavail, _ = metrics.(unavailableObserver)
 	s.health.init()
+	s.startToucher()
 	return s
 }
 
@@ -221,8 +223,10 @@ func (s *Store) checkVersion(ctx context.Context, sc classifier.Scope) error {
 	return nil
 }
 
-// Close closes the connections.
+// Close renews the TTLs scans noted last (see NoteUsed) and closes the
+// connections.
 func (s *Store) Close() error {
+	s.stopToucher()
 	if err := s.client.Close(); err != nil {
 		return fmt.Errorf("close redis bayes store: %w", err)
 	}

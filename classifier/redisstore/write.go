@@ -28,7 +28,7 @@ func (s *Store) Apply(ctx context.Context, ops []classifier.Op) ([]classifier.Re
 		return nil, err
 	}
 	for i := range ops {
-		if err := validateOp(&ops[i]); err != nil {
+		if err := classifier.ValidateOp(&ops[i]); err != nil {
 			return nil, fmt.Errorf("bayes op %d: %w", i, err)
 		}
 	}
@@ -159,25 +159,6 @@ func (s *Store) opCall(op *classifier.Op) ([]string, []any) {
 	return keys, []any{mode, class, noRelearn, s.tokenTTL, s.seenTTL}
 }
 
-func validateOp(op *classifier.Op) error {
-	if err := validScope(op.Scope); err != nil {
-		return err
-	}
-	if op.Forget {
-		if op.MsgID == "" && op.AltMsgID == "" {
-			return fmt.Errorf("forget without a message id")
-		}
-		return nil
-	}
-	if op.MsgID == "" {
-		return fmt.Errorf("learn without a message id")
-	}
-	if op.Class != classifier.Spam && op.Class != classifier.Ham {
-		return fmt.Errorf("learn as unknown class %q", byte(op.Class))
-	}
-	return nil
-}
-
 // Touch renews the TTL of keys' tokens, as SpamAssassin does for the
 // tokens a scan used (tok_touch_all); Redis keeps no atime, so atime is
 // not stored. Without a token TTL it does nothing.
@@ -192,15 +173,11 @@ func (s *Store) Touch(ctx context.Context, sc classifier.Scope, keys []tokenizer
 		return nil
 	}
 	p := prefix(sc)
-	return s.call(ctx, "touch", func(ctx context.Context) error {
-		_, err := s.client.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-			for _, k := range keys {
-				pipe.Expire(ctx, tokenKey(p, k), time.Duration(s.tokenTTL)*time.Second)
-			}
-			return nil
-		})
-		return err
-	})
+	rkeys := make([]string, len(keys))
+	for i, k := range keys {
+		rkeys[i] = tokenKey(p, k)
+	}
+	return s.expireKeys(ctx, "touch", rkeys)
 }
 
 // Backup writes scope sc in sa-learn --backup's format (see

@@ -28,8 +28,9 @@ func corpusMessages(b *testing.B) [][]byte {
 }
 
 // runLoad sends b.N CHECK requests over the corpus from loadClients
-// goroutines to addr and reports messages/s and latency percentiles.
-func runLoad(b *testing.B, addr string, msgs [][]byte) {
+// goroutines to addr, reports messages/s and latency percentiles, and
+// returns the messages/s.
+func runLoad(b *testing.B, addr string, msgs [][]byte) float64 {
 	b.Helper()
 	client := &spamdproto.Client{Hosts: []string{addr}, Timeout: 60 * time.Second}
 	var next atomic.Int64
@@ -65,9 +66,11 @@ func runLoad(b *testing.B, addr string, msgs [][]byte) {
 	all := slices.Concat(lat...)
 	slices.Sort(all)
 	pct := func(p float64) float64 { return float64(all[int(p*float64(len(all)-1))].Microseconds()) / 1000 }
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
+	rate := float64(b.N) / elapsed.Seconds()
+	b.ReportMetric(rate, "msgs/s")
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
+	return rate
 }
 
 // BenchmarkDaemonLoad: gospamd serve with a Bayes store trained on the
@@ -95,6 +98,13 @@ func BenchmarkDaemonLoadRedis(b *testing.B) {
 // the daemon on it and runs the load.
 func benchDaemonLoad(b *testing.B, storeArgs ...string) {
 	msgs := corpusMessages(b)
+	d := trainedDaemon(b, storeArgs...)
+	runLoad(b, d.addr(), msgs)
+}
+
+// trainedDaemon trains the store storeArgs name on the whole corpus and
+// starts a daemon on it.
+func trainedDaemon(b *testing.B, storeArgs ...string) *testDaemon {
 	c := testpeer.Corpus(b)
 	for _, args := range [][]string{
 		{"--spam", filepath.Join(c, "spam")},
@@ -107,8 +117,7 @@ func benchDaemonLoad(b *testing.B, storeArgs ...string) {
 			b.Fatalf("%v: %s", args, out.String())
 		}
 	}
-	d := startDaemon(b, false, slices.Concat(storeArgs, []string{"--max-children", fmt.Sprint(loadClients), "--log-level", "warn"})...)
-	runLoad(b, d.addr(), msgs)
+	return startDaemon(b, false, slices.Concat(storeArgs, []string{"--max-children", fmt.Sprint(loadClients), "--log-level", "warn"})...)
 }
 
 // BenchmarkSpamAssassinSpamdLoad runs the same load against Debian's

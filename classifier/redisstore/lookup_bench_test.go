@@ -1,0 +1,70 @@
+package redisstore_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/gospamd/gospamd/classifier"
+	"github.com/gospamd/gospamd/classifier/redisstore"
+	"github.com/gospamd/gospamd/internal/testpeer"
+	"github.com/gospamd/gospamd/tokenizer"
+)
+
+// lookupBenchTokens is a scan's token count in the benchmarks: about
+// what a message of the shared corpus has.
+const lookupBenchTokens = 600
+
+// BenchmarkLookupScan is one scan's read (counters, seen entry, 600
+// tokens, half of them known) on a local redis-server, with the
+// server's CPU time per lookup beside the client's time.
+func BenchmarkLookupScan(b *testing.B) {
+	srv := testpeer.StartRedis(b)
+	ctx := context.Background()
+	s, err := redisstore.Open(ctx, redisstore.Options{Addr: srv.Addr, TokenTTL: redisstore.DefaultTokenTTL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	keys := make([]tokenizer.Key, lookupBenchTokens)
+	for i := range keys {
+		keys[i] = tokenizer.KeyOf(fmt.Sprintf("token%d", i))
+	}
+	op := classifier.Op{MsgID: "m", Class: classifier.Spam, Tokens: keys[:lookupBenchTokens/2], Atime: 1}
+	if _, err := s.Apply(ctx, []classifier.Op{op}); err != nil {
+		b.Fatal(err)
+	}
+	client := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer client.Close()
+	out := make([]classifier.Counts, len(keys))
+	ids := []string{"id1@sa_generated", "id2@example.com"}
+	cpu0 := serverCPU(b, client)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, _, err := s.LookupScan(ctx, "", keys, out, ids); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric((serverCPU(b, client)-cpu0)*1e6/float64(b.N), "server-µs/op")
+}
+
+// serverCPU is redis-server's CPU time so far, in seconds.
+func serverCPU(b *testing.B, client *redis.Client) float64 {
+	info, err := client.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	total := 0.0
+	for line := range strings.SplitSeq(info, "\n") {
+		name, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && (name == "used_cpu_user" || name == "used_cpu_sys") {
+			f, _ := strconv.ParseFloat(v, 64)
+			total += f
+		}
+	}
+	return total
+}
