@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/gospamd/gospamd/classifier"
 	"github.com/gospamd/gospamd/scan"
 )
 
@@ -64,10 +65,16 @@ func (b Backend) Tell(ctx context.Context, req *TellRequest) (TellResult, error)
 	return out, nil
 }
 
-// serviceError gives the service's errors their spamd codes.
+// serviceError gives the service's errors their spamd codes: a Bayes
+// store that cannot be reached (a Redis server down) is EX_TEMPFAIL,
+// which tells the client (spamc -L exits 75, an MTA's learn hook) to
+// try again later.
 func serviceError(err error) error {
-	if errors.Is(err, scan.ErrBadUser) {
+	switch {
+	case errors.Is(err, scan.ErrBadUser):
 		return &Error{Code: EX_NOUSER, Msg: "bad user name", Err: err}
+	case errors.Is(err, classifier.ErrUnavailable):
+		return &Error{Code: EX_TEMPFAIL, Msg: "Bayes store unavailable, try again later", Err: err}
 	}
 	return err
 }
