@@ -36,8 +36,8 @@ func TestRedisRestartLosesNoAcknowledgedLearn(t *testing.T) {
 	var (
 		mu       sync.Mutex
 		acked    []told
-		failures int   // TELLs that failed (first tries and retries)
-		retried  int   // messages acknowledged after failing first
+		failures int // TELLs that failed (first tries and retries)
+		retried  int // messages acknowledged after failing first
 		badErrs  []error
 		ackCount = make(chan struct{}, 1<<16)
 	)
