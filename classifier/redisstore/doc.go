@@ -40,9 +40,19 @@
 //
 // # Reads
 //
-// A scan's counters and token counts are one script call, one round
-// trip (LookupMagic); nothing is cached, so a learn on one host changes
-// every host's next answer.
+// A scan's counters, token counts and (for autolearn) the message's
+// seen entry are one script call, one round trip (LookupScan);
+// nothing is cached, so a learn on one host changes every host's next
+// answer. The script writes nothing.
+//
+// # Token TTL renewal
+//
+// As SpamAssassin's scan renews the TTL of the tokens that decided its
+// answer (tok_touch_all), a scan notes them (NoteUsed) and a goroutine
+// renews them in the background, batched across scans (one pipeline of
+// EXPIREs every 250 ms at most), so the scan itself makes no second
+// round trip; a token this process renewed within the last hour or so
+// is not renewed again.
 //
 // # Faults
 //

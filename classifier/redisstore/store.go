@@ -50,6 +50,12 @@ type Options struct {
 	// CommandTimeout bounds each command's read and write (default 2 s).
 	// A scan's own deadline applies too.
 	DialTimeout, CommandTimeout time.Duration
+	// LearnTimeout bounds the reply to one pipeline of learns (default
+	// 30 s): a corpus learn's pipeline of thousands of token updates on
+	// a busy server, fsyncing every write, can take well over a
+	// CommandTimeout, and giving up on it would only have the retry do
+	// it again. The caller's deadline applies too.
+	LearnTimeout time.Duration
 	// PoolSize is the most connections kept (default go-redis's, 10 per
 	// CPU).
 	PoolSize int
@@ -76,6 +82,7 @@ type unavailableObserver interface {
 // number of goroutines and processes.
 type Store struct {
 	client   *redis.Client
+	learner  *redis.Client // client with LearnTimeout, for Apply
 	opt      Options
 	log      *slog.Logger
 	metrics  classifier.Metrics
@@ -118,6 +125,9 @@ func OpenLazy(opt Options) *Store {
 	}
 	if opt.CommandTimeout <= 0 {
 		opt.CommandTimeout = 2 * time.Second
+	}
+	if opt.LearnTimeout <= 0 {
+		opt.LearnTimeout = 30 * time.Second
 	}
 	logger := opt.Logger
 	if logger == nil {
@@ -170,6 +180,7 @@ func OpenLazy(opt Options) *Store {
 		learnScript:  redis.NewScript(learnLua),
 		lookupScript: redis.NewScript(lookupLua),
 	}
+	s.learner = s.client.WithTimeout(opt.LearnTimeout)
 	s.unavail, _ = metrics.(unavailableObserver)
 	s.health.init()
 	s.startToucher()

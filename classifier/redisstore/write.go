@@ -59,7 +59,7 @@ func (s *Store) Apply(ctx context.Context, ops []classifier.Op) ([]classifier.Re
 
 // maxPipelineTokens bounds the tokens of the ops one pipeline carries:
 // the server runs all of a pipeline's scripts before its last reply, and
-// reading the replies must fit in one CommandTimeout, while a corpus
+// reading the replies must fit in one LearnTimeout, while a corpus
 // learn commits batches of a hundred messages and more (a hundred
 // thousand tokens), on a server that may fsync every write.
 const maxPipelineTokens = 8192
@@ -77,7 +77,7 @@ func (s *Store) applyPipeline(ctx context.Context, keys [][]string, args [][]any
 		var cmds []*redis.Cmd
 		err := s.call(ctx, "learn", func(ctx context.Context) error {
 			cmds = make([]*redis.Cmd, len(pending))
-			_, err := s.client.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+			_, err := s.learner.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 				for j, i := range pending {
 					cmds[j] = s.learnScript.EvalSha(ctx, pipe, keys[i], args[i]...)
 				}

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/gospamd/gospamd/classifier"
 	"github.com/gospamd/gospamd/classifier/redisstore"
 	"github.com/gospamd/gospamd/internal/testpeer"
@@ -312,4 +314,48 @@ func metricValue(t testing.TB, port int, sample string) float64 {
 		}
 	}
 	return -1
+}
+
+// A scan renews the TTL of the tokens its Bayes answer used, as
+// SpamAssassin's scan does (bayes_token_ttl, 3 weeks by default), in
+// the background; tokens it did not use keep theirs.
+func TestScanRenewsTokenTTL(t *testing.T) {
+	srv := testpeer.StartRedis(t)
+	d := startDaemon(t, false, "--daemon-config", redisDaemonConfig(t, t.TempDir(), srv, ""))
+	ctx := context.Background()
+	for i := range 3 {
+		if _, err := tell(ctx, d.addr(), spamdproto.ClassSpam, redisMessage("spam", "ttl", i)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tell(ctx, d.addr(), spamdproto.ClassHam, redisMessage("ham", "ttl", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw := redis.NewClient(&redis.Options{Addr: srv.Addr, DB: redisTestDB})
+	defer raw.Close()
+	tokens, err := raw.Keys(ctx, "w:*").Result()
+	if err != nil || len(tokens) == 0 {
+		t.Fatalf("token keys: %d, %v", len(tokens), err)
+	}
+	for _, k := range tokens {
+		if err := raw.Expire(ctx, k, time.Hour).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := bayesAnswer(t, d.addr(), redisMessage("spam", "ttl-probe", 1)); got == "" {
+		t.Fatal("no BAYES_xx rule for the probe")
+	}
+	renewed := 0
+	for deadline := time.Now().Add(10 * time.Second); renewed == 0 && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		renewed = 0
+		for _, k := range tokens {
+			if raw.TTL(ctx, k).Val() > 24*time.Hour {
+				renewed++
+			}
+		}
+	}
+	if renewed == 0 || renewed == len(tokens) {
+		t.Errorf("%d of %d tokens renewed after one scan; want those the scan used, not none nor all", renewed, len(tokens))
+	}
 }
