@@ -22,10 +22,11 @@ import (
 // of the last touchDelay in one round trip per touchChunk keys, each
 // token once however many scans used it. A scan never waits for it.
 //
-// A token renewed less than touchFresh ago is not renewed again by this
-// process: against a TTL of weeks, a renewal an hour later changes
-// nothing that matters, and the corpus of a busy site's scans uses the
-// same tokens over and over. (SpamAssassin renews on every scan.) A
+// A token this process renewed in the current or the previous
+// touchFresh period (so between one and two periods ago at most) is not
+// renewed again: against a TTL of weeks, a renewal an hour later
+// changes nothing that matters, and a busy site's scans use the same
+// tokens over and over. (SpamAssassin renews on every scan.) A
 // learn always renews every token it counts, in its own script.
 const (
 	// touchDelay is how long notes gather before a renewal round: a
