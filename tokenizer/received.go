@@ -40,7 +40,6 @@ func rx(s string) *regexp.Regexp {
 var (
 	rcvFromBy        = rx(`(?i)^from (\S+) by [^\s;]+ ?;`)
 	rcvBracketIP     = rx(`^\[[\d.]+\]$`)
-	rcvDate          = rx(`[\s;]+(?:(?:Mon|T(?:ue|hu)|Wed|Fri|S(?:at|un)), )?\d+ (?:J(?:an|u[nl])|Feb|Ma[ry]|A(?:pr|ug)|Sep|Oct|Nov|Dec) \d+ \d+:\d+(?::\d+)? \S+$`)
 	rcvID            = rx(` id <?([^\s<>;]{3,})`)
 	rcvHeloEq        = rx(`\bhelo=(` + reTok + `)` + reTokSep)
 	rcvHeloWord      = rx(`\b(?:HELO|EHLO) (` + reTok + `)` + reTokSep)
@@ -404,19 +403,131 @@ func collapseASCIISpace(s string) string {
 	return sb.String()
 }
 
-// stripReceivedDate removes the trailing "; date" of a Received header.
-// The pattern is anchored at the end, so only the tail is searched.
+// stripReceivedDate removes the trailing "; date" of a Received header:
+// what rcvDate matches in the last receivedDateTail bytes, read from the
+// end by hand (the regexp costs more than the rest of the header's
+// parse; TestStripReceivedDateAsRegexp compares the two).
 func stripReceivedDate(s string) string {
-	const tail = 120
-	off := 0
-	if len(s) > tail {
-		off = len(s) - tail
+	if i := receivedDateStart(s); i >= 0 {
+		return s[:i]
 	}
-	loc := rcvDate.FindStringIndex(s[off:])
-	if loc == nil {
-		return s
+	return s
+}
+
+// receivedDateTail is how far from the end the date is looked for.
+const receivedDateTail = 120
+
+// receivedDateStart is where rcvDate's leftmost match in the last
+// receivedDateTail bytes of s starts, or -1. The pattern is anchored at
+// the end: "\S+$" is the last run of non-blanks, preceded by one space
+// and, from right to left, the time (\d+:\d+ or \d+:\d+:\d+), the year
+// (\d+), the month, the day (\d+), an optional "Wdy, " and at least one
+// of [\s;], whose run's first byte (within the tail) starts the match.
+func receivedDateStart(s string) int {
+	off := max(len(s)-receivedDateTail, 0)
+	p := len(s)
+	// token returns the start of the run of non-blanks ending at p, which
+	// must be preceded by one space; -1 when it is empty or not.
+	token := func(p int) int {
+		q := p
+		for q > off && !isGoSpace(s[q-1]) {
+			q--
+		}
+		if q == p || q <= off || s[q-1] != ' ' {
+			return -1
+		}
+		return q
 	}
-	return s[:off+loc[0]]
+	q := token(p) // the zone
+	if q < 0 {
+		return -1
+	}
+	p = q - 1
+	if q = token(p); q < 0 || !isReceivedTime(s[q:p]) {
+		return -1
+	}
+	p = q - 1
+	if q = token(p); q < 0 || !allDigits(s[q:p]) {
+		return -1
+	}
+	p = q - 1
+	if q = token(p); q < 0 || !isMonth(s[q:p]) {
+		return -1
+	}
+	p = q - 1
+	d := p // the day's digits end at p
+	for d > off && isDigit(s[d-1]) {
+		d--
+	}
+	if d == p || d <= off {
+		return -1
+	}
+	// With the weekday the match starts further left, so it wins.
+	if w := d - 5; w-1 >= off && s[d-1] == ' ' && s[d-2] == ',' && isWeekday(s[w:d-2]) && isDateSep(s[w-1]) {
+		return sepRunStart(s, w, off)
+	}
+	if !isDateSep(s[d-1]) {
+		return -1
+	}
+	return sepRunStart(s, d, off)
+}
+
+// sepRunStart is the start of the run of [\s;] bytes that ends at end,
+// not before off.
+func sepRunStart(s string, end, off int) int {
+	for end > off && isDateSep(s[end-1]) {
+		end--
+	}
+	return end
+}
+
+// isGoSpace is Go regexp's \s.
+func isGoSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
+}
+
+func isDateSep(c byte) bool { return c == ';' || isGoSpace(c) }
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// isReceivedTime is \d+:\d+(?::\d+)? exactly.
+func isReceivedTime(s string) bool {
+	parts := 0
+	for s != "" {
+		i := 0
+		for i < len(s) && isDigit(s[i]) {
+			i++
+		}
+		if i == 0 {
+			return false
+		}
+		parts++
+		s = s[i:]
+		if s == "" {
+			break
+		}
+		if s[0] != ':' || len(s) == 1 {
+			return false
+		}
+		s = s[1:]
+	}
+	return parts == 2 || parts == 3
+}
+
+func isMonth(s string) bool {
+	switch s {
+	case "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec":
+		return true
+	}
+	return false
+}
+
+func isWeekday(s string) bool {
+	switch s {
+	case "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun":
+		return true
+	}
+	return false
 }
 
 // rcvField is the set of rcvState fields one submatch of a rcvPattern
