@@ -124,6 +124,7 @@ func BenchmarkScanDefaultRules(b *testing.B) {
 	}
 	benchScan(b, benchEngine(b, pol, raws, spam), raws)
 }
+
 // BenchmarkScanDefaultRulesSeparate: as BenchmarkScanDefaultRules, each
 // pattern matched on its own (Options.SeparatePatterns), to compare.
 func BenchmarkScanDefaultRulesSeparate(b *testing.B) {

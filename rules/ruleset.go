@@ -53,8 +53,8 @@ type RuleSet struct {
 	prefilters map[cf.Kind]*re.Prefilter
 	// sets match all the patterns of a kind (body, rawbody, uri, full)
 	// in one walk over each text.
-	sets map[cf.Kind]*re.Set
-	Stats      CompileStats
+	sets  map[cf.Kind]*re.Set
+	Stats CompileStats
 	// Problems lists, file:line first, what could not be compiled or run.
 	Problems []string
 	// evalShared keeps what eval functions derive from the policy, for

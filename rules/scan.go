@@ -37,7 +37,7 @@ type scan struct {
 	// separate: match patterns one by one (Options.SeparatePatterns).
 	separate bool
 	cand     map[cf.Kind]*candidates // per kind: which rules may match each text
-	raw        []string             // rawbody lines, once built
+	raw      []string                // rawbody lines, once built
 	// texts are each kind's texts prepared for matching, once built.
 	texts map[cf.Kind][]*re.Text
 	// headers caches header rules' subjects.
