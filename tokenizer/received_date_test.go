@@ -84,3 +84,36 @@ func corpusSample(t *testing.T) [][]byte {
 	}
 	return out
 }
+
+// The shape pre-checks of parseFrom change no relay: every Received
+// header of every other corpus message (and variants with their first blanks and
+// brackets moved) parses the same with them and without.
+func TestReceivedShapesChangeNothing(t *testing.T) {
+	raws, _ := testpeer.CorpusMessages(t)
+	var lines []string
+	for i := 0; i < len(raws); i += 2 {
+		for _, f := range Parse(raws[i]).Header {
+			if strings.EqualFold(f.Name, "Received") {
+				lines = append(lines, f.Value)
+			}
+		}
+	}
+	n := len(lines)
+	for _, l := range lines[:n] {
+		lines = append(lines,
+			strings.Replace(l, " (", "(", 1), strings.Replace(l, "(", "([", 1), strings.Replace(l, " [", "[", 1),
+			strings.Replace(l, "(", "(HELO ", 1), strings.Replace(l, "from ", "from [", 1), strings.Replace(l, "from ", "from (", 1))
+	}
+	bad := 0
+	for _, l := range lines {
+		fast, resFast, _ := parseReceivedWith(l, &rcvState{})
+		slow, resSlow, _ := parseReceivedWith(l, &rcvState{noShapes: true})
+		if fast != slow || resFast != resSlow {
+			t.Errorf("%q:\n with shapes    %d %+v\n without shapes %d %+v", l, resFast, fast, resSlow, slow)
+			if bad++; bad > 10 {
+				t.Fatal("too many")
+			}
+		}
+	}
+	t.Logf("%d headers", len(lines))
+}
