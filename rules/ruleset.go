@@ -258,8 +258,12 @@ func runPhase(r *cf.Rule) int {
 }
 
 // buildPrefilters makes, per text kind, one Aho-Corasick prefilter over
-// the literals of that kind's patterns (for Options.SeparatePatterns)
-// and one pattern set over all its patterns.
+// the literals of that kind's patterns, and one pattern set over those
+// without literals that join a set well (re.Regexp.SetFriendly). The
+// prefilter leaves few patterns with literals to match on a text; those
+// without literals would each walk every text, and the set walks it
+// once for all of them. The others, and all of them with
+// Options.SeparatePatterns, are matched one by one.
 func (rs *RuleSet) buildPrefilters() {
 	byKind := map[cf.Kind][]*re.Regexp{}
 	setKind := map[cf.Kind][]*re.Regexp{}
@@ -273,8 +277,10 @@ func (rs *RuleSet) buildPrefilters() {
 		default:
 			continue
 		}
-		c.si = len(setKind[c.Kind])
-		setKind[c.Kind] = append(setKind[c.Kind], r)
+		if r.SetFriendly() && c.lits == nil {
+			c.si = len(setKind[c.Kind])
+			setKind[c.Kind] = append(setKind[c.Kind], r)
+		}
 		if c.lits != nil {
 			c.pf = len(byKind[c.Kind])
 			byKind[c.Kind] = append(byKind[c.Kind], r)

@@ -36,7 +36,9 @@ type scan struct {
 	evalCtx    *eval.Context
 	// separate: match patterns one by one (Options.SeparatePatterns).
 	separate bool
-	cand     map[cf.Kind]*candidates // per kind: which rules may match each text
+	// cand and pfCand are per kind which rules may match each text: the
+	// pattern set's answers and the prefilter's.
+	cand, pfCand map[cf.Kind]*candidates
 	raw      []string                // rawbody lines, once built
 	// texts are each kind's texts prepared for matching, once built.
 	texts map[cf.Kind][]*re.Text
@@ -106,24 +108,14 @@ func (c *candidates) exactHit(i, j int) bool {
 	return c.set != nil && c.exact[i] && c.set.Exact(j)
 }
 
-// candidates returns which of kind's rules may match each of its texts:
-// one walk of the kind's pattern set per text (or one Aho-Corasick pass
-// of its prefilter, matching patterns separately).
+// candidates returns which of kind's rules in its pattern set may match
+// each of its texts (one walk of the set per text).
 func (s *scan) candidates(kind cf.Kind) *candidates {
 	if c, ok := s.cand[kind]; ok {
 		return c
 	}
 	c := &candidates{}
-	if s.separate {
-		if pf := s.rs.prefilters[kind]; pf != nil {
-			texts := s.kindTexts(kind)
-			c.width = pf.Len()
-			c.may = make([]bool, len(texts)*c.width)
-			for i, t := range texts {
-				pf.Candidates(t, c.may[i*c.width:(i+1)*c.width])
-			}
-		}
-	} else if set := s.rs.sets[kind]; set != nil {
+	if set := s.rs.sets[kind]; set != nil {
 		texts := s.preparedTexts(kind)
 		c.set, c.width = set, set.Len()
 		c.may = make([]bool, len(texts)*c.width)
@@ -136,6 +128,28 @@ func (s *scan) candidates(kind cf.Kind) *candidates {
 		s.cand = map[cf.Kind]*candidates{}
 	}
 	s.cand[kind] = c
+	return c
+}
+
+// prefiltered returns which of kind's rules in its prefilter may match
+// each of its texts (one Aho-Corasick pass per text).
+func (s *scan) prefiltered(kind cf.Kind) *candidates {
+	if c, ok := s.pfCand[kind]; ok {
+		return c
+	}
+	c := &candidates{}
+	if pf := s.rs.prefilters[kind]; pf != nil {
+		texts := s.kindTexts(kind)
+		c.width = pf.Len()
+		c.may = make([]bool, len(texts)*c.width)
+		for i, t := range texts {
+			pf.Candidates(t, c.may[i*c.width:(i+1)*c.width])
+		}
+	}
+	if s.pfCand == nil {
+		s.pfCand = map[cf.Kind]*candidates{}
+	}
+	s.pfCand[kind] = c
 	return c
 }
 
@@ -291,14 +305,16 @@ func (s *scan) matchEachFiltered(c *compiledRule, kind cf.Kind, skipFirst bool) 
 	if skipFirst && len(texts) > 0 {
 		start = 1
 	}
-	j := c.pf
-	if !s.separate {
-		j = c.si
-	}
-	if j < 0 {
+	var cand *candidates
+	var j int
+	switch {
+	case !s.separate && c.si >= 0:
+		cand, j = s.candidates(kind), c.si
+	case c.pf >= 0:
+		cand, j = s.prefiltered(kind), c.pf
+	default:
 		return s.matchEach(c, texts[start:])
 	}
-	cand := s.candidates(kind)
 	n := 0
 	for i := start; i < len(texts); i++ {
 		if !cand.at(i, j) {

@@ -51,6 +51,8 @@ type dfa struct {
 	maxResets int
 	// ids maps a set's pattern numbers to the numbers its hits report.
 	ids []int32
+	// maxStates bounds the states the cache keeps.
+	maxStates int
 
 	// table holds the states made so far and their transitions; it is
 	// replaced (copied) when it grows and emptied when it is full.
@@ -159,6 +161,7 @@ func newSetDFA(srcs []string, ids []int32) *dfa {
 		d.set = true
 		d.ids = ids
 		d.maxResets = setMaxResets
+		d.maxStates = setMaxStates
 		d.anchored = false
 	}
 	return d
@@ -176,7 +179,7 @@ func uncapture(re *syntax.Regexp) *syntax.Regexp {
 }
 
 func progDFA(prog *syntax.Prog) *dfa {
-	d := &dfa{prog: prog, asciiOnly: true, maxResets: dfaMaxResets}
+	d := &dfa{prog: prog, asciiOnly: true, maxResets: dfaMaxResets, maxStates: dfaMaxStates}
 	var bound [258]bool // bound[i]: a class starts at rune i
 	mark := func(lo, hi rune) {
 		if lo < 256 {
@@ -294,7 +297,7 @@ func (d *dfa) state(pcs []uint32, prev rune, hits []int32) uint32 {
 	}
 	t := d.table.Load()
 	if t.n == len(t.states) {
-		if t.n >= dfaMaxStates {
+		if t.n >= d.maxStates {
 			d.resets++
 			if !d.set && d.resets > d.maxResets {
 				d.failed.Store(true)
@@ -308,6 +311,7 @@ func (d *dfa) state(pcs []uint32, prev rune, hits []int32) uint32 {
 			trans:  make([]uint32, 2*len(t.states)*len(d.repr)),
 			states: make([]*dstate, 2*len(t.states)),
 			n:      t.n,
+			gen:    t.gen,
 		}
 		for i := range t.trans {
 			nt.trans[i] = atomic.LoadUint32(&t.trans[i])
@@ -517,6 +521,12 @@ func (d *dfa) match(t *Text, bytes bool) (matched, ok bool) {
 // cache before it gives up on that subject (the next subjects start
 // afresh).
 const setMaxResets = 4
+
+// setMaxStates bounds the states a set's dfa keeps.
+const setMaxStates = 4096
+
+// emptied returns how often the cache was emptied.
+func (d *dfa) emptied() int { return d.table.Load().gen }
 
 // endHits returns the patterns of a set that match at the end of the
 // subject in state s.

@@ -106,6 +106,9 @@ type Regexp struct {
 	dfa *dfa
 	// dfaSrc is the Go regexp dfa was built from, for a Set.
 	dfaSrc string
+	// heavy: the pattern has a long counted repeat of a wide class
+	// (see SetFriendly).
+	heavy bool
 	// named maps each group name to the numbers of its groups.
 	named map[string][]int
 }
@@ -136,6 +139,7 @@ func Compile(expr, flags string, opt Options) (*Regexp, error) {
 		literals:  literals(tree),
 		keepOut:   p.keepOut,
 		named:     namedGroups(tree),
+		heavy:     heavyRepeat(tree),
 	}
 	why := backtrackReason(tree)
 	if opt.forceBacktrack && why == "" {

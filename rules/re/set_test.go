@@ -39,7 +39,7 @@ func TestSetAgreesWithMatchText(t *testing.T) {
 		texts = append(texts, "é"+s+"\xff\xe2\x84")
 	}
 	set := NewSet(rs)
-	t.Logf("%d patterns in %d groups, %d alone; %d subjects", len(rs), len(set.groups), len(set.loose), len(texts))
+	t.Logf("%d patterns in %d groups, %d alone; %d subjects", len(rs), len(set.parts.Load().groups), len(set.parts.Load().loose), len(texts))
 	dst := make([]bool, set.Len())
 	failures := 0
 	inexact := 0
