@@ -39,7 +39,7 @@ type scan struct {
 	// cand and pfCand are per kind which rules may match each text: the
 	// pattern set's answers and the prefilter's.
 	cand, pfCand map[cf.Kind]*candidates
-	raw      []string                // rawbody lines, once built
+	raw          []string // rawbody lines, once built
 	// texts are each kind's texts prepared for matching, once built.
 	texts map[cf.Kind][]*re.Text
 	// headers caches header rules' subjects.
