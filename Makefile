@@ -44,8 +44,8 @@ test: lint
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./tokenizer/ ./classifier/ ./learn/ ./corpus/ ./spamdproto/
-	$(GO) test -run '^$$' -bench 'BenchmarkScanDefaultRules' -benchtime 3250x ./rules/
-	$(GO) test -run '^$$' -bench 'BenchmarkScanStockRules' -benchtime 1000x ./rules/
+	$(GO) test -run '^$$' -bench 'BenchmarkScanDefaultRules(Separate)?$$' -benchtime 3250x ./rules/
+	$(GO) test -run '^$$' -bench 'BenchmarkScanStockRules(Separate)?$$' -benchtime 1000x ./rules/
 	@# Pebble and Redis (a local redis-server), alternated in one run; prints their ratio.
 	$(GO) test -run '^$$' -bench '^BenchmarkDaemonLoadRatio$$' -benchtime 3000x ./cmd/gospamd/
 	$(GO) test -run '^$$' -bench 'BenchmarkSpamAssassinSpamdLoad' -benchtime 80x ./cmd/gospamd/

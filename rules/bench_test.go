@@ -125,10 +125,33 @@ func BenchmarkScanDefaultRules(b *testing.B) {
 	benchScan(b, benchEngine(b, pol, raws, spam), raws)
 }
 
+// BenchmarkScanDefaultRulesSeparate: as BenchmarkScanDefaultRules, each
+// pattern matched on its own (Options.SeparatePatterns), to compare.
+func BenchmarkScanDefaultRulesSeparate(b *testing.B) {
+	raws, spam := testpeer.CorpusMessages(b)
+	pol, diags, err := LoadPolicy(context.Background(), "")
+	if err != nil {
+		b.Fatalf("%v %v", err, diags)
+	}
+	eng := benchEngine(b, pol, raws, spam)
+	eng.opt.SeparatePatterns = true
+	benchScan(b, eng, raws)
+}
+
 // BenchmarkScanStockRules: SpamAssassin's stock rules as Debian installs
 // them (network tests do not run) and Bayes.
 func BenchmarkScanStockRules(b *testing.B) {
 	pol := stockSite(b)
 	raws, spam := testpeer.CorpusMessages(b)
 	benchScan(b, benchEngine(b, pol, raws, spam), raws)
+}
+
+// BenchmarkScanStockRulesSeparate: as BenchmarkScanStockRules, each
+// pattern matched on its own (Options.SeparatePatterns), to compare.
+func BenchmarkScanStockRulesSeparate(b *testing.B) {
+	pol := stockSite(b)
+	raws, spam := testpeer.CorpusMessages(b)
+	eng := benchEngine(b, pol, raws, spam)
+	eng.opt.SeparatePatterns = true
+	benchScan(b, eng, raws)
 }

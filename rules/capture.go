@@ -194,7 +194,7 @@ func (s *scan) runTemplate(c *compiledRule) int {
 	// see whether the pattern can match at all.
 	if !(c.Kind == cf.KindHeader && c.Header.Negate) {
 		gated := *c
-		gated.re, gated.lits, gated.pf, gated.gate = c.gate, nil, -1, nil
+		gated.re, gated.lits, gated.pf, gated.si, gated.gate = c.gate, nil, -1, -1, nil
 		if s.run(&gated) == 0 {
 			return 0
 		}
@@ -206,6 +206,6 @@ func (s *scan) runTemplate(c *compiledRule) int {
 		return 0
 	}
 	filled := *c
-	filled.re, filled.lits, filled.pf, filled.gate = m, nil, -1, nil
+	filled.re, filled.lits, filled.pf, filled.si, filled.gate = m, nil, -1, -1, nil
 	return s.run(&filled)
 }

@@ -48,6 +48,11 @@ type Options struct {
 	// TimeLimit bounds each scan (the policy's time_limit); 0 leaves
 	// only the context's deadline. See Check.
 	TimeLimit time.Duration
+	// SeparatePatterns matches the body, rawbody, uri and full patterns
+	// one by one after a literal prefilter, as before pattern sets
+	// matched them all in one walk over each text; the answers are the
+	// same (tests compare the two).
+	SeparatePatterns bool
 }
 
 // DefaultOptions are SpamAssassin's defaults: required_score 5.0, Bayes on.
@@ -387,6 +392,7 @@ func (e *Engine) runRules(ctx context.Context, m *tokenizer.Message, res *Result
 	s := newScan(ctx, m, e.rules, e.opt.Policy, res.ScoreSet, res.Bayes, res.BayesRan)
 	s.bayesOdds = res.BayesOdds
 	s.countryDB = e.opt.Countries
+	s.separate = e.opt.SeparatePatterns
 	s.evalShared = e.evalShared
 	s.net = net
 	s.limit = limit

@@ -30,7 +30,9 @@ type compiledRule struct {
 	// can.
 	gate *re.Regexp
 	// pf is the rule's index in its kind's prefilter, -1 for none.
-	pf   int
+	pf int
+	// si is the rule's index in its kind's pattern set, -1 for none.
+	si   int
 	meta metaExpr
 	eval EvalFunc // for eval rules other than check_bayes
 	// bayes is set for check_bayes rules: the band (lo, hi].
@@ -53,7 +55,10 @@ type RuleSet struct {
 	// prefilters find, in one pass over a text, the rules of a kind whose
 	// literals it holds (body, rawbody, uri, full).
 	prefilters map[cf.Kind]*re.Prefilter
-	Stats      CompileStats
+	// sets match all the patterns of a kind (body, rawbody, uri, full)
+	// in one walk over each text.
+	sets  map[cf.Kind]*re.Set
+	Stats CompileStats
 	// Problems lists, file:line first, what could not be compiled or run.
 	Problems []string
 	// evalShared keeps what eval functions derive from the policy, for
@@ -91,7 +96,7 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), net 
 			continue
 		}
 		rs.Stats.Rules++
-		c := &compiledRule{Rule: r, pf: -1}
+		c := &compiledRule{Rule: r, pf: -1, si: -1}
 		switch {
 		case r.Kind == cf.KindMeta:
 			expr := rulesMatching.ReplaceAllStringFunc(r.Meta, func(m string) string {
@@ -256,17 +261,31 @@ func runPhase(r *cf.Rule) int {
 	return 10
 }
 
-// buildPrefilters makes one Aho-Corasick prefilter per text kind over the
-// literals of that kind's patterns.
+// buildPrefilters makes, per text kind, one Aho-Corasick prefilter over
+// the literals of that kind's patterns, and one pattern set over those
+// without literals that join a set well (re.Regexp.SetFriendly). The
+// prefilter leaves few patterns with literals to match on a text; those
+// without literals would each walk every text, and the set walks it
+// once for all of them. The others, and all of them with
+// Options.SeparatePatterns, are matched one by one.
 func (rs *RuleSet) buildPrefilters() {
 	byKind := map[cf.Kind][]*re.Regexp{}
+	setKind := map[cf.Kind][]*re.Regexp{}
 	for _, c := range rs.rules {
 		r := c.re
-		if r == nil || c.lits == nil {
+		if r == nil {
 			continue
 		}
 		switch c.Kind {
 		case cf.KindBody, cf.KindRawbody, cf.KindURI, cf.KindFull:
+		default:
+			continue
+		}
+		if r.SetFriendly() && c.lits == nil {
+			c.si = len(setKind[c.Kind])
+			setKind[c.Kind] = append(setKind[c.Kind], r)
+		}
+		if c.lits != nil {
 			c.pf = len(byKind[c.Kind])
 			byKind[c.Kind] = append(byKind[c.Kind], r)
 		}
@@ -274,6 +293,10 @@ func (rs *RuleSet) buildPrefilters() {
 	rs.prefilters = map[cf.Kind]*re.Prefilter{}
 	for k, rx := range byKind {
 		rs.prefilters[k] = re.NewPrefilter(rx)
+	}
+	rs.sets = map[cf.Kind]*re.Set{}
+	for k, rx := range setKind {
+		rs.sets[k] = re.NewSet(rx)
 	}
 }
 

@@ -36,8 +36,12 @@ type scan struct {
 	// evalShared is the engine's: what eval functions derive from policy.
 	evalShared *eval.Shared
 	evalCtx    *eval.Context
-	cand       map[cf.Kind][][]bool // per kind, per text: prefilter candidates
-	raw        []string             // rawbody lines, once built
+	// separate: match patterns one by one (Options.SeparatePatterns).
+	separate bool
+	// cand and pfCand are per kind which rules may match each text: the
+	// pattern set's answers and the prefilter's.
+	cand, pfCand map[cf.Kind]*candidates
+	raw          []string // rawbody lines, once built
 	// texts are each kind's texts prepared for matching, once built.
 	texts map[cf.Kind][]*re.Text
 	// headers caches header rules' subjects.
@@ -85,26 +89,70 @@ func (s *scan) evalContext() *eval.Context {
 	return s.evalCtx
 }
 
-// candidates returns, for each of kind's texts, which of the kind's
-// prefiltered rules may match it (one Aho-Corasick pass per text).
-func (s *scan) candidates(kind cf.Kind, texts []string) [][]bool {
+// candidates are, for each text of a kind, which of the kind's rules
+// may match it: the answers of its pattern set (or, matching patterns
+// separately, of its prefilter).
+type candidates struct {
+	may []bool // text i's answers at may[i*width:]
+	// exact[i]: the set's yes for text i is the answer for patterns on
+	// RE2.
+	exact []bool
+	width int
+	set   *re.Set // nil for the prefilter's
+}
+
+// at returns text i's answer for the rule at index j (its si or pf).
+func (c *candidates) at(i, j int) bool { return c.may[i*c.width+j] }
+
+// exactHit reports whether the yes of text i for the rule at index j
+// (its si) is the pattern's answer.
+func (c *candidates) exactHit(i, j int) bool {
+	return c.set != nil && c.exact[i] && c.set.Exact(j)
+}
+
+// candidates returns which of kind's rules in its pattern set may match
+// each of its texts (one walk of the set per text).
+func (s *scan) candidates(kind cf.Kind) *candidates {
 	if c, ok := s.cand[kind]; ok {
 		return c
 	}
-	pf := s.rs.prefilters[kind]
-	var out [][]bool
-	if pf != nil {
-		out = make([][]bool, len(texts))
+	c := &candidates{}
+	if set := s.rs.sets[kind]; set != nil {
+		texts := s.preparedTexts(kind)
+		c.set, c.width = set, set.Len()
+		c.may = make([]bool, len(texts)*c.width)
+		c.exact = make([]bool, len(texts))
 		for i, t := range texts {
-			out[i] = make([]bool, pf.Len())
-			pf.Candidates(t, out[i])
+			c.exact[i] = set.Match(t, c.may[i*c.width:(i+1)*c.width])
 		}
 	}
 	if s.cand == nil {
-		s.cand = map[cf.Kind][][]bool{}
+		s.cand = map[cf.Kind]*candidates{}
 	}
-	s.cand[kind] = out
-	return out
+	s.cand[kind] = c
+	return c
+}
+
+// prefiltered returns which of kind's rules in its prefilter may match
+// each of its texts (one Aho-Corasick pass per text).
+func (s *scan) prefiltered(kind cf.Kind) *candidates {
+	if c, ok := s.pfCand[kind]; ok {
+		return c
+	}
+	c := &candidates{}
+	if pf := s.rs.prefilters[kind]; pf != nil {
+		texts := s.kindTexts(kind)
+		c.width = pf.Len()
+		c.may = make([]bool, len(texts)*c.width)
+		for i, t := range texts {
+			pf.Candidates(t, c.may[i*c.width:(i+1)*c.width])
+		}
+	}
+	if s.pfCand == nil {
+		s.pfCand = map[cf.Kind]*candidates{}
+	}
+	s.pfCand[kind] = c
+	return c
 }
 
 // valueAt is the meta value of the rule of index idx: its hit count,
@@ -262,14 +310,27 @@ func (s *scan) matchEachFiltered(c *compiledRule, kind cf.Kind, skipFirst bool) 
 	if skipFirst && len(texts) > 0 {
 		start = 1
 	}
-	if c.pf < 0 {
+	var cand *candidates
+	var j int
+	switch {
+	case !s.separate && c.si >= 0:
+		cand, j = s.candidates(kind), c.si
+	case c.pf >= 0:
+		cand, j = s.prefiltered(kind), c.pf
+	default:
 		return s.matchEach(c, texts[start:])
 	}
-	cand := s.candidates(kind, s.kindTexts(kind))
 	n := 0
 	for i := start; i < len(texts); i++ {
-		if !cand[i][c.pf] {
+		if !cand.at(i, j) {
 			continue
+		}
+		if !c.Tflags.Multiple && cand.exactHit(i, j) {
+			// The set's yes is the pattern's.
+			if s.limit.passed(c.Name) {
+				return n
+			}
+			return 1
 		}
 		var done bool
 		if n, done = s.matchOne(c, texts[i], n); done {

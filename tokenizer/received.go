@@ -40,7 +40,6 @@ func rx(s string) *regexp.Regexp {
 var (
 	rcvFromBy        = rx(`(?i)^from (\S+) by [^\s;]+ ?;`)
 	rcvBracketIP     = rx(`^\[[\d.]+\]$`)
-	rcvDate          = rx(`[\s;]+(?:(?:Mon|T(?:ue|hu)|Wed|Fri|S(?:at|un)), )?\d+ (?:J(?:an|u[nl])|Feb|Ma[ry]|A(?:pr|ug)|Sep|Oct|Nov|Dec) \d+ \d+:\d+(?::\d+)? \S+$`)
 	rcvID            = rx(` id <?([^\s<>;]{3,})`)
 	rcvHeloEq        = rx(`\bhelo=(` + reTok + `)` + reTokSep)
 	rcvHeloWord      = rx(`\b(?:HELO|EHLO) (` + reTok + `)` + reTokSep)
@@ -209,11 +208,17 @@ type rcvState struct {
 	// lookedUp is SpamAssassin's $mta_looked_up_dns: the header's
 	// format shows the receiving MTA always records the rDNS it found.
 	lookedUp bool
+	// noShapes turns the rcvShape pre-checks off (tests compare).
+	noShapes bool
 }
 
 // parseReceived reads one unfolded Received header value into a Relay.
 func parseReceived(line string) (Relay, relayParse, *rcvState) {
-	st := &rcvState{}
+	return parseReceivedWith(line, &rcvState{})
+}
+
+// parseReceivedWith is parseReceived filling st.
+func parseReceivedWith(line string, st *rcvState) (Relay, relayParse, *rcvState) {
 	s := collapseASCIISpace(line)
 	s = strings.TrimPrefix(s, " ")
 	s = strings.TrimSuffix(s, " ")
@@ -233,6 +238,14 @@ func parseReceived(line string) (Relay, relayParse, *rcvState) {
 }
 
 func sub(re *regexp.Regexp, s string) []string { return re.FindStringSubmatch(s) }
+
+// subIf is sub when ok, else no match.
+func subIf(ok bool, re *regexp.Regexp, s string) []string {
+	if !ok {
+		return nil
+	}
+	return sub(re, s)
+}
 
 func (st *rcvState) parse(s string) relayParse {
 	if !strings.HasPrefix(strings.ToLower(s), "from ") && !strings.HasPrefix(strings.ToLower(s), "(from ") {
@@ -404,19 +417,131 @@ func collapseASCIISpace(s string) string {
 	return sb.String()
 }
 
-// stripReceivedDate removes the trailing "; date" of a Received header.
-// The pattern is anchored at the end, so only the tail is searched.
+// stripReceivedDate removes the trailing "; date" of a Received header:
+// what rcvDate matches in the last receivedDateTail bytes, read from the
+// end by hand (the regexp costs more than the rest of the header's
+// parse; TestStripReceivedDateAsRegexp compares the two).
 func stripReceivedDate(s string) string {
-	const tail = 120
-	off := 0
-	if len(s) > tail {
-		off = len(s) - tail
+	if i := receivedDateStart(s); i >= 0 {
+		return s[:i]
 	}
-	loc := rcvDate.FindStringIndex(s[off:])
-	if loc == nil {
-		return s
+	return s
+}
+
+// receivedDateTail is how far from the end the date is looked for.
+const receivedDateTail = 120
+
+// receivedDateStart is where rcvDate's leftmost match in the last
+// receivedDateTail bytes of s starts, or -1. The pattern is anchored at
+// the end: "\S+$" is the last run of non-blanks, preceded by one space
+// and, from right to left, the time (\d+:\d+ or \d+:\d+:\d+), the year
+// (\d+), the month, the day (\d+), an optional "Wdy, " and at least one
+// of [\s;], whose run's first byte (within the tail) starts the match.
+func receivedDateStart(s string) int {
+	off := max(len(s)-receivedDateTail, 0)
+	p := len(s)
+	// token returns the start of the run of non-blanks ending at p, which
+	// must be preceded by one space; -1 when it is empty or not.
+	token := func(p int) int {
+		q := p
+		for q > off && !isGoSpace(s[q-1]) {
+			q--
+		}
+		if q == p || q <= off || s[q-1] != ' ' {
+			return -1
+		}
+		return q
 	}
-	return s[:off+loc[0]]
+	q := token(p) // the zone
+	if q < 0 {
+		return -1
+	}
+	p = q - 1
+	if q = token(p); q < 0 || !isReceivedTime(s[q:p]) {
+		return -1
+	}
+	p = q - 1
+	if q = token(p); q < 0 || !allDigits(s[q:p]) {
+		return -1
+	}
+	p = q - 1
+	if q = token(p); q < 0 || !isMonth(s[q:p]) {
+		return -1
+	}
+	p = q - 1
+	d := p // the day's digits end at p
+	for d > off && isDigit(s[d-1]) {
+		d--
+	}
+	if d == p || d <= off {
+		return -1
+	}
+	// With the weekday the match starts further left, so it wins.
+	if w := d - 5; w-1 >= off && s[d-1] == ' ' && s[d-2] == ',' && isWeekday(s[w:d-2]) && isDateSep(s[w-1]) {
+		return sepRunStart(s, w, off)
+	}
+	if !isDateSep(s[d-1]) {
+		return -1
+	}
+	return sepRunStart(s, d, off)
+}
+
+// sepRunStart is the start of the run of [\s;] bytes that ends at end,
+// not before off.
+func sepRunStart(s string, end, off int) int {
+	for end > off && isDateSep(s[end-1]) {
+		end--
+	}
+	return end
+}
+
+// isGoSpace is Go regexp's \s.
+func isGoSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
+}
+
+func isDateSep(c byte) bool { return c == ';' || isGoSpace(c) }
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// isReceivedTime is \d+:\d+(?::\d+)? exactly.
+func isReceivedTime(s string) bool {
+	parts := 0
+	for s != "" {
+		i := 0
+		for i < len(s) && isDigit(s[i]) {
+			i++
+		}
+		if i == 0 {
+			return false
+		}
+		parts++
+		s = s[i:]
+		if s == "" {
+			break
+		}
+		if s[0] != ':' || len(s) == 1 {
+			return false
+		}
+		s = s[1:]
+	}
+	return parts == 2 || parts == 3
+}
+
+func isMonth(s string) bool {
+	switch s {
+	case "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec":
+		return true
+	}
+	return false
+}
+
+func isWeekday(s string) bool {
+	switch s {
+	case "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun":
+		return true
+	}
+	return false
 }
 
 // rcvField is the set of rcvState fields one submatch of a rcvPattern
@@ -437,7 +562,10 @@ const (
 // s contains guard (if any) and re matches, submatch i+1 goes to the
 // fields named by fields[i] and the header's outcome is result.
 type rcvPattern struct {
-	guard    string // cheap pre-check; "" always tries re
+	guard string // cheap pre-check; "" always tries re
+	// shape is what the start of s must look like for re to match
+	// (rcvShape bits, all of them), a cheaper pre-check.
+	shape    rcvShape
 	re       *regexp.Regexp
 	fields   []rcvField // nil: re is only tested, nothing is copied
 	lookedUp bool       // the format shows the MTA looked up the rDNS
@@ -449,30 +577,30 @@ type rcvPattern struct {
 // between them do more than copy submatches.
 var (
 	rcvFromGeneric = []rcvPattern{
-		{re: rcvGeneric2, fields: []rcvField{rfHelo, rfRDNS, rfIP, rfBy}, lookedUp: true},
-		{re: rcvGeneric3, fields: []rcvField{rfRDNS, rfIP, rfHelo, rfBy}},
-		{re: rcvGeneric4, fields: []rcvField{rfHelo, rfIP, rfBy}},
-		{re: rcvGeneric5, fields: []rcvField{rfHelo, rfRDNS, rfIP, rfBy}, lookedUp: true},
-		{re: rcvGeneric6, fields: []rcvField{rfHelo, rfIdent, rfIP, rfBy}, lookedUp: true},
+		{shape: shParenTokSpBracket, re: rcvGeneric2, fields: []rcvField{rfHelo, rfRDNS, rfIP, rfBy}, lookedUp: true},
+		{shape: shParenBracket, re: rcvGeneric3, fields: []rcvField{rfRDNS, rfIP, rfHelo, rfBy}},
+		{shape: shParen, re: rcvGeneric4, fields: []rcvField{rfHelo, rfIP, rfBy}},
+		{shape: shParenTokBracket, re: rcvGeneric5, fields: []rcvField{rfHelo, rfRDNS, rfIP, rfBy}, lookedUp: true},
+		{shape: shParen, re: rcvGeneric6, fields: []rcvField{rfHelo, rfIdent, rfIP, rfBy}, lookedUp: true},
 	}
 	rcvFromHeloIP = []rcvPattern{
-		{re: rcvQpsmtpd, fields: []rcvField{rfRDNS, rfHelo, rfIP, rfBy}},
-		{re: rcvLMTP, fields: []rcvField{rfRDNS, rfHelo, rfIP, rfBy}},
-		{re: rcvHeloBracket, fields: []rcvField{rfRDNS, rfHelo, rfIP, rfBy}},
-		{re: rcvSmtpd, fields: []rcvField{rfHelo, rfIP, rfBy}},
+		{shape: shParenHelo, re: rcvQpsmtpd, fields: []rcvField{rfRDNS, rfHelo, rfIP, rfBy}},
+		{shape: shParen, re: rcvLMTP, fields: []rcvField{rfRDNS, rfHelo, rfIP, rfBy}},
+		{shape: shParenHelo, re: rcvHeloBracket, fields: []rcvField{rfRDNS, rfHelo, rfIP, rfBy}},
+		{shape: shParenBracket, re: rcvSmtpd, fields: []rcvField{rfHelo, rfIP, rfBy}},
 	}
 	rcvFromBracketed = []rcvPattern{
-		{re: rcvSpaceBracket, fields: []rcvField{rfSkip, rfIP, rfBy}},
-		{re: rcvParenHelo, fields: []rcvField{rfHelo, rfIP, rfBy}},
-		{re: rcvBareBracket, fields: []rcvField{rfIP, rfBy}},
-		{re: rcvParenIP, fields: []rcvField{rfIP, rfBy}},
-		{re: rcvByBracket, fields: []rcvField{rfHelo, rfIP, rfBy}, lookedUp: true},
-		{re: rcvBracketParen, fields: []rcvField{rfHelo, rfIP, rfBy}},
-		{re: rcvSendmail1, fields: []rcvField{rfHelo, rfIP, rfBy}, lookedUp: true},
+		{shape: shParen, re: rcvSpaceBracket, fields: []rcvField{rfSkip, rfIP, rfBy}},
+		{shape: shOpenParen, re: rcvParenHelo, fields: []rcvField{rfHelo, rfIP, rfBy}},
+		{shape: shOpenBracket, re: rcvBareBracket, fields: []rcvField{rfIP, rfBy}},
+		{shape: shOpenParen, re: rcvParenIP, fields: []rcvField{rfIP, rfBy}},
+		{shape: shBracket, re: rcvByBracket, fields: []rcvField{rfHelo, rfIP, rfBy}, lookedUp: true},
+		{shape: shBracket, re: rcvBracketParen, fields: []rcvField{rfHelo, rfIP, rfBy}},
+		{shape: shParenBracket, re: rcvSendmail1, fields: []rcvField{rfHelo, rfIP, rfBy}, lookedUp: true},
 	}
 	rcvFromSendmail = []rcvPattern{
-		{re: rcvSendmail3, fields: []rcvField{rfHelo, rfIP, rfBy}, lookedUp: true},
-		{re: rcvSendmail4, fields: []rcvField{rfHelo, rfRDNS, rfIP, rfBy}, lookedUp: true},
+		{shape: shParenBracket, re: rcvSendmail3, fields: []rcvField{rfHelo, rfIP, rfBy}, lookedUp: true},
+		{shape: shParenTokSpBracket, re: rcvSendmail4, fields: []rcvField{rfHelo, rfRDNS, rfIP, rfBy}, lookedUp: true},
 	}
 	rcvFromMTAs = []rcvPattern{
 		{guard: " with http for ", re: rcvHTTPFor, fields: []rcvField{rfIP, rfBy}},
@@ -503,8 +631,72 @@ var (
 	}
 )
 
+// rcvShape says what the start of a Received header (after "from ")
+// looks like, in the terms of the patterns anchored there: each bit is
+// a prefix some patterns begin with, so that they are only tried when it
+// is there. The header's blanks are single spaces (collapseASCIISpace),
+// so "\S+" is the run up to the next space.
+type rcvShape uint8
+
+const (
+	shParen             rcvShape = 1 << iota // ^\S+ \(
+	shParenBracket                           // ^\S+ \(\[
+	shParenTokSpBracket                      // ^\S+ \(\S+ \[
+	shParenTokBracket                        // ^\S+ \(\S+\[, the "[" inside the token
+	shParenHelo                              // ^\S+ \((?:HELO|EHLO)
+	shBracket                                // ^\S+ \[
+	shOpenParen                              // ^\(
+	shOpenBracket                            // ^\[
+)
+
+// shapeOf works out s's rcvShape bits.
+func shapeOf(s string) rcvShape {
+	var sh rcvShape
+	if strings.HasPrefix(s, "(") {
+		sh |= shOpenParen
+	}
+	if strings.HasPrefix(s, "[") {
+		sh |= shOpenBracket
+	}
+	sp := strings.IndexByte(s, ' ')
+	if sp <= 0 || sp+1 >= len(s) {
+		return sh
+	}
+	switch s[sp+1] {
+	case '[':
+		sh |= shBracket
+	case '(':
+		sh |= shParen
+		after := s[sp+2:]
+		if strings.HasPrefix(after, "[") {
+			sh |= shParenBracket
+		}
+		if strings.HasPrefix(after, "HELO ") || strings.HasPrefix(after, "EHLO ") {
+			sh |= shParenHelo
+		}
+		tok := after
+		if k := strings.IndexByte(after, ' '); k >= 0 {
+			tok = after[:k]
+			if k > 0 && k+1 < len(after) && after[k+1] == '[' {
+				sh |= shParenTokSpBracket
+			}
+		}
+		if len(tok) > 1 && strings.IndexByte(tok[1:], '[') >= 0 {
+			sh |= shParenTokBracket
+		}
+	}
+	return sh
+}
+
+// has reports whether sh has all of want's bits; every shape has them
+// when the checks are off (rcvState.noShapes).
+func (st *rcvState) has(sh, want rcvShape) bool {
+	return st.noShapes || sh&want == want
+}
+
 // parseFrom handles a header that started "from "; s is the rest.
 func (st *rcvState) parseFrom(s string) relayParse {
+	sh := shapeOf(s)
 	if containsFold(s, "return-path") || containsFold(s, "envelope-") {
 		if m := sub(rcvEnvFrom, s); m != nil {
 			st.envfrom, st.hasEnvFrom = m[1], true
@@ -591,7 +783,10 @@ func (st *rcvState) parseFrom(s string) relayParse {
 			}
 		}
 	case strings.Contains(s, " (Postfix) with"):
-		if m := sub(rcvPostfix1, s); m != nil {
+		if !st.has(sh, shParen) {
+			break
+		}
+		if m := subIf(st.has(sh, shParenTokSpBracket), rcvPostfix1, s); m != nil {
 			st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
 			st.lookedUp = true
 			if st.rdns == "unknown" {
@@ -599,7 +794,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 			}
 			return relayParsed
 		}
-		if m := sub(rcvPostfix2, s); m != nil {
+		if m := subIf(st.has(sh, shParenTokBracket), rcvPostfix2, s); m != nil {
 			st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
 			st.lookedUp = true
 			if st.rdns == "unknown" {
@@ -624,7 +819,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 			return relayParsed
 		}
 	}
-	if !strings.Contains(s, "(qmail-") || !rcvQmailWith.MatchString(s) {
+	if st.has(sh, shParenTokSpBracket) && (!strings.Contains(s, "(qmail-") || !rcvQmailWith.MatchString(s)) {
 		if m := sub(rcvGeneric1, s); m != nil {
 			st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
 			st.lookedUp = true
@@ -632,7 +827,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 			return relayParsed
 		}
 	}
-	if res, ok := st.tryPatterns(s, rcvFromGeneric); ok {
+	if res, ok := st.tryPatterns(s, sh, rcvFromGeneric); ok {
 		return res
 	}
 	if !strings.Contains(s, ".hotmail.msn.com ") {
@@ -643,10 +838,10 @@ func (st *rcvState) parseFrom(s string) relayParse {
 		}
 		return relayParsed
 	}
-	if res, ok := st.tryPatterns(s, rcvFromHeloIP); ok {
+	if res, ok := st.tryPatterns(s, sh, rcvFromHeloIP); ok {
 		return res
 	}
-	if qmailMatch(s) {
+	if st.has(sh, shParen) && qmailMatch(s) {
 		if m := sub(rcvQmailA, s); m != nil {
 			st.rdns, st.helo, st.ident, st.ip, st.by = m[1], m[2], m[3], m[4], m[6]
 		} else if m := sub(rcvQmailB, s); m != nil {
@@ -669,7 +864,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 			return relayParsed
 		}
 	}
-	if res, ok := st.tryPatterns(s, rcvFromBracketed); ok {
+	if res, ok := st.tryPatterns(s, sh, rcvFromBracketed); ok {
 		return res
 	}
 	if m := sub(rcvSendmail2, s); m != nil {
@@ -680,7 +875,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 		st.helo, st.ip, st.by = m[1], m[3], m[4]
 		return relayParsed
 	}
-	if res, ok := st.tryPatterns(s, rcvFromSendmail); ok {
+	if res, ok := st.tryPatterns(s, sh, rcvFromSendmail); ok {
 		return res
 	}
 	if (strings.Contains(s, "with POP3") || strings.Contains(s, "with IMAP")) && rcvPOP.MatchString(s) {
@@ -697,7 +892,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 		st.lookedUp = true
 		return relayParsed
 	}
-	if res, ok := st.tryPatterns(s, rcvFromMTAs); ok {
+	if res, ok := st.tryPatterns(s, sh, rcvFromMTAs); ok {
 		return res
 	}
 	if m := sub(rcvWith2, s); m != nil {
@@ -708,7 +903,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 		}
 		return relayParsed
 	}
-	if res, ok := st.tryPatterns(s, rcvFromLate); ok {
+	if res, ok := st.tryPatterns(s, sh, rcvFromLate); ok {
 		return res
 	}
 	if m := sub(rcvBracketSub, s); m != nil {
@@ -772,10 +967,10 @@ func qmailMatch(s string) bool { return rcvQmail.MatchString(s) }
 // tryPatterns tries ps in order. The first pattern whose guard and
 // regexp match fills st from its submatches, and its result is returned
 // with ok set; ok is false when none matched.
-func (st *rcvState) tryPatterns(s string, ps []rcvPattern) (res relayParse, ok bool) {
+func (st *rcvState) tryPatterns(s string, sh rcvShape, ps []rcvPattern) (res relayParse, ok bool) {
 	for i := range ps {
 		p := &ps[i]
-		if p.guard != "" && !strings.Contains(s, p.guard) {
+		if p.guard != "" && !strings.Contains(s, p.guard) || !st.has(sh, p.shape) {
 			continue
 		}
 		if len(p.fields) == 0 {

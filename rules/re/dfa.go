@@ -41,6 +41,18 @@ type dfa struct {
 	asciiOnly bool
 	// anchored: the program only matches at the start of the subject.
 	anchored bool
+	// set: the program is a pattern set (see newSetDFA): the end of
+	// capture group i+1 marks a match of pattern i, states carry the
+	// patterns matched on the way into them, and the walk goes on to the
+	// end of the subject.
+	set bool
+	// maxResets is how often the cache may be emptied before the dfa
+	// is abandoned (one walk, for a set).
+	maxResets int
+	// ids maps a set's pattern numbers to the numbers its hits report.
+	ids []int32
+	// maxStates bounds the states the cache keeps.
+	maxStates int
 
 	// table holds the states made so far and their transitions; it is
 	// replaced (copied) when it grows and emptied when it is full.
@@ -59,6 +71,7 @@ type dfaTable struct {
 	trans  []uint32 // read and written atomically
 	states []*dstate
 	n      int // states in use (under dfa.mu)
+	gen    int // how many times the cache was emptied before this table
 }
 
 const (
@@ -66,6 +79,10 @@ const (
 	dfaMatched               // the program matched before this rune
 	dfaDead                  // no match is possible any more
 	dfaStart                 // the id of the start state
+
+	// dfaHits flags a transition of a set's dfa into a state with
+	// hits.
+	dfaHits uint32 = 1 << 31
 )
 
 // dstate is one state of a dfa.
@@ -75,6 +92,10 @@ type dstate struct {
 	// atEnd caches whether the state matches at the end of the subject:
 	// 0 unknown, 1 no, 2 yes.
 	atEnd atomic.Int32
+	// hits are, for a set, the patterns that matched on the way into
+	// the state (before the rune that led to it); endHits those that
+	// match at the end of the subject, once atEnd is known.
+	hits, endHits []int32
 }
 
 type dfaScratch struct {
@@ -84,6 +105,7 @@ type dfaScratch struct {
 	consume []uint32
 	out     []uint32
 	key     []byte
+	hits    []int32
 }
 
 // dfaMaxStates bounds the states a dfa keeps; the cache is emptied when
@@ -106,7 +128,58 @@ func newDFA(src string) *dfa {
 	if err != nil {
 		return nil
 	}
-	d := &dfa{prog: prog, asciiOnly: true}
+	return progDFA(prog)
+}
+
+// newSetDFA prepares one dfa for all of srcs (Go regexps as emitGo wrote
+// them): its walk over a subject finds which of them match somewhere,
+// read byte by byte (the Latin-1 view). Nil when one of them uses what
+// the dfa does not handle.
+//
+// The program is the alternation of the patterns, each in a capture
+// group of its own (their own groups removed), so that the end of group
+// i+1 is where pattern i matched.
+func newSetDFA(srcs []string, ids []int32) *dfa {
+	alt := &syntax.Regexp{Op: syntax.OpAlternate}
+	for i, src := range srcs {
+		re, err := syntax.Parse(src, syntax.Perl)
+		if err != nil {
+			return nil
+		}
+		alt.Sub = append(alt.Sub, &syntax.Regexp{Op: syntax.OpCapture, Cap: i + 1, Sub: []*syntax.Regexp{uncapture(re.Simplify())}})
+	}
+	if len(srcs) == 1 {
+		// The parser never leaves an alternation of one.
+		alt = alt.Sub[0]
+	}
+	prog, err := syntax.Compile(alt)
+	if err != nil {
+		return nil
+	}
+	d := progDFA(prog)
+	if d != nil {
+		d.set = true
+		d.ids = ids
+		d.maxResets = setMaxResets
+		d.maxStates = setMaxStates
+		d.anchored = false
+	}
+	return d
+}
+
+// uncapture replaces the capture groups of re by their contents.
+func uncapture(re *syntax.Regexp) *syntax.Regexp {
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	for i, s := range re.Sub {
+		re.Sub[i] = uncapture(s)
+	}
+	return re
+}
+
+func progDFA(prog *syntax.Prog) *dfa {
+	d := &dfa{prog: prog, asciiOnly: true, maxResets: dfaMaxResets, maxStates: dfaMaxStates}
 	var bound [258]bool // bound[i]: a class starts at rune i
 	mark := func(lo, hi rune) {
 		if lo < 256 {
@@ -175,6 +248,9 @@ func newDFA(src string) *dfa {
 		d.classOf[r] = uint8(class)
 	}
 	d.anchored = prog.StartCond()&syntax.EmptyBeginText != 0
+	if len(d.repr) > 256 {
+		return nil
+	}
 	d.scratch.seen = make([]uint32, len(prog.Inst))
 	d.scratch.dense = make([]uint32, 0, len(prog.Inst))
 	d.reset()
@@ -185,23 +261,35 @@ func newDFA(src string) *dfa {
 // is new).
 func (d *dfa) reset() {
 	d.index = map[string]uint32{}
+	gen := 0
+	if old := d.table.Load(); old != nil {
+		gen = old.gen + 1
+	}
 	t := &dfaTable{
 		trans:  make([]uint32, dfaInitStates*len(d.repr)),
 		states: make([]*dstate, dfaInitStates),
 		n:      int(dfaStart),
+		gen:    gen,
 	}
 	d.table.Store(t)
-	d.state([]uint32{uint32(d.prog.Start)}, -1)
+	d.state([]uint32{uint32(d.prog.Start)}, -1, nil)
 }
 
 // state returns the id of the state of pcs (sorted, deduplicated) after
-// prev in the current table, making it if needed (which may replace the
-// table); d.mu is held. It returns dfaUnknown when the dfa gave up.
-func (d *dfa) state(pcs []uint32, prev rune) uint32 {
+// prev, with hits (a set's, sorted), in the current table, making it if
+// needed (which may replace the table); d.mu is held. It returns
+// dfaUnknown when the dfa gave up.
+func (d *dfa) state(pcs []uint32, prev rune, hits []int32) uint32 {
 	key := d.scratch.key[:0]
 	key = append(key, byte(prev+1))
 	for _, pc := range pcs {
 		key = append(key, byte(pc), byte(pc>>8), byte(pc>>16), byte(pc>>24))
+	}
+	if len(hits) > 0 {
+		key = append(key, 0xff, 0xff, 0xff, 0xff)
+		for _, h := range hits {
+			key = append(key, byte(h), byte(h>>8), byte(h>>16), byte(h>>24))
+		}
 	}
 	d.scratch.key = key
 	if id, ok := d.index[string(key)]; ok {
@@ -209,20 +297,21 @@ func (d *dfa) state(pcs []uint32, prev rune) uint32 {
 	}
 	t := d.table.Load()
 	if t.n == len(t.states) {
-		if t.n >= dfaMaxStates {
+		if t.n >= d.maxStates {
 			d.resets++
-			if d.resets > dfaMaxResets {
+			if !d.set && d.resets > d.maxResets {
 				d.failed.Store(true)
 				return dfaUnknown
 			}
 			d.reset()
-			return d.state(pcs, prev)
+			return d.state(pcs, prev, hits)
 		}
 		// Grow: readers of the old table still see valid states.
 		nt := &dfaTable{
 			trans:  make([]uint32, 2*len(t.states)*len(d.repr)),
 			states: make([]*dstate, 2*len(t.states)),
 			n:      t.n,
+			gen:    t.gen,
 		}
 		for i := range t.trans {
 			nt.trans[i] = atomic.LoadUint32(&t.trans[i])
@@ -233,6 +322,9 @@ func (d *dfa) state(pcs []uint32, prev rune) uint32 {
 	}
 	id := uint32(t.n)
 	t.states[id] = &dstate{pcs: slices.Clone(pcs), prev: prev}
+	if len(hits) > 0 {
+		t.states[id].hits = slices.Clone(hits)
+	}
 	t.n++
 	d.index[string(key)] = id
 	return id
@@ -245,6 +337,7 @@ func (d *dfa) closure(pcs []uint32, flags syntax.EmptyOp) bool {
 	sc := &d.scratch
 	sc.dense = sc.dense[:0]
 	sc.consume = sc.consume[:0]
+	sc.hits = sc.hits[:0]
 	stack := append(sc.stack[:0], pcs...)
 	matched := false
 	for len(stack) > 0 {
@@ -259,7 +352,14 @@ func (d *dfa) closure(pcs []uint32, flags syntax.EmptyOp) bool {
 		switch inst.Op {
 		case syntax.InstAlt, syntax.InstAltMatch:
 			stack = append(stack, inst.Arg, inst.Out)
-		case syntax.InstCapture, syntax.InstNop:
+		case syntax.InstCapture:
+			if d.set && inst.Arg >= 3 && inst.Arg&1 == 1 {
+				// The end of pattern (Arg-3)/2.
+				sc.hits = append(sc.hits, d.ids[(inst.Arg-3)/2])
+				continue
+			}
+			stack = append(stack, inst.Out)
+		case syntax.InstNop:
 			stack = append(stack, inst.Out)
 		case syntax.InstEmptyWidth:
 			if syntax.EmptyOp(inst.Arg)&^flags == 0 {
@@ -318,7 +418,7 @@ func (d *dfa) step(t *dfaTable, id uint32, class uint8) (*dfaTable, uint32, bool
 	s := t.states[id]
 	r := d.repr[class]
 	var nx uint32
-	if d.closure(s.pcs, syntax.EmptyOpContext(s.prev, r)) {
+	if d.closure(s.pcs, syntax.EmptyOpContext(s.prev, r)) && !d.set {
 		nx = dfaMatched
 	} else {
 		sc := &d.scratch
@@ -334,17 +434,24 @@ func (d *dfa) step(t *dfaTable, id uint32, class uint8) (*dfaTable, uint32, bool
 		slices.Sort(out)
 		out = slices.Compact(out)
 		sc.out = out
-		if len(out) == 0 {
+		hits := sc.hits
+		if len(hits) > 1 {
+			slices.Sort(hits)
+			hits = slices.Compact(hits)
+		}
+		if len(out) == 0 && len(hits) == 0 {
 			nx = dfaDead
-		} else if nx = d.state(out, prevKind(r)); nx == dfaUnknown {
+		} else if nx = d.state(out, prevKind(r), hits); nx == dfaUnknown {
 			return nil, 0, false
+		} else if len(hits) > 0 {
+			nx |= dfaHits
 		}
 	}
 	// Record the transition in the current table when state id is the
 	// same state there (the table may have grown, keeping ids, or been
 	// emptied, or t may be an old table a reader still holds).
 	after := d.table.Load()
-	if t == cur && int(id) < after.n && after.states[id] == s {
+	if t == cur && after.gen == t.gen && int(id) < after.n && after.states[id] == s {
 		atomic.StoreUint32(&after.trans[id*nc+uint32(class)], nx)
 	}
 	return after, nx, true
@@ -410,26 +517,100 @@ func (d *dfa) match(t *Text, bytes bool) (matched, ok bool) {
 	return d.matchesAtEnd(tbl.states[id]), true
 }
 
+// setMaxResets bounds how often one walk of a set's dfa may empty its
+// cache before it gives up on that subject (the next subjects start
+// afresh).
+const setMaxResets = 4
+
+// setMaxStates bounds the states a set's dfa keeps.
+const setMaxStates = 4096
+
+// emptied returns how often the cache was emptied.
+func (d *dfa) emptied() int { return d.table.Load().gen }
+
+// endHits returns the patterns of a set that match at the end of the
+// subject in state s.
+func (d *dfa) endHits(s *dstate) []int32 {
+	if s.atEnd.Load() != 0 {
+		return s.endHits
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if s.atEnd.Load() != 0 {
+		return s.endHits
+	}
+	d.closure(s.pcs, syntax.EmptyOpContext(s.prev, -1))
+	sc := &d.scratch
+	if len(sc.hits) > 0 {
+		h := slices.Clone(sc.hits)
+		slices.Sort(h)
+		s.endHits = slices.Compact(h)
+	}
+	s.atEnd.Store(1)
+	return s.endHits
+}
+
+// matchSet walks a set's dfa over s byte by byte and sets dst[i] for
+// every pattern i that matches somewhere. It returns false when the dfa
+// gave up (its cache was emptied too often during the walk); dst then
+// holds part of the answer.
+func (d *dfa) matchSet(s string, dst []bool) bool {
+	tbl := d.table.Load()
+	gen := tbl.gen
+	nc := uint32(len(d.repr))
+	id := dfaStart
+	for i := 0; i < len(s); i++ {
+		class := d.classOf[s[i]]
+		nx := atomic.LoadUint32(&tbl.trans[id*nc+uint32(class)])
+		if nx == dfaUnknown {
+			var ok bool
+			if tbl, nx, ok = d.step(tbl, id, class); !ok || tbl.gen-gen > d.maxResets {
+				return false
+			}
+		}
+		if nx&dfaHits != 0 {
+			nx &^= dfaHits
+			for _, h := range tbl.states[nx].hits {
+				dst[h] = true
+			}
+		}
+		if nx < dfaStart {
+			// dfaDead: only patterns anchored at the start, none of
+			// which can match any more.
+			return true
+		}
+		id = nx
+	}
+	for _, h := range d.endHits(tbl.states[id]) {
+		dst[h] = true
+	}
+	return true
+}
+
 // relaxedDFA is a dfa for a pattern the backtracking engine runs, that
 // matches wherever the pattern does (and maybe elsewhere): lookarounds
 // and assertions RE2 cannot place exactly always hold, a backreference
 // matches any text, atomic groups and possessive repeats backtrack. nil
 // when the relaxed pattern is too large for RE2.
-func relaxedDFA(tree *node) *dfa {
+func relaxedDFA(tree *node) (*dfa, string) {
 	relaxed := relax(tree)
 	if progSize(relaxed) > maxRE2Size {
-		return nil
+		return nil, ""
 	}
 	src := emitGo(relaxed, true, false)
 	if _, err := syntax.Parse(src, syntax.Perl); err != nil {
 		if src = emitGo(relaxed, true, true); src == "" {
-			return nil
+			return nil, ""
 		}
 	}
 	if src == "" {
-		return nil
+		return nil, ""
 	}
-	return newDFA(src)
+	d := newDFA(src)
+	if d == nil {
+		return nil, ""
+	}
+	return d, src
 }
 
 // relax returns a copy of n loosened as relaxedDFA says.

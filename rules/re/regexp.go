@@ -104,6 +104,11 @@ type Regexp struct {
 	// groups loosened) that matches whenever the pattern does, so that
 	// the backtracking engine only runs where it may match. nil: none.
 	dfa *dfa
+	// dfaSrc is the Go regexp dfa was built from, for a Set.
+	dfaSrc string
+	// heavy: the pattern has a long counted repeat of a wide class
+	// (see SetFriendly).
+	heavy bool
 	// named maps each group name to the numbers of its groups.
 	named map[string][]int
 }
@@ -134,6 +139,7 @@ func Compile(expr, flags string, opt Options) (*Regexp, error) {
 		literals:  literals(tree),
 		keepOut:   p.keepOut,
 		named:     namedGroups(tree),
+		heavy:     heavyRepeat(tree),
 	}
 	why := backtrackReason(tree)
 	if opt.forceBacktrack && why == "" {
@@ -151,7 +157,9 @@ func Compile(expr, flags string, opt Options) (*Regexp, error) {
 		if err == nil {
 			r.re2 = re2
 			if !opt.noDFA {
-				r.dfa = newDFA(re2.String())
+				if r.dfa = newDFA(re2.String()); r.dfa != nil {
+					r.dfaSrc = re2.String()
+				}
 			}
 			return r, nil
 		}
@@ -170,7 +178,7 @@ func Compile(expr, flags string, opt Options) (*Regexp, error) {
 	r.why = why
 	r.gate = gateLiterals(tree)
 	if !opt.noDFA {
-		r.dfa = relaxedDFA(tree)
+		r.dfa, r.dfaSrc = relaxedDFA(tree)
 	}
 	return r, nil
 }
