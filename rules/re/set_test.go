@@ -2,6 +2,7 @@ package re
 
 import (
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -15,10 +16,14 @@ func TestSetAgreesWithMatchText(t *testing.T) {
 		t.Skip("every stock pattern on the probes: skipped with -short")
 	}
 	pats := loadStock(t)
+	// A match cut off by its time limit (a loaded machine) says no; a
+	// subject on which one was is skipped, not counted as a difference.
+	var timeouts atomic.Int64
+	skipped := 0
 	var rs []*Regexp
 	var names []string
 	for _, p := range pats {
-		r, err := Compile(p.expr, p.flags, Options{MatchTimeout: time.Second})
+		r, err := Compile(p.expr, p.flags, Options{MatchTimeout: time.Second, OnTimeout: func() { timeouts.Add(1) }})
 		if err != nil {
 			continue
 		}
@@ -45,17 +50,25 @@ func TestSetAgreesWithMatchText(t *testing.T) {
 	inexact := 0
 	for _, s := range texts {
 		tx := NewText(s)
+		before := timeouts.Load()
 		exact := set.Match(tx, dst)
+		want := make([]bool, len(rs))
+		for i, r := range rs {
+			want[i] = r.MatchText(tx)
+		}
+		if timeouts.Load() != before {
+			skipped++
+			continue
+		}
 		if !exact {
 			inexact++
 		}
-		for i, r := range rs {
-			want := r.MatchText(tx)
+		for i := range rs {
 			switch {
-			case want && !dst[i]:
+			case want[i] && !dst[i]:
 				t.Errorf("%s on %.60q: the set says no, MatchText yes", names[i], s)
 				failures++
-			case !want && dst[i] && exact && set.Exact(i):
+			case !want[i] && dst[i] && exact && set.Exact(i):
 				t.Errorf("%s on %.60q: the set says yes, MatchText no", names[i], s)
 				failures++
 			}
@@ -64,5 +77,8 @@ func TestSetAgreesWithMatchText(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d subjects a group gave up on", inexact)
+	t.Logf("%d subjects a group gave up on, %d skipped (a match timed out)", inexact, skipped)
+	if skipped > len(texts)/100 {
+		t.Errorf("%d of %d subjects timed out: too few compared to judge", skipped, len(texts))
+	}
 }
