@@ -3,11 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"testing"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/gospamd/gospamd/classifier"
 	"github.com/gospamd/gospamd/classifier/redisstore"
@@ -38,33 +34,14 @@ func BenchmarkLookupScan(b *testing.B) {
 	if _, err := s.Apply(ctx, []classifier.Op{op}); err != nil {
 		b.Fatal(err)
 	}
-	client := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer client.Close()
 	out := make([]classifier.Counts, len(keys))
 	ids := []string{"id1@sa_generated", "id2@example.com"}
-	cpu0 := serverCPU(b, client)
+	cpu0 := srv.CPU()
 	b.ResetTimer()
 	for b.Loop() {
 		if _, _, err := s.LookupScan(ctx, "", keys, out, ids); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric((serverCPU(b, client)-cpu0)*1e6/float64(b.N), "server-µs/op")
-}
-
-// serverCPU is redis-server's CPU time so far, in seconds.
-func serverCPU(b *testing.B, client *redis.Client) float64 {
-	info, err := client.Info(context.Background(), "cpu").Result()
-	if err != nil {
-		b.Fatal(err)
-	}
-	total := 0.0
-	for line := range strings.SplitSeq(info, "\n") {
-		name, v, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if ok && (name == "used_cpu_user" || name == "used_cpu_sys") {
-			f, _ := strconv.ParseFloat(v, 64)
-			total += f
-		}
-	}
-	return total
+	b.ReportMetric((srv.CPU()-cpu0)*1e6/float64(b.N), "server-µs/op")
 }

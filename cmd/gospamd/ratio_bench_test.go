@@ -1,15 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/gospamd/gospamd/internal/testpeer"
 )
@@ -36,8 +32,6 @@ func BenchmarkDaemonLoadRatio(b *testing.B) {
 	}
 	pebble := trainedDaemon(b, "--dbpath", filepath.Join(b.TempDir(), "bayes"))
 	rdb := trainedDaemon(b, "--daemon-config", file)
-	client := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer client.Close()
 
 	loadBefore := loadAverage()
 	var pebbleRates, redisRates []float64
@@ -48,9 +42,9 @@ func BenchmarkDaemonLoadRatio(b *testing.B) {
 			}
 		})
 		b.Run(fmt.Sprintf("redis-%d", round+1), func(b *testing.B) {
-			cpu0 := redisCPU(b, client)
+			cpu0 := srv.CPU()
 			r := runLoad(b, rdb.addr(), msgs)
-			b.ReportMetric((redisCPU(b, client)-cpu0)*1000/float64(b.N), "redis-cpu-ms/msg")
+			b.ReportMetric((srv.CPU()-cpu0)*1000/float64(b.N), "redis-cpu-ms/msg")
 			if b.N > 1 {
 				redisRates = append(redisRates, r)
 			}
@@ -70,24 +64,6 @@ func BenchmarkDaemonLoadRatio(b *testing.B) {
 	// passed (b.Log of a benchmark with sub-benchmarks it does not).
 	fmt.Printf("redis/pebble throughput ratio %.2f (pebble msgs/s %.1f, redis msgs/s %.1f; load average %s before, %s after)\n",
 		sum(redisRates)/sum(pebbleRates), pebbleRates, redisRates, loadBefore, loadAverage())
-}
-
-// redisCPU is redis-server's CPU time so far (user and system), in
-// seconds.
-func redisCPU(b *testing.B, client *redis.Client) float64 {
-	info, err := client.Info(context.Background(), "cpu").Result()
-	if err != nil {
-		b.Fatal(err)
-	}
-	total := 0.0
-	for line := range strings.SplitSeq(info, "\n") {
-		name, v, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if ok && (name == "used_cpu_user" || name == "used_cpu_sys") {
-			f, _ := strconv.ParseFloat(v, 64)
-			total += f
-		}
-	}
-	return total
 }
 
 // loadAverage is the first three fields of /proc/loadavg, "?" where

@@ -3,10 +3,12 @@ package testpeer
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -116,4 +118,42 @@ func (r *Redis) Kill() {
 	_ = r.cmd.Process.Kill()
 	_ = r.cmd.Wait()
 	r.cmd = nil
+}
+
+// CPU is the server's CPU time so far (user and system), in seconds, as
+// its INFO cpu section reports it; benchmarks take the difference of two
+// readings to report the server's share of the work.
+func (r *Redis) CPU() float64 {
+	r.t.Helper()
+	c, err := net.DialTimeout("tcp", r.Addr, time.Second)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write([]byte("INFO cpu\r\n")); err != nil {
+		r.t.Fatal(err)
+	}
+	rd := bufio.NewReader(c)
+	head, err := rd.ReadString('\n') // $<length> of the bulk reply
+	if err != nil || !strings.HasPrefix(head, "$") {
+		r.t.Fatalf("redis INFO cpu: %q %v", head, err)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(head[1:]))
+	if err != nil {
+		r.t.Fatalf("redis INFO cpu: %q", head)
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(rd, body); err != nil {
+		r.t.Fatal(err)
+	}
+	total := 0.0
+	for line := range strings.SplitSeq(string(body), "\n") {
+		name, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && (name == "used_cpu_user" || name == "used_cpu_sys") {
+			f, _ := strconv.ParseFloat(v, 64)
+			total += f
+		}
+	}
+	return total
 }
