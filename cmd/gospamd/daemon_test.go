@@ -97,3 +97,16 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// waitLogged waits until the daemon's log holds text, failing the test
+// with the log when it does not within the given time.
+func waitLogged(t *testing.T, logs *syncBuffer, text string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !strings.Contains(logs.String(), text) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%q not logged within %s:\n%s", text, within, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -219,13 +219,7 @@ func TestServeReloadsTLSCertificateOnSIGHUP(t *testing.T) {
 
 	copyFile(t, first.CertFile, cert) // with the second key: no pair
 	hup()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(d.logs.String(), "new TLS certificate refused") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no refusal logged:\n%s", d.logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitLogged(t, d.logs, "new TLS certificate refused", 10*time.Second)
 	if string(served()) != string(certDER(t, second.CertFile)) {
 		t.Error("after a broken pair the daemon does not serve the certificate it had")
 	}

@@ -94,13 +94,7 @@ func TestServeReloadsPanelOverlay(t *testing.T) {
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(d.logs.String(), "panel overlay reloaded") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no overlay reload logged:\n%s", d.logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitLogged(t, d.logs, "panel overlay reloaded", 20*time.Second)
 	if err := sendOne(d.smtpAddr, "alice@example.com", fmt.Sprintf(spam, 2)); err != nil {
 		t.Fatal(err)
 	}

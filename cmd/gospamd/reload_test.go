@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -54,13 +53,7 @@ func TestServeReloadsPolicyOnSIGHUP(t *testing.T) {
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(d.logs.String(), "new policy refused") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no refusal logged:\n%s", d.logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitLogged(t, d.logs, "new policy refused", 10*time.Second)
 	if got := threshold(); got != 7.5 {
 		t.Errorf("after a broken policy the threshold is %v, want the old 7.5", got)
 	}
