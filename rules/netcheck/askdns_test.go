@@ -2,9 +2,6 @@ package netcheck_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/base64"
 	"slices"
 	"testing"
 
@@ -34,14 +31,11 @@ var askRuleNames = []string{"ASK_FRESH", "ASK_FRESH14", "ASK_SPF_ALL", "ASK_DKIM
 	"ASK_IP_MASK", "ASK_IP_RANGE", "ASK_NX", "ASK_TXT_EXACT", "ASK_META"}
 
 func TestAskDNS(t *testing.T) {
-	pub, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := newDKIMKey(t)
 	srv := dnstest.Start(t,
 		"new.example.fresh.test. 300 IN A 127.2.0.2",
 		`open.example. 300 IN TXT "v=spf1 +all"`,
-		`sel._domainkey.signer.example. 300 IN TXT "v=DKIM1; k=ed25519; p=`+base64.StdEncoding.EncodeToString(pub)+`"`,
+		key.record("signer.example", ""),
 		"signer.example.dkimwl.test. 300 IN A 127.0.3.1",
 		"mx.helo.example. 300 IN A 198.51.100.9",
 		"198.51.100.7.ipl.test. 300 IN A 127.0.0.6",

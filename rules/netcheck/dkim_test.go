@@ -39,10 +39,31 @@ tflags DMARC_MISSING net
 score DKIM_INVALID 0 0.1 0 0.1
 `
 
-func signed(t *testing.T, key ed25519.PrivateKey, domain string, msg string) string {
+// A dkimKey is an Ed25519 signing key for the tests' "sel" selector.
+type dkimKey struct {
+	priv ed25519.PrivateKey
+	pub  string // the public half, base64 as in a DKIM key record's p= tag
+}
+
+func newDKIMKey(t *testing.T) dkimKey {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dkimKey{priv: priv, pub: base64.StdEncoding.EncodeToString(pub)}
+}
+
+// record is the zone line publishing k for domain, with extra tags
+// (such as "t=y:s; ") before p=.
+func (k dkimKey) record(domain, tags string) string {
+	return `sel._domainkey.` + domain + `. 300 IN TXT "v=DKIM1; k=ed25519; ` + tags + `p=` + k.pub + `"`
+}
+
+func signed(t *testing.T, key dkimKey, domain string, msg string) string {
 	t.Helper()
 	var out bytes.Buffer
-	err := dkim.Sign(&out, strings.NewReader(msg), &dkim.SignOptions{Domain: domain, Selector: "sel", Signer: key,
+	err := dkim.Sign(&out, strings.NewReader(msg), &dkim.SignOptions{Domain: domain, Selector: "sel", Signer: key.priv,
 		HeaderCanonicalization: dkim.CanonicalizationRelaxed, BodyCanonicalization: dkim.CanonicalizationRelaxed})
 	if err != nil {
 		t.Fatal(err)
@@ -51,12 +72,9 @@ func signed(t *testing.T, key ed25519.PrivateKey, domain string, msg string) str
 }
 
 func TestDKIMAndDMARC(t *testing.T) {
-	pub, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := newDKIMKey(t)
 	srv := dnstest.Start(t,
-		`sel._domainkey.signer.example. 300 IN TXT "v=DKIM1; k=ed25519; p=`+base64.StdEncoding.EncodeToString(pub)+`"`,
+		key.record("signer.example", ""),
 		`_dmarc.signer.example. 300 IN TXT "v=DMARC1; p=reject"`,
 		`signer.example. 300 IN TXT "v=spf1 -all"`,
 		`_dmarc.quar.example. 300 IN TXT "v=DMARC1; p=quarantine"`,

@@ -2,9 +2,6 @@ package netcheck_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/base64"
 	"slices"
 	"strings"
 	"testing"
@@ -38,14 +35,10 @@ def_welcomelist_auth c@tester.example
 `
 
 func TestDKIMPolicyEvals(t *testing.T) {
-	pub, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := base64.StdEncoding.EncodeToString(pub)
+	key := newDKIMKey(t)
 	srv := dnstest.Start(t,
-		`sel._domainkey.signer.example. 300 IN TXT "v=DKIM1; k=ed25519; p=`+p+`"`,
-		`sel._domainkey.tester.example. 300 IN TXT "v=DKIM1; k=ed25519; t=y:s; p=`+p+`"`,
+		key.record("signer.example", ""),
+		key.record("tester.example", "t=y:s; "),
 	)
 	pol := policy(t, srv, dkimPolicyRules)
 	eng := engine(t, pol, checker(t, srv))
