@@ -143,3 +143,20 @@ func BenchmarkClassifyCorpus(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// BenchmarkPrepareCorpus parses and tokenizes every message of the shared
+// corpus on one goroutine, as a learn's workers do, without a store: the
+// CPU a message costs a bulk learn before its commit.
+func BenchmarkPrepareCorpus(b *testing.B) {
+	msgs, size := loadBenchCorpus(b)
+	opt := tokenizer.DefaultTokenOptions()
+	now := time.Now()
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, m := range msgs {
+			Prepare(m.raw, opt, now)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(len(msgs)*b.N), "µs/msg")
+}

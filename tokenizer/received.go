@@ -30,10 +30,81 @@ const (
 	reTok    = `[-A-Za-z0-9\.\^+_&:=?!@%*\$\\\/]+`
 )
 
-func rx(s string) *regexp.Regexp {
-	s = strings.ReplaceAll(s, "IPADDR", reIP)
-	s = strings.ReplaceAll(s, "LOCALHOST", reLocal)
-	return regexp.MustCompile(s)
+// reIPv4Only and reLocalV4 are reIP and reLocal without their IPv6
+// alternatives.
+const (
+	reIPv4Only = `(?:\b` + reIPv4 + `\b)`
+	reLocalV4  = `(?:(?i:localhost(?:\.localdomain)?)|\b127\.0\.0\.1\b)`
+)
+
+// rcvRe is a Received pattern compiled twice: as written, and with the
+// IP address and localhost it names (IPADDR, LOCALHOST) cut to their
+// IPv4 forms. The IPv6 half of SpamAssassin's address pattern makes a
+// regexp several times larger and slower; for a header that cannot hold
+// an IPv6 address (mayHoldIPv6, mayHoldLocal6) the two match the same.
+type rcvRe struct {
+	all, v4   *regexp.Regexp
+	ip, local bool // the pattern names IPADDR, LOCALHOST
+}
+
+func rx(s string) *rcvRe {
+	all := strings.NewReplacer("IPADDR", reIP, "LOCALHOST", reLocal).Replace(s)
+	v4 := strings.NewReplacer("IPADDR", reIPv4Only, "LOCALHOST", reLocalV4).Replace(s)
+	r := &rcvRe{all: regexp.MustCompile(all), ip: strings.Contains(s, "IPADDR"), local: strings.Contains(s, "LOCALHOST")}
+	r.v4 = r.all
+	if v4 != all {
+		r.v4 = regexp.MustCompile(v4)
+	}
+	return r
+}
+
+// mayHoldIPv6 reports whether reIPv6 could match somewhere in s. Each of
+// its alternatives holds "::" but two: eight groups of hex digits with
+// colons between them, and six such groups each followed by a colon
+// before an IPv4 address. Both hold six groups of one to four hex digits
+// each followed by a colon, one after the other (the "IPv6:" prefix is
+// optional and needs none of it).
+func mayHoldIPv6(s string) bool {
+	if strings.Contains(s, "::") {
+		return true
+	}
+	chain := 0 // groups ending at the last colon
+	prev := -1 // the last colon
+	for i := strings.IndexByte(s, ':'); i >= 0; {
+		run := 0
+		for run < i && isHexDigit(s[i-run-1]) {
+			run++
+		}
+		switch {
+		case run == 0:
+			chain = 0
+		case chain > 0 && i-run-1 == prev && run <= 4:
+			chain++
+		default:
+			chain = 1
+		}
+		if chain >= 6 {
+			return true
+		}
+		prev = i
+		k := strings.IndexByte(s[i+1:], ':')
+		if k < 0 {
+			break
+		}
+		i += 1 + k
+	}
+	return false
+}
+
+// mayHoldLocal6 reports whether reLocal's IPv6 forms could match somewhere
+// in s: "::1", or zero groups each followed by a colon, then an optional
+// colon and "1" after at most three zeros, so "::", "0:0" or "0:1".
+func mayHoldLocal6(s string) bool {
+	return strings.Contains(s, "::") || strings.Contains(s, "0:0") || strings.Contains(s, "0:1")
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // Patterns, in the order Received.pm tries them.
@@ -175,9 +246,9 @@ var (
 	rcvParenLocal    = rx(`^\S+\@localhost\) by \S+ `)
 	rcvJQueue        = rx(`^[^\s\@]+\@[^)]+\) by \S+\(jqueuemail\) id [^\s;]+`)
 	rcvAnyBracketIP  = rx(`\[(IPADDR)\]`)
-	rcvIPPrivate     = rx(`^(?:(?:10|127|169\.254|172\.(?:1[6-9]|2[0-9]|3[01])|192\.168|100\.(?:6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7]))\..*|(?i:fe[89ab][0-9a-f]:.*)|(?i:(?:0{1,4}:){1,6}:?(?:ffff:)?(?:10|127|169\.254|172\.(?:1[6-9]|2[0-9]|3[01])|192\.168)\..*)|(?:0{0,4}:){2,7}0{0,3}1)$`)
-	rcvMappedV4      = rx(`(?i)^0*:0*:(?:0*:)*ffff:(\d+\.\d+\.\d+\.\d+)$`)
-	rcvStripChars    = rx(`[\s\x00#\[\]()<>|]`)
+	rcvIPPrivate     = regexp.MustCompile(`^(?:(?:10|127|169\.254|172\.(?:1[6-9]|2[0-9]|3[01])|192\.168|100\.(?:6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7]))\..*|(?i:fe[89ab][0-9a-f]:.*)|(?i:(?:0{1,4}:){1,6}:?(?:ffff:)?(?:10|127|169\.254|172\.(?:1[6-9]|2[0-9]|3[01])|192\.168)\..*)|(?:0{0,4}:){2,7}0{0,3}1)$`)
+	rcvMappedV4      = regexp.MustCompile(`(?i)^0*:0*:(?:0*:)*ffff:(\d+\.\d+\.\d+\.\d+)$`)
+	rcvStripChars    = regexp.MustCompile(`[\s\x00#\[\]()<>|]`)
 )
 
 // originatingIPHeaders is SpamAssassin's originating_ip_headers as its
@@ -188,7 +259,7 @@ var originatingIPHeaders = []string{
 	"X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp",
 }
 
-var rcvAnyIP = rx(reIP)
+var rcvAnyIP = regexp.MustCompile(reIP)
 
 // relayParse is the outcome of reading one Received header.
 type relayParse int
@@ -210,6 +281,10 @@ type rcvState struct {
 	lookedUp bool
 	// noShapes turns the rcvShape pre-checks off (tests compare).
 	noShapes bool
+	// v4IP and v4Local say the header cannot hold an IPv6 address or
+	// localhost: the IPv4-only forms of the patterns are used (rcvRe).
+	// noV4 never sets them (tests compare).
+	v4IP, v4Local, noV4 bool
 }
 
 // parseReceived reads one unfolded Received header value into a Relay.
@@ -237,14 +312,24 @@ func parseReceivedWith(line string, st *rcvState) (Relay, relayParse, *rcvState)
 	return st.relay(line), relayParsed, st
 }
 
-func sub(re *regexp.Regexp, s string) []string { return re.FindStringSubmatch(s) }
+// re is r as it applies to the header being parsed.
+func (st *rcvState) re(r *rcvRe) *regexp.Regexp {
+	if st.v4IP && st.v4Local || st.v4IP && !r.local || st.v4Local && !r.ip {
+		return r.v4
+	}
+	return r.all
+}
+
+func (st *rcvState) sub(r *rcvRe, s string) []string { return st.re(r).FindStringSubmatch(s) }
+
+func (st *rcvState) match(r *rcvRe, s string) bool { return st.re(r).MatchString(s) }
 
 // subIf is sub when ok, else no match.
-func subIf(ok bool, re *regexp.Regexp, s string) []string {
+func (st *rcvState) subIf(ok bool, r *rcvRe, s string) []string {
 	if !ok {
 		return nil
 	}
-	return sub(re, s)
+	return st.sub(r, s)
 }
 
 func (st *rcvState) parse(s string) relayParse {
@@ -254,40 +339,43 @@ func (st *rcvState) parse(s string) relayParse {
 	if wordBoundedContains(s, "with local for") {
 		return relayIgnored
 	}
-	if m := sub(rcvFromBy, s); m != nil && !rcvBracketIP.MatchString(m[1]) {
+	if m := st.sub(rcvFromBy, s); m != nil && !st.match(rcvBracketIP, m[1]) {
 		return relayIgnored
 	}
 	s = stripReceivedDate(s)
 	s = strings.Replace(s, ")by ", ") by ", 1)
+	if !st.noV4 {
+		st.v4IP, st.v4Local = !mayHoldIPv6(s), !mayHoldLocal6(s)
+	}
 
 	if strings.Contains(s, " id ") || strings.Contains(s, " id <") {
-		if m := sub(rcvID, s); m != nil {
+		if m := st.sub(rcvID, s); m != nil {
 			st.id = m[1]
 		}
 	}
 	if strings.Contains(s, "helo=") {
-		if m := sub(rcvHeloEq, s); m != nil {
+		if m := st.sub(rcvHeloEq, s); m != nil {
 			st.helo = m[1]
 		}
 	}
 	if st.helo == "" && (strings.Contains(s, "HELO ") || strings.Contains(s, "EHLO ")) {
-		if m := sub(rcvHeloWord, s); m != nil {
+		if m := st.sub(rcvHeloWord, s); m != nil {
 			st.helo = m[1]
 		}
 	}
 	if strings.Contains(s, " by ") {
-		if m := sub(rcvBy, s); m != nil {
+		if m := st.sub(rcvBy, s); m != nil {
 			st.by = m[1]
 		}
 	}
-	st.auth = detectAuth(s)
+	st.auth = st.detectAuth(s)
 
 	switch {
 	case strings.HasPrefix(s, "from "):
 		return st.parseFrom(s[5:])
 	case strings.HasPrefix(s, "FROM "):
 		r := s[5:]
-		if m := sub(rcvUpper, r); m != nil {
+		if m := st.sub(rcvUpper, r); m != nil {
 			st.helo, st.rdns, st.ip, st.by, st.id = m[1], m[2], m[3], m[4], m[5]
 			st.lookedUp = true
 			if st.rdns == "unverified" {
@@ -298,11 +386,11 @@ func (st *rcvState) parse(s string) relayParse {
 		return st.fallback(r)
 	case strings.HasPrefix(s, "(from "):
 		r := s[6:]
-		if m := sub(rcvNAVGW, r); m != nil {
+		if m := st.sub(rcvNAVGW, r); m != nil {
 			st.helo, st.ip, st.by = m[1], m[2], m[3]
 			return relayParsed
 		}
-		if rcvParenLocal.MatchString(r) || rcvJQueue.MatchString(r) {
+		if st.match(rcvParenLocal, r) || st.match(rcvJQueue, r) {
 			return relayIgnored
 		}
 		return st.fallback(r)
@@ -328,7 +416,7 @@ func wordBoundedContains(s, w string) bool {
 
 func (st *rcvState) fallback(s string) relayParse {
 	if st.ip == "" && strings.Contains(s, "[") {
-		if m := sub(rcvAnyBracketIP, s); m != nil {
+		if m := st.sub(rcvAnyBracketIP, s); m != nil {
 			st.ip = m[1]
 		}
 	}
@@ -338,49 +426,49 @@ func (st *rcvState) fallback(s string) relayParse {
 	return relayUnparseable
 }
 
-func detectAuth(s string) string {
+func (st *rcvState) detectAuth(s string) string {
 	if strings.Contains(s, " by ") && containsFold(s, " with ") {
-		if m := sub(rcvAuthWith, s); m != nil {
+		if m := st.sub(rcvAuthWith, s); m != nil {
 			return m[1]
 		}
 	}
-	if strings.Contains(s, " by mx.google.com ") && rcvGmail.MatchString(s) {
-		if m := sub(rcvGmailTLS, s); m != nil {
+	if strings.Contains(s, " by mx.google.com ") && st.match(rcvGmail, s) {
+		if m := st.sub(rcvGmailTLS, s); m != nil {
 			return "GMail - transport=" + m[1] + " cipher=" + m[2]
 		}
 	}
 	if strings.Contains(s, " (AUTH: ") {
-		if m := sub(rcvAuthColon, s); m != nil {
+		if m := st.sub(rcvAuthColon, s); m != nil {
 			return m[1]
 		}
 	}
-	if strings.Contains(s, "authenticated") && rcvSendmailAuth.MatchString(s) {
+	if strings.Contains(s, "authenticated") && st.match(rcvSendmailAuth, s) {
 		return "Sendmail"
 	}
 	if strings.Contains(s, "mail.gmx.") {
-		if m := sub(rcvGMX, s); m != nil {
+		if m := st.sub(rcvGMX, s); m != nil {
 			return "GMX (" + m[4] + " / " + m[3] + ")"
 		}
 	}
-	if strings.Contains(s, " (authenticated as ") && rcvCritPath.MatchString(s) {
+	if strings.Contains(s, " (authenticated as ") && st.match(rcvCritPath, s) {
 		return "CriticalPath"
 	}
 	if strings.Contains(s, "(Authenticated sender: ") {
-		if m := sub(rcvPostfixAuth, s); m != nil {
+		if m := st.sub(rcvPostfixAuth, s); m != nil {
 			if m[1] == "Postfix" {
 				return m[1]
 			}
 			return "Postfix (" + m[1] + ")"
 		}
 	}
-	if strings.Contains(s, "CommuniGate Pro ") && rcvCommuniGate.MatchString(s) && strings.Contains(s, " (account ") {
+	if strings.Contains(s, "CommuniGate Pro ") && st.match(rcvCommuniGate, s) && strings.Contains(s, " (account ") {
 		return "Communigate"
 	}
 	if strings.Contains(s, " with Microsoft Exchange Server HTTP-DAV") && wordBoundedContains(s, "with Microsoft Exchange Server HTTP-DAV") {
 		return "HTTP-DAV"
 	}
 	if strings.Contains(s, " by ") && containsFold(s, " (via http") {
-		if m := sub(rcvViaHTTP, s); m != nil {
+		if m := st.sub(rcvViaHTTP, s); m != nil {
 			return m[1]
 		}
 	}
@@ -566,7 +654,7 @@ type rcvPattern struct {
 	// shape is what the start of s must look like for re to match
 	// (rcvShape bits, all of them), a cheaper pre-check.
 	shape    rcvShape
-	re       *regexp.Regexp
+	re       *rcvRe
 	fields   []rcvField // nil: re is only tested, nothing is copied
 	lookedUp bool       // the format shows the MTA looked up the rDNS
 	result   relayParse
@@ -698,85 +786,85 @@ func (st *rcvState) has(sh, want rcvShape) bool {
 func (st *rcvState) parseFrom(s string) relayParse {
 	sh := shapeOf(s)
 	if containsFold(s, "return-path") || containsFold(s, "envelope-") {
-		if m := sub(rcvEnvFrom, s); m != nil {
+		if m := st.sub(rcvEnvFrom, s); m != nil {
 			st.envfrom, st.hasEnvFrom = m[1], true
 		}
 	}
 	if strings.Contains(s, " (SquirrelMail authenticated user ") || strings.Contains(s, " (NaSMail authenticated user ") {
-		if m := sub(rcvSquirrel, s); m != nil {
+		if m := st.sub(rcvSquirrel, s); m != nil {
 			st.ip, st.by = m[1], m[2]
 			return relayParsed
 		}
 	}
 	if strings.Contains(s, "aol.com") && strings.Contains(s, "with HTTP (WebMailUI)") {
-		if m := sub(rcvAOL, s); m != nil {
+		if m := st.sub(rcvAOL, s); m != nil {
 			st.ip, st.by = m[1], m[2]
 			return relayParsed
 		}
 	}
 	switch {
 	case strings.Contains(s, " SMTPSVC"):
-		if m := sub(rcvSMTPSVC, s); m != nil {
+		if m := st.sub(rcvSMTPSVC, s); m != nil {
 			st.helo, st.ip, st.by = m[1], m[2], m[3]
 			return relayParsed
 		}
-		if rcvPickup.MatchString(s) {
+		if st.match(rcvPickup, s) {
 			return relayIgnored
 		}
-	case (strings.Contains(s, " with Microsoft SMTP Server") || strings.Contains(s, " with mapi id")) && rcvExchangeWith.MatchString(s):
-		if m := sub(rcvExchange, s); m != nil {
+	case (strings.Contains(s, " with Microsoft SMTP Server") || strings.Contains(s, " with mapi id")) && st.match(rcvExchangeWith, s):
+		if m := st.sub(rcvExchange, s); m != nil {
 			st.helo, st.ip, st.by, st.id = m[1], m[2], m[3], ""
 			return relayParsed
 		}
 	case strings.Contains(s, "[XMail "):
-		if m := sub(rcvXMail, s); m != nil {
+		if m := st.sub(rcvXMail, s); m != nil {
 			st.helo, st.ip, st.by = m[1], m[2], m[3]
-			if m := sub(rcvXMailID, s); m != nil {
+			if m := st.sub(rcvXMailID, s); m != nil {
 				st.id = m[1]
 			}
-			if m := sub(rcvXMailFrom, s); m != nil {
+			if m := st.sub(rcvXMailFrom, s); m != nil {
 				st.envfrom, st.hasEnvFrom = m[1], true
 			}
 			return relayParsed
 		}
 	case strings.Contains(s, "(ecelerity") && wordBoundedPrefix(s, "(ecelerity"):
-		if m := sub(rcvEcel1, s); m != nil {
+		if m := st.sub(rcvEcel1, s); m != nil {
 			st.ip, st.helo, st.by = m[1], m[2], m[3]
 			return relayParsed
 		}
-		if m := sub(rcvEcel2, s); m != nil {
+		if m := st.sub(rcvEcel2, s); m != nil {
 			st.ip, st.by = m[1], m[2]
 			return relayParsed
 		}
 	case strings.Contains(s, "Exim"):
-		if rcvEximLocal.MatchString(s) {
+		if st.match(rcvEximLocal, s) {
 			return relayIgnored
 		}
-		if m := sub(rcvExim1, s); m != nil {
+		if m := st.sub(rcvExim1, s); m != nil {
 			st.ip, st.by = m[1], m[3]
 			st.eximSub(m[2])
 			return relayParsed
 		}
-		if m := sub(rcvExim2, s); m != nil {
+		if m := st.sub(rcvExim2, s); m != nil {
 			st.rdns, st.ip, st.by = m[1], m[2], m[4]
 			st.helo = st.rdns
 			st.eximSub(m[3])
 			return relayParsed
 		}
-		if m := sub(rcvExim3, s); m != nil {
+		if m := st.sub(rcvExim3, s); m != nil {
 			st.rdns, st.ip, st.helo, st.by = m[1], m[2], m[1], m[4]
 			return relayParsed
 		}
-		if m := sub(rcvEximRDNS, s); m != nil {
+		if m := st.sub(rcvEximRDNS, s); m != nil {
 			st.rdns = m[1]
 		}
-		if m := sub(rcvEximHelo, s); m != nil {
+		if m := st.sub(rcvEximHelo, s); m != nil {
 			st.helo = m[1]
 		}
-		if m := sub(rcvEximIP, s); m != nil {
+		if m := st.sub(rcvEximIP, s); m != nil {
 			st.ip = m[1]
 		}
-		if m := sub(rcvEximBy, s); m != nil {
+		if m := st.sub(rcvEximBy, s); m != nil {
 			st.by = m[1]
 			if st.ip != "" {
 				return relayParsed
@@ -786,7 +874,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 		if !st.has(sh, shParen) {
 			break
 		}
-		if m := subIf(st.has(sh, shParenTokSpBracket), rcvPostfix1, s); m != nil {
+		if m := st.subIf(st.has(sh, shParenTokSpBracket), rcvPostfix1, s); m != nil {
 			st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
 			st.lookedUp = true
 			if st.rdns == "unknown" {
@@ -794,7 +882,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 			}
 			return relayParsed
 		}
-		if m := subIf(st.has(sh, shParenTokBracket), rcvPostfix2, s); m != nil {
+		if m := st.subIf(st.has(sh, shParenTokBracket), rcvPostfix2, s); m != nil {
 			st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
 			st.lookedUp = true
 			if st.rdns == "unknown" {
@@ -803,24 +891,24 @@ func (st *rcvState) parseFrom(s string) relayParse {
 			return relayParsed
 		}
 	case strings.Contains(s, "(Scalix SMTP Relay"):
-		if m := sub(rcvScalix, s); m != nil {
+		if m := st.sub(rcvScalix, s); m != nil {
 			st.helo, st.ip, st.by = m[1], m[2], m[3]
 			return relayParsed
 		}
 	case strings.Contains(s, " (Lotus Domino "):
-		if m := sub(rcvDomino, s); m != nil {
+		if m := st.sub(rcvDomino, s); m != nil {
 			st.helo, st.ip, st.by = m[1], m[2], m[3]
 			return relayParsed
 		}
 	}
 	if wordBoundedContains(s, "with HTTP") {
-		if m := sub(rcvHTTPIP, s); m != nil {
+		if m := st.sub(rcvHTTPIP, s); m != nil {
 			st.ip, st.by = m[1], m[2]
 			return relayParsed
 		}
 	}
-	if st.has(sh, shParenTokSpBracket) && (!strings.Contains(s, "(qmail-") || !rcvQmailWith.MatchString(s)) {
-		if m := sub(rcvGeneric1, s); m != nil {
+	if st.has(sh, shParenTokSpBracket) && (!strings.Contains(s, "(qmail-") || !st.match(rcvQmailWith, s)) {
+		if m := st.sub(rcvGeneric1, s); m != nil {
 			st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
 			st.lookedUp = true
 			st.stripIdent()
@@ -831,9 +919,9 @@ func (st *rcvState) parseFrom(s string) relayParse {
 		return res
 	}
 	if !strings.Contains(s, ".hotmail.msn.com ") {
-	} else if m := sub(rcvHotmail, s); m != nil {
+	} else if m := st.sub(rcvHotmail, s); m != nil {
 		st.by = m[1]
-		if m := sub(rcvHotmailIP, s); m != nil {
+		if m := st.sub(rcvHotmailIP, s); m != nil {
 			st.ip = m[1]
 		}
 		return relayParsed
@@ -841,14 +929,14 @@ func (st *rcvState) parseFrom(s string) relayParse {
 	if res, ok := st.tryPatterns(s, sh, rcvFromHeloIP); ok {
 		return res
 	}
-	if st.has(sh, shParen) && qmailMatch(s) {
-		if m := sub(rcvQmailA, s); m != nil {
+	if st.has(sh, shParen) && st.qmailMatch(s) {
+		if m := st.sub(rcvQmailA, s); m != nil {
 			st.rdns, st.helo, st.ident, st.ip, st.by = m[1], m[2], m[3], m[4], m[6]
-		} else if m := sub(rcvQmailB, s); m != nil {
+		} else if m := st.sub(rcvQmailB, s); m != nil {
 			st.rdns, st.helo, st.ip, st.by = m[1], m[2], m[3], m[5]
-		} else if m := sub(rcvQmailC, s); m != nil {
+		} else if m := st.sub(rcvQmailC, s); m != nil {
 			st.rdns, st.helo, st.ident, st.ip, st.by = m[1], m[1], m[2], m[3], m[5]
-		} else if m := sub(rcvQmailD, s); m != nil {
+		} else if m := st.sub(rcvQmailD, s); m != nil {
 			st.rdns, st.helo, st.ip, st.by = m[1], m[1], m[2], m[4]
 		}
 		if st.rdns == "unknown" {
@@ -859,7 +947,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 		return relayParsed
 	}
 	if strings.HasSuffix(s, " via HTTP") {
-		if m := sub(rcvViaHTTPEnd, s); m != nil {
+		if m := st.sub(rcvViaHTTPEnd, s); m != nil {
 			st.ip, st.by = m[1], m[2]
 			return relayParsed
 		}
@@ -867,7 +955,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 	if res, ok := st.tryPatterns(s, sh, rcvFromBracketed); ok {
 		return res
 	}
-	if m := sub(rcvSendmail2, s); m != nil {
+	if m := st.sub(rcvSendmail2, s); m != nil {
 		if m[2] != "softdnserr" {
 			st.rdns = m[2]
 			st.lookedUp = true
@@ -878,16 +966,16 @@ func (st *rcvState) parseFrom(s string) relayParse {
 	if res, ok := st.tryPatterns(s, sh, rcvFromSendmail); ok {
 		return res
 	}
-	if (strings.Contains(s, "with POP3") || strings.Contains(s, "with IMAP")) && rcvPOP.MatchString(s) {
+	if (strings.Contains(s, "with POP3") || strings.Contains(s, "with IMAP")) && st.match(rcvPOP, s) {
 		st.popFetch = true
 		return relayIgnored
 	}
-	if m := sub(rcvHeloIdent, s); m != nil {
+	if m := st.sub(rcvHeloIdent, s); m != nil {
 		st.rdns, st.helo, st.ident, st.ip, st.by = m[1], m[2], strings.TrimSuffix(m[3], "@"), m[4], m[5]
 		st.lookedUp = true
 		return relayParsed
 	}
-	if m := sub(rcvIdentIP, s); m != nil {
+	if m := st.sub(rcvIdentIP, s); m != nil {
 		st.rdns, st.helo, st.ident, st.ip, st.by = m[1], m[1], strings.TrimSuffix(m[2], "@"), m[3], m[4]
 		st.lookedUp = true
 		return relayParsed
@@ -895,7 +983,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 	if res, ok := st.tryPatterns(s, sh, rcvFromMTAs); ok {
 		return res
 	}
-	if m := sub(rcvWith2, s); m != nil {
+	if m := st.sub(rcvWith2, s); m != nil {
 		st.rdns, st.helo, st.ip, st.by = m[1], m[2], m[4], m[5]
 		st.lookedUp = true
 		if m[3] != "" {
@@ -906,35 +994,35 @@ func (st *rcvState) parseFrom(s string) relayParse {
 	if res, ok := st.tryPatterns(s, sh, rcvFromLate); ok {
 		return res
 	}
-	if m := sub(rcvBracketSub, s); m != nil {
+	if m := st.sub(rcvBracketSub, s); m != nil {
 		st.ip, st.by = m[1], m[3]
 		st.eximSub(m[2])
 		return relayParsed
 	}
-	if m := sub(rcvIdentWith, s); m != nil {
+	if m := st.sub(rcvIdentWith, s); m != nil {
 		st.rdns, st.ip, st.by = m[1], m[2], m[3]
 		return relayParsed
 	}
-	if m := sub(rcvClaiming, s); m != nil {
+	if m := st.sub(rcvClaiming, s); m != nil {
 		st.rdns, st.ip, st.helo, st.by = m[1], m[2], m[3], m[4]
 		st.lookedUp = m[1] != "UNKNOWN"
 		return relayParsed
 	}
-	if m := sub(rcvYahoo, s); m != nil {
+	if m := st.sub(rcvYahoo, s); m != nil {
 		st.helo, st.ip, st.by = m[1], m[3], m[4]
 		return relayParsed
 	}
-	if m := sub(rcvOrigIP, s); m != nil {
+	if m := st.sub(rcvOrigIP, s); m != nil {
 		st.ip, st.by = m[1], ""
 		return relayParsed
 	}
-	for _, re := range []*regexp.Regexp{rcvLocalIdent, rcvLocalESMTP, rcvAVG, rcvUID, rcvAddrBy, rcvUnknownLocal,
+	for _, re := range []*rcvRe{rcvLocalIdent, rcvLocalESMTP, rcvAVG, rcvUID, rcvAddrBy, rcvUnknownLocal,
 		rcvLocal1, rcvLocal2, rcvLocal3, rcvAuthBy, rcvUnixLocal, rcvAmazon, rcvGroupWise, rcvNoName} {
-		if re.MatchString(s) {
+		if st.match(re, s) {
 			return relayIgnored
 		}
 	}
-	if rcvQmailScanner.MatchString(s) {
+	if st.match(rcvQmailScanner, s) {
 		var ef string
 		if st.hasEnvFrom {
 			ef = cleanEnvFrom(st.envfrom)
@@ -942,14 +1030,14 @@ func (st *rcvState) parseFrom(s string) relayParse {
 		st.qmailScannerEnvFrom = &ef
 		return relayIgnored
 	}
-	for _, re := range []*regexp.Regexp{rcvWithLocal, rcvCyrus, rcvByWithVia, rcvWithBy, rcvSG, rcvOpenSMTPD,
+	for _, re := range []*rcvRe{rcvWithLocal, rcvCyrus, rcvByWithVia, rcvWithBy, rcvSG, rcvOpenSMTPD,
 		rcvLSMTP, rcvMailEnable, rcvFacebook, rcvGmailAPI, rcvIDOnly, rcvJetsend} {
-		if re.MatchString(s) {
+		if st.match(re, s) {
 			return relayIgnored
 		}
 	}
 	if st.helo == "" {
-		if m := sub(rcvFirstTok, s); m != nil {
+		if m := st.sub(rcvFirstTok, s); m != nil {
 			st.helo = m[1]
 		}
 	}
@@ -962,7 +1050,7 @@ func wordBoundedPrefix(s, w string) bool {
 }
 
 // qmailMatch is the qmail pattern including its (?! id ) look-ahead.
-func qmailMatch(s string) bool { return rcvQmail.MatchString(s) }
+func (st *rcvState) qmailMatch(s string) bool { return st.match(rcvQmail, s) }
 
 // tryPatterns tries ps in order. The first pattern whose guard and
 // regexp match fills st from its submatches, and its result is returned
@@ -974,11 +1062,11 @@ func (st *rcvState) tryPatterns(s string, sh rcvShape, ps []rcvPattern) (res rel
 			continue
 		}
 		if len(p.fields) == 0 {
-			if !p.re.MatchString(s) {
+			if !st.match(p.re, s) {
 				continue
 			}
 		} else {
-			m := p.re.FindStringSubmatch(s)
+			m := st.sub(p.re, s)
 			if m == nil {
 				continue
 			}
@@ -1015,10 +1103,10 @@ func (st *rcvState) fill(m []string, fields []rcvField) {
 }
 
 func (st *rcvState) eximSub(sub string) {
-	if m := rcvSubHelo.FindStringSubmatch(sub); m != nil {
+	if m := st.sub(rcvSubHelo, sub); m != nil {
 		st.helo = m[1]
 	}
-	if m := rcvSubIdent.FindStringSubmatch(sub); m != nil {
+	if m := st.sub(rcvSubIdent, sub); m != nil {
 		st.ident = m[1]
 	}
 }

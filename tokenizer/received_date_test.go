@@ -117,3 +117,74 @@ func TestReceivedShapesChangeNothing(t *testing.T) {
 	}
 	t.Logf("%d headers", len(lines))
 }
+
+// The IPv4-only forms of the patterns, used for a header that cannot hold
+// an IPv6 address, change no relay: every Received header of every other
+// corpus message, and variants with an IPv6 address or localhost in place
+// of its first IPv4 address, parse the same as with the full patterns.
+func TestReceivedIPv4FormsChangeNothing(t *testing.T) {
+	raws, _ := testpeer.CorpusMessages(t)
+	var lines []string
+	for i := 0; i < len(raws); i += 2 {
+		for _, f := range Parse(raws[i]).Header {
+			if strings.EqualFold(f.Name, "Received") {
+				lines = append(lines, f.Value)
+			}
+		}
+	}
+	ipv4 := regexp.MustCompile(reIPv4)
+	n := len(lines)
+	for _, l := range lines[:n] {
+		if loc := ipv4.FindStringIndex(l); loc != nil {
+			for _, ip := range []string{"2001:db8::1", "IPv6:2001:db8:0:1:2:3:4:5", "::ffff:" + l[loc[0]:loc[1]], "::1", "0:0:0:0:0:0:0:1", "fe80::a:b", "1:2:3:4:5:6:7:8", "0:0:0:0:0:ffff:" + l[loc[0]:loc[1]], "[0:1]"} {
+				lines = append(lines, l[:loc[0]]+ip+l[loc[1]:])
+			}
+		}
+	}
+	v4 := 0
+	bad := 0
+	for _, l := range lines {
+		st := &rcvState{}
+		fast, resFast, _ := parseReceivedWith(l, st)
+		if st.v4IP {
+			v4++
+		}
+		slow, resSlow, _ := parseReceivedWith(l, &rcvState{noV4: true})
+		if fast != slow || resFast != resSlow {
+			t.Errorf("%q:\n IPv4 forms %d %+v\n full forms %d %+v", l, resFast, fast, resSlow, slow)
+			if bad++; bad > 10 {
+				t.Fatal("too many")
+			}
+		}
+	}
+	t.Logf("%d headers, %d parsed with the IPv4 forms", len(lines), v4)
+}
+
+func TestMayHoldIPv6(t *testing.T) {
+	for _, tc := range []struct {
+		s           string
+		ip6, local6 bool
+	}{
+		{"from a.example (a.example [192.0.2.1]) by b.example", false, false},
+		{"from a (b [2001:db8::1]) by c", true, true},
+		{"from a (b [IPv6:2001:db8:0:1:2:3:4:5]) by c", true, true},
+		{"from a (b [1:2:3:4:5:6:7:8]) by c", true, false},
+		{"from a (b [0:0:0:0:0:0:0:1]) by c", true, true},
+		{"from a (b [0:0:0:0:0:ffff:192.0.2.1]) by c", true, true},
+		{"from a (b [12345:2:3:4:5:ffff:192.0.2.1]) by c", true, false},
+		{"from a (b [1:2:3:4:5]) by c", false, false},
+		{"from a (b [1:2:3:45678:5:6:7:8]) by c", false, false},
+		{"from localhost (::1) by c", true, true},
+		{"from a (b [::]) by c", true, true},
+		{"from a by c with ESMTP id 1; Thu, 26 Sep 2002 11:31:15 +0100 (IST)", false, false},
+		{"from a by c with ESMTP id 1; Thu, 26 Sep 2002 10:01:05 +0100 (IST)", false, true},
+		{":", false, false},
+	} {
+		if got := mayHoldIPv6(tc.s); got != tc.ip6 {
+			t.Errorf("mayHoldIPv6(%q) = %v, want %v", tc.s, got, tc.ip6)
+		}
+		if got := mayHoldLocal6(tc.s); got != tc.local6 {
+			t.Errorf("mayHoldLocal6(%q) = %v, want %v", tc.s, got, tc.local6)
+		}
+	}
+}
