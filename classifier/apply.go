@@ -125,7 +125,7 @@ type tokenState struct {
 // scopeState is what a batch changes in one scope.
 type scopeState struct {
 	magic  Magic
-	index  map[tokenizer.Key]int
+	index  map[keyID]int32 // into keys and states
 	keys   []tokenizer.Key
 	states []tokenState
 }
@@ -135,6 +135,8 @@ type tokenAction struct {
 	op    int
 	class Class
 	delta int
+	// at are the indices of op's tokens in their scopeState, set by load.
+	at []int32
 }
 
 // applier holds the in-memory state of one Apply.
@@ -233,7 +235,7 @@ func (a *applier) decide(op *Op) (Result, error) {
 func (a *applier) queue(op int, sc Scope, class Class, delta int) {
 	a.actions = append(a.actions, tokenAction{op: op, class: class, delta: delta})
 	if _, ok := a.scopes[sc]; !ok {
-		a.scopes[sc] = &scopeState{index: map[tokenizer.Key]int{}}
+		a.scopes[sc] = &scopeState{}
 	}
 }
 
@@ -247,15 +249,34 @@ func (a *applier) load(ops []Op) error {
 		}
 		ss.magic = m
 	}
+	// The index is sized for every token of the batch: no rehashing as
+	// it grows (most of a batch's tokens are distinct).
+	sizes := map[Scope]int{}
+	ntokens := 0
 	for _, act := range a.actions {
+		sizes[ops[act.op].Scope] += len(ops[act.op].Tokens)
+		ntokens += len(ops[act.op].Tokens)
+	}
+	for sc, ss := range a.scopes {
+		ss.index = make(map[keyID]int32, sizes[sc])
+	}
+	at := make([]int32, 0, ntokens)
+	for n := range a.actions {
+		act := &a.actions[n]
 		op := &ops[act.op]
 		ss := a.scopes[op.Scope]
+		start := len(at)
 		for _, k := range op.Tokens {
-			if _, ok := ss.index[k]; !ok {
-				ss.index[k] = len(ss.keys)
+			id := idOf(k)
+			i, ok := ss.index[id]
+			if !ok {
+				i = int32(len(ss.keys))
+				ss.index[id] = i
 				ss.keys = append(ss.keys, k)
 			}
+			at = append(at, i)
 		}
+		act.at = at[start:len(at):len(at)]
 	}
 	for sc, ss := range a.scopes {
 		if err := a.cache.fill(a.db, sc, ss.magic.NTokens, len(ss.keys)); err != nil {
@@ -307,8 +328,8 @@ func (a *applier) run(ops []Op) {
 		m := &ss.magic
 		addMessages(m, act.class, act.delta)
 		stamp := n + 1
-		for _, k := range op.Tokens {
-			st := &ss.states[ss.index[k]]
+		for _, i := range act.at {
+			st := &ss.states[i]
 			if st.lastAction == stamp {
 				continue
 			}
@@ -417,12 +438,7 @@ func (a *applier) write(b *pebble.Batch) error {
 		if err := b.Set(magicKey(sc), encodeMagic(ss.magic), nil); err != nil {
 			return fmt.Errorf("write bayes magic: %w", err)
 		}
-		order := make([]int, len(ss.keys))
-		for i := range order {
-			order[i] = i
-		}
-		slices.SortFunc(order, func(x, y int) int { return bytes.Compare(ss.keys[x][:], ss.keys[y][:]) })
-		for _, i := range order {
+		for _, i := range keyOrder(ss.keys) {
 			st := &ss.states[i]
 			if !st.touched {
 				continue
@@ -463,6 +479,29 @@ func (a *applier) write(b *pebble.Batch) error {
 		}
 	}
 	return nil
+}
+
+// keyOrder returns the indices of keys in key order.
+func keyOrder(keys []tokenizer.Key) []int {
+	order := make([]int, len(keys))
+	if len(keys) >= 1<<24 {
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(x, y int) int { return bytes.Compare(keys[x][:], keys[y][:]) })
+		return order
+	}
+	// A 40-bit key and a 24-bit index in one uint64 sort as the keys do,
+	// without a comparison function.
+	packed := make([]uint64, len(keys))
+	for i, k := range keys {
+		packed[i] = uint64(idOf(k))<<24 | uint64(i)
+	}
+	slices.Sort(packed)
+	for j, p := range packed {
+		order[j] = int(p & (1<<24 - 1))
+	}
+	return order
 }
 
 // Touch raises the atime of the known keys of scope sc to atime, as a

@@ -35,7 +35,7 @@ import (
 // A tokenCache is safe for concurrent use.
 type tokenCache struct {
 	mu       sync.RWMutex
-	scopes   map[Scope]map[tokenizer.Key]Counts
+	scopes   map[Scope]map[keyID]Counts
 	complete map[Scope]bool
 	entries  int
 	limit    int
@@ -45,7 +45,7 @@ type tokenCache struct {
 const tokenCacheLimit = 1 << 20
 
 func newTokenCache(limit int) *tokenCache {
-	return &tokenCache{scopes: map[Scope]map[tokenizer.Key]Counts{}, complete: map[Scope]bool{}, limit: limit}
+	return &tokenCache{scopes: map[Scope]map[keyID]Counts{}, complete: map[Scope]bool{}, limit: limit}
 }
 
 // lookup fills out from a complete scope and reports true, or reports
@@ -58,7 +58,7 @@ func (c *tokenCache) lookup(sc Scope, keys []tokenizer.Key, out []Counts) bool {
 	}
 	m := c.scopes[sc]
 	for i, k := range keys {
-		out[i] = m[k]
+		out[i] = m[idOf(k)]
 	}
 	return true
 }
@@ -70,7 +70,7 @@ func (c *tokenCache) known(sc Scope, keys []tokenizer.Key, out []Counts) (missin
 	defer c.mu.RUnlock()
 	m, complete := c.scopes[sc], c.complete[sc]
 	for i, k := range keys {
-		v, ok := m[k]
+		v, ok := m[idOf(k)]
 		if ok || complete {
 			out[i] = v
 			continue
@@ -89,12 +89,12 @@ func (c *tokenCache) fill(r pebble.Reader, sc Scope, ntokens int64, extra int) e
 		return nil
 	}
 	budget := c.limit - (c.entries - len(c.scopes[sc])) - extra
-	m := make(map[tokenizer.Key]Counts, ntokens)
+	m := make(map[keyID]Counts, ntokens)
 	err := forEachToken(context.Background(), r, sc, func(k tokenizer.Key, v Counts) error {
 		if len(m) >= budget {
 			return errScopeTooLarge
 		}
-		m[k] = v
+		m[idOf(k)] = v
 		return nil
 	})
 	if err == errScopeTooLarge {
@@ -108,6 +108,14 @@ func (c *tokenCache) fill(r pebble.Reader, sc Scope, ntokens int64, extra int) e
 	c.entries += len(m)
 	c.complete[sc] = true
 	return nil
+}
+
+// keyID is a token key as a map key: a uint64 hashes and compares faster
+// than a [5]byte, and orders as the key's bytes do.
+type keyID uint64
+
+func idOf(k tokenizer.Key) keyID {
+	return keyID(k[0])<<32 | keyID(k[1])<<24 | keyID(k[2])<<16 | keyID(k[3])<<8 | keyID(k[4])
 }
 
 var errScopeTooLarge = errors.New("scope does not fit in the token cache")
@@ -124,20 +132,23 @@ func (c *tokenCache) put(sc Scope, keys []tokenizer.Key, counts []Counts) {
 func (c *tokenCache) putLocked(sc Scope, k tokenizer.Key, v Counts) {
 	m := c.scopes[sc]
 	if m == nil {
-		m = map[tokenizer.Key]Counts{}
+		m = map[keyID]Counts{}
 		c.scopes[sc] = m
 	}
-	if _, ok := m[k]; !ok {
-		if c.entries >= c.limit {
-			clear(c.scopes)
-			clear(c.complete)
-			c.entries = 0
-			m = map[tokenizer.Key]Counts{}
-			c.scopes[sc] = m
-		}
-		c.entries++
+	id := idOf(k)
+	n := len(m)
+	m[id] = v
+	if len(m) == n {
+		return // updated
 	}
-	m[k] = v
+	if c.entries >= c.limit {
+		clear(c.scopes)
+		clear(c.complete)
+		c.entries = 0
+		m = map[keyID]Counts{id: v}
+		c.scopes[sc] = m
+	}
+	c.entries++
 }
 
 func (c *tokenCache) dropScope(sc Scope) {

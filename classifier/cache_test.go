@@ -3,6 +3,8 @@ package classifier
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -61,5 +63,27 @@ func TestWriteCacheFollowsRewrites(t *testing.T) {
 				t.Errorf("after %s and one more learn: spam count %d, want %d", tt.name, got, tt.want)
 			}
 		})
+	}
+}
+
+// keyOrder sorts by the keys' bytes, as Pebble orders them, with any
+// number of keys and ties between equal keys broken by index.
+func TestKeyOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 2, 100, 5000} {
+		keys := make([]tokenizer.Key, n)
+		for i := range keys {
+			for j := range keys[i] {
+				keys[i][j] = byte(r.IntN(4) * 85) // few values: many ties
+			}
+		}
+		want := make([]int, n)
+		for i := range want {
+			want[i] = i
+		}
+		slices.SortStableFunc(want, func(x, y int) int { return bytes.Compare(keys[x][:], keys[y][:]) })
+		if got := keyOrder(keys); !slices.Equal(got, want) {
+			t.Errorf("%d keys: order %v, want %v", n, got[:min(n, 10)], want[:min(n, 10)])
+		}
 	}
 }
