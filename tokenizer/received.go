@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // This file reproduces SpamAssassin's Message/Metadata/Received.pm: the
@@ -42,18 +43,25 @@ const (
 // IPv4 forms. The IPv6 half of SpamAssassin's address pattern makes a
 // regexp several times larger and slower; for a header that cannot hold
 // an IPv6 address (mayHoldIPv6, mayHoldLocal6) the two match the same.
+//
+// The IPv4 form is compiled when the package is initialised (a typo in a
+// pattern fails at once); the full form, which differs only by the
+// address patterns, the first time a header needs it: compiling every
+// one took most of the CPU time of starting gospamd.
 type rcvRe struct {
-	all, v4   *regexp.Regexp
+	v4        *regexp.Regexp
 	ip, local bool // the pattern names IPADDR, LOCALHOST
+	all       func() *regexp.Regexp
 }
 
 func rx(s string) *rcvRe {
 	all := strings.NewReplacer("IPADDR", reIP, "LOCALHOST", reLocal).Replace(s)
 	v4 := strings.NewReplacer("IPADDR", reIPv4Only, "LOCALHOST", reLocalV4).Replace(s)
-	r := &rcvRe{all: regexp.MustCompile(all), ip: strings.Contains(s, "IPADDR"), local: strings.Contains(s, "LOCALHOST")}
-	r.v4 = r.all
-	if v4 != all {
-		r.v4 = regexp.MustCompile(v4)
+	r := &rcvRe{v4: regexp.MustCompile(v4), ip: strings.Contains(s, "IPADDR"), local: strings.Contains(s, "LOCALHOST")}
+	if v4 == all {
+		r.all = func() *regexp.Regexp { return r.v4 }
+	} else {
+		r.all = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(all) })
 	}
 	return r
 }
@@ -259,7 +267,9 @@ var originatingIPHeaders = []string{
 	"X-MS-Exchange-CrossTenant-OriginalAttributedTenantConnectingIp",
 }
 
-var rcvAnyIP = regexp.MustCompile(reIP)
+// rcvAnyIP finds an address in an originating-IP header; compiled when
+// first needed, as the full forms of the rcvRe patterns are.
+var rcvAnyIP = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(reIP) })
 
 // relayParse is the outcome of reading one Received header.
 type relayParse int
@@ -317,7 +327,7 @@ func (st *rcvState) re(r *rcvRe) *regexp.Regexp {
 	if st.v4IP && st.v4Local || st.v4IP && !r.local || st.v4Local && !r.ip {
 		return r.v4
 	}
-	return r.all
+	return r.all()
 }
 
 func (st *rcvState) sub(r *rcvRe, s string) []string { return st.re(r).FindStringSubmatch(s) }
@@ -1197,7 +1207,7 @@ func parseRelays(h Header) []Relay {
 	// oldest hop.
 	for _, name := range originatingIPHeaders {
 		if v := h.last(name); v != "" {
-			if ip := rcvAnyIP.FindString(v); ip != "" {
+			if ip := rcvAnyIP().FindString(v); ip != "" {
 				lines = append(lines, "from X-Originating-IP: "+ip)
 			}
 		}
