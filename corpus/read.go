@@ -346,18 +346,26 @@ func readSingle(src source, opt WalkOptions, fn func(Item) error) error {
 	}
 	defer f.Close() // read-only; a close error cannot lose data
 
-	br := bufio.NewReader(f)
-	var r io.Reader = br
-	magic, _ := br.Peek(6)
-	switch {
+	// Read the file whole into a buffer of its size (most messages are
+	// stored plain), then decompress it if it turns out to be compressed.
+	limit := int64(-1)
+	if opt.MaxSize > 0 {
+		limit = opt.MaxSize + 1
+	}
+	data, err := readSized(f, src.size, limit)
+	if err != nil {
+		return fmt.Errorf("read message %s: %w", src.path, err)
+	}
+	var r io.Reader
+	switch magic := data; {
 	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
-		zr, err := gzip.NewReader(br)
+		zr, err := gzip.NewReader(bytes.NewReader(data))
 		if err != nil {
 			return fmt.Errorf("read gzip message %s: %w", src.path, err)
 		}
 		r = zr
 	case bytes.HasPrefix(magic, []byte("BZh")) || bytes.HasPrefix(magic, []byte("BZ0")):
-		r = bzip2.NewReader(br)
+		r = bzip2.NewReader(bytes.NewReader(data))
 	case bytes.HasPrefix(magic, []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}),
 		bytes.HasPrefix(magic, []byte{0x04, 0x22, 0x4d, 0x18}),
 		bytes.HasPrefix(magic, []byte("LZIP")),
@@ -365,18 +373,43 @@ func readSingle(src source, opt WalkOptions, fn func(Item) error) error {
 		log.Warn("corpus: compressed message format not supported, skipped", "path", src.path)
 		return nil
 	}
-	if opt.MaxSize > 0 {
-		r = io.LimitReader(r, opt.MaxSize+1)
-	}
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return fmt.Errorf("read message %s: %w", src.path, err)
+	if r != nil {
+		if opt.MaxSize > 0 {
+			r = io.LimitReader(r, opt.MaxSize+1)
+		}
+		if data, err = io.ReadAll(r); err != nil {
+			return fmt.Errorf("read message %s: %w", src.path, err)
+		}
 	}
 	if opt.MaxSize > 0 && int64(len(data)) > opt.MaxSize {
 		log.Info("corpus: skipping large message", "path", src.path, "limit", opt.MaxSize)
 		return nil
 	}
 	return fn(Item{Path: src.path, Data: data})
+}
+
+// readSized reads r to its end, or to limit bytes when limit >= 0, into
+// a buffer sized for the size bytes it is expected to hold: one read
+// and no copy for a file whose size was just taken.
+func readSized(r io.Reader, size, limit int64) ([]byte, error) {
+	if limit >= 0 {
+		r = io.LimitReader(r, limit)
+		size = min(size, limit)
+	}
+	buf := make([]byte, 0, max(size, 0)+1) // +1: the read that finds the end
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 // readMbox reads the messages of one mbox file.
