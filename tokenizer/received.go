@@ -117,8 +117,6 @@ func isHexDigit(c byte) bool {
 
 // Patterns, in the order Received.pm tries them.
 var (
-	rcvFromBy        = rx(`(?i)^from (\S+) by [^\s;]+ ?;`)
-	rcvBracketIP     = rx(`^\[[\d.]+\]$`)
 	rcvID            = rx(` id <?([^\s<>;]{3,})`)
 	rcvHeloEq        = rx(`\bhelo=(` + reTok + `)` + reTokSep)
 	rcvHeloWord      = rx(`\b(?:HELO|EHLO) (` + reTok + `)` + reTokSep)
@@ -256,7 +254,6 @@ var (
 	rcvAnyBracketIP  = rx(`\[(IPADDR)\]`)
 	rcvIPPrivate     = regexp.MustCompile(`^(?:(?:10|127|169\.254|172\.(?:1[6-9]|2[0-9]|3[01])|192\.168|100\.(?:6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7]))\..*|(?i:fe[89ab][0-9a-f]:.*)|(?i:(?:0{1,4}:){1,6}:?(?:ffff:)?(?:10|127|169\.254|172\.(?:1[6-9]|2[0-9]|3[01])|192\.168)\..*)|(?:0{0,4}:){2,7}0{0,3}1)$`)
 	rcvMappedV4      = regexp.MustCompile(`(?i)^0*:0*:(?:0*:)*ffff:(\d+\.\d+\.\d+\.\d+)$`)
-	rcvStripChars    = regexp.MustCompile(`[\s\x00#\[\]()<>|]`)
 )
 
 // originatingIPHeaders is SpamAssassin's originating_ip_headers as its
@@ -270,6 +267,111 @@ var originatingIPHeaders = []string{
 // rcvAnyIP finds an address in an originating-IP header; compiled when
 // first needed, as the full forms of the rcvRe patterns are.
 var rcvAnyIP = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(reIP) })
+
+// rcvAnyIPv4 is rcvAnyIP for a header that cannot hold an IPv6 address.
+var rcvAnyIPv4 = regexp.MustCompile(reIPv4Only)
+
+// firstIP is the first address rcvAnyIP finds in v, or "".
+func firstIP(v string) string {
+	if !mayHoldIPv6(v) {
+		return rcvAnyIPv4.FindString(v)
+	}
+	return rcvAnyIP().FindString(v)
+}
+
+// hasPrefixFoldASCII reports whether s starts with prefix (lower-case
+// ASCII), ASCII letters compared without case: what
+// strings.HasPrefix(strings.ToLower(s), prefix) tells for a prefix of
+// letters no other character lower-cases to, and what a (?i) regexp
+// matches for one whose letters have no other case-folding partners
+// (not k or s).
+func hasPrefixFoldASCII(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c, p := s[i], prefix[i]
+		if 'a' <= p && p <= 'z' {
+			c |= 0x20
+		}
+		if c != p {
+			return false
+		}
+	}
+	return true
+}
+
+// fromByOnly matches (?i)^from (\S+) by [^\s;]+ ?; (a header with
+// nothing between the hosts but " by ", which Received.pm ignores unless
+// the first is an address literal) and returns the first submatch.
+func fromByOnly(s string) (string, bool) {
+	if !hasPrefixFoldASCII(s, "from ") {
+		return "", false
+	}
+	i := len("from ")
+	j := i
+	for j < len(s) && !isGoSpace(s[j]) {
+		j++
+	}
+	if j == i || !hasPrefixFoldASCII(s[j:], " by ") {
+		return "", false
+	}
+	k := j + len(" by ")
+	e := k
+	for e < len(s) && !isGoSpace(s[e]) && s[e] != ';' {
+		e++
+	}
+	if e == k {
+		return "", false
+	}
+	if e < len(s) && s[e] == ' ' {
+		e++
+	}
+	if e < len(s) && s[e] == ';' {
+		return s[i:j], true
+	}
+	return "", false
+}
+
+// isBracketIP matches ^\[[\d.]+\]$.
+func isBracketIP(s string) bool {
+	if len(s) < 3 || s[0] != '[' || s[len(s)-1] != ']' {
+		return false
+	}
+	for i := 1; i < len(s)-1; i++ {
+		if !isDigit(s[i]) && s[i] != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// stripRelayChars replaces every byte of [\s\x00#\[\]()<>|] in s by "!",
+// as Received.pm cleans the fields of a relay.
+func stripRelayChars(s string) string {
+	i := 0
+	for i < len(s) && !isRelayStripChar(s[i]) {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	b := []byte(s)
+	for ; i < len(b); i++ {
+		if isRelayStripChar(b[i]) {
+			b[i] = '!'
+		}
+	}
+	return string(b)
+}
+
+func isRelayStripChar(c byte) bool {
+	switch c {
+	case '\t', '\n', '\f', '\r', ' ', 0, '#', '[', ']', '(', ')', '<', '>', '|':
+		return true
+	}
+	return false
+}
 
 // relayParse is the outcome of reading one Received header.
 type relayParse int
@@ -343,13 +445,13 @@ func (st *rcvState) subIf(ok bool, r *rcvRe, s string) []string {
 }
 
 func (st *rcvState) parse(s string) relayParse {
-	if !strings.HasPrefix(strings.ToLower(s), "from ") && !strings.HasPrefix(strings.ToLower(s), "(from ") {
+	if !hasPrefixFoldASCII(s, "from ") && !hasPrefixFoldASCII(s, "(from ") {
 		return relayIgnored
 	}
 	if wordBoundedContains(s, "with local for") {
 		return relayIgnored
 	}
-	if m := st.sub(rcvFromBy, s); m != nil && !st.match(rcvBracketIP, m[1]) {
+	if from, ok := fromByOnly(s); ok && !isBracketIP(from) {
 		return relayIgnored
 	}
 	s = stripReceivedDate(s)
@@ -1137,7 +1239,7 @@ func (st *rcvState) stripIdent() {
 func cleanEnvFrom(e string) string {
 	e = strings.TrimLeft(e, " \t\r\n\f\v<")
 	e = strings.TrimRight(e, " \t\r\n\f\v>")
-	return rcvStripChars.ReplaceAllString(e, "!")
+	return stripRelayChars(e)
 }
 
 // relay finishes a parsed header as the "enough:" block does.
@@ -1160,11 +1262,11 @@ func (st *rcvState) relay(raw string) Relay {
 	}
 	by := strings.TrimSuffix(st.by, ";")
 	r := Relay{
-		IP:    rcvStripChars.ReplaceAllString(ip, "!"),
-		RDNS:  rcvStripChars.ReplaceAllString(rdns, "!"),
-		HELO:  rcvStripChars.ReplaceAllString(st.helo, "!"),
-		By:    rcvStripChars.ReplaceAllString(by, "!"),
-		Ident: rcvStripChars.ReplaceAllString(st.ident, "!"),
+		IP:    stripRelayChars(ip),
+		RDNS:  stripRelayChars(rdns),
+		HELO:  stripRelayChars(st.helo),
+		By:    stripRelayChars(by),
+		Ident: stripRelayChars(st.ident),
 		ID:    st.id,
 		Auth:  st.auth,
 		Raw:   raw,
@@ -1207,7 +1309,7 @@ func parseRelays(h Header) []Relay {
 	// oldest hop.
 	for _, name := range originatingIPHeaders {
 		if v := h.last(name); v != "" {
-			if ip := rcvAnyIP().FindString(v); ip != "" {
+			if ip := firstIP(v); ip != "" {
 				lines = append(lines, "from X-Originating-IP: "+ip)
 			}
 		}

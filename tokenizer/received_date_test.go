@@ -188,3 +188,56 @@ func TestMayHoldIPv6(t *testing.T) {
 		}
 	}
 }
+
+// The hand-written matchers of parse do what Received.pm's patterns do
+// (as Go regexps) on every Received header of the corpus and on variants
+// that move their blanks, cases and brackets around.
+func TestReceivedHandMatchersAsRegexps(t *testing.T) {
+	var (
+		fromBy    = regexp.MustCompile(`(?i)^from (\S+) by [^\s;]+ ?;`)
+		bracketIP = regexp.MustCompile(`^\[[\d.]+\]$`)
+		strip     = regexp.MustCompile(`[\s\x00#\[\]()<>|]`)
+		anyIP     = regexp.MustCompile(reIP)
+	)
+	raws, _ := testpeer.CorpusMessages(t)
+	subjects := []string{"", "from", "from ", "from a by b;", "FROM a BY b ;", "From a\tby b;", "from a by b c;",
+		"from a by ;", "from  a by b;", "from a by b;x", "from a by b  ;", "fRoM [1.2.3.4] bY x.y;", "from [1.2.3.4 by x;",
+		"from a (b) by c;", "(from a by b;", "from a by b\x00;", "from \xff by \xfe;", "x from a by b;",
+		"[]", "[1]", "[.]", "[1.2.3.4]", "[1.2.3.4]x", "[a]", "1.2.3.4", "[1.2.3.4",
+		"a\x00b#c[d]e(f)g<h>i|j k\tl\nm\rn\fo\vp", "ip=::1 or 2001:db8::5", "1.2.3.4.5", "IPv6:::1 and 10.0.0.1"}
+	for i := 0; i < len(raws); i += 3 {
+		for _, f := range Parse(raws[i]).Header {
+			if strings.EqualFold(f.Name, "Received") {
+				v := f.Value
+				subjects = append(subjects, v, collapseASCIISpace(v), strings.ToUpper(v))
+				if k := strings.Index(v, " by "); k > 0 {
+					if e := strings.IndexByte(v[k+4:], ' '); e > 0 {
+						subjects = append(subjects, v[:k+4+e]+";", v[:k+4+e]+" ;")
+					}
+				}
+			}
+		}
+	}
+	for _, s := range subjects {
+		m := fromBy.FindStringSubmatch(s)
+		got, ok := fromByOnly(s)
+		if ok != (m != nil) || ok && got != m[1] {
+			t.Errorf("fromByOnly(%q) = %q, %v; the pattern gives %q", s, got, ok, m)
+		}
+		if got, want := isBracketIP(s), bracketIP.MatchString(s); got != want {
+			t.Errorf("isBracketIP(%q) = %v, want %v", s, got, want)
+		}
+		if got, want := stripRelayChars(s), strip.ReplaceAllString(s, "!"); got != want {
+			t.Errorf("stripRelayChars(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := firstIP(s), anyIP.FindString(s); got != want {
+			t.Errorf("firstIP(%q) = %q, want %q", s, got, want)
+		}
+		for _, p := range []string{"from ", "(from "} {
+			if got, want := hasPrefixFoldASCII(s, p), strings.HasPrefix(strings.ToLower(s), p); got != want {
+				t.Errorf("hasPrefixFoldASCII(%q, %q) = %v, want %v", s, p, got, want)
+			}
+		}
+	}
+	t.Logf("%d subjects", len(subjects))
+}
