@@ -15,15 +15,54 @@ import (
 // out-of-range fields are pulled into range instead of failing.
 
 var (
-	dateDMY       = regexp.MustCompile(`(?i) (\d+) (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec) (\d{4}) `)
-	dateAsctime   = regexp.MustCompile(`(?i) (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec) +(\d+) \d+:\d+:\d+ (\d{4}) `)
-	dateDMYShort  = regexp.MustCompile(`(?i) (\d+) (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec) (\d{2,3}) `)
-	dateHMS       = regexp.MustCompile(` (\d?\d):(\d\d)(?::(\d\d))? `)
-	dateNumTZ     = regexp.MustCompile(` ([-+])(\d\d)(\d\d) `)
-	dateNameTZ    = regexp.MustCompile(`\b([A-Z]{2,4}(?:-DST)?)\b`)
-	rdSpaceRun    = regexp.MustCompile(`\s+`)
-	rdCommaSpaces = regexp.MustCompile(`, *`)
+	dateDMY      = regexp.MustCompile(`(?i) (\d+) (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec) (\d{4}) `)
+	dateAsctime  = regexp.MustCompile(`(?i) (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec) +(\d+) \d+:\d+:\d+ (\d{4}) `)
+	dateDMYShort = regexp.MustCompile(`(?i) (\d+) (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec) (\d{2,3}) `)
+	dateHMS      = regexp.MustCompile(` (\d?\d):(\d\d)(?::(\d\d))? `)
+	dateNumTZ    = regexp.MustCompile(` ([-+])(\d\d)(\d\d) `)
+	dateNameTZ   = regexp.MustCompile(`\b([A-Z]{2,4}(?:-DST)?)\b`)
 )
+
+// collapseDateSpace is s/, */ /g then s/\s+/ /g (Go's \s: no \v), by
+// hand: ParseDate runs on a Received header of every message learned.
+func collapseDateSpace(s string) string {
+	if strings.IndexByte(s, ',') >= 0 {
+		b := make([]byte, 0, len(s))
+		for i := 0; i < len(s); i++ {
+			if s[i] != ',' {
+				b = append(b, s[i])
+				continue
+			}
+			for i+1 < len(s) && s[i+1] == ' ' {
+				i++
+			}
+			b = append(b, ' ')
+		}
+		s = string(b)
+	}
+	runs := false
+	for i := 0; i < len(s); i++ {
+		if isGoSpace(s[i]) && (s[i] != ' ' || i+1 < len(s) && isGoSpace(s[i+1])) {
+			runs = true
+			break
+		}
+	}
+	if !runs {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if !isGoSpace(s[i]) {
+			b = append(b, s[i])
+			continue
+		}
+		for i+1 < len(s) && isGoSpace(s[i+1]) {
+			i++
+		}
+		b = append(b, ' ')
+	}
+	return string(b)
+}
 
 // rdZoneOffsets are the named zones mail software commonly writes, in
 // minutes east of UTC. Unknown names count as UTC.
@@ -48,9 +87,7 @@ var rdMonths = map[string]time.Month{
 // ParseDate finds a mail date in s. It reports false when no day, month
 // and year can be found.
 func ParseDate(s string) (time.Time, bool) {
-	s = " " + s + " "
-	s = rdCommaSpaces.ReplaceAllString(s, " ")
-	s = rdSpaceRun.ReplaceAllString(s, " ")
+	s = collapseDateSpace(" " + s + " ")
 
 	var day, year int
 	var mon time.Month
@@ -160,16 +197,16 @@ func (m *Message) receiveTime() (time.Time, bool) {
 	var rcvd []string
 	for _, f := range m.Header {
 		if strings.EqualFold(f.Name, "Received") {
-			rcvd = append(rcvd, rdUnfold(f.Raw))
+			rcvd = append(rcvd, f.Raw) // unfolded where read (rdUnfold)
 		}
 	}
 	var local []string
 	if len(rcvd) > 0 {
-		if qmailInvoked.MatchString(rcvd[0]) || fromLocalhost.MatchString(rcvd[0]) {
+		if first := rdUnfold(rcvd[0]); qmailInvoked.MatchString(first) || fromLocalhost.MatchString(first) {
 			local = append(local, rcvd[0])
 			rcvd = rcvd[1:]
 		}
-		if len(rcvd) > 0 && byFetchmail.MatchString(rcvd[0]) {
+		if len(rcvd) > 0 && byFetchmail.MatchString(rdUnfold(rcvd[0])) {
 			local = append(local, rcvd[0])
 			rcvd = rcvd[1:]
 		} else if len(local) > 0 {
@@ -178,7 +215,7 @@ func (m *Message) receiveTime() (time.Time, bool) {
 		}
 	}
 	if len(rcvd) > 0 {
-		if t, ok := ParseDate(rcvd[0]); ok {
+		if t, ok := ParseDate(rdUnfold(rcvd[0])); ok {
 			return t, true
 		}
 		rcvd = rcvd[1:]
@@ -209,7 +246,7 @@ func (m *Message) receiveTime() (time.Time, bool) {
 
 func rdFirstDate(ss []string) (time.Time, bool) {
 	for _, s := range ss {
-		if t, ok := ParseDate(s); ok && t.Unix() != 0 {
+		if t, ok := ParseDate(rdUnfold(s)); ok && t.Unix() != 0 {
 			return t, true
 		}
 	}

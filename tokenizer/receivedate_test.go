@@ -1,8 +1,11 @@
 package tokenizer
 
 import (
+	"regexp"
 	"testing"
 	"time"
+
+	"github.com/gospamd/gospamd/internal/testpeer"
 )
 
 func TestParseDate(t *testing.T) {
@@ -68,6 +71,25 @@ func TestReceiveTime(t *testing.T) {
 		got := tt.msg.ReceiveTime(now).UTC().Format(time.RFC3339)
 		if got != tt.want {
 			t.Errorf("%s: ReceiveTime = %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+// collapseDateSpace does what ParseDate's two substitutions did.
+func TestCollapseDateSpaceAsRegexps(t *testing.T) {
+	commas := regexp.MustCompile(`, *`)
+	spaces := regexp.MustCompile(`\s+`)
+	raws, _ := testpeer.CorpusMessages(t)
+	subjects := []string{"", " ", ",", ", ,", "a ,b", "a , b", "a,\tb", "a\v b", " \t\r\n\f ", "x,,  ,y", "\xff, \xfe"}
+	for i := 0; i < len(raws); i += 5 {
+		for _, f := range Parse(raws[i]).Header {
+			subjects = append(subjects, f.Raw, f.Value)
+		}
+	}
+	for _, s := range subjects {
+		want := spaces.ReplaceAllString(commas.ReplaceAllString(s, " "), " ")
+		if got := collapseDateSpace(s); got != want {
+			t.Errorf("collapseDateSpace(%q) = %q, want %q", s, got, want)
 		}
 	}
 }
