@@ -297,36 +297,6 @@ func checkForMissingToHeader(c *Context, _ []string) (bool, error) {
 	return c.get("To") == "" && c.get("Apparently-To") == "", nil
 }
 
-// checkForToInSubject (check_for_to_in_subject("address"|"user")): the
-// Subject names the recipient's address, or addresses them by user name.
-func checkForToInSubject(c *Context, args []string) (bool, error) {
-	to := c.addr("To")
-	if to == "" {
-		return false, nil
-	}
-	subject := c.get("Subject")
-	switch arg(args, 0) {
-	case "address":
-		re, err := regexp.Compile(`(?i)\b` + regexp.QuoteMeta(to) + `\b`)
-		if err != nil {
-			return false, nil
-		}
-		return re.MatchString(subject), nil
-	case "user":
-		user := to
-		if i := strings.IndexByte(user, '@'); i >= 0 {
-			user = user[:i]
-		}
-		q := regexp.QuoteMeta(user)
-		re, err := regexp.Compile(`(?i)^(?:(?:re|fw):\s*(?:\w+\s+)?` + q + `$|(?-i:` + q + `)\s*[,:;!?-](?:$|\s)|` + q + `$|,\s*` + q + `[,:;!?-]$)`)
-		if err != nil {
-			return false, nil
-		}
-		return re.MatchString(strings.TrimSuffix(subject, "\n")), nil
-	}
-	return false, nil
-}
-
 var outlookMsgID = regexp.MustCompile(`^<[0-9a-f]{4}([0-9a-f]{8})\$[0-9a-f]{8}\$[0-9a-f]{8}@`)
 
 // checkOutlookMessageID (check_outlook_message_id()): an Outlook-style
