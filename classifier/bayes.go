@@ -2,7 +2,7 @@ package classifier
 
 import (
 	"math"
-	"sort"
+	"slices"
 )
 
 // Params are the tunables of the Bayes math. The zero value is not useful;
@@ -136,8 +136,15 @@ func Classify(nspam, nham int64, counts []Counts, p Params) (prob float64, used 
 		}
 		candidates = append(candidates, scored{index: i, f: f, strength: math.Abs(f - 0.5)})
 	}
-	sort.SliceStable(candidates, func(a, b int) bool {
-		return candidates[a].strength > candidates[b].strength
+	// Strongest first, ties in token order.
+	slices.SortStableFunc(candidates, func(a, b scored) int {
+		switch {
+		case a.strength > b.strength:
+			return -1
+		case a.strength < b.strength:
+			return 1
+		}
+		return 0
 	})
 	if len(candidates) > p.MaxTokens {
 		candidates = candidates[:p.MaxTokens]
