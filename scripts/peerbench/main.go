@@ -178,23 +178,30 @@ func (b *bench) report(w io.Writer, rows []row, learns []learnRow, loadStart, lo
 	}
 	fmt.Fprintf(w, "\nTrained on the oldest %d ham and %d spam (by Date header), scanned the newest %d ham and %d spam, which no store learned.\n",
 		len(s.trainHam), len(s.trainSpam), len(s.test)-testSpam, testSpam)
-	fmt.Fprintf(w, "%d concurrent clients, one connection per message. Load average %s at the start, %s at the end (%v in all).\n\n",
+	fmt.Fprintf(w, "%d concurrent clients, one connection per message. Load average %s at the start, %s at the end (%v in all).\n",
 		b.clients, loadStart, loadEnd, took.Round(time.Second))
+	fmt.Fprintln(w, "Server CPU is the user and system time of the daemon and its workers (and rspamd's redis, its Bayes store) during the run,")
+	fmt.Fprintln(w, "client CPU the load generator's; both per answered message.")
+	fmt.Fprintln(w)
 
-	fmt.Fprintln(w, "| server | messages | messages/s | p50 | p99 | ÷ gospamd | RSS after | with a BAYES_ rule |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| server | messages | messages/s | p50 | p99 | ÷ gospamd | server CPU/message | ÷ gospamd by CPU | client CPU/message | RSS after | with a BAYES_ rule |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	base := rows[0].res
 	for _, r := range rows {
 		if r.res == nil {
-			fmt.Fprintf(w, "| %s | skipped: %s ||||||\n", r.name, oneLine(r.skipped))
+			fmt.Fprintf(w, "| %s | skipped: %s |||||||||\n", r.name, oneLine(r.skipped))
 			continue
 		}
-		ratio := "–"
+		ratio, cpuRatio := "–", "–"
 		if base != nil {
 			ratio = fmt.Sprintf("%.3g", r.res.PerSecond()/base.PerSecond())
+			if r.cpu > 0 {
+				cpuRatio = fmt.Sprintf("%.3g", rows[0].cpuPerMessage().Seconds()/r.cpuPerMessage().Seconds())
+			}
 		}
-		fmt.Fprintf(w, "| %s | %d | %.1f | %s | %s | %s | %.0f MiB | %.0f%% |\n", r.name, len(r.res.Latencies), r.res.PerSecond(),
-			ms(r.res.Percentile(0.5)), ms(r.res.Percentile(0.99)), ratio, float64(r.rss)/(1<<20),
+		fmt.Fprintf(w, "| %s | %d | %.1f | %s | %s | %s | %s | %s | %s | %.0f MiB | %.0f%% |\n", r.name, len(r.res.Latencies), r.res.PerSecond(),
+			ms(r.res.Percentile(0.5)), ms(r.res.Percentile(0.99)), ratio, cpuMS(r.cpuPerMessage()), cpuRatio,
+			cpuMS(r.clientCPU/time.Duration(max(len(r.res.Latencies), 1))), float64(r.rss)/(1<<20),
 			100*float64(r.res.Matched)/float64(max(len(r.res.Latencies), 1)))
 	}
 	fmt.Fprintln(w)
@@ -236,6 +243,10 @@ func (b *bench) report(w io.Writer, rows []row, learns []learnRow, loadStart, lo
 	if rate(0) > 0 && rate(2) > 0 {
 		x := rate(0) / rate(2)
 		target("gospamd (built-in rules) ÷ rspamd, messages/s", x, x >= 5, "≥ 5")
+		if rows[0].cpu > 0 && rows[2].cpu > 0 {
+			fmt.Fprintf(w, "  (by the servers' CPU time per message, which the machine's other load moves less: %.3g)\n",
+				rows[2].cpuPerMessage().Seconds()/rows[0].cpuPerMessage().Seconds())
+		}
 	} else {
 		target("gospamd (built-in rules) ÷ rspamd, messages/s", 0, false, "")
 	}
@@ -263,6 +274,8 @@ func (b *bench) report(w io.Writer, rows []row, learns []learnRow, loadStart, lo
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+func cpuMS(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
 
 func bucketMS(bound float64) string {
 	if bound > 1e9 {

@@ -3,9 +3,11 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A corpus of dated messages splits by date within each class; undated
@@ -102,5 +104,38 @@ func TestTreeRSS(t *testing.T) {
 	rss, err := treeRSS(os.Getpid())
 	if err != nil || rss < 1<<20 {
 		t.Fatalf("rss %d, %v", rss, err)
+	}
+}
+
+// The CPU time of a process tree counts its children's: a child that
+// burns CPU shows in its parent's tree, and only there.
+func TestTreeCPU(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; sleep 30")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}()
+	var child time.Duration
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && child < 200*time.Millisecond; time.Sleep(50 * time.Millisecond) {
+		var err error
+		if child, err = treeCPU(cmd.Process.Pid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if child < 200*time.Millisecond {
+		t.Fatalf("the busy child used %v of CPU", child)
+	}
+	mine, err := treeCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mine < child {
+		t.Errorf("this process's tree used %v, less than its child's %v", mine, child)
+	}
+	if self := selfCPU(); self <= 0 || self > mine {
+		t.Errorf("selfCPU %v, tree %v", self, mine)
 	}
 }

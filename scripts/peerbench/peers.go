@@ -17,12 +17,16 @@ import (
 
 // A row is one server's line of the scan table.
 type row struct {
-	name     string
-	res      *loadgen.Result
-	rss      int64  // bytes, daemon and workers (and rspamd's redis), after the run
-	skipped  string // why there are no figures
-	scanP99  float64
-	scanSeen float64 // scans in the gospamd_scan_seconds histogram during the run
+	name string
+	res  *loadgen.Result
+	rss  int64 // bytes, daemon and workers (and rspamd's redis), after the run
+	// cpu is the CPU time the same processes used during the run, and
+	// clientCPU the load generator's: on a machine shared with other
+	// work they say what messages/s cannot.
+	cpu, clientCPU time.Duration
+	skipped        string // why there are no figures
+	scanP99        float64
+	scanSeen       float64 // scans in the gospamd_scan_seconds histogram during the run
 }
 
 // A learnRow is one learner's line of the learning table.
@@ -132,15 +136,27 @@ func (b *bench) warmUp(addr string, proto loadgen.Protocol, msgs [][]byte, n int
 	return nil
 }
 
-// measure sends the load and reads the RSS of pids (and their children)
-// after it. Answers naming a BAYES_ rule are counted.
+// measure sends the load and reads the CPU time pids (and their
+// children) use during it and their RSS after it. Answers naming a
+// BAYES_ rule are counted.
 func (b *bench) measure(r *row, addr string, proto loadgen.Protocol, msgs [][]byte, requests int, pids ...int) error {
 	b.logf("%s: %d requests, %d clients (load average %s)", r.name, requests, b.clients, loadAverage())
+	cpu0, err := treeCPU(pids...)
+	if err != nil {
+		return err
+	}
+	self0 := selfCPU()
 	res, err := loadgen.Run(b.ctx, loadgen.Options{Addr: addr, Protocol: proto, Clients: b.clients, Messages: msgs,
 		Requests: requests, Match: []byte("BAYES_")})
 	if err != nil {
 		return err
 	}
+	r.clientCPU = selfCPU() - self0
+	cpu1, err := treeCPU(pids...)
+	if err != nil {
+		return err
+	}
+	r.cpu = cpu1 - cpu0
 	if res.Failed > 0 {
 		return fmt.Errorf("%d of %d requests failed: %w", res.Failed, res.Requests, res.FirstErr)
 	}
@@ -454,4 +470,12 @@ func chownTree(root string, uid, gid int) error {
 		}
 		return os.Lchown(path, uid, gid)
 	})
+}
+
+// cpuPerMessage is the server's CPU time per answered request.
+func (r *row) cpuPerMessage() time.Duration {
+	if r.res == nil || len(r.res.Latencies) == 0 {
+		return 0
+	}
+	return r.cpu / time.Duration(len(r.res.Latencies))
 }

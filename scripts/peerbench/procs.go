@@ -114,30 +114,20 @@ func freeAddr() (string, error) {
 	return addr, l.Close()
 }
 
-// treeRSS is the resident memory, in bytes, of the processes pids and all
-// their descendants.
-func treeRSS(pids ...int) (int64, error) {
+// procTree is the processes pids and all their descendants.
+func procTree(pids ...int) ([]int, error) {
 	parent := map[int]int{}
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		return 0, fmt.Errorf("list processes: %w", err)
+		return nil, fmt.Errorf("list processes: %w", err)
 	}
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...: comm may hold spaces and parentheses.
-		i := bytes.LastIndexByte(stat, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(stat[i+1:]))
-		if len(f) < 2 {
+		f, err := statFields(pid)
+		if err != nil || len(f) < 2 {
 			continue
 		}
 		if ppid, err := strconv.Atoi(f[1]); err == nil {
@@ -158,8 +148,36 @@ func treeRSS(pids ...int) (int64, error) {
 			}
 		}
 	}
-	var total int64
+	tree := make([]int, 0, len(in))
 	for pid := range in {
+		tree = append(tree, pid)
+	}
+	return tree, nil
+}
+
+// statFields are the fields of /proc/PID/stat after the command name
+// (which may hold spaces and parentheses): state, ppid, ...
+func statFields(pid int) ([]string, error) {
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return nil, err
+	}
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return nil, fmt.Errorf("pid %d: stat without a command name", pid)
+	}
+	return strings.Fields(string(stat[i+1:])), nil
+}
+
+// treeRSS is the resident memory, in bytes, of the processes pids and all
+// their descendants.
+func treeRSS(pids ...int) (int64, error) {
+	tree, err := procTree(pids...)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, pid := range tree {
 		kb, err := statusField(pid, "VmRSS")
 		if err != nil {
 			continue // exited meanwhile
@@ -167,6 +185,46 @@ func treeRSS(pids ...int) (int64, error) {
 		total += kb * 1024
 	}
 	return total, nil
+}
+
+// clockTick is the unit of the CPU times in /proc/PID/stat (USER_HZ,
+// 100 on every Linux ABI).
+const clockTick = 10 * time.Millisecond
+
+// treeCPU is the CPU time, user and system, that the processes pids and
+// all their descendants have used so far (of descendants that exited,
+// what their parents have waited for).
+func treeCPU(pids ...int) (time.Duration, error) {
+	tree, err := procTree(pids...)
+	if err != nil {
+		return 0, err
+	}
+	var ticks int64
+	for _, pid := range tree {
+		f, err := statFields(pid)
+		if err != nil || len(f) < 15 {
+			continue // exited meanwhile
+		}
+		// utime stime cutime cstime are fields 14 to 17 of stat, 12 to
+		// 15 here.
+		for _, v := range f[11:15] {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("pid %d: stat field %q: %w", pid, v, err)
+			}
+			ticks += n
+		}
+	}
+	return time.Duration(ticks) * clockTick, nil
+}
+
+// selfCPU is the CPU time, user and system, this process has used so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // statusField reads a "Name: N kB" field of /proc/PID/status.
