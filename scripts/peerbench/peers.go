@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -265,7 +266,7 @@ func (b *bench) benchRspamd(requests int, learned *learnRow) row {
 			return fail(err)
 		}
 	}
-	if err := writeRspamdConfig(dir, addr, caddr, sock, hsCache); err != nil {
+	if err := writeRspamdConfig(dir, addr, caddr, sock, hsCache, runtime.NumCPU()); err != nil {
 		return fail(err)
 	}
 	for range 50 {
@@ -335,10 +336,16 @@ func redisLearns(ctx context.Context, cli, sock, symbol string, spam bool) strin
 
 // writeRspamdConfig writes a top-level rspamd.conf that takes Debian's
 // stock configuration (common.conf: rules, modules, scores) with only a
-// normal and a controller worker on the given addresses, and local.d
+// controller and normal workers on the given addresses, and local.d
 // files that turn off every module that asks the network and put Bayes
 // in the private redis.
-func writeRspamdConfig(dir, addr, caddr, sock, hsCache string) error {
+//
+// The bench runs rspamd as it runs gospamd: scanning on every core
+// (normal workers, one process each; rspamd's own default is the cores
+// less two, so one on a 2-core machine, which left a core to gospamd it
+// did not get), and without a log line per message (gospamd runs with
+// --log-level warn; rspamd logs each task at notice).
+func writeRspamdConfig(dir, addr, caddr, sock, hsCache string, normalWorkers int) error {
 	top := `.include "$CONFDIR/common.conf"
 options {
     pidfile = "$RUNDIR/rspamd.pid";
@@ -348,10 +355,11 @@ options {
 logging {
     type = "file";
     filename = "$LOGDIR/rspamd.log";
-    level = "notice";
+    level = "warning";
 }
 worker "normal" {
     bind_socket = "` + addr + `";
+    count = ` + strconv.Itoa(normalWorkers) + `;
     .include "$CONFDIR/worker-normal.inc"
 }
 worker "controller" {
