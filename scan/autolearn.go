@@ -62,7 +62,9 @@ func (s *Service) autolearn(ctx context.Context, engine *rules.Engine, pol *site
 	}
 	op := learn.PrepareMessage(m, pol.learnTokens, s.cfg.Now())
 	op.Scope, op.Class, op.NoRelearn = sc, class, true
-	r, err := s.cfg.Writer.Learn(ctx, op)
+	var r classifier.Result
+	var err error
+	offCore(ctx, func() { r, err = s.cfg.Writer.Learn(ctx, op) })
 	switch {
 	case errors.Is(err, classifier.ErrUnavailable):
 		// The store logs its outage once; one line per scan would flood.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gospamd/gospamd/internal/workslot"
 	"github.com/gospamd/gospamd/rules"
 	"github.com/gospamd/gospamd/tokenizer"
 )
@@ -85,6 +86,14 @@ func (r *Result) Headers() []rules.HeaderField {
 // run are skipped and the result carries TIME_LIMIT_EXCEEDED. An error is
 // returned for a bad user name (ErrBadUser) or a failing store.
 func (s *Service) Scan(ctx context.Context, req *Request) (*Result, error) {
+	hold, err := s.cores.enter(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("scan: waiting for a core: %w", err)
+	}
+	if hold != nil {
+		defer hold.Release()
+		ctx = workslot.Nest(context.WithValue(ctx, coreHoldKey{}, hold), hold)
+	}
 	start := s.cfg.Now()
 	s.cfg.Metrics.ScanStarted()
 	res, err := s.scan(ctx, req)

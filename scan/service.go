@@ -87,6 +87,13 @@ type Config struct {
 	Writer Learner
 	// Net runs the network tests; nil scans with local tests only.
 	Net rules.NetChecker
+	// MaxRunning, when positive, is how many scans compute at once,
+	// typically GOMAXPROCS (see coreGate); the others wait for one to
+	// finish, in arrival order, before they start. A scan gives its
+	// place up while it waits on DNS or on the Bayes writer, but not
+	// while it waits on the Bayes store: leave it 0 with a network store
+	// (Redis), whose lookup would keep a core idle. 0: no limit.
+	MaxRunning int
 	// Diagnostic receives the policy's parse diagnostics at every load;
 	// nil logs warnings and errors.
 	Diagnostic func(cf.Diagnostic)
@@ -117,6 +124,7 @@ type Service struct {
 	log    *slog.Logger
 	policy atomic.Pointer[sitePolicy]
 	scopes *userScopes
+	cores  coreGate
 }
 
 // sitePolicy is one loaded site policy with the engines built from it.
@@ -148,7 +156,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.MaxUserEngineBytes <= 0 {
 		cfg.MaxUserEngineBytes = 256 << 20
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger}
+	s := &Service{cfg: cfg, log: cfg.Logger, cores: newCoreGate(cfg.MaxRunning)}
 	s.scopes = newUserScopes(cfg.UserPrefsDir, cfg.MaxBayesScopes, cfg.Store, cfg.Logger)
 	if err := s.Reload(ctx); err != nil {
 		return nil, err

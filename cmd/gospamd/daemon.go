@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
@@ -98,6 +99,12 @@ func openDaemon(ctx context.Context, log *slog.Logger, set daemonSettings) (_ *d
 	d.writer = learn.NewWriter(d.store, learn.WriterOptions{Logger: log, Metrics: d.metrics})
 	cfg := set.scan
 	cfg.Store, cfg.Writer, cfg.Logger, cfg.Metrics = d.store, d.writer, log, d.metrics
+	if !d.redis {
+		// As many scans compute as there are cores; the rest queue
+		// (scan.Config.MaxRunning). A Redis lookup would hold a core
+		// while it waits on the network.
+		cfg.MaxRunning = runtime.GOMAXPROCS(0)
+	}
 	if set.scans != nil {
 		cfg.OnScan = set.scans.Observe
 	}

@@ -30,6 +30,29 @@ type key struct{}
 // With returns ctx carrying s.
 func With(ctx context.Context, s Slot) context.Context { return context.WithValue(ctx, key{}, s) }
 
+// Nest returns ctx carrying s within the slot ctx carries already, if
+// any (a scan's hold on the cores within its server's request slot):
+// Wait then gives back s and the outer slot, and takes the outer one
+// again first, so that s is never held while waiting for the other.
+func Nest(ctx context.Context, s Slot) context.Context {
+	if outer, _ := ctx.Value(key{}).(Slot); outer != nil {
+		s = nested{inner: s, outer: outer}
+	}
+	return With(ctx, s)
+}
+
+type nested struct{ inner, outer Slot }
+
+func (n nested) Release() {
+	n.inner.Release()
+	n.outer.Release()
+}
+
+func (n nested) Reacquire(ctx context.Context) bool {
+	outer := n.outer.Reacquire(ctx)
+	return n.inner.Reacquire(ctx) && outer
+}
+
 // Wait runs wait (which blocks on something outside this machine) with
 // the slot of ctx, if any, released, and takes it back before returning.
 func Wait(ctx context.Context, wait func()) {
