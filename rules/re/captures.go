@@ -77,12 +77,12 @@ func (r *Regexp) NamedCapturesBefore(t *Text, deadline time.Time) (map[string][]
 // part), indexed by Perl's group numbers; nil without a match. The
 // error is ErrDeadline when a backtracking match was not started.
 func (r *Regexp) firstMatchGroups(t *Text, deadline time.Time) ([]int, error) {
-	if r.re2 != nil {
+	if r.re2Src != "" {
 		if !r.latin1 || t.ascii {
-			return r.re2.FindStringSubmatchIndex(t.s), nil
+			return r.goRegexp().FindStringSubmatchIndex(t.s), nil
 		}
 		view := t.latin1()
-		spans := r.re2.FindStringSubmatchIndex(view)
+		spans := r.goRegexp().FindStringSubmatchIndex(view)
 		return viewToSubject(view, spans), nil
 	}
 	if !r.gateOpen(t) {

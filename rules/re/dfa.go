@@ -56,12 +56,13 @@ type dfa struct {
 
 	// table holds the states made so far and their transitions; it is
 	// replaced (copied) when it grows and emptied when it is full.
-	table   atomic.Pointer[dfaTable]
-	mu      sync.Mutex // held to add states and transitions
-	index   map[string]uint32
-	resets  int
-	failed  atomic.Bool // the cache was emptied too often: give up
-	scratch dfaScratch
+	table  atomic.Pointer[dfaTable]
+	mu     sync.Mutex // held to add states and transitions
+	index  map[string]uint32
+	resets int
+	failed atomic.Bool // the cache was emptied too often: give up
+	// scratch is the working memory of whoever holds mu (see lock).
+	scratch *dfaScratch
 }
 
 // A dfaTable is a dfa's states by id and its transitions:
@@ -98,6 +99,11 @@ type dstate struct {
 	hits, endHits []int32
 }
 
+// A dfaScratch is the working memory of making states. The holder of a
+// dfa's mu takes one from scratchPool for as long as it holds the lock
+// (lock, unlock), so that the thousands of dfas of a policy do not each
+// keep arrays the size of their programs: only states are made under
+// the lock, which is the slow path.
 type dfaScratch struct {
 	stack   []uint32
 	seen    []uint32 // sparse set over pcs
@@ -106,6 +112,25 @@ type dfaScratch struct {
 	out     []uint32
 	key     []byte
 	hits    []int32
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(dfaScratch) }}
+
+// lock takes d.mu and a scratch big enough for d's program.
+func (d *dfa) lock() {
+	d.mu.Lock()
+	sc := scratchPool.Get().(*dfaScratch)
+	if len(sc.seen) < len(d.prog.Inst) {
+		sc.seen = make([]uint32, len(d.prog.Inst))
+	}
+	d.scratch = sc
+}
+
+// unlock gives the scratch back and releases d.mu.
+func (d *dfa) unlock() {
+	scratchPool.Put(d.scratch)
+	d.scratch = nil
+	d.mu.Unlock()
 }
 
 // dfaMaxStates bounds the states a dfa keeps; the cache is emptied when
@@ -124,11 +149,63 @@ func newDFA(src string) *dfa {
 	if err != nil {
 		return nil
 	}
+	return treeDFA(re)
+}
+
+// treeDFA prepares a dfa for re, a Go regexp as syntax.Parse gave it
+// with syntax.Perl; nil when the program uses what the dfa does not
+// handle.
+func treeDFA(re *syntax.Regexp) *dfa {
 	prog, err := syntax.Compile(re.Simplify())
 	if err != nil {
 		return nil
 	}
-	return progDFA(prog)
+	return progDFA(compactProg(prog))
+}
+
+// compactProg returns prog with its instructions in a slice of their
+// exact number and their rune sets in one array (each distinct set
+// once). syntax.Compile's instructions point into the parse tree's
+// nodes for their runes, which would keep the whole tree alive for as
+// long as the dfa, and its instruction slice has grown by appending.
+func compactProg(prog *syntax.Prog) *syntax.Prog {
+	insts := make([]syntax.Inst, len(prog.Inst))
+	copy(insts, prog.Inst)
+	type span struct{ off, n int }
+	sets := map[string]span{}
+	var uniq []rune
+	var key []byte
+	for i := range insts {
+		r := insts[i].Rune
+		if len(r) == 0 {
+			insts[i].Rune = nil
+			continue
+		}
+		key = key[:0]
+		for _, x := range r {
+			key = append(key, byte(x), byte(x>>8), byte(x>>16), byte(x>>24))
+		}
+		if _, ok := sets[string(key)]; !ok {
+			sets[string(key)] = span{len(uniq), len(r)}
+			uniq = append(uniq, r...)
+		}
+	}
+	arena := slices.Clip(slices.Clone(uniq))
+	for i := range insts {
+		r := insts[i].Rune
+		if len(r) == 0 {
+			continue
+		}
+		key = key[:0]
+		for _, x := range r {
+			key = append(key, byte(x), byte(x>>8), byte(x>>16), byte(x>>24))
+		}
+		sp := sets[string(key)]
+		insts[i].Rune = arena[sp.off : sp.off+sp.n : sp.off+sp.n]
+	}
+	out := *prog
+	out.Inst = insts
+	return &out
 }
 
 // newSetDFA prepares one dfa for all of srcs (Go regexps as emitGo wrote
@@ -156,7 +233,7 @@ func newSetDFA(srcs []string, ids []int32) *dfa {
 	if err != nil {
 		return nil
 	}
-	d := progDFA(prog)
+	d := progDFA(compactProg(prog))
 	if d != nil {
 		d.set = true
 		d.ids = ids
@@ -251,9 +328,9 @@ func progDFA(prog *syntax.Prog) *dfa {
 	if len(d.repr) > 256 {
 		return nil
 	}
-	d.scratch.seen = make([]uint32, len(prog.Inst))
-	d.scratch.dense = make([]uint32, 0, len(prog.Inst))
+	d.lock()
 	d.reset()
+	d.unlock()
 	return d
 }
 
@@ -334,7 +411,7 @@ func (d *dfa) state(pcs []uint32, prev rune, hits []int32) uint32 {
 // assertion context flags; it returns whether a Match is reached and
 // leaves the consuming instructions reached in scratch.consume.
 func (d *dfa) closure(pcs []uint32, flags syntax.EmptyOp) bool {
-	sc := &d.scratch
+	sc := d.scratch
 	sc.dense = sc.dense[:0]
 	sc.consume = sc.consume[:0]
 	sc.hits = sc.hits[:0]
@@ -403,8 +480,8 @@ func prevKind(r rune) rune {
 // class. It returns the table to go on with (t may have been replaced)
 // and the next state or marker; ok is false when the dfa gave up.
 func (d *dfa) step(t *dfaTable, id uint32, class uint8) (*dfaTable, uint32, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	d.lock()
+	defer d.unlock()
 	if d.failed.Load() {
 		return nil, 0, false
 	}
@@ -421,7 +498,7 @@ func (d *dfa) step(t *dfaTable, id uint32, class uint8) (*dfaTable, uint32, bool
 	if d.closure(s.pcs, syntax.EmptyOpContext(s.prev, r)) && !d.set {
 		nx = dfaMatched
 	} else {
-		sc := &d.scratch
+		sc := d.scratch
 		out := sc.out[:0]
 		for _, pc := range sc.consume {
 			if inst := &d.prog.Inst[pc]; instMatches(inst, r) {
@@ -465,9 +542,9 @@ func (d *dfa) matchesAtEnd(s *dstate) bool {
 	case 2:
 		return true
 	}
-	d.mu.Lock()
+	d.lock()
 	m := d.closure(s.pcs, syntax.EmptyOpContext(s.prev, -1))
-	d.mu.Unlock()
+	d.unlock()
 	v := int32(1)
 	if m {
 		v = 2
@@ -534,13 +611,13 @@ func (d *dfa) endHits(s *dstate) []int32 {
 	if s.atEnd.Load() != 0 {
 		return s.endHits
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	d.lock()
+	defer d.unlock()
 	if s.atEnd.Load() != 0 {
 		return s.endHits
 	}
 	d.closure(s.pcs, syntax.EmptyOpContext(s.prev, -1))
-	sc := &d.scratch
+	sc := d.scratch
 	if len(sc.hits) > 0 {
 		h := slices.Clone(sc.hits)
 		slices.Sort(h)

@@ -76,7 +76,8 @@ func (e *Error) Error() string {
 //
 // # Concurrency
 //
-// A Regexp is immutable and safe for concurrent use.
+// A Regexp is safe for concurrent use. What it builds as it runs (its
+// dfa's states, Go's compiled regexp on first need) changes no answer.
 //
 // # Subject
 //
@@ -87,8 +88,16 @@ type Regexp struct {
 	// latin1: some element matches bytes >= 0x80, so non-ASCII subjects
 	// are matched through their Latin-1 view.
 	latin1 bool
-	re2    *regexp.Regexp
-	bt     *regexp2.Regexp
+	// re2Src is the Go regexp RE2 runs the pattern as, "" when the
+	// backtracking engine runs it. Go's compiled regexp (re2) is only
+	// made the first time it is needed, for positions, captures or a
+	// subject the dfa cannot read: most patterns are only ever asked
+	// whether they match, which their dfa answers, and the compiled
+	// program is as large as the dfa's.
+	re2Src  string
+	re2Once sync.Once
+	re2     *regexp.Regexp
+	bt      *regexp2.Regexp
 	// why is the reason the backtracking engine is used.
 	why       string
 	onTimeout func()
@@ -149,16 +158,18 @@ func Compile(expr, flags string, opt Options) (*Regexp, error) {
 		why = "counted repeats too large for RE2"
 	}
 	if why == "" {
-		re2, err := compileRE2(emitGo(tree, r.latin1, false))
+		src := emitGo(tree, r.latin1, false)
+		parsed, err := parseRE2(src)
 		var se *syntax.Error
 		if errors.As(err, &se) && se.Code == syntax.ErrInvalidRepeatSize {
-			re2, err = compileRE2(emitGo(tree, r.latin1, true))
+			src = emitGo(tree, r.latin1, true)
+			parsed, err = parseRE2(src)
 		}
 		if err == nil {
-			r.re2 = re2
+			r.re2Src = src
 			if !opt.noDFA {
-				if r.dfa = newDFA(re2.String()); r.dfa != nil {
-					r.dfaSrc = re2.String()
+				if r.dfa = treeDFA(parsed); r.dfa != nil {
+					r.dfaSrc = src
 				}
 			}
 			return r, nil
@@ -183,11 +194,20 @@ func Compile(expr, flags string, opt Options) (*Regexp, error) {
 	return r, nil
 }
 
-func compileRE2(src string) (*regexp.Regexp, error) {
+// parseRE2 parses src as regexp.Compile does, so that a src it accepts
+// compiles.
+func parseRE2(src string) (*syntax.Regexp, error) {
 	if src == "" {
 		return nil, errors.New("translation too large")
 	}
-	return regexp.Compile(src)
+	return syntax.Parse(src, syntax.Perl)
+}
+
+// goRegexp returns Go's compiled regexp of an RE2 pattern, compiling
+// it on first use; parseRE2 accepted its source.
+func (r *Regexp) goRegexp() *regexp.Regexp {
+	r.re2Once.Do(func() { r.re2 = regexp.MustCompile(r.re2Src) })
+	return r.re2
 }
 
 // String returns the pattern as written, "/expr/flags".
@@ -195,7 +215,7 @@ func (r *Regexp) String() string { return "/" + r.expr + "/" + r.flags }
 
 // Engine returns EngineRE2 or EngineBacktrack.
 func (r *Regexp) Engine() string {
-	if r.re2 != nil {
+	if r.re2Src != "" {
 		return EngineRE2
 	}
 	return EngineBacktrack
@@ -325,16 +345,16 @@ func (r *Regexp) MatchText(t *Text) bool {
 // with ErrDeadline. The error is always nil or ErrDeadline; a match that
 // runs out of its own MatchTimeout is no match, without error.
 func (r *Regexp) MatchTextBefore(t *Text, deadline time.Time) (bool, error) {
-	if r.re2 != nil && r.dfa != nil {
+	if r.re2Src != "" && r.dfa != nil {
 		if m, ok := r.dfa.match(t, r.latin1); ok {
 			return m, nil
 		}
 	}
-	if r.re2 != nil {
+	if r.re2Src != "" {
 		if r.latin1 {
-			return r.re2.MatchString(t.latin1()), nil
+			return r.goRegexp().MatchString(t.latin1()), nil
 		}
-		return r.re2.MatchString(t.s), nil
+		return r.goRegexp().MatchString(t.s), nil
 	}
 	if !r.gateOpen(t) {
 		return false, nil
@@ -405,17 +425,17 @@ func (r *Regexp) FindAllTextIndexBefore(t *Text, n int, deadline time.Time) ([][
 	if n == 0 {
 		return nil, nil
 	}
-	if r.re2 != nil && r.dfa != nil {
+	if r.re2Src != "" && r.dfa != nil {
 		if m, ok := r.dfa.match(t, r.latin1); ok && !m {
 			return nil, nil
 		}
 	}
-	if r.re2 != nil {
+	if r.re2Src != "" {
 		if !r.latin1 || t.ascii {
-			return r.re2.FindAllStringIndex(t.s, n), nil
+			return r.goRegexp().FindAllStringIndex(t.s, n), nil
 		}
 		view := t.latin1()
-		out := r.re2.FindAllStringIndex(view, n)
+		out := r.goRegexp().FindAllStringIndex(view, n)
 		// One walk of the view for all offsets, which only increase.
 		flat := make([]int, 0, 2*len(out))
 		for _, m := range out {

@@ -77,7 +77,7 @@ func NewSet(rs []*Regexp) *Set {
 		}
 		srcs = append(srcs, r.dfaSrc)
 		ids = append(ids, int32(i))
-		s.exact[i] = r.re2 != nil
+		s.exact[i] = r.re2Src != ""
 		if len(srcs) == setGroupSize {
 			flush()
 		}
