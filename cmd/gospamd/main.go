@@ -98,6 +98,9 @@ func main() {
 		}
 		defer stopProfile()
 	}
+	if path := os.Getenv("GOSPAMD_HEAPPROFILE"); path != "" {
+		heapProfileOnSignal(ctx, path)
+	}
 	code := run(ctx, env, os.Args[1:])
 	if os.Getenv("GOSPAMD_RUSAGE") == "1" {
 		reportRusage(os.Stderr)
