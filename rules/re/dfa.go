@@ -3,6 +3,7 @@ package re
 import (
 	"regexp/syntax"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unicode"
@@ -31,7 +32,7 @@ import (
 // A dfa is safe for concurrent use: transitions are read without locks
 // and new states are made under a mutex.
 type dfa struct {
-	prog *syntax.Prog
+	prog *dprog
 	// classOf maps a rune below 256 to its class.
 	classOf [256]uint8
 	// repr is a rune of each class.
@@ -88,15 +89,47 @@ const (
 
 // dstate is one state of a dfa.
 type dstate struct {
-	pcs  []uint32 // sorted
-	prev rune     // -1 (start), '\n', 'a' (word) or ' ' (other)
+	// key is the state's key in the dfa's index and all there is to know
+	// of it: prev+1 in its first byte, where prev is what the previous
+	// rune was to assertions (-1 start, '\n', 'a' word, ' ' other), then
+	// the sorted pcs and, for a set's state with hits, 0xffffffff and
+	// the hits, four bytes each, little-endian.
+	key string
 	// atEnd caches whether the state matches at the end of the subject:
 	// 0 unknown, 1 no, 2 yes.
 	atEnd atomic.Int32
-	// hits are, for a set, the patterns that matched on the way into
-	// the state (before the rune that led to it); endHits those that
-	// match at the end of the subject, once atEnd is known.
+	// set holds a set's hits; nil for other dfas' states.
+	set *dstateHits
+}
+
+// dstateHits are the patterns of a set that matched on the way into a
+// state (before the rune that led to it) and, once atEnd is known,
+// those that match at the end of the subject.
+type dstateHits struct {
 	hits, endHits []int32
+}
+
+func (s *dstate) prev() rune { return rune(s.key[0]) - 1 }
+
+// appendPCs appends the state's pcs to dst.
+func (s *dstate) appendPCs(dst []uint32) []uint32 {
+	k := s.key
+	for i := 1; i+4 <= len(k); i += 4 {
+		pc := uint32(k[i]) | uint32(k[i+1])<<8 | uint32(k[i+2])<<16 | uint32(k[i+3])<<24
+		if pc == 0xffffffff {
+			break
+		}
+		dst = append(dst, pc)
+	}
+	return dst
+}
+
+// hits returns the patterns of a set that matched on the way into s.
+func (s *dstate) hits() []int32 {
+	if s.set == nil {
+		return nil
+	}
+	return s.set.hits
 }
 
 // A dfaScratch is the working memory of making states. The holder of a
@@ -106,6 +139,7 @@ type dstate struct {
 // the lock, which is the slow path.
 type dfaScratch struct {
 	stack   []uint32
+	pcs     []uint32
 	seen    []uint32 // sparse set over pcs
 	dense   []uint32
 	consume []uint32
@@ -120,8 +154,8 @@ var scratchPool = sync.Pool{New: func() any { return new(dfaScratch) }}
 func (d *dfa) lock() {
 	d.mu.Lock()
 	sc := scratchPool.Get().(*dfaScratch)
-	if len(sc.seen) < len(d.prog.Inst) {
-		sc.seen = make([]uint32, len(d.prog.Inst))
+	if len(sc.seen) < len(d.prog.inst) {
+		sc.seen = make([]uint32, len(d.prog.inst))
 	}
 	d.scratch = sc
 }
@@ -160,52 +194,102 @@ func treeDFA(re *syntax.Regexp) *dfa {
 	if err != nil {
 		return nil
 	}
-	return progDFA(compactProg(prog))
+	return progDFA(prog)
 }
 
-// compactProg returns prog with its instructions in a slice of their
-// exact number and their rune sets in one array (each distinct set
-// once). syntax.Compile's instructions point into the parse tree's
-// nodes for their runes, which would keep the whole tree alive for as
-// long as the dfa, and its instruction slice has grown by appending.
-func compactProg(prog *syntax.Prog) *syntax.Prog {
-	insts := make([]syntax.Inst, len(prog.Inst))
-	copy(insts, prog.Inst)
-	type span struct{ off, n int }
-	sets := map[string]span{}
-	var uniq []rune
-	var key []byte
-	for i := range insts {
-		r := insts[i].Rune
-		if len(r) == 0 {
-			insts[i].Rune = nil
-			continue
+// A dprog is a dfa's copy of a Go regexp program: the instructions the
+// dfa follows, with each consuming instruction's runes as the set of
+// runes 0-255 it matches, which is all the dfa asks of it (it only
+// steps on a class's smallest rune, see byteClasses). It is less than
+// half the size of syntax.Prog and keeps nothing of the parse tree
+// alive, which syntax.Compile's instructions point into for their
+// runes.
+type dprog struct {
+	inst  []dinst
+	sets  []byteSet
+	start uint32
+	// assertions: some instruction is InstEmptyWidth.
+	assertions bool
+}
+
+// A dinst is one instruction: op, out and arg as in syntax.Inst, but
+// every consuming instruction has op dinstConsume and matches the runes
+// of sets[set].
+type dinst struct {
+	op       syntax.InstOp
+	out, arg uint32
+	set      uint32
+}
+
+const dinstConsume = syntax.InstRune
+
+// A byteSet is a set of runes 0-255.
+type byteSet [4]uint64
+
+func (b *byteSet) has(r rune) bool { return b[r>>6]&(1<<(r&63)) != 0 }
+
+func (b *byteSet) add(r rune) {
+	if r >= 0 && r < 256 {
+		b[r>>6] |= 1 << (r & 63)
+	}
+}
+
+// newDProg copies prog, each distinct rune set once.
+func newDProg(prog *syntax.Prog) *dprog {
+	p := &dprog{inst: make([]dinst, len(prog.Inst)), start: uint32(prog.Start)}
+	index := map[byteSet]uint32{}
+	for i := range prog.Inst {
+		in := &prog.Inst[i]
+		di := dinst{op: in.Op, out: in.Out, arg: in.Arg}
+		switch in.Op {
+		case syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
+			set := instBytes(in)
+			id, ok := index[set]
+			if !ok {
+				id = uint32(len(p.sets))
+				index[set] = id
+				p.sets = append(p.sets, set)
+			}
+			di = dinst{op: dinstConsume, out: in.Out, set: id}
+		case syntax.InstEmptyWidth:
+			p.assertions = true
 		}
-		key = key[:0]
-		for _, x := range r {
-			key = append(key, byte(x), byte(x>>8), byte(x>>16), byte(x>>24))
+		p.inst[i] = di
+	}
+	p.sets = slices.Clip(p.sets)
+	return p
+}
+
+// instBytes is the set of runes 0-255 a consuming instruction matches,
+// as syntax.Inst.MatchRune decides.
+func instBytes(in *syntax.Inst) byteSet {
+	var b byteSet
+	switch in.Op {
+	case syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
+		b = byteSet{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+		if in.Op == syntax.InstRuneAnyNotNL {
+			b[0] &^= 1 << '\n'
 		}
-		if _, ok := sets[string(key)]; !ok {
-			sets[string(key)] = span{len(uniq), len(r)}
-			uniq = append(uniq, r...)
+	case syntax.InstRune1:
+		b.add(in.Rune[0])
+	case syntax.InstRune:
+		r := in.Rune
+		if len(r) == 1 {
+			b.add(r[0])
+			if syntax.Flags(in.Arg)&syntax.FoldCase != 0 {
+				for f := unicode.SimpleFold(r[0]); f != r[0]; f = unicode.SimpleFold(f) {
+					b.add(f)
+				}
+			}
+			break
+		}
+		for j := 0; j+1 < len(r); j += 2 {
+			for x := r[j]; x <= r[j+1] && x < 256; x++ {
+				b.add(x)
+			}
 		}
 	}
-	arena := slices.Clip(slices.Clone(uniq))
-	for i := range insts {
-		r := insts[i].Rune
-		if len(r) == 0 {
-			continue
-		}
-		key = key[:0]
-		for _, x := range r {
-			key = append(key, byte(x), byte(x>>8), byte(x>>16), byte(x>>24))
-		}
-		sp := sets[string(key)]
-		insts[i].Rune = arena[sp.off : sp.off+sp.n : sp.off+sp.n]
-	}
-	out := *prog
-	out.Inst = insts
-	return &out
+	return b
 }
 
 // newSetDFA prepares one dfa for all of srcs (Go regexps as emitGo wrote
@@ -233,7 +317,7 @@ func newSetDFA(srcs []string, ids []int32) *dfa {
 	if err != nil {
 		return nil
 	}
-	d := progDFA(compactProg(prog))
+	d := progDFA(prog)
 	if d != nil {
 		d.set = true
 		d.ids = ids
@@ -256,14 +340,10 @@ func uncapture(re *syntax.Regexp) *syntax.Regexp {
 }
 
 func progDFA(prog *syntax.Prog) *dfa {
-	d := &dfa{prog: prog, asciiOnly: true, maxResets: dfaMaxResets, maxStates: dfaMaxStates}
-	var bound [258]bool // bound[i]: a class starts at rune i
-	mark := func(lo, hi rune) {
-		if lo < 256 {
-			bound[lo] = true
-		}
-		if hi+1 < 256 {
-			bound[hi+1] = true
+	d := &dfa{asciiOnly: true, maxResets: dfaMaxResets, maxStates: dfaMaxStates}
+	nonASCII := func(r rune) {
+		if r >= utf8.RuneSelf {
+			d.asciiOnly = false
 		}
 	}
 	for i := range prog.Inst {
@@ -278,60 +358,75 @@ func progDFA(prog *syntax.Prog) *dfa {
 				}
 				r := inst.Rune[0]
 				for f := unicode.SimpleFold(r); ; f = unicode.SimpleFold(f) {
-					mark(f, f)
-					if f >= utf8.RuneSelf {
-						d.asciiOnly = false
-					}
+					nonASCII(f)
 					if f == r {
 						break
 					}
 				}
 				continue
 			}
-			for j := 0; j+1 < len(inst.Rune); j += 2 {
-				mark(inst.Rune[j], inst.Rune[j+1])
-				if inst.Rune[j+1] >= utf8.RuneSelf {
-					d.asciiOnly = false
-				}
-			}
-			if len(inst.Rune) == 1 {
-				mark(inst.Rune[0], inst.Rune[0])
-				if inst.Rune[0] >= utf8.RuneSelf {
-					d.asciiOnly = false
-				}
+			for _, r := range inst.Rune {
+				nonASCII(r)
 			}
 		case syntax.InstRune1:
-			mark(inst.Rune[0], inst.Rune[0])
-			if inst.Rune[0] >= utf8.RuneSelf {
-				d.asciiOnly = false
-			}
+			nonASCII(inst.Rune[0])
 		case syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
 			d.asciiOnly = false
 		}
 	}
-	// Assertions tell "\n" and word characters from the rest.
-	mark('\n', '\n')
-	mark('0', '9')
-	mark('A', 'Z')
-	mark('_', '_')
-	mark('a', 'z')
-	mark(utf8.RuneSelf, utf8.RuneSelf)
-	class := -1
-	for r := range 256 {
-		if r == 0 || bound[r] {
-			class++
-			d.repr = append(d.repr, rune(r))
-		}
-		d.classOf[r] = uint8(class)
-	}
 	d.anchored = prog.StartCond()&syntax.EmptyBeginText != 0
-	if len(d.repr) > 256 {
-		return nil
-	}
+	d.prog = newDProg(prog)
+	d.classOf, d.repr = byteClasses(d.prog)
 	d.lock()
 	d.reset()
 	d.unlock()
 	return d
+}
+
+// byteClasses divides the runes 0-255 into the classes prog cannot tell
+// apart, so that a state needs one transition per class: two runes are
+// in one class when every consuming instruction matches both or neither
+// and, if the program has assertions, they are the same kind of previous
+// rune to them (prevKind). Each class is named by its smallest rune
+// (repr), classes in that order. A rune >= 0x80 of a UTF-8 subject is in
+// the class of 0x80 when no instruction matches such a rune (asciiOnly).
+//
+// The case-folded letters of a /i pattern ("[Aa]") thus make one class
+// each, not two, and the bytes no instruction names one class together.
+func byteClasses(prog *dprog) (classOf [256]uint8, repr []rune) {
+	var cls [256]uint16 // one class to begin with
+	refine := func(in func(r rune) bool) {
+		var ids [512]int16
+		for i := range ids {
+			ids[i] = -1
+		}
+		next := int16(0)
+		for b := range 256 {
+			k := 2 * int(cls[b])
+			if in(rune(b)) {
+				k++
+			}
+			if ids[k] < 0 {
+				ids[k] = next
+				next++
+			}
+			cls[b] = uint16(ids[k])
+		}
+	}
+	for i := range prog.sets {
+		refine(prog.sets[i].has)
+	}
+	if prog.assertions {
+		refine(func(r rune) bool { return r == '\n' })
+		refine(syntax.IsWordChar)
+	}
+	for b := range 256 {
+		classOf[b] = uint8(cls[b])
+		if int(cls[b]) == len(repr) {
+			repr = append(repr, rune(b))
+		}
+	}
+	return classOf, repr
 }
 
 // reset empties the cache and makes the start state; d.mu is held (or d
@@ -349,7 +444,7 @@ func (d *dfa) reset() {
 		gen:    gen,
 	}
 	d.table.Store(t)
-	d.state([]uint32{uint32(d.prog.Start)}, -1, nil)
+	d.state([]uint32{d.prog.start}, -1, nil)
 }
 
 // state returns the id of the state of pcs (sorted, deduplicated) after
@@ -383,10 +478,13 @@ func (d *dfa) state(pcs []uint32, prev rune, hits []int32) uint32 {
 			d.reset()
 			return d.state(pcs, prev, hits)
 		}
-		// Grow: readers of the old table still see valid states.
+		// Grow, by a quarter (a table is mostly full; the copying is
+		// on the slow path): readers of the old table still see valid
+		// states.
+		n := min(len(t.states)+max(len(t.states)/4, 4), d.maxStates)
 		nt := &dfaTable{
-			trans:  make([]uint32, 2*len(t.states)*len(d.repr)),
-			states: make([]*dstate, 2*len(t.states)),
+			trans:  make([]uint32, n*len(d.repr)),
+			states: make([]*dstate, n),
 			n:      t.n,
 			gen:    t.gen,
 		}
@@ -398,12 +496,13 @@ func (d *dfa) state(pcs []uint32, prev rune, hits []int32) uint32 {
 		t = nt
 	}
 	id := uint32(t.n)
-	t.states[id] = &dstate{pcs: slices.Clone(pcs), prev: prev}
+	k := string(key)
+	t.states[id] = &dstate{key: k}
 	if len(hits) > 0 {
-		t.states[id].hits = slices.Clone(hits)
+		t.states[id].set = &dstateHits{hits: slices.Clone(hits)}
 	}
 	t.n++
-	d.index[string(key)] = id
+	d.index[k] = id
 	return id
 }
 
@@ -425,44 +524,31 @@ func (d *dfa) closure(pcs []uint32, flags syntax.EmptyOp) bool {
 		}
 		sc.seen[pc] = uint32(len(sc.dense))
 		sc.dense = append(sc.dense, pc)
-		inst := &d.prog.Inst[pc]
-		switch inst.Op {
+		inst := &d.prog.inst[pc]
+		switch inst.op {
 		case syntax.InstAlt, syntax.InstAltMatch:
-			stack = append(stack, inst.Arg, inst.Out)
+			stack = append(stack, inst.arg, inst.out)
 		case syntax.InstCapture:
-			if d.set && inst.Arg >= 3 && inst.Arg&1 == 1 {
-				// The end of pattern (Arg-3)/2.
-				sc.hits = append(sc.hits, d.ids[(inst.Arg-3)/2])
+			if d.set && inst.arg >= 3 && inst.arg&1 == 1 {
+				// The end of pattern (arg-3)/2.
+				sc.hits = append(sc.hits, d.ids[(inst.arg-3)/2])
 				continue
 			}
-			stack = append(stack, inst.Out)
+			stack = append(stack, inst.out)
 		case syntax.InstNop:
-			stack = append(stack, inst.Out)
+			stack = append(stack, inst.out)
 		case syntax.InstEmptyWidth:
-			if syntax.EmptyOp(inst.Arg)&^flags == 0 {
-				stack = append(stack, inst.Out)
+			if syntax.EmptyOp(inst.arg)&^flags == 0 {
+				stack = append(stack, inst.out)
 			}
 		case syntax.InstMatch:
 			matched = true
-		case syntax.InstFail:
-		default:
+		case dinstConsume:
 			sc.consume = append(sc.consume, pc)
 		}
 	}
 	sc.stack = stack
 	return matched
-}
-
-func instMatches(inst *syntax.Inst, r rune) bool {
-	switch inst.Op {
-	case syntax.InstRune1:
-		return r == inst.Rune[0]
-	case syntax.InstRuneAny:
-		return true
-	case syntax.InstRuneAnyNotNL:
-		return r != '\n'
-	}
-	return inst.MatchRune(r)
 }
 
 // prevKind reduces a rune to what assertions after it depend on.
@@ -495,18 +581,19 @@ func (d *dfa) step(t *dfaTable, id uint32, class uint8) (*dfaTable, uint32, bool
 	s := t.states[id]
 	r := d.repr[class]
 	var nx uint32
-	if d.closure(s.pcs, syntax.EmptyOpContext(s.prev, r)) && !d.set {
+	d.scratch.pcs = s.appendPCs(d.scratch.pcs[:0])
+	if d.closure(d.scratch.pcs, syntax.EmptyOpContext(s.prev(), r)) && !d.set {
 		nx = dfaMatched
 	} else {
 		sc := d.scratch
 		out := sc.out[:0]
 		for _, pc := range sc.consume {
-			if inst := &d.prog.Inst[pc]; instMatches(inst, r) {
-				out = append(out, inst.Out)
+			if inst := &d.prog.inst[pc]; d.prog.sets[inst.set].has(r) {
+				out = append(out, inst.out)
 			}
 		}
 		if !d.anchored {
-			out = append(out, uint32(d.prog.Start))
+			out = append(out, d.prog.start)
 		}
 		slices.Sort(out)
 		out = slices.Compact(out)
@@ -543,7 +630,8 @@ func (d *dfa) matchesAtEnd(s *dstate) bool {
 		return true
 	}
 	d.lock()
-	m := d.closure(s.pcs, syntax.EmptyOpContext(s.prev, -1))
+	d.scratch.pcs = s.appendPCs(d.scratch.pcs[:0])
+	m := d.closure(d.scratch.pcs, syntax.EmptyOpContext(s.prev(), -1))
 	d.unlock()
 	v := int32(1)
 	if m {
@@ -609,22 +697,34 @@ func (d *dfa) emptied() int { return d.table.Load().gen }
 // subject in state s.
 func (d *dfa) endHits(s *dstate) []int32 {
 	if s.atEnd.Load() != 0 {
-		return s.endHits
+		return s.endHitsKnown()
 	}
 	d.lock()
 	defer d.unlock()
 	if s.atEnd.Load() != 0 {
-		return s.endHits
+		return s.endHitsKnown()
 	}
-	d.closure(s.pcs, syntax.EmptyOpContext(s.prev, -1))
 	sc := d.scratch
+	sc.pcs = s.appendPCs(sc.pcs[:0])
+	d.closure(sc.pcs, syntax.EmptyOpContext(s.prev(), -1))
 	if len(sc.hits) > 0 {
 		h := slices.Clone(sc.hits)
 		slices.Sort(h)
-		s.endHits = slices.Compact(h)
+		if s.set == nil {
+			s.set = &dstateHits{}
+		}
+		s.set.endHits = slices.Compact(h)
 	}
 	s.atEnd.Store(1)
-	return s.endHits
+	return s.endHitsKnown()
+}
+
+// endHitsKnown returns the end hits endHits found for s.
+func (s *dstate) endHitsKnown() []int32 {
+	if s.set == nil {
+		return nil
+	}
+	return s.set.endHits
 }
 
 // matchSet walks a set's dfa over s byte by byte and sets dst[i] for
@@ -647,7 +747,7 @@ func (d *dfa) matchSet(s string, dst []bool) bool {
 		}
 		if nx&dfaHits != 0 {
 			nx &^= dfaHits
-			for _, h := range tbl.states[nx].hits {
+			for _, h := range tbl.states[nx].hits() {
 				dst[h] = true
 			}
 		}
@@ -687,7 +787,7 @@ func relaxedDFA(tree *node) (*dfa, string) {
 	if d == nil {
 		return nil, ""
 	}
-	return d, src
+	return d, strings.Clone(src)
 }
 
 // relax returns a copy of n loosened as relaxedDFA says.

@@ -166,10 +166,12 @@ func Compile(expr, flags string, opt Options) (*Regexp, error) {
 			parsed, err = parseRE2(src)
 		}
 		if err == nil {
-			r.re2Src = src
+			// A copy of its length: the builder's buffer has room to
+			// spare.
+			r.re2Src = strings.Clone(src)
 			if !opt.noDFA {
 				if r.dfa = treeDFA(parsed); r.dfa != nil {
-					r.dfaSrc = src
+					r.dfaSrc = r.re2Src
 				}
 			}
 			return r, nil
