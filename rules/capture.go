@@ -201,7 +201,7 @@ func (s *scan) runTemplate(c *compiledRule) int {
 	}
 	// Not the shared pattern cache: the values differ from message to
 	// message and would pile up there.
-	m, _, _, err := compilePattern(expr, c.Pattern.Flags)
+	m, _, _, err := compilePattern(expr, c.Pattern.Flags, nil)
 	if err != nil {
 		return 0
 	}

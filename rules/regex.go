@@ -19,8 +19,8 @@ const patternTimeout = 100 * time.Millisecond
 // else on a backtracking engine with a time limit. It returns the
 // pattern's required literals for the prefilter (nil: none) and which
 // engine runs it.
-func compilePattern(expr, flags string) (matcher, []string, string, error) {
-	r, err := re.Compile(expr, flags, re.Options{MatchTimeout: patternTimeout})
+func compilePattern(expr, flags string, budget *re.StateBudget) (matcher, []string, string, error) {
+	r, err := re.Compile(expr, flags, re.Options{MatchTimeout: patternTimeout, StateBudget: budget})
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -33,7 +33,19 @@ func compilePattern(expr, flags string) (matcher, []string, string, error) {
 type patternCache struct {
 	mu sync.Mutex
 	m  map[string]compiledPattern
+	// budget bounds the state caches of the patterns' dfas together.
+	budget *re.StateBudget
 }
+
+// dfaStateBudget bounds the memory the dfas of one site policy's
+// patterns keep for the states they build as they see text (the
+// transitions of each state they have met): without a bound these
+// caches grow with the mail a daemon has scanned. SpamAssassin's stock
+// rules (with the built-in ones) charge 25 MiB after 800 messages of the
+// shared corpus and 34 MiB after all 3250, the built-in rules alone 4
+// MiB; past the budget the dfas that need the most states start over,
+// which costs time, not answers.
+const dfaStateBudget = 48 << 20
 
 type compiledPattern struct {
 	m      matcher
@@ -42,7 +54,9 @@ type compiledPattern struct {
 	err    error
 }
 
-func newPatternCache() *patternCache { return &patternCache{m: map[string]compiledPattern{}} }
+func newPatternCache() *patternCache {
+	return &patternCache{m: map[string]compiledPattern{}, budget: re.NewStateBudget(dfaStateBudget)}
+}
 
 func (c *patternCache) compile(expr, flags string) (matcher, []string, string, error) {
 	key := flags + "\x00" + expr
@@ -51,7 +65,7 @@ func (c *patternCache) compile(expr, flags string) (matcher, []string, string, e
 	if p, ok := c.m[key]; ok {
 		return p.m, p.lits, p.engine, p.err
 	}
-	m, lits, engine, err := compilePattern(expr, flags)
+	m, lits, engine, err := compilePattern(expr, flags, c.budget)
 	c.m[key] = compiledPattern{m, lits, engine, err}
 	return m, lits, engine, err
 }

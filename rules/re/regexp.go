@@ -45,6 +45,9 @@ type Options struct {
 	// OnTimeout, when set, is called once for every match that ran out
 	// of time (for a metric). It must be safe for concurrent use.
 	OnTimeout func()
+	// StateBudget, when set, bounds the state caches of the dfas of all
+	// the patterns compiled with it, together (see StateBudget).
+	StateBudget *StateBudget
 
 	// forceBacktrack compiles for the backtracking engine even when RE2
 	// could run the pattern (tests compare the two).
@@ -172,6 +175,9 @@ func Compile(expr, flags string, opt Options) (*Regexp, error) {
 			if !opt.noDFA {
 				if r.dfa = treeDFA(parsed); r.dfa != nil {
 					r.dfaSrc = r.re2Src
+					if opt.StateBudget != nil {
+						r.dfa.useBudget(opt.StateBudget)
+					}
 				}
 			}
 			return r, nil
@@ -192,6 +198,9 @@ func Compile(expr, flags string, opt Options) (*Regexp, error) {
 	r.gate = gateLiterals(tree)
 	if !opt.noDFA {
 		r.dfa, r.dfaSrc = relaxedDFA(tree)
+		if r.dfa != nil && opt.StateBudget != nil {
+			r.dfa.useBudget(opt.StateBudget)
+		}
 	}
 	return r, nil
 }
