@@ -41,9 +41,23 @@
 // # Reads
 //
 // A scan's counters, token counts and (for autolearn) the message's
-// seen entry are one script call, one round trip (LookupScan);
-// nothing is cached, so a learn on one host changes every host's next
-// answer. The script writes nothing.
+// seen entry are one round trip (LookupScan): one pipeline of plain
+// commands in one write, GET of NSPAM, NHAM and the seen keys, then one
+// HMGET <token key> s h per token, inside MULTI/EXEC so that it reads
+// one state of the database, as one script call would. Nothing is
+// cached, so a learn on one host changes every host's next answer. The
+// lookup writes nothing (a replica may serve it).
+//
+// Plain commands rather than a script because Redis runs a script's
+// calls slower than the same commands pipelined: the script this
+// replaced cost the server about 1.7 times the CPU (0.45 ms against
+// 0.26 ms for 600 tokens). The lookup has connections of its own (at
+// most PoolSize, with AUTH, SELECT and TLS as the options say), with
+// a small RESP2 reader that allocates nothing per scan; everything else
+// goes through go-redis. A connection that fails after sitting idle
+// (the server restarted since) is replaced once, at once, so a restart
+// costs no scan its Bayes answer; a caller's deadline or cancellation
+// interrupts the round trip, and is not counted as an outage.
 //
 // # Token TTL renewal
 //

@@ -96,39 +96,3 @@ end
 learn(class)
 return result
 `
-
-// lookupLua reads what a scan needs in one call: the message counts,
-// the message's seen entry (for autolearn), and the tokens' counts.
-// KEYS: [1] NSPAM, [2] NHAM, [3..2+n] the seen keys to try in order,
-// [3+n..] token keys. ARGV: [1] n (0, 1 or 2).
-// Returns one string: nspam, nham, the class of the first seen key found
-// ("s" or "h", "-" for none), then one item per token, space-separated,
-// each in SpamAssassin's multi_hmget form ("s", "/h", or "s/h"; "0" for
-// an unknown token). It writes nothing (a replica may run it).
-const lookupLua = `
-local r = {}
-r[1] = redis.call('GET', KEYS[1]) or '0'
-r[2] = redis.call('GET', KEYS[2]) or '0'
-local nseen = tonumber(ARGV[1])
-local seen = '-'
-for j = 3, 2 + nseen do
-  local v = redis.call('GET', KEYS[j])
-  if v == 's' or v == 'h' then
-    seen = v
-    break
-  end
-end
-r[3] = seen
-for j = 3 + nseen, #KEYS do
-  local sh = redis.call('HMGET', KEYS[j], 's', 'h')
-  local s, h = sh[1] or '0', sh[2] or '0'
-  if h == '0' then
-    r[#r+1] = s
-  elseif s == '0' then
-    r[#r+1] = '/' .. h
-  else
-    r[#r+1] = s .. '/' .. h
-  end
-end
-return table.concat(r, ' ')
-`

@@ -90,53 +90,185 @@ func (s *Store) LookupScan(ctx context.Context, sc classifier.Scope, keys []toke
 	}
 	start := time.Now()
 	p := prefix(sc)
-	rkeys := make([]string, 2, 2+len(ids)+len(keys))
-	rkeys[0], rkeys[1] = p+"v:NSPAM", p+"v:NHAM"
-	for _, id := range ids {
-		rkeys = append(rkeys, p+"s:"+id)
-	}
-	for _, k := range keys {
-		rkeys = append(rkeys, tokenKey(p, k))
-	}
-	var reply string
+	var m classifier.Magic
+	var seen classifier.Class
 	err := s.call(ctx, "lookup", func(ctx context.Context) error {
-		var err error
-		reply, err = s.lookupScript.Run(ctx, s.client, rkeys, len(ids)).Text()
-		return err
+		return s.lookups.do(ctx, func(b []byte) []byte {
+			return appendLookup(b, p, keys, ids)
+		}, func(r *respReader) error {
+			var err error
+			m, seen, err = readLookup(r, keys, out, len(ids))
+			return err
+		})
 	})
 	if err != nil {
 		return classifier.Magic{}, 0, err
 	}
-	m := classifier.Magic{DBVersion: classifier.DBVersion}
-	var seen classifier.Class
-	i := -3
-	for item := range strings.SplitSeq(reply, " ") {
-		switch {
-		case i == -3:
-			m.NSpam, _ = strconv.ParseInt(item, 10, 64)
-		case i == -2:
-			m.NHam, _ = strconv.ParseInt(item, 10, 64)
-		case i == -1:
-			if item == "s" || item == "h" {
-				seen = classifier.Class(item[0])
-			}
-		case i < len(keys):
-			out[i] = parsePair(item)
-		}
-		i++
-	}
-	if i != len(keys) {
-		return classifier.Magic{}, 0, fmt.Errorf("redis bayes lookup: %d counts for %d tokens", i, len(keys))
-	}
-	m.NSpam, m.NHam = max(m.NSpam, 0), max(m.NHam, 0)
 	s.metrics.ObserveLookup(len(keys), time.Since(start))
 	return m, seen, nil
 }
 
-// parsePair reads "s", "/h" or "s/h".
-func parsePair(item string) classifier.Counts {
-	sp, hp, _ := strings.Cut(item, "/")
-	return classifier.Counts{Spam: count(sp), Ham: count(hp)}
+// lookupMulti wraps a scan's lookup in MULTI/EXEC, so that it reads one
+// state of the database, as the script it replaces did: without it, a
+// learn landing between the counters and the tokens could count a
+// message in the tokens but not in NSPAM.
+const lookupMulti = true
+
+// appendLookup appends a scan's lookup of scope prefix p: GET of NSPAM,
+// NHAM and each seen key of ids, then one HMGET <token key> s h per key.
+func appendLookup(b []byte, p string, keys []tokenizer.Key, ids []string) []byte {
+	if lookupMulti {
+		b = appendCommand(b, "MULTI")
+	}
+	b = appendGet(b, p, "v:", "NSPAM")
+	b = appendGet(b, p, "v:", "NHAM")
+	for _, id := range ids {
+		b = appendGet(b, p, "s:", id)
+	}
+	for _, k := range keys {
+		b = append(b, "*4\r\n$5\r\nHMGET\r\n$"...)
+		b = strconv.AppendInt(b, int64(len(p)+2+len(k)), 10)
+		b = append(b, '\r', '\n')
+		b = append(b, p...)
+		b = append(b, "w:"...)
+		b = append(b, k[:]...)
+		b = append(b, "\r\n$1\r\ns\r\n$1\r\nh\r\n"...)
+	}
+	if lookupMulti {
+		b = appendCommand(b, "EXEC")
+	}
+	return b
+}
+
+// appendGet appends GET of the key p+kind+name.
+func appendGet(b []byte, p, kind, name string) []byte {
+	b = append(b, "*2\r\n$3\r\nGET\r\n$"...)
+	b = strconv.AppendInt(b, int64(len(p)+len(kind)+len(name)), 10)
+	b = append(b, '\r', '\n')
+	b = append(b, p...)
+	b = append(b, kind...)
+	b = append(b, name...)
+	return append(b, '\r', '\n')
+}
+
+// readLookup reads the replies to appendLookup's request of keys and
+// nids seen keys, putting the token counts in out. It reads every reply
+// even after an error reply, and then returns the first error reply.
+func readLookup(r *respReader, keys []tokenizer.Key, out []classifier.Counts, nids int) (classifier.Magic, classifier.Class, error) {
+	ncmd := 2 + nids + len(keys)
+	var first error
+	note := func(err error) error {
+		if !isServerError(err) {
+			return err
+		}
+		if first == nil {
+			first = err
+		}
+		return nil
+	}
+	if lookupMulti {
+		for range 1 + ncmd { // +OK, then +QUEUED for each command
+			if err := r.expectStatus(); err != nil {
+				if err := note(err); err != nil {
+					return classifier.Magic{}, 0, err
+				}
+			}
+		}
+		rep, err := r.read() // the elements follow
+		switch {
+		case err != nil:
+			return classifier.Magic{}, 0, err
+		case rep.kind == '-':
+			if first == nil {
+				first = serverError(rep.data)
+			}
+			return classifier.Magic{}, 0, first
+		case rep.kind != '*' || rep.n != int64(ncmd):
+			return classifier.Magic{}, 0, protocolError("EXEC answered %q %d for %d commands", rep.kind, rep.n, ncmd)
+		}
+	}
+	m := classifier.Magic{DBVersion: classifier.DBVersion}
+	var seen classifier.Class
+	for i := range 2 + nids {
+		v, err := readString(r)
+		if err != nil {
+			if err := note(err); err != nil {
+				return classifier.Magic{}, 0, err
+			}
+			continue
+		}
+		switch {
+		case i == 0:
+			m.NSpam = max(parseCounter(v), 0)
+		case i == 1:
+			m.NHam = max(parseCounter(v), 0)
+		case seen == 0 && len(v) == 1 && (v[0] == byte(classifier.Spam) || v[0] == byte(classifier.Ham)):
+			seen = classifier.Class(v[0])
+		}
+	}
+	for i := range keys {
+		out[i] = classifier.Counts{}
+		rep, err := r.read()
+		if err != nil {
+			return classifier.Magic{}, 0, err
+		}
+		switch {
+		case rep.kind == '-':
+			if first == nil {
+				first = serverError(rep.data)
+			}
+			continue
+		case rep.kind != '*' || rep.n != 2:
+			return classifier.Magic{}, 0, protocolError("HMGET answered %q %d", rep.kind, rep.n)
+		}
+		s, err := readString(r)
+		if err != nil {
+			return classifier.Magic{}, 0, err
+		}
+		out[i].Spam = countBytes(s)
+		h, err := readString(r)
+		if err != nil {
+			return classifier.Magic{}, 0, err
+		}
+		out[i].Ham = countBytes(h)
+	}
+	if first != nil {
+		return classifier.Magic{}, 0, first
+	}
+	return m, seen, nil
+}
+
+// readString reads a bulk string reply: its body, nil for a null one,
+// a serverError for an error reply.
+func readString(r *respReader) ([]byte, error) {
+	rep, err := r.read()
+	if err != nil {
+		return nil, err
+	}
+	switch rep.kind {
+	case '$':
+		return rep.data, nil
+	case '-':
+		return nil, serverError(rep.data)
+	}
+	return nil, protocolError("reply type %q where a string was expected", rep.kind)
+}
+
+// parseCounter reads NSPAM or NHAM; anything not a number reads as 0.
+func parseCounter(v []byte) int64 {
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// countBytes is count of a reply's bytes.
+func countBytes(v []byte) uint32 {
+	if len(v) == 0 {
+		return 0
+	}
+	return count(string(v))
 }
 
 // count reads a stored count, held within [0, 2^32-1].

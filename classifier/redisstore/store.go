@@ -91,8 +91,8 @@ type Store struct {
 	tokenTTL int64 // seconds, 0 = none
 	seenTTL  int64
 
-	learnScript  *redis.Script
-	lookupScript *redis.Script
+	learnScript *redis.Script
+	lookups     *rawPool // connections of the scans' lookups (conn.go)
 
 	health health
 	touch  *toucher // nil without a token TTL or when read-only
@@ -170,15 +170,15 @@ func OpenLazy(opt Options) *Store {
 		}
 	}
 	s := &Store{
-		client:       redis.NewClient(ro),
-		opt:          opt,
-		log:          logger,
-		metrics:      metrics,
-		addr:         opt.Addr,
-		tokenTTL:     ttlSeconds(opt.TokenTTL),
-		seenTTL:      ttlSeconds(opt.SeenTTL),
-		learnScript:  redis.NewScript(learnLua),
-		lookupScript: redis.NewScript(lookupLua),
+		client:      redis.NewClient(ro),
+		opt:         opt,
+		log:         logger,
+		metrics:     metrics,
+		addr:        opt.Addr,
+		tokenTTL:    ttlSeconds(opt.TokenTTL),
+		seenTTL:     ttlSeconds(opt.SeenTTL),
+		learnScript: redis.NewScript(learnLua),
+		lookups:     newRawPool(&opt, ro.Network, ro.TLSConfig),
 	}
 	s.learner = s.client.WithTimeout(opt.LearnTimeout)
 	s.unavail, _ = metrics.(unavailableObserver)
@@ -238,6 +238,7 @@ func (s *Store) checkVersion(ctx context.Context, sc classifier.Scope) error {
 // connections.
 func (s *Store) Close() error {
 	s.stopToucher()
+	s.lookups.close()
 	if err := s.client.Close(); err != nil {
 		return fmt.Errorf("close redis bayes store: %w", err)
 	}
@@ -314,7 +315,7 @@ func unreachable(ctx context.Context, err error) bool {
 	case errors.As(err, &ne),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
-		errors.Is(err, redis.ErrPoolTimeout), errors.Is(err, redis.ErrClosed),
+		errors.Is(err, redis.ErrPoolTimeout), errors.Is(err, redis.ErrClosed), errors.Is(err, errPoolTimeout),
 		errors.Is(err, context.DeadlineExceeded):
 		return true
 	}

@@ -2,6 +2,7 @@ package testpeer
 
 import (
 	"bufio"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
@@ -32,6 +33,35 @@ type Redis struct {
 // the test ends.
 func StartRedis(t testing.TB) *Redis {
 	t.Helper()
+	return startRedis(t, "")
+}
+
+// StartRedisTLS is StartRedis with a TLS port too (a self-signed
+// certificate for 127.0.0.1, client certificates not asked for): it
+// returns that port's address and the pool that trusts the certificate.
+func StartRedisTLS(t testing.TB) (r *Redis, tlsAddr string, roots *x509.CertPool) {
+	t.Helper()
+	cert := SelfSignedCert(t)
+	tlsAddr = freeAddr(t)
+	_, port, _ := net.SplitHostPort(tlsAddr)
+	r = startRedis(t, fmt.Sprintf("tls-port %s\ntls-cert-file %s\ntls-key-file %s\ntls-auth-clients no\n",
+		port, cert.CertFile, cert.KeyFile))
+	return r, tlsAddr, cert.Pool
+}
+
+// freeAddr is a 127.0.0.1 address with a port free a moment ago.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func startRedis(t testing.TB, extraConf string) *Redis {
+	t.Helper()
 	bin := "/usr/bin/redis-server"
 	if _, err := os.Stat(bin); err != nil {
 		if p, err := exec.LookPath("redis-server"); err == nil {
@@ -40,16 +70,11 @@ func StartRedis(t testing.TB) *Redis {
 			Missing(t, "redis-server (package redis-server) is not installed")
 		}
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := freeAddr(t)
 	r := &Redis{Addr: addr, Dir: t.TempDir(), t: t, bin: bin}
 	_, port, _ := net.SplitHostPort(addr)
 	conf := fmt.Sprintf("bind 127.0.0.1\nport %s\ndir %s\nappendonly yes\nappendfsync always\nsave \"\"\n"+
-		"protected-mode yes\ndaemonize no\nlogfile %s\n", port, r.Dir, filepath.Join(r.Dir, "redis.log"))
+		"protected-mode yes\ndaemonize no\nlogfile %s\n%s", port, r.Dir, filepath.Join(r.Dir, "redis.log"), extraConf)
 	if err := os.WriteFile(filepath.Join(r.Dir, "redis.conf"), []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
