@@ -169,26 +169,13 @@ func ctxErr(ctx context.Context, err error) error {
 	return err
 }
 
-// dial opens a connection: TCP or UNIX, TLS if configured, then AUTH and
-// SELECT as the options say.
+// dial opens a connection (connect) and sends AUTH and SELECT as the
+// options say.
 func (p *rawPool) dial(ctx context.Context) (*rawConn, error) {
-	d := net.Dialer{Timeout: p.dialTimeout}
-	nc, err := d.DialContext(ctx, p.network, p.addr)
+	c, err := p.connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if p.tls != nil {
-		tc := tls.Client(nc, p.tls)
-		hctx, cancel := context.WithTimeout(ctx, p.dialTimeout)
-		err := tc.HandshakeContext(hctx)
-		cancel()
-		if err != nil {
-			nc.Close()
-			return nil, err
-		}
-		nc = tc
-	}
-	c := &rawConn{nc: nc, rr: respReader{br: bufio.NewReaderSize(nc, respBufSize)}}
 	n := 1
 	err = p.roundTrip(ctx, c, func(b []byte) []byte {
 		if p.password != "" {
@@ -219,10 +206,31 @@ func (p *rawPool) dial(ctx context.Context) (*rawConn, error) {
 		return first
 	})
 	if err != nil {
-		nc.Close()
+		c.nc.Close()
 		return nil, fmt.Errorf("redis connection setup: %w", err)
 	}
 	return c, nil
+}
+
+// connect opens a connection, TCP or UNIX, with TLS if configured.
+func (p *rawPool) connect(ctx context.Context) (*rawConn, error) {
+	d := net.Dialer{Timeout: p.dialTimeout}
+	nc, err := d.DialContext(ctx, p.network, p.addr)
+	if err != nil {
+		return nil, err
+	}
+	if p.tls != nil {
+		tc := tls.Client(nc, p.tls)
+		hctx, cancel := context.WithTimeout(ctx, p.dialTimeout)
+		err := tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			nc.Close()
+			return nil, err
+		}
+		nc = tc
+	}
+	return &rawConn{nc: nc, rr: respReader{br: bufio.NewReaderSize(nc, respBufSize)}}, nil
 }
 
 func (p *rawPool) popIdle() *rawConn {

@@ -51,6 +51,9 @@ end
 return table.concat(r, ' ')
 `
 
+// NoCache turns the token cache off: every lookup reads every token.
+func (s *Store) NoCache() { s.cache = nil }
+
 // LookupScanLua is LookupScan done by lookupLua, as before the pipeline.
 func (s *Store) LookupScanLua(ctx context.Context, sc classifier.Scope, keys []tokenizer.Key, out []classifier.Counts, ids []string) (classifier.Magic, classifier.Class, error) {
 	p := prefix(sc)

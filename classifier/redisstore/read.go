@@ -93,11 +93,18 @@ func (s *Store) LookupScan(ctx context.Context, sc classifier.Scope, keys []toke
 	var m classifier.Magic
 	var seen classifier.Class
 	err := s.call(ctx, "lookup", func(ctx context.Context) error {
+		if sc == "" && s.cache != nil {
+			var ok bool
+			var err error
+			if m, seen, ok, err = s.cache.lookup(ctx, keys, out, ids); ok || err != nil {
+				return err
+			}
+		}
 		return s.lookups.do(ctx, func(b []byte) []byte {
 			return appendLookup(b, p, keys, ids)
 		}, func(r *respReader) error {
 			var err error
-			m, seen, err = readLookup(r, keys, out, len(ids))
+			m, seen, err = readLookup(r, out[:len(keys)], len(ids))
 			return err
 		})
 	})
@@ -126,18 +133,23 @@ func appendLookup(b []byte, p string, keys []tokenizer.Key, ids []string) []byte
 		b = appendGet(b, p, "s:", id)
 	}
 	for _, k := range keys {
-		b = append(b, "*4\r\n$5\r\nHMGET\r\n$"...)
-		b = strconv.AppendInt(b, int64(len(p)+2+len(k)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, p...)
-		b = append(b, "w:"...)
-		b = append(b, k[:]...)
-		b = append(b, "\r\n$1\r\ns\r\n$1\r\nh\r\n"...)
+		b = appendHMGet(b, p, k)
 	}
 	if lookupMulti {
 		b = appendCommand(b, "EXEC")
 	}
 	return b
+}
+
+// appendHMGet appends HMGET <p+"w:"+k> s h.
+func appendHMGet(b []byte, p string, k tokenizer.Key) []byte {
+	b = append(b, "*4\r\n$5\r\nHMGET\r\n$"...)
+	b = strconv.AppendInt(b, int64(len(p)+2+len(k)), 10)
+	b = append(b, '\r', '\n')
+	b = append(b, p...)
+	b = append(b, "w:"...)
+	b = append(b, k[:]...)
+	return append(b, "\r\n$1\r\ns\r\n$1\r\nh\r\n"...)
 }
 
 // appendGet appends GET of the key p+kind+name.
@@ -151,11 +163,12 @@ func appendGet(b []byte, p, kind, name string) []byte {
 	return append(b, '\r', '\n')
 }
 
-// readLookup reads the replies to appendLookup's request of keys and
-// nids seen keys, putting the token counts in out. It reads every reply
-// even after an error reply, and then returns the first error reply.
-func readLookup(r *respReader, keys []tokenizer.Key, out []classifier.Counts, nids int) (classifier.Magic, classifier.Class, error) {
-	ncmd := 2 + nids + len(keys)
+// readLookup reads the replies to appendLookup's request of nids seen
+// keys and len(out) tokens, putting the token counts in out. It reads
+// every reply even after an error reply, and then returns the first
+// error reply.
+func readLookup(r *respReader, out []classifier.Counts, nids int) (classifier.Magic, classifier.Class, error) {
+	ncmd := 2 + nids + len(out)
 	var first error
 	note := func(err error) error {
 		if !isServerError(err) {
@@ -178,7 +191,7 @@ func readLookup(r *respReader, keys []tokenizer.Key, out []classifier.Counts, ni
 		switch {
 		case err != nil:
 			return classifier.Magic{}, 0, err
-		case rep.kind == '-':
+		case rep.kind == '-' || rep.kind == '!':
 			if first == nil {
 				first = serverError(rep.data)
 			}
@@ -206,14 +219,14 @@ func readLookup(r *respReader, keys []tokenizer.Key, out []classifier.Counts, ni
 			seen = classifier.Class(v[0])
 		}
 	}
-	for i := range keys {
+	for i := range out {
 		out[i] = classifier.Counts{}
 		rep, err := r.read()
 		if err != nil {
 			return classifier.Magic{}, 0, err
 		}
 		switch {
-		case rep.kind == '-':
+		case rep.kind == '-' || rep.kind == '!':
 			if first == nil {
 				first = serverError(rep.data)
 			}
@@ -246,9 +259,9 @@ func readString(r *respReader) ([]byte, error) {
 		return nil, err
 	}
 	switch rep.kind {
-	case '$':
+	case '$', '_':
 		return rep.data, nil
-	case '-':
+	case '-', '!':
 		return nil, serverError(rep.data)
 	}
 	return nil, protocolError("reply type %q where a string was expected", rep.kind)

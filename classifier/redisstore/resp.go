@@ -8,12 +8,14 @@ import (
 	"strconv"
 )
 
-// The RESP2 protocol (https://redis.io/docs/latest/develop/reference/protocol-spec/)
-// as the lookup connections (conn.go) speak it: requests are arrays of
-// bulk strings, encoded straight into a reused buffer; replies are read
-// one value header at a time from a bufio.Reader, bulk bodies returned
-// as slices of its buffer, so that reading a scan's reply allocates
-// nothing.
+// The RESP protocol (https://redis.io/docs/latest/develop/reference/protocol-spec/)
+// as the lookup connections (conn.go, cache.go) speak it: requests are
+// arrays of bulk strings, encoded straight into a reused buffer; replies
+// are read one value header at a time from a bufio.Reader, bulk bodies
+// returned as slices of its buffer, so that reading a scan's reply
+// allocates nothing. The reader takes RESP2 and RESP3 (whose push
+// messages, the tracking connection's invalidations, go to a handler
+// wherever they come between values).
 
 // respBufSize is the size of a lookup connection's read buffer, and so
 // the longest simple string, error or bulk body a reply returns whole.
@@ -27,18 +29,38 @@ const maxArrayLen = 1 << 24
 // maxNesting bounds the depth of nested arrays skip follows.
 const maxNesting = 16
 
-// A reply is one RESP2 value header.
+// A reply is one value header.
 type reply struct {
-	// kind is the type byte: '+' simple string, '-' error, ':'
-	// integer, '$' bulk string, '*' array.
+	// kind is the type byte: RESP2's '+' simple string, '-' error, ':'
+	// integer, '$' bulk string, '*' array; RESP3's '_' null, '#'
+	// boolean, ',' double, '(' big number, '!' bulk error, '='
+	// verbatim string, '%' map, '~' set, '|' attribute, '>' push.
 	kind byte
-	// n is an integer's value, or a bulk string's or array's length,
-	// -1 for a null one.
+	// n is an integer's value, or a bulk string's, array's, set's or
+	// push's length (a map's or attribute's in pairs), -1 for a null
+	// one.
 	n int64
-	// data is a simple string's or error's text, or a bulk string's
-	// body; nil for a null bulk string and for a body longer than
+	// data is a simple string's, error's, boolean's, double's or big
+	// number's text, or a bulk string's, bulk error's or verbatim
+	// string's body; nil for a null and for a body longer than
 	// respBufSize-2 (which is skipped). It is valid until the next read.
 	data []byte
+}
+
+// null reports whether rep is a null (RESP2's $-1 and *-1, RESP3's _).
+func (rep reply) null() bool {
+	return rep.kind == '_' || rep.n < 0 && (rep.kind == '$' || rep.kind == '*')
+}
+
+// elems is how many values follow an aggregate's header.
+func (rep reply) elems() int64 {
+	switch rep.kind {
+	case '*', '~', '>':
+		return max(rep.n, 0)
+	case '%', '|':
+		return 2 * rep.n
+	}
+	return 0
 }
 
 // errProtocol is a reply that is not RESP2: the connection can no
@@ -57,6 +79,10 @@ func (e serverError) Error() string { return string(e) }
 // respReader reads replies.
 type respReader struct {
 	br *bufio.Reader
+	// push, when set, is given each push message (header rep) read
+	// where read expects a value, and must read its elements (with
+	// pushes off); read then goes on to the next value.
+	push func(r *respReader, rep reply) error
 }
 
 // line reads one CRLF-terminated line, without its CRLF.
@@ -77,8 +103,26 @@ func (r *respReader) line() ([]byte, error) {
 	return b[:len(b)-2], nil
 }
 
-// read reads the next value's header, and a bulk string's body.
+// read reads the next value's header, and a bulk string's body; push
+// messages before it go to r.push.
 func (r *respReader) read() (reply, error) {
+	for {
+		rep, err := r.readOne()
+		if err != nil || rep.kind != '>' || r.push == nil {
+			return rep, err
+		}
+		h := r.push
+		r.push = nil
+		err = h(r, rep)
+		r.push = h
+		if err != nil {
+			return reply{}, err
+		}
+	}
+}
+
+// readOne reads one value header, and a bulk string's body.
+func (r *respReader) readOne() (reply, error) {
 	b, err := r.line()
 	if err != nil {
 		return reply{}, err
@@ -88,27 +132,33 @@ func (r *respReader) read() (reply, error) {
 	}
 	rep := reply{kind: b[0]}
 	switch rep.kind {
-	case '+', '-':
+	case '+', '-', '#', ',', '(':
 		rep.data = b[1:]
+		return rep, nil
+	case '_':
+		if len(b) != 1 {
+			return reply{}, protocolError("null with a value")
+		}
+		rep.n = -1
 		return rep, nil
 	case ':':
 		if rep.n, err = parseInt(b[1:]); err != nil {
 			return reply{}, err
 		}
 		return rep, nil
-	case '*':
+	case '*', '~', '>', '%', '|':
 		if rep.n, err = parseInt(b[1:]); err != nil {
 			return reply{}, err
 		}
-		if rep.n < -1 || rep.n > maxArrayLen {
-			return reply{}, protocolError("array length %d", rep.n)
+		if rep.n < -1 || rep.n > maxArrayLen || (rep.n < 0 && rep.kind != '*') {
+			return reply{}, protocolError("aggregate %q length %d", rep.kind, rep.n)
 		}
 		return rep, nil
-	case '$':
+	case '$', '!', '=':
 		if rep.n, err = parseInt(b[1:]); err != nil {
 			return reply{}, err
 		}
-		if rep.n < -1 || rep.n > 512<<20 {
+		if rep.n < -1 || rep.n > 512<<20 || (rep.n < 0 && rep.kind != '$') {
 			return reply{}, protocolError("bulk length %d", rep.n)
 		}
 		if rep.n == -1 {
@@ -150,16 +200,17 @@ func unexpectedEOF(err error) error {
 	return err
 }
 
-// skip reads the rest of a value whose header was rep: an array's
+// skip reads the rest of a value whose header was rep: an aggregate's
 // elements, at any depth up to maxNesting.
 func (r *respReader) skip(rep reply, depth int) error {
-	if rep.kind != '*' || rep.n <= 0 {
+	n := rep.elems()
+	if n == 0 {
 		return nil
 	}
 	if depth >= maxNesting {
-		return protocolError("arrays nested deeper than %d", maxNesting)
+		return protocolError("aggregates nested deeper than %d", maxNesting)
 	}
-	for range rep.n {
+	for range n {
 		e, err := r.read()
 		if err != nil {
 			return err
@@ -191,7 +242,7 @@ func (r *respReader) expectStatus() error {
 	switch rep.kind {
 	case '+':
 		return nil
-	case '-':
+	case '-', '!':
 		return serverError(rep.data)
 	}
 	return protocolError("reply type %q where a status was expected", rep.kind)

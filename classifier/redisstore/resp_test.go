@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -42,7 +41,10 @@ func TestReadReply(t *testing.T) {
 		{"bulk without CRLF", "$2\r\nabcd\r\n", nil, errProtocol},
 		{"line ended by LF alone", "+OK\n", nil, errProtocol},
 		{"unknown type", "?x\r\n", nil, errProtocol},
-		{"RESP3 map", "%1\r\n", nil, errProtocol},
+		{"RESP3 null, boolean, double", "_\r\n#t\r\n,1.5\r\n", []reply{{kind: '_', n: -1}, {kind: '#', data: []byte("t")}, {kind: ',', data: []byte("1.5")}}, io.EOF},
+		{"RESP3 map and bulk error", "%1\r\n+a\r\n:1\r\n!3\r\nERR\r\n", []reply{{kind: '%', n: 1}, {kind: '+', data: []byte("a")}, {kind: ':', n: 1}, {kind: '!', n: 3, data: []byte("ERR")}}, io.EOF},
+		{"RESP3 null map", "%-1\r\n", nil, errProtocol},
+		{"RESP3 null with a value", "_x\r\n", nil, errProtocol},
 		{"empty line", "\r\n", nil, errProtocol},
 		{"bad integer", ":12a\r\n", nil, errProtocol},
 		{"integer overflow", ":99999999999999999999\r\n", nil, errProtocol},
@@ -73,10 +75,6 @@ func TestReadReply(t *testing.T) {
 // class; an error reply for one command is returned after the rest of
 // the replies are read, so the connection stays in step.
 func TestReadLookup(t *testing.T) {
-	keys := make([]tokenizer.Key, 3)
-	for i := range keys {
-		keys[i] = tokenizer.KeyOf(strconv.Itoa(i))
-	}
 	ok := "+OK\r\n" + strings.Repeat("+QUEUED\r\n", 6)
 	tests := []struct {
 		name      string
@@ -104,8 +102,8 @@ func TestReadLookup(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in := tt.in + "+NEXT\r\n"
 			r := newTestReader(in)
-			out := make([]classifier.Counts, len(keys))
-			m, seen, err := readLookup(r, keys, out, 1)
+			out := make([]classifier.Counts, 3)
+			m, seen, err := readLookup(r, out, 1)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want %q", err, tt.wantErr)
@@ -141,10 +139,10 @@ func FuzzReadReply(f *testing.F) {
 		"*2\r\n$1\r\ns\r\n$-1\r\n", "*2\r\n*2\r\n:1\r\n:2\r\n+x\r\n",
 		"+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*3\r\n$1\r\n5\r\n$1\r\n2\r\n*2\r\n$1\r\n1\r\n$-1\r\n",
 		"$5\r\nab", "*99999999\r\n", ":-9223372036854775808\r\n", "%2\r\n",
+		">2\r\n$10\r\ninvalidate\r\n*1\r\n$7\r\nw:abcde\r\n+OK\r\n", ">2\r\n$10\r\ninvalidate\r\n_\r\n:1\r\n", "%1\r\n+a\r\n~1\r\n_\r\n", "!3\r\nERR\r\n",
 	} {
 		f.Add([]byte(seed))
 	}
-	key := []tokenizer.Key{tokenizer.KeyOf("a")}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		r := &respReader{br: bufio.NewReaderSize(bytes.NewReader(in), respBufSize)}
 		for range len(in) + 1 {
@@ -154,8 +152,49 @@ func FuzzReadReply(f *testing.F) {
 		}
 		out := make([]classifier.Counts, 1)
 		r = &respReader{br: bufio.NewReaderSize(bytes.NewReader(in), respBufSize)}
-		if m, _, err := readLookup(r, key, out, 0); err == nil && (m.NSpam < 0 || m.NHam < 0) {
+		if m, _, err := readLookup(r, out, 0); err == nil && (m.NSpam < 0 || m.NHam < 0) {
 			t.Errorf("negative counters %d/%d", m.NSpam, m.NHam)
 		}
+		// The same with the tracking connection's push handler.
+		c := newTokenCache(nil, nil)
+		c.counts = map[tokenizer.Key]classifier.Counts{tokenizer.Key([]byte("abcde")): {Spam: 1}}
+		r = &respReader{br: bufio.NewReaderSize(bytes.NewReader(in), respBufSize), push: c.invalidate}
+		for range len(in) + 1 {
+			if _, err := r.readValue(); err != nil {
+				break
+			}
+		}
 	})
+}
+
+// Invalidations pushed between (and inside) replies drop the tokens they
+// name, a null one all of them; the reply after them is read as usual.
+func TestInvalidationPush(t *testing.T) {
+	a, b := tokenizer.Key([]byte("aaaaa")), tokenizer.Key([]byte("bbbbb"))
+	tests := []struct {
+		name string
+		in   string
+		left int
+	}{
+		{"one key", ">2\r\n$10\r\ninvalidate\r\n*1\r\n$7\r\nw:aaaaa\r\n", 1},
+		{"other keys", ">2\r\n$10\r\ninvalidate\r\n*3\r\n$7\r\nv:NSPAM\r\n$7\r\nw:ccccc\r\n$3\r\nw:a\r\n", 2},
+		{"flush", ">2\r\n$10\r\ninvalidate\r\n_\r\n", 0},
+		{"two pushes", ">2\r\n$10\r\ninvalidate\r\n*1\r\n$7\r\nw:aaaaa\r\n>2\r\n$10\r\ninvalidate\r\n*1\r\n$7\r\nw:bbbbb\r\n", 0},
+		{"another push", ">3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nx\r\n", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newTokenCache(nil, nil)
+			c.counts = map[tokenizer.Key]classifier.Counts{a: {Spam: 1}, b: {Ham: 2}}
+			r := newTestReader(tt.in + "*2\r\n$1\r\n1\r\n_\r\n")
+			r.push = c.invalidate
+			rep, err := r.read()
+			if err != nil || rep.kind != '*' || rep.n != 2 {
+				t.Fatalf("reply after the pushes: %c %d %v", rep.kind, rep.n, err)
+			}
+			if len(c.counts) != tt.left {
+				t.Errorf("%d tokens left in the cache, want %d", len(c.counts), tt.left)
+			}
+		})
+	}
 }

@@ -92,7 +92,8 @@ type Store struct {
 	seenTTL  int64
 
 	learnScript *redis.Script
-	lookups     *rawPool // connections of the scans' lookups (conn.go)
+	lookups     *rawPool    // connections of the scans' lookups (conn.go)
+	cache       *tokenCache // the global scope's token counts (cache.go); nil for none
 
 	health health
 	touch  *toucher // nil without a token TTL or when read-only
@@ -180,6 +181,7 @@ func OpenLazy(opt Options) *Store {
 		learnScript: redis.NewScript(learnLua),
 		lookups:     newRawPool(&opt, ro.Network, ro.TLSConfig),
 	}
+	s.cache = newTokenCache(s.lookups, logger)
 	s.learner = s.client.WithTimeout(opt.LearnTimeout)
 	s.unavail, _ = metrics.(unavailableObserver)
 	s.health.init()
@@ -239,6 +241,9 @@ func (s *Store) checkVersion(ctx context.Context, sc classifier.Scope) error {
 func (s *Store) Close() error {
 	s.stopToucher()
 	s.lookups.close()
+	if s.cache != nil {
+		s.cache.close()
+	}
 	if err := s.client.Close(); err != nil {
 		return fmt.Errorf("close redis bayes store: %w", err)
 	}
@@ -319,8 +324,14 @@ func unreachable(ctx context.Context, err error) bool {
 		errors.Is(err, context.DeadlineExceeded):
 		return true
 	}
+	return transient(err)
+}
+
+// transient reports whether err is the error reply of a server loading
+// its data set, or of a replica cut off from its master: the server
+// cannot answer for now.
+func transient(err error) bool {
 	msg := err.Error()
-	// A server loading its data set, or a replica cut off from its master.
 	return strings.HasPrefix(msg, "LOADING") || strings.HasPrefix(msg, "MASTERDOWN") || strings.HasPrefix(msg, "TRYAGAIN")
 }
 
