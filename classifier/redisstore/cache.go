@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/gospamd/gospamd/classifier"
 	"github.com/gospamd/gospamd/tokenizer"
@@ -58,7 +59,7 @@ type tokenCache struct {
 	inFlight map[tokenizer.Key]struct{} // the hits of the lookup in flight
 	misses   []int                      // scratch: indices of the keys not cached
 	fetched  []classifier.Counts        // scratch: their counts
-	off      bool                       // the server has no RESP3 or tracking
+	off      atomic.Bool                // the server has no RESP3 or tracking, or the store is closed
 }
 
 func newTokenCache(pool *rawPool, log *slog.Logger) *tokenCache {
@@ -73,7 +74,8 @@ func (c *tokenCache) close() {
 	if c.conn != nil {
 		c.conn.nc.Close()
 	}
-	c.conn, c.counts, c.off = nil, nil, true
+	c.conn, c.counts = nil, nil
+	c.off.Store(true)
 }
 
 // errNoTracking is a server that cannot track keys for the cache.
@@ -83,13 +85,16 @@ var errNoTracking = errors.New("redis server without client tracking")
 // false when the cache cannot serve it (the server has no tracking, or
 // the lookup's tokens kept changing), and the caller reads uncached.
 func (c *tokenCache) lookup(ctx context.Context, keys []tokenizer.Key, out []classifier.Counts, ids []string) (m classifier.Magic, seen classifier.Class, ok bool, err error) {
+	if c.off.Load() {
+		return m, 0, false, nil
+	}
 	select {
 	case c.slot <- struct{}{}:
 	case <-ctx.Done():
 		return m, 0, false, ctx.Err()
 	}
 	defer func() { <-c.slot }()
-	if c.off {
+	if c.off.Load() {
 		return m, 0, false, nil
 	}
 	for range cacheAttempts {
@@ -99,7 +104,7 @@ func (c *tokenCache) lookup(ctx context.Context, keys []tokenizer.Key, out []cla
 			if errors.Is(err, errNoTracking) {
 				c.log.Info("redis bayes store: scans read every token from the server (no client-side tracking)",
 					"addr", c.pool.addr, "err", err)
-				c.off = true
+				c.off.Store(true)
 				return m, 0, false, nil
 			}
 			if err != nil {
