@@ -56,8 +56,9 @@ type Options struct {
 	// CommandTimeout, and giving up on it would only have the retry do
 	// it again. The caller's deadline applies too.
 	LearnTimeout time.Duration
-	// PoolSize is the most connections kept (default go-redis's, 10 per
-	// CPU).
+	// PoolSize is the most connections open, for the scans' uncached
+	// lookups and for everything else each (default 10 per CPU); the
+	// token cache has one more.
 	PoolSize int
 	// ReadOnly refuses every write with classifier.ErrReadOnly.
 	ReadOnly bool
