@@ -21,7 +21,9 @@ import (
 // script it replaced answered, for the global scope and a user's, with
 // and without seen ids, on a database with learned messages and some
 // odd values written by hand.
-func TestLookupMatchesScript(t *testing.T) {
+func TestLookupMatchesScript(t *testing.T) { bothPaths(t, testLookupMatchesScript) }
+
+func testLookupMatchesScript(t *testing.T, cached bool) {
 	srv := testpeer.StartRedis(t)
 	ctx := context.Background()
 	s, err := redisstore.Open(ctx, redisstore.Options{Addr: srv.Addr, TokenTTL: redisstore.DefaultTokenTTL})
@@ -29,6 +31,9 @@ func TestLookupMatchesScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	if !cached {
+		s.NoCache()
+	}
 	keys := make([]tokenizer.Key, 700)
 	for i := range keys {
 		keys[i] = tokenizer.KeyOf(fmt.Sprintf("tok%d", i))
@@ -84,7 +89,9 @@ func TestLookupMatchesScript(t *testing.T) {
 
 // A server restart between two scans costs the second one nothing: the
 // stale idle connection is replaced at once, and no outage is seen.
-func TestLookupAfterRestart(t *testing.T) {
+func TestLookupAfterRestart(t *testing.T) { bothPaths(t, testLookupAfterRestart) }
+
+func testLookupAfterRestart(t *testing.T, cached bool) {
 	srv := testpeer.StartRedis(t)
 	ctx := context.Background()
 	s, err := redisstore.Open(ctx, redisstore.Options{Addr: srv.Addr})
@@ -92,6 +99,9 @@ func TestLookupAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	if !cached {
+		s.NoCache()
+	}
 	keys := []tokenizer.Key{tokenizer.KeyOf("a")}
 	if _, err := s.Apply(ctx, []classifier.Op{{MsgID: "m", Class: classifier.Spam, Tokens: keys, Atime: 1}}); err != nil {
 		t.Fatal(err)
@@ -116,7 +126,9 @@ func TestLookupAfterRestart(t *testing.T) {
 // An error reply (a token key holding a string, not a hash) fails that
 // scan's lookup with the server's message, not as an outage, and the
 // next lookup on the same connections works.
-func TestLookupErrorReply(t *testing.T) {
+func TestLookupErrorReply(t *testing.T) { bothPaths(t, testLookupErrorReply) }
+
+func testLookupErrorReply(t *testing.T, cached bool) {
 	srv := testpeer.StartRedis(t)
 	ctx := context.Background()
 	s, err := redisstore.Open(ctx, redisstore.Options{Addr: srv.Addr, PoolSize: 1})
@@ -124,6 +136,9 @@ func TestLookupErrorReply(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	if !cached {
+		s.NoCache()
+	}
 	good, bad := tokenizer.KeyOf("good"), tokenizer.KeyOf("bad")
 	if _, err := s.Apply(ctx, []classifier.Op{{MsgID: "m", Class: classifier.Ham, Tokens: []tokenizer.Key{good}, Atime: 1}}); err != nil {
 		t.Fatal(err)
@@ -152,7 +167,9 @@ func TestLookupErrorReply(t *testing.T) {
 // The lookup connections authenticate and select the database as the
 // options say (a Redis 6 ACL user, or the default user's password), over
 // TLS when asked; a wrong password is an error, not an outage.
-func TestLookupAuthSelectTLS(t *testing.T) {
+func TestLookupAuthSelectTLS(t *testing.T) { bothPaths(t, testLookupAuthSelectTLS) }
+
+func testLookupAuthSelectTLS(t *testing.T, cached bool) {
 	srv, tlsAddr, roots := testpeer.StartRedisTLS(t)
 	ctx := context.Background()
 	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
@@ -177,6 +194,12 @@ func TestLookupAuthSelectTLS(t *testing.T) {
 			t.Fatalf("options %d: %v", i, err)
 		}
 		defer s.Close()
+		if !cached {
+			s.NoCache()
+		}
+		if !cached {
+			s.NoCache()
+		}
 		if _, err := s.Apply(ctx, []classifier.Op{{MsgID: "m", Class: classifier.Spam, Tokens: keys, Atime: 1}}); err != nil {
 			t.Fatal(err)
 		}
@@ -201,6 +224,9 @@ func TestLookupAuthSelectTLS(t *testing.T) {
 
 	s := redisstore.OpenLazy(redisstore.Options{Addr: srv.Addr, Username: "gospamd", Password: "wrong"})
 	defer s.Close()
+	if !cached {
+		s.NoCache()
+	}
 	_, err := s.LookupMagic(ctx, "", keys, make([]classifier.Counts, 1))
 	if err == nil || errors.Is(err, classifier.ErrUnavailable) {
 		t.Errorf("lookup with a wrong password: %v, want an error other than ErrUnavailable", err)
@@ -210,7 +236,9 @@ func TestLookupAuthSelectTLS(t *testing.T) {
 // A scan given up by its caller (deadline or cancellation) returns at
 // once with the caller's error, not as an outage, even while the server
 // does not answer; once it answers again the next lookup works.
-func TestLookupCancelled(t *testing.T) {
+func TestLookupCancelled(t *testing.T) { bothPaths(t, testLookupCancelled) }
+
+func testLookupCancelled(t *testing.T, cached bool) {
 	srv := testpeer.StartRedis(t)
 	ctx := context.Background()
 	s, err := redisstore.Open(ctx, redisstore.Options{Addr: srv.Addr})
@@ -218,6 +246,9 @@ func TestLookupCancelled(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	if !cached {
+		s.NoCache()
+	}
 	keys := []tokenizer.Key{tokenizer.KeyOf("a")}
 	out := make([]classifier.Counts, 1)
 	if _, err := s.LookupMagic(ctx, "", keys, out); err != nil {
@@ -260,4 +291,11 @@ func TestLookupCancelled(t *testing.T) {
 	if _, err := s.LookupMagic(ctx, "", keys, out); err != nil {
 		t.Fatalf("after the pause: %v", err)
 	}
+}
+
+// bothPaths runs test with the token cache and without it (every token
+// read through the lookup pool).
+func bothPaths(t *testing.T, test func(t *testing.T, cached bool)) {
+	t.Run("cached", func(t *testing.T) { test(t, true) })
+	t.Run("uncached", func(t *testing.T) { test(t, false) })
 }
