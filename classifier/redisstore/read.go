@@ -65,8 +65,8 @@ func (s *Store) Lookup(ctx context.Context, sc classifier.Scope, keys []tokenize
 }
 
 // LookupMagic reads scope sc's message counts and the counts of keys, in
-// one round trip (one script call). Only NSpam, NHam and DBVersion of
-// the Magic are filled in.
+// one round trip (one MULTI/EXEC). Only NSpam, NHam and DBVersion of the
+// Magic are filled in.
 func (s *Store) LookupMagic(ctx context.Context, sc classifier.Scope, keys []tokenizer.Key, out []classifier.Counts) (classifier.Magic, error) {
 	m, _, err := s.LookupScan(ctx, sc, keys, out, nil)
 	return m, err
@@ -76,8 +76,10 @@ func (s *Store) LookupMagic(ctx context.Context, sc classifier.Scope, keys []tok
 // most 2, tried in order), in the same round trip: seen is the class of
 // the first found, 0 for none.
 //
-// The counters are read with the tokens, never cached: a learn on any
-// host changes every host's next answer.
+// The counters and seen keys are read every time; the global scope's
+// token counts come from the token cache (cache.go) where it has them,
+// exactly as the server has them when it runs the lookup: a learn on
+// any host changes every host's next answer.
 func (s *Store) LookupScan(ctx context.Context, sc classifier.Scope, keys []tokenizer.Key, out []classifier.Counts, ids []string) (classifier.Magic, classifier.Class, error) {
 	if len(out) < len(keys) {
 		return classifier.Magic{}, 0, fmt.Errorf("bayes lookup: %d keys but room for %d counts", len(keys), len(out))
