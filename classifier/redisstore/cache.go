@@ -53,17 +53,16 @@ type tokenCache struct {
 	slot   chan struct{}
 	conn   *rawConn // nil until dialed, and after an error
 	counts map[tokenizer.Key]classifier.Counts
-	// stale is set by an invalidation of a token of the lookup in
-	// flight that was a cache hit.
-	stale    bool
-	inFlight map[tokenizer.Key]struct{} // the hits of the lookup in flight
-	misses   []int                      // scratch: indices of the keys not cached
-	fetched  []classifier.Counts        // scratch: their counts
-	off      atomic.Bool                // the server has no RESP3 or tracking, or the store is closed
+	// stale is set by a lookup one of whose cache hits was invalidated
+	// while it waited for its reply.
+	stale   bool
+	misses  []int               // scratch: indices of the keys not cached
+	fetched []classifier.Counts // scratch: their counts
+	off     atomic.Bool         // the server has no RESP3 or tracking, or the store is closed
 }
 
 func newTokenCache(pool *rawPool, log *slog.Logger) *tokenCache {
-	return &tokenCache{pool: pool, log: log, slot: make(chan struct{}, 1), inFlight: map[tokenizer.Key]struct{}{}}
+	return &tokenCache{pool: pool, log: log, slot: make(chan struct{}, 1)}
 }
 
 // close closes the tracking connection, once the lookup in flight is
@@ -117,11 +116,8 @@ func (c *tokenCache) lookup(ctx context.Context, keys []tokenizer.Key, out []cla
 			clear(c.counts)
 		}
 		c.misses = c.misses[:0]
-		clear(c.inFlight)
 		for i, k := range keys {
-			if _, hit := c.counts[k]; hit {
-				c.inFlight[k] = struct{}{}
-			} else {
+			if _, hit := c.counts[k]; !hit {
 				c.misses = append(c.misses, i)
 			}
 		}
@@ -219,7 +215,9 @@ func appendCachedLookup(b []byte, keys []tokenizer.Key, misses []int, ids []stri
 }
 
 // readLookup reads appendCachedLookup's replies, caches the tokens read
-// and fills out from the cache.
+// and fills out from the cache. A token not in the cache then was a hit
+// whose invalidation came before the reply (only the misses are added):
+// the lookup is stale.
 func (c *tokenCache) readLookup(r *respReader, keys []tokenizer.Key, out []classifier.Counts, nids int) (classifier.Magic, classifier.Class, error) {
 	c.fetched = slices.Grow(c.fetched[:0], len(c.misses))[:len(c.misses)]
 	fetched := c.fetched
@@ -231,7 +229,10 @@ func (c *tokenCache) readLookup(r *respReader, keys []tokenizer.Key, out []class
 		c.counts[keys[i]] = fetched[j]
 	}
 	for i, k := range keys {
-		out[i] = c.counts[k]
+		var hit bool
+		if out[i], hit = c.counts[k]; !hit {
+			c.stale = true
+		}
 	}
 	return m, seen, nil
 }
@@ -255,9 +256,6 @@ func (c *tokenCache) invalidate(r *respReader, rep reply) error {
 		return r.skip(keys, 0)
 	}
 	if keys.null() {
-		if len(c.inFlight) > 0 {
-			c.stale = true
-		}
 		clear(c.counts)
 		return nil
 	}
@@ -275,11 +273,7 @@ func (c *tokenCache) invalidate(r *respReader, rep reply) error {
 			}
 			continue
 		}
-		key := tokenizer.Key(k.data[2:])
-		delete(c.counts, key)
-		if _, ok := c.inFlight[key]; ok {
-			c.stale = true
-		}
+		delete(c.counts, tokenizer.Key(k.data[2:]))
 	}
 	return nil
 }
