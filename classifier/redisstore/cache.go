@@ -31,6 +31,11 @@ import (
 // The cache is dropped whole when the connection is lost (invalidations
 // may have been lost with it) or reaches maxCached tokens.
 //
+// Between lookups, invalidations wait on the connection (and in the
+// server's output buffer for it) until the next lookup reads them: at
+// most one per key read since, as the server stops tracking a key for
+// the connection once it has invalidated it.
+//
 // Users' scopes are not cached: their lookups take the pool's
 // connections, as the global scope's do on a server without RESP3.
 
