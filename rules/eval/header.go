@@ -49,7 +49,6 @@ const ipAddress = `(?:(?:1\d\d|2[0-4]\d|25[0-5]|[1-9]\d|\d)\.(?:1\d\d|2[0-4]\d|2
 
 var (
 	reIPAddress   = regexp.MustCompile(ipAddress)
-	rcvdDate      = regexp.MustCompile(`(\s.?\d+ \S\S\S \d+ \d+:\d+:\d+ \S+)`)
 	rcvdFromLocal = regexp.MustCompile(`\bfrom (?:localhost\s|(?:\S+ ){1,2}\S*\b127\.0\.0\.1\b)`)
 	rcvdQmailUID  = regexp.MustCompile(`qmail \d+ invoked by uid \d+`)
 	rcvdFetchmail = regexp.MustCompile(`\bby localhost with \w+ \(fetchmail-[\d.]+`)
@@ -103,7 +102,7 @@ func (c *Context) receivedTimes() rcvdTimes {
 		}
 		var fm []time.Time
 		for _, r := range local {
-			if m := rcvdDate.FindString(r); m != "" {
+			if m := findReceivedDate(r); m != "" {
 				if t, ok := tokenizer.ParseDate(m); ok && !t.After(c.now()) {
 					fm = append(fm, t)
 				}
@@ -119,7 +118,7 @@ func (c *Context) receivedTimes() rcvdTimes {
 			out.fetchmail = &best
 		}
 		for _, r := range rcvd {
-			if m := rcvdDate.FindString(r); m != "" {
+			if m := findReceivedDate(r); m != "" {
 				if t, ok := tokenizer.ParseDate(m); ok {
 					out.times = append(out.times, t)
 				}
