@@ -20,7 +20,14 @@
 // average, since on a shared machine the figures move with it. A peer
 // that is not installed (make bench-deps) gets a row saying so.
 //
+// With -ab OLD,NEW it measures only gospamd with the built-in rules, the
+// binaries alternated round by round on one trained store, and prints
+// each round's figures and each binary's median CPU time per message:
+// the A/B comparison of two builds on a machine shared with other work.
+//
 // Usage: go run ./scripts/peerbench -bin bin/gospamd -corpus DIR
+//
+//	go run ./scripts/peerbench -ab old/gospamd,bin/gospamd -ab-rounds 3 -corpus DIR
 package main
 
 import (
@@ -71,6 +78,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	rounds := fs.Int("learn-rounds", 2, "learning runs of each learner (the best is kept)")
 	keep := fs.Bool("keep", false, "keep the work directory")
 	stock := fs.String("stock-rules", "/usr/share/spamassassin", "SpamAssassin's stock rules `DIR`")
+	ab := fs.String("ab", "", "comma-separated gospamd `binaries` to compare instead: only gospamd with the built-in rules, the binaries alternated round by round (see -ab-rounds)")
+	abRounds := fs.Int("ab-rounds", 3, "rounds of -ab")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -105,6 +114,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := b.prepare(*corpusDir, *heldOut); err != nil {
 		fmt.Fprintln(stderr, "peerbench:", err)
 		return 1
+	}
+	if *ab != "" {
+		if err := b.compare(stdout, strings.Split(*ab, ","), *abRounds, *repeat*len(b.testMsgs)); err != nil {
+			fmt.Fprintln(stderr, "peerbench:", err)
+			return 1
+		}
+		return 0
 	}
 	loadStart := loadAverage()
 	start := time.Now()

@@ -139,3 +139,20 @@ func TestTreeCPU(t *testing.T) {
 		t.Errorf("selfCPU %v, tree %v", self, mine)
 	}
 }
+
+func TestMedian(t *testing.T) {
+	ms := time.Millisecond
+	for _, tt := range []struct {
+		in   []time.Duration
+		want time.Duration
+	}{
+		{nil, 0},
+		{[]time.Duration{3 * ms}, 3 * ms},
+		{[]time.Duration{5 * ms, 1 * ms, 3 * ms}, 3 * ms},
+		{[]time.Duration{4 * ms, 1 * ms, 2 * ms, 3 * ms}, 2500 * time.Microsecond},
+	} {
+		if got := median(tt.in); got != tt.want {
+			t.Errorf("median(%v) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}

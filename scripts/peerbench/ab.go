@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// compare is peerbench -ab: gospamd with the built-in rules alone,
+// served by each of bins in turn, round after round, on the same trained
+// store (learned by the first binary), requests messages each. On a
+// machine shared with other work, alternating the binaries puts each
+// through the same changes of load, and the CPU time per message moves
+// much less than messages/s; the summary is each binary's median.
+func (b *bench) compare(w io.Writer, bins []string, rounds, requests int) error {
+	for i, bin := range bins {
+		abs, err := filepath.Abs(bin)
+		if err != nil {
+			return err
+		}
+		bins[i] = abs
+	}
+	db := filepath.Join(b.dir, "gospamd-ab")
+	for _, l := range [][]string{{"--spam", b.trainSpamDir}, {"--ham", b.trainHamDir}} {
+		if _, err := b.runTimed("gospamd-learn", bins[0], append([]string{"learn", "--dbpath", db}, l...)...); err != nil {
+			return err
+		}
+	}
+	b.gospamdDB = db
+	site := []string{"bayes_auto_learn 0", "bayes_auto_expire 0"}
+	fmt.Fprintf(w, "\n%d concurrent clients, one connection per message, %d messages a round; load average %s at the start.\n\n",
+		b.clients, requests, loadAverage())
+	fmt.Fprintln(w, "| round | binary | messages/s | p50 | p99 | server CPU/message | client CPU/message | RSS after | load average |")
+	fmt.Fprintln(w, "|---:|---|---:|---:|---:|---:|---:|---:|---|")
+	cpu := make([][]time.Duration, len(bins))
+	for round := range rounds {
+		for i, bin := range bins {
+			b.bin = bin
+			r := b.benchGospamd(fmt.Sprintf("gospamd-ab-%d", i), site, requests)
+			if r.res == nil {
+				return fmt.Errorf("%s: %s", bin, r.skipped)
+			}
+			cpu[i] = append(cpu[i], r.cpuPerMessage())
+			fmt.Fprintf(w, "| %d | %s | %.1f | %s | %s | %s | %s | %.0f MiB | %s |\n", round+1, bin, r.res.PerSecond(),
+				ms(r.res.Percentile(0.5)), ms(r.res.Percentile(0.99)), cpuMS(r.cpuPerMessage()),
+				cpuMS(r.clientCPU/time.Duration(len(r.res.Latencies))), float64(r.rss)/(1<<20), loadAverage())
+		}
+	}
+	fmt.Fprintln(w)
+	for i, bin := range bins {
+		fmt.Fprintf(w, "- %s: median server CPU %s a message", bin, cpuMS(median(cpu[i])))
+		if i > 0 {
+			fmt.Fprintf(w, " (%+.1f%% against the first)", 100*(median(cpu[i]).Seconds()/median(cpu[0]).Seconds()-1))
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+// median of ds (0 for none).
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(ds))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
