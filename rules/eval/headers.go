@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/gospamd/gospamd/tokenizer"
@@ -82,11 +83,16 @@ func (c *Context) addrs(name string) []string {
 		}
 		return nil
 	}
-	var out []string
-	for _, v := range c.rawValues(name) {
-		out = append(out, tokenizer.HeaderAddresses(v)...)
-	}
-	return out
+	// Many tests ask for the same header's addresses (From above all):
+	// parsed once a message. Callers only read the slice; clipped, an
+	// append to it copies.
+	return cached(c, "addrs:"+name, func() []string {
+		var out []string
+		for _, v := range c.rawValues(name) {
+			out = append(out, tokenizer.HeaderAddresses(v)...)
+		}
+		return slices.Clip(out)
+	})
 }
 
 // addr is $pms->get("name:addr") in scalar context: the first address.
