@@ -843,11 +843,10 @@ var (
 		`)` +
 		`(?:` + addrWS + `*\(((?:[^()\\]|\\[^\n])*)\))?` +
 		addrWS + `*(?:[,;]|\z)`)
-	addrMailRE      = regexp.MustCompile(`(?is)^` + addrMailExpr + `\n?$`) // Perl's $ allows a final newline
-	addrEnclosedRE  = regexp.MustCompile(`(?is)<(` + addrMailExpr + `)>`)
-	addrCommentRE   = regexp.MustCompile(`(?s)\((?:[^()\\]|\\.)*\)`)
-	addrPhrasePart  = regexp.MustCompile(`(?s)"((?:[^"\\]|\\.)*)"|([^"]+)`)
-	addrTrailSpaces = regexp.MustCompile(`[\t\n\v\f\r ]+$`)
+	addrMailRE     = regexp.MustCompile(`(?is)^` + addrMailExpr + `\n?$`) // Perl's $ allows a final newline
+	addrEnclosedRE = regexp.MustCompile(`(?is)<(` + addrMailExpr + `)>`)
+	addrCommentRE  = regexp.MustCompile(`(?s)\((?:[^()\\]|\\.)*\)`)
+	addrPhrasePart = regexp.MustCompile(`(?s)"((?:[^"\\]|\\.)*)"|([^"]+)`)
 )
 
 // validParsedAddress rejects addresses SpamAssassin considers misparsed.
@@ -895,7 +894,7 @@ func parseHeaderAddresses(s string) []headerAddress {
 // parseHeaderAddressesInternal reads an address header value like
 // SpamAssassin's internal parser (Util::_parse_header_addresses).
 func parseHeaderAddressesInternal(s string) []headerAddress {
-	s = addrTrailSpaces.ReplaceAllString(s, "")
+	s = strings.TrimRight(s, "\t\n\v\f\r ") // s/[\t\n\v\f\r ]+$//
 	s = strings.ReplaceAll(s, `\\`, "")
 	if loc := addrGroupRE.FindStringSubmatchIndex(s); loc != nil {
 		s = s[loc[2]:loc[3]] + s[loc[1]:]

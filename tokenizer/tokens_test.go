@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/gospamd/gospamd/internal/testpeer"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite golden files in testdata/tokens")
@@ -449,4 +451,37 @@ func BenchmarkCorpusParseTokens(b *testing.B) {
 		wg.Wait()
 	}
 	b.ReportMetric(float64(len(raws)*b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// isEnglishStopword holds exactly the words of englishStopwordList: each
+// of them, and no other word of the corpus's text (nor a word's prefix or
+// extension).
+func TestEnglishStopwordSwitch(t *testing.T) {
+	words := map[string]bool{}
+	for _, w := range strings.Fields(englishStopwordList) {
+		words[w] = true
+	}
+	for w := range words {
+		for _, v := range []string{w, w[:len(w)-1], w + "s", "x" + w} {
+			if got := isEnglishStopword(v); got != words[v] {
+				t.Errorf("isEnglishStopword(%q) = %v, want %v", v, got, words[v])
+			}
+		}
+	}
+	if len(words) != 71 {
+		t.Errorf("%d stopwords, want SpamAssassin's 71", len(words))
+	}
+	raws, _ := testpeer.CorpusMessages(t)
+	for i := 0; i < len(raws); i += 10 {
+		for _, line := range Parse(raws[i]).Text {
+			for _, w := range strings.Fields(strings.ToLower(line)) {
+				if got := isEnglishStopword(w); got != words[w] {
+					t.Errorf("isEnglishStopword(%q) = %v, want %v", w, got, words[w])
+				}
+			}
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { EnglishStopwords().IsStopword([]byte("Because")) }); n != 0 {
+		t.Errorf("IsStopword allocates %v times", n)
+	}
 }
