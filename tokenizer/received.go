@@ -117,10 +117,8 @@ func isHexDigit(c byte) bool {
 
 // Patterns, in the order Received.pm tries them.
 var (
-	rcvID            = rx(` id <?([^\s<>;]{3,})`)
 	rcvHeloEq        = rx(`\bhelo=(` + reTok + `)` + reTokSep)
 	rcvHeloWord      = rx(`\b(?:HELO|EHLO) (` + reTok + `)` + reTokSep)
-	rcvBy            = rx(` by (\S+)(?:[^-A-Za-z0-9;.]|$)`)
 	rcvAuthWith      = rx(`(?i) with ((?:ES|L|UTF8S|UTF8L)MTPS?A|ASMTP|HTTP[SU]?)(?: |;|$)`)
 	rcvGmail         = rx(` by mx\.google\.com with ESMTPS id [a-z0-9]{1,4}sm[0-9]{2,9}[a-z]{3}\.[0-9]{1,3}\.[0-9]{4}\.(?:[0-6][0-9]\.){4}[0-6][0-9]`)
 	rcvGmailTLS      = rx(`\(version=([^ ]+) cipher=([^\)]+)\)`)
@@ -333,6 +331,88 @@ func fromByOnly(s string) (string, bool) {
 	return "", false
 }
 
+// receivedID matches " id <?([^\s<>;]{3,})" and returns the submatch.
+func receivedID(s string) (string, bool) {
+	for i := 0; ; i++ {
+		k := strings.Index(s[i:], " id ")
+		if k < 0 {
+			return "", false
+		}
+		i += k
+		j := i + len(" id ")
+		if j < len(s) && s[j] == '<' {
+			j++
+		}
+		e := j
+		for e < len(s) && !isGoSpace(s[e]) && s[e] != '<' && s[e] != '>' && s[e] != ';' {
+			e++
+		}
+		if e-j >= 3 {
+			return s[j:e], true
+		}
+	}
+}
+
+// receivedBy matches " by (\S+)(?:[^-A-Za-z0-9;.]|$)" and returns the
+// submatch: the whole run of non-blanks after the first " by " that has
+// one (a blank or the end follows it, and neither is in the class).
+func receivedBy(s string) (string, bool) {
+	for i := 0; ; i++ {
+		k := strings.Index(s[i:], " by ")
+		if k < 0 {
+			return "", false
+		}
+		i += k
+		j := i + len(" by ")
+		e := j
+		for e < len(s) && !isGoSpace(s[e]) {
+			e++
+		}
+		if e > j {
+			return s[j:e], true
+		}
+	}
+}
+
+// authWith matches rcvAuthWith, (?i) with ((?:ES|L|UTF8S|UTF8L)MTPS?A|
+// ASMTP|HTTP[SU]?)(?: |;|$), in an ASCII string (elsewhere (?i) also
+// lets "ſ" stand for "s") and returns the submatch. At each " with " the
+// alternatives are tried in the pattern's order, optional letters first
+// taken and then left out, as the regexp does.
+func authWith(s string) (string, bool) {
+	ends := func(e int) bool { return e == len(s) || s[e] == ' ' || s[e] == ';' }
+	at := func(i int, p string) bool { return hasPrefixFoldASCII(s[i:], p) }
+	for i := 0; i < len(s); i++ {
+		if !at(i, " with ") {
+			continue
+		}
+		j := i + len(" with ")
+		for _, p := range []string{"es", "l", "utf8s", "utf8l"} {
+			if k := j + len(p); at(j, p) && at(k, "mtp") {
+				k += len("mtp")
+				if at(k, "sa") && ends(k+2) {
+					return s[j : k+2], true
+				}
+				if at(k, "a") && ends(k+1) {
+					return s[j : k+1], true
+				}
+			}
+		}
+		if at(j, "asmtp") && ends(j+5) {
+			return s[j : j+5], true
+		}
+		if k := j + 4; at(j, "http") {
+			if (at(k, "s") || at(k, "u")) && ends(k+1) {
+				return s[j : k+1], true
+			}
+			if ends(k) {
+				return s[j:k], true
+			}
+		}
+	}
+	return "", false
+}
+
 // isBracketIP matches ^\[[\d.]+\]$.
 func isBracketIP(s string) bool {
 	if len(s) < 3 || s[0] != '[' || s[len(s)-1] != ']' {
@@ -460,10 +540,8 @@ func (st *rcvState) parse(s string) relayParse {
 		st.v4IP, st.v4Local = !mayHoldIPv6(s), !mayHoldLocal6(s)
 	}
 
-	if strings.Contains(s, " id ") || strings.Contains(s, " id <") {
-		if m := st.sub(rcvID, s); m != nil {
-			st.id = m[1]
-		}
+	if id, ok := receivedID(s); ok {
+		st.id = id
 	}
 	if strings.Contains(s, "helo=") {
 		if m := st.sub(rcvHeloEq, s); m != nil {
@@ -475,10 +553,8 @@ func (st *rcvState) parse(s string) relayParse {
 			st.helo = m[1]
 		}
 	}
-	if strings.Contains(s, " by ") {
-		if m := st.sub(rcvBy, s); m != nil {
-			st.by = m[1]
-		}
+	if by, ok := receivedBy(s); ok {
+		st.by = by
 	}
 	st.auth = st.detectAuth(s)
 
@@ -540,7 +616,11 @@ func (st *rcvState) fallback(s string) relayParse {
 
 func (st *rcvState) detectAuth(s string) string {
 	if strings.Contains(s, " by ") && containsFold(s, " with ") {
-		if m := st.sub(rcvAuthWith, s); m != nil {
+		if isASCII(s) {
+			if a, ok := authWith(s); ok {
+				return a
+			}
+		} else if m := st.sub(rcvAuthWith, s); m != nil {
 			return m[1]
 		}
 	}

@@ -198,13 +198,21 @@ func TestReceivedHandMatchersAsRegexps(t *testing.T) {
 		bracketIP = regexp.MustCompile(`^\[[\d.]+\]$`)
 		strip     = regexp.MustCompile(`[\s\x00#\[\]()<>|]`)
 		anyIP     = regexp.MustCompile(reIP)
+		id        = regexp.MustCompile(` id <?([^\s<>;]{3,})`)
+		by        = regexp.MustCompile(` by (\S+)(?:[^-A-Za-z0-9;.]|$)`)
+		auth      = regexp.MustCompile(`(?i) with ((?:ES|L|UTF8S|UTF8L)MTPS?A|ASMTP|HTTP[SU]?)(?: |;|$)`)
 	)
 	raws, _ := testpeer.CorpusMessages(t)
 	subjects := []string{"", "from", "from ", "from a by b;", "FROM a BY b ;", "From a\tby b;", "from a by b c;",
 		"from a by ;", "from  a by b;", "from a by b;x", "from a by b  ;", "fRoM [1.2.3.4] bY x.y;", "from [1.2.3.4 by x;",
 		"from a (b) by c;", "(from a by b;", "from a by b\x00;", "from \xff by \xfe;", "x from a by b;",
 		"[]", "[1]", "[.]", "[1.2.3.4]", "[1.2.3.4]x", "[a]", "1.2.3.4", "[1.2.3.4",
-		"a\x00b#c[d]e(f)g<h>i|j k\tl\nm\rn\fo\vp", "ip=::1 or 2001:db8::5", "1.2.3.4.5", "IPv6:::1 and 10.0.0.1"}
+		"a\x00b#c[d]e(f)g<h>i|j k\tl\nm\rn\fo\vp", "ip=::1 or 2001:db8::5", "1.2.3.4.5", "IPv6:::1 and 10.0.0.1",
+		" id ", " id ab", " id abc", " id <ab", " id <abc>", " id <<abc", " id ab; id xyz", " id  abc", " id \vabc", " id id abc",
+		" by ", " by  x", " by x", " by x\ty", " by \vx", " by x.", " by  by y", "a by b", " by x;y z", " by \xffz",
+		" with ESMTPA", " with esmtpsa;", " WITH LMTPA x", " with UTF8SMTPSA", " with utf8lmtpa", " with ESMTPS", " with ESMTPSAX",
+		" with ESMTPAA with LMTPA", " with ASMTP", " with HTTP", " with https;", " with HTTPU ", " with HTTPX", " with HTTPSX with http",
+		" with  ESMTPA", "with ESMTPA", " with esmtpa\t", " with SMTP", " with ESMTPSA;"}
 	for i := 0; i < len(raws); i += 3 {
 		for _, f := range Parse(raws[i]).Header {
 			if strings.EqualFold(f.Name, "Received") {
@@ -223,6 +231,20 @@ func TestReceivedHandMatchersAsRegexps(t *testing.T) {
 		got, ok := fromByOnly(s)
 		if ok != (m != nil) || ok && got != m[1] {
 			t.Errorf("fromByOnly(%q) = %q, %v; the pattern gives %q", s, got, ok, m)
+		}
+		for _, c := range []struct {
+			name string
+			re   *regexp.Regexp
+			f    func(string) (string, bool)
+		}{{"receivedID", id, receivedID}, {"receivedBy", by, receivedBy}, {"authWith", auth, authWith}} {
+			if c.name == "authWith" && !isASCII(s) {
+				continue
+			}
+			m := c.re.FindStringSubmatch(s)
+			got, ok := c.f(s)
+			if ok != (m != nil) || ok && got != m[1] {
+				t.Errorf("%s(%q) = %q, %v; the pattern gives %q", c.name, s, got, ok, m)
+			}
 		}
 		if got, want := isBracketIP(s), bracketIP.MatchString(s); got != want {
 			t.Errorf("isBracketIP(%q) = %v, want %v", s, got, want)
