@@ -1,0 +1,288 @@
+package tokenizer
+
+import (
+	"regexp"
+	"strings"
+	"sync"
+)
+
+// This file holds what makes reading Received headers cheap while
+// matching exactly what Received.pm's patterns match: the IPv4-only forms
+// of the patterns (rcvRe) and hand-written matchers for the checks run on
+// every header (TestReceivedHandMatchersAsRegexps and
+// TestReceivedIPv4FormsChangeNothing compare them with the regexps).
+
+// reIPv4Only and reLocalV4 are reIP and reLocal without their IPv6
+// alternatives.
+const (
+	reIPv4Only = `(?:\b` + reIPv4 + `\b)`
+	reLocalV4  = `(?:(?i:localhost(?:\.localdomain)?)|\b127\.0\.0\.1\b)`
+)
+
+// rcvRe is a Received pattern compiled twice: as written, and with the
+// IP address and localhost it names (IPADDR, LOCALHOST) cut to their
+// IPv4 forms. The IPv6 half of SpamAssassin's address pattern makes a
+// regexp several times larger and slower; for a header that cannot hold
+// an IPv6 address (mayHoldIPv6, mayHoldLocal6) the two match the same.
+//
+// The IPv4 form is compiled when the package is initialised (a typo in a
+// pattern fails at once); the full form, which differs only by the
+// address patterns, the first time a header needs it: compiling every
+// one took most of the CPU time of starting gospamd.
+type rcvRe struct {
+	v4        *regexp.Regexp
+	ip, local bool // the pattern names IPADDR, LOCALHOST
+	all       func() *regexp.Regexp
+}
+
+func rx(s string) *rcvRe {
+	all := strings.NewReplacer("IPADDR", reIP, "LOCALHOST", reLocal).Replace(s)
+	v4 := strings.NewReplacer("IPADDR", reIPv4Only, "LOCALHOST", reLocalV4).Replace(s)
+	r := &rcvRe{v4: regexp.MustCompile(v4), ip: strings.Contains(s, "IPADDR"), local: strings.Contains(s, "LOCALHOST")}
+	if v4 == all {
+		r.all = func() *regexp.Regexp { return r.v4 }
+	} else {
+		r.all = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(all) })
+	}
+	return r
+}
+
+// mayHoldIPv6 reports whether reIPv6 could match somewhere in s. Each of
+// its alternatives holds "::" but two: eight groups of hex digits with
+// colons between them, and six such groups each followed by a colon
+// before an IPv4 address. Both hold six groups of one to four hex digits
+// each followed by a colon, one after the other (the "IPv6:" prefix is
+// optional and needs none of it).
+func mayHoldIPv6(s string) bool {
+	if strings.Contains(s, "::") {
+		return true
+	}
+	chain := 0 // groups ending at the last colon
+	prev := -1 // the last colon
+	for i := strings.IndexByte(s, ':'); i >= 0; {
+		run := 0
+		for run < i && isHexDigit(s[i-run-1]) {
+			run++
+		}
+		switch {
+		case run == 0:
+			chain = 0
+		case chain > 0 && i-run-1 == prev && run <= 4:
+			chain++
+		default:
+			chain = 1
+		}
+		if chain >= 6 {
+			return true
+		}
+		prev = i
+		k := strings.IndexByte(s[i+1:], ':')
+		if k < 0 {
+			break
+		}
+		i += 1 + k
+	}
+	return false
+}
+
+// mayHoldLocal6 reports whether reLocal's IPv6 forms could match somewhere
+// in s: "::1", or zero groups each followed by a colon, then an optional
+// colon and "1" after at most three zeros, so "::", "0:0" or "0:1".
+func mayHoldLocal6(s string) bool {
+	return strings.Contains(s, "::") || strings.Contains(s, "0:0") || strings.Contains(s, "0:1")
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// rcvAnyIP finds an address in an originating-IP header; compiled when
+// first needed, as the full forms of the rcvRe patterns are.
+var rcvAnyIP = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(reIP) })
+
+// rcvAnyIPv4 is rcvAnyIP for a header that cannot hold an IPv6 address.
+var rcvAnyIPv4 = regexp.MustCompile(reIPv4Only)
+
+// firstIP is the first address rcvAnyIP finds in v, or "".
+func firstIP(v string) string {
+	if !mayHoldIPv6(v) {
+		return rcvAnyIPv4.FindString(v)
+	}
+	return rcvAnyIP().FindString(v)
+}
+
+// hasPrefixFoldASCII reports whether s starts with prefix (lower-case
+// ASCII), ASCII letters compared without case: what
+// strings.HasPrefix(strings.ToLower(s), prefix) tells for a prefix of
+// letters no other character lower-cases to, and what a (?i) regexp
+// matches for one whose letters have no other case-folding partners
+// (not k or s).
+func hasPrefixFoldASCII(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c, p := s[i], prefix[i]
+		if 'a' <= p && p <= 'z' {
+			c |= 0x20
+		}
+		if c != p {
+			return false
+		}
+	}
+	return true
+}
+
+// fromByOnly matches (?i)^from (\S+) by [^\s;]+ ?; (a header with
+// nothing between the hosts but " by ", which Received.pm ignores unless
+// the first is an address literal) and returns the first submatch.
+func fromByOnly(s string) (string, bool) {
+	if !hasPrefixFoldASCII(s, "from ") {
+		return "", false
+	}
+	i := len("from ")
+	j := i
+	for j < len(s) && !isGoSpace(s[j]) {
+		j++
+	}
+	if j == i || !hasPrefixFoldASCII(s[j:], " by ") {
+		return "", false
+	}
+	k := j + len(" by ")
+	e := k
+	for e < len(s) && !isGoSpace(s[e]) && s[e] != ';' {
+		e++
+	}
+	if e == k {
+		return "", false
+	}
+	if e < len(s) && s[e] == ' ' {
+		e++
+	}
+	if e < len(s) && s[e] == ';' {
+		return s[i:j], true
+	}
+	return "", false
+}
+
+// receivedID matches " id <?([^\s<>;]{3,})" and returns the submatch.
+func receivedID(s string) (string, bool) {
+	for i := 0; ; i++ {
+		k := strings.Index(s[i:], " id ")
+		if k < 0 {
+			return "", false
+		}
+		i += k
+		j := i + len(" id ")
+		if j < len(s) && s[j] == '<' {
+			j++
+		}
+		e := j
+		for e < len(s) && !isGoSpace(s[e]) && s[e] != '<' && s[e] != '>' && s[e] != ';' {
+			e++
+		}
+		if e-j >= 3 {
+			return s[j:e], true
+		}
+	}
+}
+
+// receivedBy matches " by (\S+)(?:[^-A-Za-z0-9;.]|$)" and returns the
+// submatch: the whole run of non-blanks after the first " by " that has
+// one (a blank or the end follows it, and neither is in the class).
+func receivedBy(s string) (string, bool) {
+	for i := 0; ; i++ {
+		k := strings.Index(s[i:], " by ")
+		if k < 0 {
+			return "", false
+		}
+		i += k
+		j := i + len(" by ")
+		e := j
+		for e < len(s) && !isGoSpace(s[e]) {
+			e++
+		}
+		if e > j {
+			return s[j:e], true
+		}
+	}
+}
+
+// authWith matches rcvAuthWith, (?i) with ((?:ES|L|UTF8S|UTF8L)MTPS?A|
+// ASMTP|HTTP[SU]?)(?: |;|$), in an ASCII string (elsewhere (?i) also
+// lets "ſ" stand for "s") and returns the submatch. At each " with " the
+// alternatives are tried in the pattern's order, optional letters first
+// taken and then left out, as the regexp does.
+func authWith(s string) (string, bool) {
+	ends := func(e int) bool { return e == len(s) || s[e] == ' ' || s[e] == ';' }
+	at := func(i int, p string) bool { return hasPrefixFoldASCII(s[i:], p) }
+	for i := 0; i < len(s); i++ {
+		if !at(i, " with ") {
+			continue
+		}
+		j := i + len(" with ")
+		for _, p := range []string{"es", "l", "utf8s", "utf8l"} {
+			if k := j + len(p); at(j, p) && at(k, "mtp") {
+				k += len("mtp")
+				if at(k, "sa") && ends(k+2) {
+					return s[j : k+2], true
+				}
+				if at(k, "a") && ends(k+1) {
+					return s[j : k+1], true
+				}
+			}
+		}
+		if at(j, "asmtp") && ends(j+5) {
+			return s[j : j+5], true
+		}
+		if k := j + 4; at(j, "http") {
+			if (at(k, "s") || at(k, "u")) && ends(k+1) {
+				return s[j : k+1], true
+			}
+			if ends(k) {
+				return s[j:k], true
+			}
+		}
+	}
+	return "", false
+}
+
+// isBracketIP matches ^\[[\d.]+\]$.
+func isBracketIP(s string) bool {
+	if len(s) < 3 || s[0] != '[' || s[len(s)-1] != ']' {
+		return false
+	}
+	for i := 1; i < len(s)-1; i++ {
+		if !isDigit(s[i]) && s[i] != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// stripRelayChars replaces every byte of [\s\x00#\[\]()<>|] in s by "!",
+// as Received.pm cleans the fields of a relay.
+func stripRelayChars(s string) string {
+	i := 0
+	for i < len(s) && !isRelayStripChar(s[i]) {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	b := []byte(s)
+	for ; i < len(b); i++ {
+		if isRelayStripChar(b[i]) {
+			b[i] = '!'
+		}
+	}
+	return string(b)
+}
+
+func isRelayStripChar(c byte) bool {
+	switch c {
+	case '\t', '\n', '\f', '\r', ' ', 0, '#', '[', ']', '(', ')', '<', '>', '|':
+		return true
+	}
+	return false
+}
