@@ -175,7 +175,7 @@ func (d *dfa) unlock() {
 const (
 	dfaMaxStates  = 10000
 	dfaMaxResets  = 8
-	dfaInitStates = 16
+	dfaInitStates = 4
 )
 
 // newDFA prepares a dfa for the Go regexp src (as emitGo wrote it); nil
@@ -456,7 +456,7 @@ func (d *dfa) step(t *dfaTable, id uint32, class uint8) (*dfaTable, uint32, bool
 		sc := d.scratch
 		out := sc.out[:0]
 		for _, pc := range sc.consume {
-			if inst := &d.prog.inst[pc]; d.prog.sets[inst.set].has(r) {
+			if inst := &d.prog.inst[pc]; d.prog.sets[inst.arg].has(r) {
 				out = append(out, inst.out)
 			}
 		}
