@@ -59,7 +59,7 @@ type dfa struct {
 	// replaced (copied) when it grows and emptied when it is full.
 	table  atomic.Pointer[dfaTable]
 	mu     sync.Mutex // held to add states and transitions
-	index  map[string]uint32
+	index  stateIndex
 	resets int
 	failed atomic.Bool // the cache was emptied too often: give up
 	// scratch is the working memory of whoever holds mu (see lock).
@@ -247,7 +247,7 @@ func uncapture(re *syntax.Regexp) *syntax.Regexp {
 }
 
 func progDFA(prog *syntax.Prog) *dfa {
-	d := &dfa{asciiOnly: true, maxResets: dfaMaxResets, maxStates: dfaMaxStates}
+	d := &dfa{asciiOnly: true, maxResets: dfaMaxResets, maxStates: dfaMaxStates, index: newStateIndex()}
 	nonASCII := func(r rune) {
 		if r >= utf8.RuneSelf {
 			d.asciiOnly = false
@@ -293,7 +293,7 @@ func progDFA(prog *syntax.Prog) *dfa {
 // reset empties the cache and makes the start state; d.mu is held (or d
 // is new).
 func (d *dfa) reset() {
-	d.index = map[string]uint32{}
+	d.index.clear()
 	gen := 0
 	if old := d.table.Load(); old != nil {
 		gen = old.gen + 1
@@ -326,10 +326,10 @@ func (d *dfa) state(pcs []uint32, prev rune, hits []int32) uint32 {
 		}
 	}
 	d.scratch.key = key
-	if id, ok := d.index[string(key)]; ok {
+	t := d.table.Load()
+	if id, ok := d.index.lookup(key, t.states); ok {
 		return id
 	}
-	t := d.table.Load()
 	if t.n == len(t.states) {
 		if t.n >= d.maxStates {
 			d.resets++
@@ -370,7 +370,7 @@ func (d *dfa) state(pcs []uint32, prev rune, hits []int32) uint32 {
 		t.states[id].set = &dstateHits{hits: slices.Clone(hits)}
 	}
 	t.n++
-	d.index[k] = id
+	d.index.insert(id, t.states)
 	return id
 }
 
