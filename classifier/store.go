@@ -83,6 +83,13 @@ type Options struct {
 	ReadOnly bool
 	// CacheSize is Pebble's block cache in bytes; 0 means 32 MiB.
 	CacheSize int64
+	// MemTableSize is the size of Pebble's memtable, which takes the
+	// writes until they are flushed to a table, in bytes; 0 means 32
+	// MiB, room for a bulk learn's batch of 500 messages. Its memory is
+	// resident once written to (two of them while one is flushed), so a
+	// process whose writes are small (the daemon's autolearn and TELL)
+	// wants less.
+	MemTableSize int64
 }
 
 // Metrics observes the store. Implementations must be safe for concurrent
@@ -185,6 +192,9 @@ func Open(dir string, opt Options) (*Store, error) {
 		// path for batches over half a memtable. A whole 150 000-token
 		// scope fits in one, too.
 		MemTableSize: 32 << 20,
+	}
+	if opt.MemTableSize > 0 {
+		popts.MemTableSize = uint64(opt.MemTableSize)
 	}
 	// Most tokens of a scanned message are unknown to the store; a Bloom
 	// filter per table answers those lookups without reading blocks.

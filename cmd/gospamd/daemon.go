@@ -84,6 +84,12 @@ type daemonSettings struct {
 	scans *panel.ScanLog
 }
 
+// daemonMemTableSize is the Pebble memtable of the daemon's store: its
+// writes are autolearn's and TELL's, a few messages a batch, so it
+// needs less room than a bulk learn (classifier's default, 32 MiB), and
+// a memtable's memory stays resident once written to.
+const daemonMemTableSize = 8 << 20
+
 // openDaemon opens the store, starts the writer and loads the policy.
 func openDaemon(ctx context.Context, log *slog.Logger, set daemonSettings) (_ *daemon, err error) {
 	reg := prometheus.NewRegistry()
@@ -91,7 +97,7 @@ func openDaemon(ctx context.Context, log *slog.Logger, set daemonSettings) (_ *d
 	d := &daemon{log: log, dbpath: set.store.store.DBPath, registry: reg, metrics: newDaemonMetrics(reg), errs: make(chan error, 16),
 		started: time.Now(), scans: set.scans}
 	d.runCtx, d.stopRun = context.WithCancel(context.WithoutCancel(ctx))
-	d.store, err = openBayesStore(ctx, set.store, classifier.Options{Logger: log, Metrics: d.metrics}, true)
+	d.store, err = openBayesStore(ctx, set.store, classifier.Options{Logger: log, Metrics: d.metrics, MemTableSize: daemonMemTableSize}, true)
 	if err != nil {
 		return nil, err
 	}
