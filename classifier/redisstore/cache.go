@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -17,8 +18,10 @@ import (
 // kept in memory and exact, on Redis's client-side caching
 // (CLIENT TRACKING, default mode, RESP3).
 //
-// One connection (the tracking connection) does every cached lookup,
-// one at a time. The server remembers each key that connection read
+// A cache is one connection (its tracking connection) and the counts
+// read on it; it does one lookup at a time, and a store keeps a few
+// (tokenCaches), so that lookups of a cold cache, which wait on the
+// server, do not queue behind one another. The server remembers each key that connection read
 // and, when the key changes (a learn, an expiry, a TTL renewal, a
 // flush), pushes an invalidation on that same connection at once,
 // before the reply to any command it runs later. So once a lookup's
@@ -29,7 +32,7 @@ import (
 // time. A lookup fetches only the tokens not cached; one whose cached
 // tokens were invalidated while it waited for its reply is done again.
 // The cache is dropped whole when the connection is lost (invalidations
-// may have been lost with it) or reaches maxCached tokens.
+// may have been lost with it) or reaches its share of maxCached tokens.
 //
 // Between lookups, invalidations wait on the connection (and in the
 // server's output buffer for it) until the next lookup reads them: at
@@ -39,47 +42,97 @@ import (
 // Users' scopes are not cached: their lookups take the pool's
 // connections, as the global scope's do on a server without RESP3.
 
-// maxCached is the most tokens the cache holds (about 40 bytes each,
-// and as many keys in the server's tracking table).
+// maxCached is the most tokens a store's caches hold together (about 40
+// bytes each, and as many keys in the server's tracking table).
 const maxCached = 1 << 20
 
 // cacheAttempts is how many times a lookup whose cached tokens changed
 // meanwhile is tried on the cache before it reads them all uncached.
 const cacheAttempts = 3
 
-// tokenCache is the Store's token cache.
+// tokenCaches are the Store's token caches: several, each with its own
+// tracking connection and its own counts, so that as many lookups run at
+// once (a cold cache's lookups wait on the server; one connection would
+// queue them all). A lookup takes whichever is free. Each is exact on
+// its own, as above; they share nothing but the off switch.
+type tokenCaches struct {
+	free chan *tokenCache // the caches not in use
+	n    int
+	off  *atomic.Bool // the server has no RESP3 or tracking, or the store is closed
+}
+
+// cacheCount is how many token caches a store keeps: one a core, at
+// least 2 and at most 4.
+func cacheCount() int { return min(max(runtime.GOMAXPROCS(0), 2), 4) }
+
+func newTokenCaches(pool *rawPool, log *slog.Logger, n int) *tokenCaches {
+	g := &tokenCaches{free: make(chan *tokenCache, n), n: n, off: new(atomic.Bool)}
+	for range n {
+		c := newTokenCache(pool, log)
+		c.off, c.limit = g.off, maxCached/n
+		g.free <- c
+	}
+	return g
+}
+
+// lookup is tokenCache.lookup on a free cache, waiting (within ctx) for
+// one while all are in use.
+func (g *tokenCaches) lookup(ctx context.Context, keys []tokenizer.Key, out []classifier.Counts, ids []string) (m classifier.Magic, seen classifier.Class, ok bool, err error) {
+	if g.off.Load() {
+		return m, 0, false, nil
+	}
+	var c *tokenCache
+	select {
+	case c = <-g.free:
+	case <-ctx.Done():
+		return m, 0, false, ctx.Err()
+	}
+	defer func() { g.free <- c }()
+	return c.lookup(ctx, keys, out, ids)
+}
+
+// close turns the caches off and closes their connections, once the
+// lookups in flight are done.
+func (g *tokenCaches) close() {
+	g.off.Store(true)
+	held := make([]*tokenCache, 0, g.n)
+	for range g.n {
+		c := <-g.free
+		c.closeConn()
+		held = append(held, c)
+	}
+	for _, c := range held {
+		g.free <- c // a lookup that got past the off check returns at once
+	}
+}
+
+// tokenCache is one of the Store's token caches; whoever takes it from
+// tokenCaches.free has it alone.
 type tokenCache struct {
 	pool *rawPool // dial parameters and timeouts
 	log  *slog.Logger
 
-	// slot holds the tracking connection and the cache: a lookup takes
-	// it for its round trip (waiting, within its deadline, while another
-	// has it).
-	slot   chan struct{}
 	conn   *rawConn // nil until dialed, and after an error
 	counts map[tokenizer.Key]classifier.Counts
+	limit  int // the most tokens counts holds
 	// stale is set by a lookup one of whose cache hits was invalidated
 	// while it waited for its reply.
 	stale   bool
 	misses  []int               // scratch: indices of the keys not cached
 	fetched []classifier.Counts // scratch: their counts
-	off     atomic.Bool         // the server has no RESP3 or tracking, or the store is closed
+	off     *atomic.Bool        // shared by a store's caches (tokenCaches.off)
 }
 
 func newTokenCache(pool *rawPool, log *slog.Logger) *tokenCache {
-	return &tokenCache{pool: pool, log: log, slot: make(chan struct{}, 1)}
+	return &tokenCache{pool: pool, log: log, off: new(atomic.Bool), limit: maxCached}
 }
 
-// close closes the tracking connection, once the lookup in flight is
-// done, and turns the cache off.
-func (c *tokenCache) close() {
-	c.slot <- struct{}{}
-	defer func() { <-c.slot }()
+// closeConn closes the tracking connection and drops the counts.
+func (c *tokenCache) closeConn() {
 	if c.conn != nil {
 		c.conn.nc.Close()
 	}
 	c.conn, c.counts = nil, nil
-	c.off.Store(true)
 }
 
 // errNoTracking is a server that cannot track keys for the cache.
@@ -92,23 +145,15 @@ func (c *tokenCache) lookup(ctx context.Context, keys []tokenizer.Key, out []cla
 	if c.off.Load() {
 		return m, 0, false, nil
 	}
-	select {
-	case c.slot <- struct{}{}:
-	case <-ctx.Done():
-		return m, 0, false, ctx.Err()
-	}
-	defer func() { <-c.slot }()
-	if c.off.Load() {
-		return m, 0, false, nil
-	}
 	for range cacheAttempts {
 		reused := c.conn != nil
 		if !reused {
 			conn, err := c.pool.dialTracking(ctx)
 			if errors.Is(err, errNoTracking) {
-				c.log.Info("redis bayes store: scans read every token from the server (no client-side tracking)",
-					"addr", c.pool.addr, "err", err)
-				c.off.Store(true)
+				if c.off.CompareAndSwap(false, true) {
+					c.log.Info("redis bayes store: scans read every token from the server (no client-side tracking)",
+						"addr", c.pool.addr, "err", err)
+				}
 				return m, 0, false, nil
 			}
 			if err != nil {
@@ -117,7 +162,7 @@ func (c *tokenCache) lookup(ctx context.Context, keys []tokenizer.Key, out []cla
 			conn.rr.push = c.invalidate
 			c.conn, c.counts = conn, make(map[tokenizer.Key]classifier.Counts)
 		}
-		if len(c.counts)+len(keys) > maxCached {
+		if len(c.counts)+len(keys) > c.limit {
 			clear(c.counts)
 		}
 		c.misses = c.misses[:0]

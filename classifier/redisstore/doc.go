@@ -58,10 +58,11 @@
 // its Bayes answer; a caller's deadline or cancellation interrupts the
 // round trip, and is not counted as an outage.
 //
-// The global scope's token counts are cached, exactly: one connection
-// in RESP3 with CLIENT TRACKING on does those lookups, one at a time,
-// and fetches only the tokens not cached (the counters and seen keys
-// every time). The server pushes an invalidation on that connection
+// The global scope's token counts are cached, exactly: a few caches
+// (one a core, 2 to 4), each a connection in RESP3 with CLIENT TRACKING
+// on and the counts read on it, do those lookups, each cache one at a
+// time, and a lookup fetches only the tokens not cached (the counters
+// and seen keys every time). The server pushes an invalidation on that connection
 // whenever a key it read changes (a learn on any host, an expiry, a TTL
 // renewal, a flush), and pushes it before the reply to any later
 // command there, so a token still cached when a lookup's reply has been
@@ -69,7 +70,7 @@
 // one host changes every host's next answer, as without a cache. A
 // lookup whose cached tokens changed while it waited is done again; the
 // cache is dropped whole with its connection (whose invalidations may be
-// lost) and past a million tokens (as many keys in the server's
+// lost) and past its share of a million tokens (as many keys in the server's
 // tracking table). Tracking is Redis's default mode, not BCAST, whose
 // invalidations are sent at the end of the server's event loop, after
 // replies to other clients' commands of the same loop. On a server

@@ -93,8 +93,8 @@ type Store struct {
 	seenTTL  int64
 
 	learnScript *redis.Script
-	lookups     *rawPool    // connections of the scans' lookups (conn.go)
-	cache       *tokenCache // the global scope's token counts (cache.go); nil for none
+	lookups     *rawPool     // connections of the scans' lookups (conn.go)
+	cache       *tokenCaches // the global scope's token counts (cache.go); nil for none
 
 	health health
 	touch  *toucher // nil without a token TTL or when read-only
@@ -182,7 +182,7 @@ func OpenLazy(opt Options) *Store {
 		learnScript: redis.NewScript(learnLua),
 		lookups:     newRawPool(&opt, ro.Network, ro.TLSConfig),
 	}
-	s.cache = newTokenCache(s.lookups, logger)
+	s.cache = newTokenCaches(s.lookups, logger, cacheCount())
 	s.learner = s.client.WithTimeout(opt.LearnTimeout)
 	s.unavail, _ = metrics.(unavailableObserver)
 	s.health.init()
