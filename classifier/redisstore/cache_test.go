@@ -48,16 +48,8 @@ func checkLookup(t *testing.T, s *redisstore.Store, keys []tokenizer.Key, ids []
 func TestCacheIsExact(t *testing.T) {
 	srv := testpeer.StartRedis(t)
 	ctx := context.Background()
-	s, err := redisstore.Open(ctx, redisstore.Options{Addr: srv.Addr, TokenTTL: redisstore.DefaultTokenTTL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	other, err := redisstore.Open(ctx, redisstore.Options{Addr: srv.Addr, TokenTTL: redisstore.DefaultTokenTTL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	s := openStore(t, redisstore.Options{Addr: srv.Addr, TokenTTL: redisstore.DefaultTokenTTL})
+	other := openStore(t, redisstore.Options{Addr: srv.Addr, TokenTTL: redisstore.DefaultTokenTTL})
 	raw := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	defer raw.Close()
 	keys := make([]tokenizer.Key, 300)
@@ -128,16 +120,8 @@ func TestCacheIsExact(t *testing.T) {
 func TestCacheUnderConcurrentLearns(t *testing.T) {
 	srv := testpeer.StartRedis(t)
 	ctx := context.Background()
-	s, err := redisstore.Open(ctx, redisstore.Options{Addr: srv.Addr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	other, err := redisstore.Open(ctx, redisstore.Options{Addr: srv.Addr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	s := openStore(t, redisstore.Options{Addr: srv.Addr})
+	other := openStore(t, redisstore.Options{Addr: srv.Addr})
 	keys := make([]tokenizer.Key, 200)
 	for i := range keys {
 		keys[i] = tokenizer.KeyOf(fmt.Sprintf("tok%d", i))
@@ -187,11 +171,7 @@ func TestCacheUnderConcurrentLearns(t *testing.T) {
 func TestCacheDroppedWithConnection(t *testing.T) {
 	srv := testpeer.StartRedis(t)
 	ctx := context.Background()
-	s, err := redisstore.Open(ctx, redisstore.Options{Addr: srv.Addr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t, redisstore.Options{Addr: srv.Addr})
 	keys := []tokenizer.Key{tokenizer.KeyOf("a"), tokenizer.KeyOf("b")}
 	checkLookup(t, s, keys, nil, "before")
 	raw := redis.NewClient(&redis.Options{Addr: srv.Addr})
@@ -238,11 +218,7 @@ func TestCacheRefusedByACL(t *testing.T) {
 	if err := raw.Do(ctx, "ACL", "SETUSER", "notrack", "on", ">pw", "~*", "+@all", "-client|tracking").Err(); err != nil {
 		t.Fatal(err)
 	}
-	s, err := redisstore.Open(ctx, redisstore.Options{Addr: srv.Addr, Username: "notrack", Password: "pw"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t, redisstore.Options{Addr: srv.Addr, Username: "notrack", Password: "pw"})
 	keys := []tokenizer.Key{tokenizer.KeyOf("a")}
 	checkLookup(t, s, keys, nil, "before a learn")
 	if _, err := s.Apply(ctx, []classifier.Op{{MsgID: "m", Class: classifier.Ham, Tokens: keys, Atime: 1}}); err != nil {

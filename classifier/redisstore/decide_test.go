@@ -23,11 +23,7 @@ import (
 func TestLearnScriptAgreesWithDecide(t *testing.T) {
 	srv := testpeer.StartRedis(t)
 	ctx := context.Background()
-	s, err := redisstore.Open(ctx, redisstore.Options{Addr: srv.Addr, TokenTTL: redisstore.DefaultTokenTTL, SeenTTL: redisstore.DefaultSeenTTL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t, redisstore.Options{Addr: srv.Addr, TokenTTL: redisstore.DefaultTokenTTL, SeenTTL: redisstore.DefaultSeenTTL})
 	raw := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	defer raw.Close()
 	toks := []tokenizer.Key{tokenizer.KeyOf("t1"), tokenizer.KeyOf("t2"), tokenizer.KeyOf("t1")} // a repeat counts once

@@ -34,11 +34,7 @@ func TestServerDownAndBack(t *testing.T) {
 	srv := testpeer.StartRedis(t)
 	metrics := &countingMetrics{unavailable: map[string]int{}}
 	ctx := context.Background()
-	s, err := redisstore.Open(ctx, redisstore.Options{Addr: srv.Addr, Metrics: metrics, DialTimeout: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t, redisstore.Options{Addr: srv.Addr, Metrics: metrics, DialTimeout: 200 * time.Millisecond})
 	op := classifier.Op{MsgID: "m1", Class: classifier.Spam, Tokens: []tokenizer.Key{tokenizer.KeyOf("a1")}, Atime: 1}
 	if _, err := s.Apply(ctx, []classifier.Op{op}); err != nil {
 		t.Fatal(err)
@@ -96,11 +92,7 @@ func TestServerDownAndBack(t *testing.T) {
 func TestApplyLargeBatch(t *testing.T) {
 	srv := testpeer.StartRedis(t)
 	ctx := context.Background()
-	s, err := redisstore.Open(ctx, redisstore.Options{Addr: srv.Addr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t, redisstore.Options{Addr: srv.Addr})
 	tests := []struct {
 		name              string
 		ops, tokens       int

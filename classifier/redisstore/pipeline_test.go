@@ -26,11 +26,7 @@ func TestLookupMatchesScript(t *testing.T) { bothPaths(t, testLookupMatchesScrip
 func testLookupMatchesScript(t *testing.T, cached bool) {
 	srv := testpeer.StartRedis(t)
 	ctx := context.Background()
-	s, err := redisstore.Open(ctx, redisstore.Options{Addr: srv.Addr, TokenTTL: redisstore.DefaultTokenTTL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t, redisstore.Options{Addr: srv.Addr, TokenTTL: redisstore.DefaultTokenTTL})
 	if !cached {
 		s.NoCache()
 	}
@@ -94,11 +90,7 @@ func TestLookupAfterRestart(t *testing.T) { bothPaths(t, testLookupAfterRestart)
 func testLookupAfterRestart(t *testing.T, cached bool) {
 	srv := testpeer.StartRedis(t)
 	ctx := context.Background()
-	s, err := redisstore.Open(ctx, redisstore.Options{Addr: srv.Addr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t, redisstore.Options{Addr: srv.Addr})
 	if !cached {
 		s.NoCache()
 	}
@@ -131,11 +123,7 @@ func TestLookupErrorReply(t *testing.T) { bothPaths(t, testLookupErrorReply) }
 func testLookupErrorReply(t *testing.T, cached bool) {
 	srv := testpeer.StartRedis(t)
 	ctx := context.Background()
-	s, err := redisstore.Open(ctx, redisstore.Options{Addr: srv.Addr, PoolSize: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t, redisstore.Options{Addr: srv.Addr, PoolSize: 1})
 	if !cached {
 		s.NoCache()
 	}
@@ -149,7 +137,7 @@ func testLookupErrorReply(t *testing.T, cached bool) {
 		t.Fatal(err)
 	}
 	out := make([]classifier.Counts, 2)
-	_, err = s.LookupMagic(ctx, "", []tokenizer.Key{good, bad}, out)
+	_, err := s.LookupMagic(ctx, "", []tokenizer.Key{good, bad}, out)
 	if err == nil || !strings.Contains(err.Error(), "WRONGTYPE") || errors.Is(err, classifier.ErrUnavailable) {
 		t.Fatalf("lookup of a string key: %v, want the WRONGTYPE error, not ErrUnavailable", err)
 	}
@@ -241,11 +229,7 @@ func TestLookupCancelled(t *testing.T) { bothPaths(t, testLookupCancelled) }
 func testLookupCancelled(t *testing.T, cached bool) {
 	srv := testpeer.StartRedis(t)
 	ctx := context.Background()
-	s, err := redisstore.Open(ctx, redisstore.Options{Addr: srv.Addr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t, redisstore.Options{Addr: srv.Addr})
 	if !cached {
 		s.NoCache()
 	}
@@ -298,4 +282,16 @@ func testLookupCancelled(t *testing.T, cached bool) {
 func bothPaths(t *testing.T, test func(t *testing.T, cached bool)) {
 	t.Run("cached", func(t *testing.T) { test(t, true) })
 	t.Run("uncached", func(t *testing.T) { test(t, false) })
+}
+
+// openStore opens a store with opt, closed when the test ends (before
+// the server it uses stops).
+func openStore(t testing.TB, opt redisstore.Options) *redisstore.Store {
+	t.Helper()
+	s, err := redisstore.Open(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

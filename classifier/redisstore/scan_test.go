@@ -20,11 +20,7 @@ import (
 func TestLookupScanSeen(t *testing.T) {
 	srv := testpeer.StartRedis(t)
 	ctx := context.Background()
-	s, err := redisstore.Open(ctx, redisstore.Options{Addr: srv.Addr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t, redisstore.Options{Addr: srv.Addr})
 	keys := []tokenizer.Key{tokenizer.KeyOf("a"), tokenizer.KeyOf("b"), tokenizer.KeyOf("never")}
 	ops := []classifier.Op{
 		{MsgID: "spam1@sa_generated", Class: classifier.Spam, Tokens: keys[:2], Atime: 1},
@@ -67,11 +63,7 @@ func TestNoteUsedRenewsTTL(t *testing.T) {
 	srv := testpeer.StartRedis(t)
 	ctx := context.Background()
 	const ttl = 21 * 24 * time.Hour
-	s, err := redisstore.Open(ctx, redisstore.Options{Addr: srv.Addr, TokenTTL: ttl})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t, redisstore.Options{Addr: srv.Addr, TokenTTL: ttl})
 	used, unused := tokenizer.KeyOf("used"), tokenizer.KeyOf("unused")
 	if _, err := s.Apply(ctx, []classifier.Op{{MsgID: "m", Class: classifier.Spam, Tokens: []tokenizer.Key{used, unused}, Atime: 1}}); err != nil {
 		t.Fatal(err)
