@@ -2,6 +2,7 @@ package re
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -75,16 +76,20 @@ func TestMaxMatchTime(t *testing.T) {
 		t.Fatalf("engine %s, want the backtracking one", r.Engine())
 	}
 	subj := NewText(strings.Repeat("word ", 30) + "12")
-	var worst time.Duration
+	// Unbounded, this match backtracks for minutes. The shortest of three
+	// tries is compared: a try can also be late because the machine gave
+	// its goroutine no core for a while (seen at load averages above 10),
+	// which a bounded match does not make three times running.
+	best := time.Duration(math.MaxInt64)
 	for range 3 {
 		start := time.Now()
 		if r.MatchText(subj) {
 			t.Fatal("matched")
 		}
-		worst = max(worst, time.Since(start))
+		best = min(best, time.Since(start))
 	}
-	if worst > r.MaxMatchTime() {
-		t.Errorf("a match took %v, more than MaxMatchTime %v", worst, r.MaxMatchTime())
+	if best > r.MaxMatchTime() {
+		t.Errorf("the quickest of three matches took %v, more than MaxMatchTime %v", best, r.MaxMatchTime())
 	}
 	if re2 := compileForTest(t, `a+`); re2.MaxMatchTime() != 0 {
 		t.Errorf("RE2 MaxMatchTime = %v, want 0", re2.MaxMatchTime())
