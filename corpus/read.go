@@ -396,20 +396,12 @@ func readSized(r io.Reader, size, limit int64) ([]byte, error) {
 		r = io.LimitReader(r, limit)
 		size = min(size, limit)
 	}
-	buf := make([]byte, 0, max(size, 0)+1) // +1: the read that finds the end
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return nil, err
-		}
+	var b bytes.Buffer
+	b.Grow(int(max(size, 0)) + bytes.MinRead) // MinRead: the read that finds the end
+	if _, err := b.ReadFrom(r); err != nil {
+		return nil, err
 	}
+	return b.Bytes(), nil
 }
 
 // readMbox reads the messages of one mbox file.
