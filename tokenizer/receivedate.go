@@ -25,41 +25,31 @@ var (
 
 // collapseDateSpace is s/, */ /g then s/\s+/ /g (Go's \s: no \v), by
 // hand: ParseDate runs on a Received header of every message learned.
+// Together the two make every run of commas and white space one space.
 func collapseDateSpace(s string) string {
-	if strings.IndexByte(s, ',') >= 0 {
-		b := make([]byte, 0, len(s))
-		for i := 0; i < len(s); i++ {
-			if s[i] != ',' {
-				b = append(b, s[i])
-				continue
-			}
-			for i+1 < len(s) && s[i+1] == ' ' {
-				i++
-			}
-			b = append(b, ' ')
-		}
-		s = string(b)
-	}
-	runs := false
+	var b []byte // nil while s needs no change
 	for i := 0; i < len(s); i++ {
-		if isGoSpace(s[i]) && (s[i] != ' ' || i+1 < len(s) && isGoSpace(s[i+1])) {
-			runs = true
-			break
-		}
-	}
-	if !runs {
-		return s
-	}
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if !isGoSpace(s[i]) {
-			b = append(b, s[i])
+		c := s[i]
+		if c != ',' && !isGoSpace(c) {
+			if b != nil {
+				b = append(b, c)
+			}
 			continue
 		}
-		for i+1 < len(s) && isGoSpace(s[i+1]) {
-			i++
+		j := i + 1
+		for j < len(s) && (s[j] == ',' || isGoSpace(s[j])) {
+			j++
 		}
-		b = append(b, ' ')
+		if b == nil && (c != ' ' || j > i+1) {
+			b = append(make([]byte, 0, len(s)), s[:i]...)
+		}
+		if b != nil {
+			b = append(b, ' ')
+		}
+		i = j - 1
+	}
+	if b == nil {
+		return s
 	}
 	return string(b)
 }
