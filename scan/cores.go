@@ -1,6 +1,10 @@
 package scan
 
-import "context"
+import (
+	"context"
+
+	"github.com/gospamd/gospamd/internal/workslot"
+)
 
 // A coreGate admits the scans that compute at once, typically as many
 // as there are cores (GOMAXPROCS). More would only share the cores, each
@@ -69,14 +73,13 @@ func (h *coreHold) Reacquire(ctx context.Context) bool {
 type coreHoldKey struct{}
 
 // offCore runs wait, which blocks on something other than this
-// machine's cores (the writer's commit), with the scan's core given back.
+// machine's cores (the writer's commit), with the scan's core given back
+// (its request's slot, if any, kept).
 func offCore(ctx context.Context, wait func()) {
 	h, _ := ctx.Value(coreHoldKey{}).(*coreHold)
 	if h == nil {
 		wait()
 		return
 	}
-	h.Release()
-	defer h.Reacquire(context.WithoutCancel(ctx))
-	wait()
+	workslot.Wait(workslot.With(ctx, h), wait)
 }
