@@ -42,22 +42,11 @@ func StartRedis(t testing.TB) *Redis {
 func StartRedisTLS(t testing.TB) (r *Redis, tlsAddr string, roots *x509.CertPool) {
 	t.Helper()
 	cert := SelfSignedCert(t)
-	tlsAddr = freeAddr(t)
-	_, port, _ := net.SplitHostPort(tlsAddr)
-	r = startRedis(t, fmt.Sprintf("tls-port %s\ntls-cert-file %s\ntls-key-file %s\ntls-auth-clients no\n",
+	port := freePort(t)
+	tlsAddr = fmt.Sprintf("127.0.0.1:%d", port)
+	r = startRedis(t, fmt.Sprintf("tls-port %d\ntls-cert-file %s\ntls-key-file %s\ntls-auth-clients no\n",
 		port, cert.CertFile, cert.KeyFile))
 	return r, tlsAddr, cert.Pool
-}
-
-// freeAddr is a 127.0.0.1 address with a port free a moment ago.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func startRedis(t testing.TB, extraConf string) *Redis {
@@ -70,7 +59,7 @@ func startRedis(t testing.TB, extraConf string) *Redis {
 			Missing(t, "redis-server (package redis-server) is not installed")
 		}
 	}
-	addr := freeAddr(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	r := &Redis{Addr: addr, Dir: t.TempDir(), t: t, bin: bin}
 	_, port, _ := net.SplitHostPort(addr)
 	conf := fmt.Sprintf("bind 127.0.0.1\nport %s\ndir %s\nappendonly yes\nappendfsync always\nsave \"\"\n"+
