@@ -70,3 +70,52 @@ func median(ds []time.Duration) time.Duration {
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
+
+// compareLearning times gospamd learn of each binary and bogofilter, one
+// round each in turn, b.rounds rounds, and prints each one's best wall
+// time and its CPU time.
+func (b *bench) compareLearning(w io.Writer, bins []string) error {
+	for i, bin := range bins {
+		abs, err := filepath.Abs(bin)
+		if err != nil {
+			return err
+		}
+		bins[i] = abs
+	}
+	fmt.Fprintf(w, "\nLearning the training set (%d messages), best of %d rounds; load average %s at the start.\n\n",
+		len(b.split.trainSpam)+len(b.split.trainHam), b.rounds, loadAverage())
+	best := make([]learnRow, len(bins)+1)
+	rounds := b.rounds
+	b.rounds = 1
+	defer func() { b.rounds = rounds }()
+	for range rounds {
+		for i, bin := range bins {
+			b.bin = bin
+			rows := b.benchLearning()
+			if rows[0].wall == 0 {
+				return fmt.Errorf("%s: %s", bin, rows[0].skipped)
+			}
+			rows[0].name = bin
+			if best[i].wall == 0 || rows[0].wall < best[i].wall {
+				best[i] = rows[0]
+			}
+			if i == 0 && rows[1].wall > 0 && (best[len(bins)].wall == 0 || rows[1].wall < best[len(bins)].wall) {
+				best[len(bins)] = rows[1]
+			}
+		}
+	}
+	fmt.Fprintln(w, "| learner | messages/s | seconds | CPU s | ÷ bogofilter |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
+	bogo := best[len(bins)]
+	for _, l := range best {
+		if l.wall == 0 {
+			continue
+		}
+		ratio := "–"
+		if bogo.wall > 0 {
+			ratio = fmt.Sprintf("%.3g", bogo.wall.Seconds()/l.wall.Seconds())
+		}
+		fmt.Fprintf(w, "| %s | %.0f | %.2f | %.2f | %s |\n", l.name, float64(l.msgs)/l.wall.Seconds(), l.wall.Seconds(), l.cpu.Seconds(), ratio)
+	}
+	return nil
+}

@@ -80,6 +80,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	stock := fs.String("stock-rules", "/usr/share/spamassassin", "SpamAssassin's stock rules `DIR`")
 	ab := fs.String("ab", "", "comma-separated gospamd `binaries` to compare instead: only gospamd with the built-in rules, the binaries alternated round by round (see -ab-rounds)")
 	abRounds := fs.Int("ab-rounds", 3, "rounds of -ab")
+	learnOnly := fs.Bool("learn-only", false, "time only the learners (with -ab: each binary's gospamd learn, alternated, against bogofilter)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -114,6 +115,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := b.prepare(*corpusDir, *heldOut); err != nil {
 		fmt.Fprintln(stderr, "peerbench:", err)
 		return 1
+	}
+	if *learnOnly {
+		bins := []string{absBin}
+		if *ab != "" {
+			bins = strings.Split(*ab, ",")
+		}
+		if err := b.compareLearning(stdout, bins); err != nil {
+			fmt.Fprintln(stderr, "peerbench:", err)
+			return 1
+		}
+		return 0
 	}
 	if *ab != "" {
 		if err := b.compare(stdout, strings.Split(*ab, ","), *abRounds, *repeat*len(b.testMsgs)); err != nil {
