@@ -90,6 +90,15 @@ type Options struct {
 	// process whose writes are small (the daemon's autolearn and TELL)
 	// wants less.
 	MemTableSize int64
+	// L0Tables is how many overlapping tables (one per flush of the
+	// memtable) Pebble lets pile up in its top level before it merges
+	// them with the rest of the store; 0 means Pebble's default, 2.
+	// Token keys are hashes, so every flush overlaps the whole store and
+	// each merge rewrites it. A process that writes in bulk and exits
+	// soon (gospamd learn) sets more: its flushes stay as they are, and
+	// the next opener with the default (the daemon) merges them in the
+	// background, or a later bulk writer once the bound is reached.
+	L0Tables int
 }
 
 // Metrics observes the store. Implementations must be safe for concurrent
@@ -195,6 +204,11 @@ func Open(dir string, opt Options) (*Store, error) {
 	}
 	if opt.MemTableSize > 0 {
 		popts.MemTableSize = uint64(opt.MemTableSize)
+	}
+	if opt.L0Tables > 0 {
+		// Pebble compacts its top level once twice its depth reaches
+		// the threshold.
+		popts.L0CompactionThreshold = 2 * opt.L0Tables
 	}
 	// Most tokens of a scanned message are unknown to the store; a Bloom
 	// filter per table answers those lookups without reading blocks.

@@ -182,7 +182,7 @@ func runLearn(ctx context.Context, env *cliEnv, args []string) int {
 		return exitFail
 	}
 	f.tokens = rules.LearnTokenOptions(engineOpt.TokenOptions)
-	store, err := openAdmin(ctx, specFor(f.store, f.dbpath, f.configDir), env.log, f.backup)
+	store, err := openAdmin(ctx, specFor(f.store, f.dbpath, f.configDir), env.log, f.backup, learningRequested(&f) || f.restore != "")
 	if err != nil {
 		fmt.Fprintf(env.stderr, "ERROR: %v\n", err)
 		return exitFatal
@@ -435,7 +435,7 @@ func learnDump(ctx context.Context, env *cliEnv, f *learnFlags, scope classifier
 		fmt.Fprintf(env.stderr, "Unknown dump option '%s'\n", f.dump)
 		return exitFail
 	}
-	store, err := openAdmin(ctx, specFor(f.store, f.dbpath, f.configDir), env.log, true)
+	store, err := openAdmin(ctx, specFor(f.store, f.dbpath, f.configDir), env.log, true, false)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "ERROR: %v\n", err)
 		return exitFatal

@@ -87,7 +87,7 @@ func runTrain(ctx context.Context, env *cliEnv, args []string) int {
 		return exitFatal
 	}
 	engineOpt, _ := rules.OptionsFromPolicy(pol, "")
-	bayes, err := openAdmin(ctx, specFor(cfg.Store, cfg.Store.DBPath, cfg.Policy.Dir), log, false)
+	bayes, err := openAdmin(ctx, specFor(cfg.Store, cfg.Store.DBPath, cfg.Policy.Dir), log, false, false)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "%s: %v\n", name, err)
 		return exitFatal
