@@ -22,6 +22,11 @@ func idOf(k tokenizer.Key) keyID {
 	return keyID(k[0])<<32 | keyID(k[1])<<24 | keyID(k[2])<<16 | keyID(k[3])<<8 | keyID(k[4])
 }
 
+// keyOf is the key of id.
+func keyOf(id keyID) tokenizer.Key {
+	return tokenizer.Key{byte(id >> 32), byte(id >> 24), byte(id >> 16), byte(id >> 8), byte(id)}
+}
+
 // Apply learns and forgets ops, in order, in one synced Pebble batch, and
 // returns what each op did. Later ops see the effect of earlier ones
 // (learning the same message twice in one call gives Learned then

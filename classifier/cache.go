@@ -131,17 +131,19 @@ func (c *tokenCache) putLocked(sc Scope, k tokenizer.Key, v Counts) {
 		m = &tokenTable{}
 		c.scopes[sc] = m
 	}
-	if _, ok := m.get(k); !ok {
-		if c.entries >= c.limit {
-			clear(c.scopes)
-			clear(c.complete)
-			c.entries = 0
-			m = &tokenTable{}
-			c.scopes[sc] = m
-		}
-		c.entries++
+	if !m.set(k, v) {
+		return
 	}
-	m.set(k, v)
+	if c.entries >= c.limit {
+		// Full: start again with this key alone.
+		clear(c.scopes)
+		clear(c.complete)
+		c.entries = 0
+		m = &tokenTable{}
+		c.scopes[sc] = m
+		m.set(k, v)
+	}
+	c.entries++
 }
 
 func (c *tokenCache) dropScope(sc Scope) {

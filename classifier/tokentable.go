@@ -30,7 +30,7 @@ type tokenTable struct {
 	dir     []uint32
 	dirBits uint
 	// more holds the keys not in keys.
-	more map[tokenizer.Key]Counts
+	more map[keyID]Counts
 }
 
 // newTokenTable takes keys (sorted, as Pebble iterates a scope) and
@@ -101,42 +101,48 @@ func (t *tokenTable) get(k tokenizer.Key) (Counts, bool) {
 	if i := t.find(k); i >= 0 {
 		return t.counts[i], true
 	}
-	v, ok := t.more[k]
+	v, ok := t.more[idOf(k)]
 	return v, ok
 }
 
-// set records the counts of k.
-func (t *tokenTable) set(k tokenizer.Key, v Counts) {
+// set records the counts of k and reports whether k is new to the table.
+func (t *tokenTable) set(k tokenizer.Key, v Counts) (added bool) {
 	if i := t.find(k); i >= 0 {
 		t.counts[i] = v
-		return
+		return false
 	}
 	if t.more == nil {
-		t.more = map[tokenizer.Key]Counts{}
+		t.more = map[keyID]Counts{}
 	}
-	t.more[k] = v
+	id := idOf(k)
+	n := len(t.more)
+	t.more[id] = v
+	if len(t.more) == n {
+		return false
+	}
 	if len(t.more) > 1024 && len(t.more) > len(t.keys)/4 {
 		t.merge()
 	}
+	return true
 }
 
 // merge moves the map's keys into the sorted part.
 func (t *tokenTable) merge() {
-	extra := make([]tokenizer.Key, 0, len(t.more))
-	for k := range t.more {
-		extra = append(extra, k)
+	extra := make([]keyID, 0, len(t.more))
+	for id := range t.more {
+		extra = append(extra, id)
 	}
-	slices.SortFunc(extra, compareKeys)
+	slices.Sort(extra) // a keyID orders as its key's bytes
 	n := len(t.keys) + len(extra)
 	keys, counts := make([]tokenizer.Key, 0, n), make([]Counts, 0, n)
 	i, j := 0, 0
 	for i < len(t.keys) || j < len(extra) {
-		if j == len(extra) || (i < len(t.keys) && compareKeys(t.keys[i], extra[j]) < 0) {
+		if j == len(extra) || (i < len(t.keys) && idOf(t.keys[i]) < extra[j]) {
 			keys, counts = append(keys, t.keys[i]), append(counts, t.counts[i])
 			i++
 			continue
 		}
-		keys, counts = append(keys, extra[j]), append(counts, t.more[extra[j]])
+		keys, counts = append(keys, keyOf(extra[j])), append(counts, t.more[extra[j]])
 		j++
 	}
 	t.more = nil
