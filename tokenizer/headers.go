@@ -166,7 +166,7 @@ func headerTokenSources(m *Message, opt TokenOptions) []headerTokenSource {
 		groups[p].values = append(groups[p].values, val)
 	}
 	visit := func(name, val string) {
-		lname := strings.ToLower(name)
+		lname := lowerName(name)
 		if _, ok := ignoreSet[lname]; ok {
 			return
 		}
@@ -187,7 +187,7 @@ func headerTokenSources(m *Message, opt TokenOptions) []headerTokenSource {
 
 	var received []string
 	for _, f := range visibleHeaderFields(m.Header, opt.Scan) {
-		lname := strings.ToLower(f.Name)
+		lname := lowerName(f.Name)
 		if lname == "received" {
 			received = append(received, f.Name, f.Value)
 			continue

@@ -115,6 +115,33 @@ var htmlParsedTags = map[string]bool{"noscript": true, "noembed": true, "noframe
 
 type htmlAttr struct{ key, val string }
 
+// internHTML is string(b) for a tag or attribute name, without allocating
+// for the common ones.
+func internHTML(b []byte) string {
+	if s, ok := htmlNames[string(b)]; ok {
+		return s
+	}
+	return string(b)
+}
+
+// htmlNames maps common tag and attribute names (lower case, as the
+// tokenizer gives them) to themselves.
+var htmlNames = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range strings.Fields(`html head title meta link base body div span p br hr a img font
+		b i u s em strong big small center table tbody thead tfoot tr td th col colgroup ul ol li dl dt dd
+		blockquote pre form input select option textarea button label style script noscript iframe frame
+		frameset map area object embed param basefont sup sub h1 h2 h3 h4 h5 h6 o:p st1:place
+		href src alt width height border color bgcolor face size style class id name content http-equiv
+		align valign cellpadding cellspacing colspan rowspan type value target title background lang
+		dir charset rel language action method usemap nowrap clear vspace hspace text link vlink alink
+		marginwidth marginheight leftmargin topmargin onload onclick onmouseover onmouseout shape coords
+		bordercolor frameborder scrolling data span xmlns`) {
+		m[n] = n
+	}
+	return m
+}()
+
 // renderHTML renders an HTML document (UTF-8) as SpamAssassin's HTML.pm
 // does with HTML::Parser: visible text, invisible text and tag URIs.
 func renderHTML(src string) htmlResult { return renderHTMLWith(src, nil) }
@@ -203,14 +230,14 @@ func renderHTMLWith(src string, st *HTMLStats) htmlResult {
 			}
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
 			name, hasAttr := z.TagName()
-			tag := string(name)
+			tag := internHTML(name)
 			attrs = attrs[:0]
 			if tt != html.EndTagToken {
 				var rawTag string
 				for hasAttr {
 					var k, v []byte
 					k, v, hasAttr = z.TagAttr()
-					key := string(k)
+					key := internHTML(k)
 					if len(v) == 0 {
 						// HTML::Parser gives a valueless attribute its
 						// own name as value.

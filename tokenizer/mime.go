@@ -623,7 +623,7 @@ func detectUTF16(b []byte) encoding.Encoding {
 // noEncodedWordHeader lists the fields whose encoded-words SpamAssassin
 // leaves undecoded.
 func noEncodedWordHeader(name string) bool {
-	l := strings.ToLower(name)
+	l := lowerName(name)
 	switch l {
 	case "received", "message-id", "resent-message-id", "date", "resent-date", "mime-version", "references", "in-reply-to":
 		return true

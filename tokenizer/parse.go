@@ -255,7 +255,7 @@ func (p *parser) newMessageNode(raw []byte, subparse int, top bool) *node {
 	errs := 0
 	bodyStart := 0
 	flush := func() {
-		if hdrLines == nil {
+		if len(hdrLines) == 0 {
 			return
 		}
 		var whole []byte
@@ -264,13 +264,14 @@ func (p *parser) newMessageNode(raw []byte, subparse int, top bool) *node {
 		} else {
 			whole = bytes.Join(hdrLines, nil)
 		}
-		hdrLines = nil
+		hdrLines = hdrLines[:0] // reused by the next field
 		colon := bytes.IndexByte(whole, ':')
 		if colon < 0 {
 			return
 		}
-		key := strings.TrimRight(string(whole[:colon]), " \t")
-		val := string(whole[colon+1:])
+		field := string(whole) // one allocation for name and value
+		key := strings.TrimRight(field[:colon], " \t")
+		val := field[colon+1:]
 		if len(key) > maxHeaderKeyLength {
 			key = key[:maxHeaderKeyLength]
 		}
@@ -282,7 +283,7 @@ func (p *parser) newMessageNode(raw []byte, subparse int, top bool) *node {
 			if strings.IndexByte(key, 0) >= 0 || strings.IndexByte(val, 0) >= 0 {
 				p.msg.addDefect(DefectNULInHeader)
 			}
-			if has8bit([]byte(val)) {
+			if !isASCII(val) {
 				p.msg.addDefect(DefectEightBitHeader)
 			}
 		}
