@@ -655,7 +655,7 @@ func decodeHeaderValue(name, raw string) string {
 		}
 		v = sb.String()
 	}
-	if has8bit([]byte(v)) && !utf8.ValidString(v) {
+	if !isASCII(v) && !utf8.ValidString(v) {
 		v, _ = normalizeCharset([]byte(v), "UTF-8", false)
 	}
 	if noEncodedWordHeader(name) || !strings.Contains(v, "=?") {
@@ -666,8 +666,8 @@ func decodeHeaderValue(name, raw string) string {
 
 // unfoldSA replaces every line break followed by blanks with one space.
 func unfoldSA(s string) string {
-	if strings.IndexByte(s, '\n') < 0 {
-		return s
+	if !hasFold(s) {
+		return s // a field value's final newline folds nothing
 	}
 	var sb strings.Builder
 	sb.Grow(len(s))
@@ -684,6 +684,21 @@ func unfoldSA(s string) string {
 		sb.WriteByte(s[i])
 	}
 	return sb.String()
+}
+
+// hasFold reports whether s has a newline followed by a blank or tab.
+func hasFold(s string) bool {
+	for i := strings.IndexByte(s, '\n'); i >= 0 && i+1 < len(s); {
+		if s[i+1] == ' ' || s[i+1] == '\t' {
+			return true
+		}
+		k := strings.IndexByte(s[i+1:], '\n')
+		if k < 0 {
+			return false
+		}
+		i += 1 + k
+	}
+	return false
 }
 
 // encodedWordAt matches =?charset?b|q?text?= at s[i:]; it returns the end

@@ -248,6 +248,18 @@ func (st *rcvState) subIf(ok bool, r *rcvRe, s string) []string {
 	return st.sub(r, s)
 }
 
+// subHand is subIf with hand, a matcher written for r's IPv4 form (see
+// receivedfast.go), in place of the regexp when that form applies.
+func (st *rcvState) subHand(ok bool, r *rcvRe, hand func(string) []string, s string) []string {
+	if !ok {
+		return nil
+	}
+	if st.re(r) == r.v4 {
+		return hand(s)
+	}
+	return st.sub(r, s)
+}
+
 func (st *rcvState) parse(s string) relayParse {
 	if !hasPrefixFoldASCII(s, "from ") && !hasPrefixFoldASCII(s, "(from ") {
 		return relayIgnored
@@ -406,6 +418,15 @@ func containsFold(s, sub string) bool {
 // collapseASCIISpace replaces every run of ASCII whitespace with one
 // space.
 func collapseASCIISpace(s string) string {
+	collapsed := true
+	for i := 0; i < len(s) && collapsed; i++ {
+		if c := s[i]; isPerlSpace(c) {
+			collapsed = c == ' ' && (i+1 == len(s) || !isPerlSpace(s[i+1]))
+		}
+	}
+	if collapsed {
+		return s
+	}
 	var sb strings.Builder
 	sb.Grow(len(s))
 	for i := 0; i < len(s); i++ {
@@ -790,7 +811,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 		if !st.has(sh, shParen) {
 			break
 		}
-		if m := st.subIf(st.has(sh, shParenTokSpBracket), rcvPostfix1, s); m != nil {
+		if m := st.subHand(st.has(sh, shParenTokSpBracket), rcvPostfix1, matchPostfix1, s); m != nil {
 			st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
 			st.lookedUp = true
 			if st.rdns == "unknown" {
@@ -824,7 +845,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 		}
 	}
 	if st.has(sh, shParenTokSpBracket) && (!strings.Contains(s, "(qmail-") || !st.match(rcvQmailWith, s)) {
-		if m := st.sub(rcvGeneric1, s); m != nil {
+		if m := st.subHand(true, rcvGeneric1, matchGeneric1, s); m != nil {
 			st.helo, st.rdns, st.ip, st.by = m[1], m[2], m[3], m[4]
 			st.lookedUp = true
 			st.stripIdent()

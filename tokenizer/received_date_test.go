@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -262,4 +263,72 @@ func TestReceivedHandMatchersAsRegexps(t *testing.T) {
 		}
 	}
 	t.Logf("%d subjects", len(subjects))
+}
+
+// The hand-written forms of the IPv4 Received patterns give what the
+// regexps give (FindStringSubmatch) on every Received header of the
+// corpus as parseFrom sees it, on variants with other addresses, blanks,
+// line breaks and repeated parts, and on strings put together from their
+// pieces.
+func TestReceivedIPv4HandMatchersAsRegexps(t *testing.T) {
+	raws, _ := testpeer.CorpusMessages(t)
+	subjects := []string{"", "a (b [1.2.3.4]) by c (", "a (b [1.2.3.4]) by c ", "a (b [1.2.3.4]) by c",
+		"a (b [1.2.3.4] x) by c (d) by e (", "a (b [1.2.3.4]\n) by c (", "a (b [1.2.3.4]) by c\t(",
+		"a (b [1.2.3.4]) by  c (", "a (b [1.2.3.4]) by c (\n", "a\t(b [1.2.3.4]) by c (", "a (b\t[1.2.3.4]) by c (",
+		"a (b [1.2.3.4]]) by c (", "a (b [1.2.3.4] ]) by c (", "(b [1.2.3.4]) by c (", "a ( [1.2.3.4]) by c (",
+		"a (b [1.2.3.4]) by c (\xff", "\xff (\xfe [1.2.3.4]) by \xfd (", "a (b [1.2.3.4]) by c\x0b (",
+		"a (b [1.2.3.4] x) by c d) by e (", "a (b [1.2.3.4] x) by c ( y) by ( (", "a (b [1.2.3.4]) by c\r (",
+	}
+	ips := []string{"0.0.0.0", "255.255.255.255", "256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "1.2.3.04",
+		"249.250.199.100", "1.2.3.4x", "1..2.3", "9.99.199.255", "300.2.3.4", "1.2.3.", ".1.2.3", "12345.1.1.1", "٣.1.1.1"}
+	ipv4 := regexp.MustCompile(reIPv4)
+	for i := 0; i < len(raws); i++ {
+		for _, f := range Parse(raws[i]).Header {
+			if !strings.EqualFold(f.Name, "Received") {
+				continue
+			}
+			v := collapseASCIISpace(f.Value)
+			v = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), "from "))
+			s := strings.Replace(stripReceivedDate(v), ")by ", ") by ", 1)
+			subjects = append(subjects, s, f.Value, strings.Replace(s, ") by ", ")\n by ", 1), s+") by x (")
+			if i%7 == 0 {
+				if loc := ipv4.FindStringIndex(s); loc != nil {
+					for _, ip := range ips {
+						subjects = append(subjects, s[:loc[0]]+ip+s[loc[1]:])
+					}
+				}
+			}
+		}
+	}
+	pieces := []string{"a", "b.c", " ", " (", "(", ")", " [", "[", "]", "1.2.3.4", "255.0.10.1", "256.1.1.1", ") by ", " by ", "\n", "\t", "x", "(y)"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 100000 {
+		var b strings.Builder
+		b.WriteString("h (r [")
+		for range rng.IntN(12) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		subjects = append(subjects, b.String())
+	}
+	bad := 0
+	for _, c := range []struct {
+		name string
+		re   *rcvRe
+		hand func(string) []string
+	}{{"rcvGeneric1", rcvGeneric1, matchGeneric1}, {"rcvPostfix1", rcvPostfix1, matchPostfix1}} {
+		hits := 0
+		for _, s := range subjects {
+			want, got := c.re.v4.FindStringSubmatch(s), c.hand(s)
+			if want != nil {
+				hits++
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s(%q) = %q, the regexp gives %q", c.name, s, got, want)
+				if bad++; bad > 20 {
+					t.Fatal("too many")
+				}
+			}
+		}
+		t.Logf("%s: %d subjects, %d matched", c.name, len(subjects), hits)
+	}
 }

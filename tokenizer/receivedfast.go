@@ -286,3 +286,99 @@ func isRelayStripChar(c byte) bool {
 	}
 	return false
 }
+
+// isReSpace is Go's \s: the bytes \S does not match.
+func isReSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' }
+
+// nonSpaceEnd is the end of the run of \S bytes starting at i.
+func nonSpaceEnd(s string, i int) int {
+	for i < len(s) && !isReSpace(s[i]) {
+		i++
+	}
+	return i
+}
+
+// isIPv4Literal reports whether s is all of reIPv4: four dot-separated
+// decimal numbers 0-255, without leading zeros.
+func isIPv4Literal(s string) bool {
+	for part := 0; part < 4; part++ {
+		n := 0
+		for n < len(s) && isDigit(s[n]) {
+			n++
+		}
+		switch {
+		case n == 0 || n > 3 || n > 1 && s[0] == '0':
+			return false
+		case n == 3 && (s[0] > '2' || s[0] == '2' && (s[1] > '5' || s[1] == '5' && s[2] > '5')):
+			return false
+		}
+		s = s[n:]
+		if part < 3 {
+			if s == "" || s[0] != '.' {
+				return false
+			}
+			s = s[1:]
+		}
+	}
+	return s == ""
+}
+
+// heloRDNSIPv4 matches ^(\S+) \((\S+) \[(IPADDR)\] with IPADDR's IPv4
+// form, the start of rcvGeneric1, rcvPostfix1 and others: each \S+ can
+// only be the whole run of non-blanks (a blank must follow it), and the
+// address is all that lies between the bracket and the next "]". It
+// returns the three submatches and the offset after the "]".
+func heloRDNSIPv4(s string) (helo, rdns, ip string, end int, ok bool) {
+	a := nonSpaceEnd(s, 0)
+	if a == 0 || !strings.HasPrefix(s[a:], " (") {
+		return "", "", "", 0, false
+	}
+	b := nonSpaceEnd(s, a+2)
+	if b == a+2 || !strings.HasPrefix(s[b:], " [") {
+		return "", "", "", 0, false
+	}
+	e := strings.IndexByte(s[b+2:], ']')
+	if e < 0 || !isIPv4Literal(s[b+2:b+2+e]) {
+		return "", "", "", 0, false
+	}
+	e += b + 2
+	return s[:a], s[a+2 : b], s[b+2 : e], e + 1, true
+}
+
+// matchGeneric1 is rcvGeneric1's IPv4 form, ^(\S+) \((\S+) \[(IPADDR)\].*\)
+// by (\S+) \(, as FindStringSubmatch gives it: the greedy ".*" (no
+// newline) settles on the last ") by " whose following run of
+// non-blanks is followed by " (".
+func matchGeneric1(s string) []string {
+	helo, rdns, ip, i, ok := heloRDNSIPv4(s)
+	if !ok {
+		return nil
+	}
+	lim := len(s)
+	if nl := strings.IndexByte(s[i:], '\n'); nl >= 0 {
+		lim = i + nl // ".*" stops here; ") by " may start no later
+	}
+	for p := strings.LastIndex(s[i:min(len(s), lim+len(") by "))], ") by "); p >= 0; p = strings.LastIndex(s[i:i+p], ") by ") {
+		j := i + p + len(") by ")
+		q := nonSpaceEnd(s, j)
+		if q > j && strings.HasPrefix(s[q:], " (") {
+			return []string{s[:q+2], helo, rdns, ip, s[j:q]}
+		}
+	}
+	return nil
+}
+
+// matchPostfix1 is rcvPostfix1's IPv4 form, ^(\S+) \((\S+) \[(IPADDR)\]\)
+// by (\S+) , as FindStringSubmatch gives it.
+func matchPostfix1(s string) []string {
+	helo, rdns, ip, i, ok := heloRDNSIPv4(s)
+	if !ok || !strings.HasPrefix(s[i:], ") by ") {
+		return nil
+	}
+	j := i + len(") by ")
+	q := nonSpaceEnd(s, j)
+	if q == j || q == len(s) || s[q] != ' ' {
+		return nil
+	}
+	return []string{s[:q+1], helo, rdns, ip, s[j:q]}
+}
