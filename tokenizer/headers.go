@@ -891,12 +891,24 @@ func parseHeaderAddresses(s string) []headerAddress {
 	return internal
 }
 
+// mayBeAddrGroup reports whether addrGroupRE matches s: whether a ':'
+// comes after the first byte and before any of "()<> (what follows the
+// colon in the pattern matches anything). Most address fields have none.
+func mayBeAddrGroup(s string) bool {
+	end := strings.IndexAny(s, `"()<>`)
+	if end < 0 {
+		end = len(s)
+	}
+	return end > 1 && strings.IndexByte(s[1:end], ':') >= 0
+}
+
 // parseHeaderAddressesInternal reads an address header value like
 // SpamAssassin's internal parser (Util::_parse_header_addresses).
 func parseHeaderAddressesInternal(s string) []headerAddress {
 	s = strings.TrimRight(s, "\t\n\v\f\r ") // s/[\t\n\v\f\r ]+$//
 	s = strings.ReplaceAll(s, `\\`, "")
-	if loc := addrGroupRE.FindStringSubmatchIndex(s); loc != nil {
+	if !mayBeAddrGroup(s) {
+	} else if loc := addrGroupRE.FindStringSubmatchIndex(s); loc != nil {
 		s = s[loc[2]:loc[3]] + s[loc[1]:]
 	}
 	if strings.TrimLeft(s, "\t\n\v\f\r ") == "" {
@@ -932,8 +944,10 @@ func parseHeaderAddressesInternal(s string) []headerAddress {
 		comment, hasComment := group(5)
 
 		if hasEnclosed {
-			address = addrCommentRE.ReplaceAllString(address, "")
-			if !addrMailRE.MatchString(address) {
+			if strings.IndexByte(address, '(') >= 0 { // the pattern's first byte
+				address = addrCommentRE.ReplaceAllString(address, "")
+			}
+			if strings.IndexByte(address, '@') < 0 || !addrMailRE.MatchString(address) {
 				hasAddress = false
 			}
 		}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gospamd/gospamd/internal/testpeer"
 )
 
 // headerCase is a header block and the header tokens SpamAssassin makes
@@ -326,4 +328,35 @@ func TestReceivedMatchersAgainstRegexps(t *testing.T) {
 			}
 		}
 	}
+}
+
+// mayBeAddrGroup tells exactly when addrGroupRE matches: on every address
+// field of the corpus and on strings put together from the bytes that
+// matter to it.
+func TestMayBeAddrGroupAsRegexp(t *testing.T) {
+	raws, _ := testpeer.CorpusMessages(t)
+	subjects := []string{"", ":", "a:", ":a", "a:b", "\"a:\"", "(a:)", "a(b:)", "a:(b)", "<a:b>", "ab<c:", "a\n:"}
+	for _, raw := range raws {
+		for _, f := range Parse(raw).Header {
+			switch strings.ToLower(f.Name) {
+			case "from", "to", "cc", "reply-to", "sender", "errors-to":
+				subjects = append(subjects, f.Value, strings.TrimSpace(f.Value))
+			}
+		}
+	}
+	pieces := []string{"a", ":", "\"", "(", ")", "<", ">", " ", "\n", ";", "@"}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 50000 {
+		var b strings.Builder
+		for range rng.IntN(8) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		subjects = append(subjects, b.String())
+	}
+	for _, s := range subjects {
+		if got, want := mayBeAddrGroup(s), addrGroupRE.MatchString(s); got != want {
+			t.Errorf("mayBeAddrGroup(%q) = %v, the regexp says %v", s, got, want)
+		}
+	}
+	t.Logf("%d subjects", len(subjects))
 }

@@ -1082,7 +1082,8 @@ func (st *rcvState) relay(raw string) Relay {
 	if k := strings.IndexByte(ip, '%'); k >= 0 {
 		ip = ip[:k]
 	}
-	if m := rcvMappedV4.FindStringSubmatch(ip); m != nil {
+	if !strings.Contains(ip, ":") { // the pattern has two
+	} else if m := rcvMappedV4.FindStringSubmatch(ip); m != nil {
 		ip = m[1]
 	}
 	by := strings.TrimSuffix(st.by, ";")
@@ -1099,7 +1100,7 @@ func (st *rcvState) relay(raw string) Relay {
 	if st.hasEnvFrom {
 		r.EnvFrom = cleanEnvFrom(st.envfrom)
 	}
-	r.Private = rcvIPPrivate.MatchString(r.IP)
+	r.Private = isPrivateIP(r.IP)
 	r.NoReverseDNS = r.RDNS == "" && st.lookedUp
 	return r
 }

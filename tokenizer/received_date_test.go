@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"regexp"
 	"slices"
@@ -331,4 +332,35 @@ func TestReceivedIPv4HandMatchersAsRegexps(t *testing.T) {
 		}
 		t.Logf("%s: %d subjects, %d matched", c.name, len(subjects), hits)
 	}
+}
+
+// isPrivateIP answers as rcvIPPrivate does for every relay address of the
+// corpus, every dotted address with private, neighbouring and malformed
+// leading numbers, and IPv6 forms.
+func TestIsPrivateIPAsRegexp(t *testing.T) {
+	raws, _ := testpeer.CorpusMessages(t)
+	subjects := []string{"", ".", "10", "10.", "10.1", "010.1.2.3", "10.1.2.3\n", "10\n.1", "127.0.0.1", "::1", "fe80::1",
+		"0:0:0:0:0:ffff:10.0.0.1", "::ffff:192.168.1.1", "1.2.3.4", "100.64", "172.16", "192.168", "169.254", "FE80::1"}
+	for _, raw := range raws {
+		for _, r := range Parse(raw).Relays {
+			subjects = append(subjects, r.IP)
+		}
+	}
+	for _, first := range []string{"10", "100", "127", "169", "172", "192", "1", "11", "0"} {
+		for second := 0; second < 300; second++ {
+			for _, s := range []string{fmt.Sprint(second), fmt.Sprintf("%02d", second), fmt.Sprintf("%03d", second)} {
+				subjects = append(subjects, first+"."+s+".1.2", first+"."+s, first+"."+s+".", first+"."+s+"x.1", first+"."+s+"\n.1")
+			}
+		}
+	}
+	bad := 0
+	for _, s := range subjects {
+		if got, want := isPrivateIP(s), rcvIPPrivate.MatchString(s); got != want {
+			t.Errorf("isPrivateIP(%q) = %v, the regexp says %v", s, got, want)
+			if bad++; bad > 20 {
+				t.Fatal("too many")
+			}
+		}
+	}
+	t.Logf("%d subjects", len(subjects))
 }

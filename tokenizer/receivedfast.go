@@ -382,3 +382,43 @@ func matchPostfix1(s string) []string {
 	}
 	return []string{s[:q+1], helo, rdns, ip, s[j:q]}
 }
+
+// isPrivateIP is rcvIPPrivate.MatchString(ip). Every alternative of the
+// pattern but the IPv4 one holds a ':'; for an address without one the
+// IPv4 alternative is read by hand: a private or loopback network's
+// leading numbers, a '.', and no line break to the end.
+func isPrivateIP(ip string) bool {
+	if strings.IndexByte(ip, ':') >= 0 {
+		return rcvIPPrivate.MatchString(ip)
+	}
+	if strings.IndexByte(ip, '\n') >= 0 {
+		return false
+	}
+	first, rest, ok := strings.Cut(ip, ".")
+	if !ok {
+		return false
+	}
+	second, _, ok := strings.Cut(rest, ".")
+	switch first {
+	case "10", "127":
+		return true
+	case "169":
+		return ok && second == "254"
+	case "192":
+		return ok && second == "168"
+	case "172":
+		return ok && len(second) == 2 && (second[0] == '1' && second[1] >= '6' && second[1] <= '9' ||
+			second[0] == '2' && isDigit(second[1]) || second[0] == '3' && (second[1] == '0' || second[1] == '1'))
+	case "100":
+		switch {
+		case !ok:
+			return false
+		case len(second) == 2:
+			return second[0] == '6' && second[1] >= '4' && second[1] <= '9' || second[0] >= '7' && second[0] <= '9' && isDigit(second[1])
+		case len(second) == 3:
+			return second[0] == '1' && (second[1] == '0' || second[1] == '1') && isDigit(second[2]) ||
+				second[0] == '1' && second[1] == '2' && second[2] >= '0' && second[2] <= '7'
+		}
+	}
+	return false
+}
