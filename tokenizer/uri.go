@@ -459,6 +459,12 @@ func matchSchemeless(s string, p int) (textURIMatch, int, bool) {
 	// Try host ends from the longest; the host must end in ".TLD" with
 	// the TLD not followed by [A-Za-z0-9-] or by '.' and an alphanumeric.
 	for e := p + n; e > p+1; e-- {
+		// Checked first, as it rules out most ends: skipping an end
+		// here rather than stopping at the dot check below changes
+		// nothing, since no shorter host has a dot either.
+		if e < len(s) && (isAlnumHyphen(s[e]) || s[e] == '.' && e+1 < len(s) && isAlnum(s[e+1])) {
+			continue
+		}
 		dot := strings.LastIndexByte(s[p:e], '.')
 		if dot <= 0 {
 			break
@@ -466,9 +472,6 @@ func matchSchemeless(s string, p int) (textURIMatch, int, bool) {
 		dot += p
 		tld := s[dot+1 : e]
 		if tld == "" || !isAlnumTLD(tld) {
-			continue
-		}
-		if e < len(s) && (isAlnumHyphen(s[e]) || s[e] == '.' && e+1 < len(s) && isAlnum(s[e+1])) {
 			continue
 		}
 		if !isTLD(strings.ToLower(tld)) {
