@@ -132,7 +132,7 @@ func Tokens(m *Message, opt TokenOptions) []string {
 // they were first produced. Tokens are told apart by key, as SpamAssassin
 // does.
 func TokenKeys(m *Message, opt TokenOptions) []Key {
-	set := &tokenKeySet{seen: make(map[Key]struct{}, 512)}
+	set := &tokenKeySet{seen: newKeySet(1024)}
 	tokenizeMessage(m, opt, set.add)
 	return set.list
 }
@@ -230,8 +230,67 @@ func (s *tokenStringSet) add(tok []byte) {
 
 // tokenKeySet collects distinct token keys in first-seen order.
 type tokenKeySet struct {
-	seen map[Key]struct{}
+	seen keySet
 	list []Key
+}
+
+// A keySet is a set of Keys: an open-addressing table of the keys packed
+// into integers, probed linearly. A key is a digest, so its bits need no
+// further hashing beyond a multiplication to spread them; this is several
+// times cheaper than a map[Key], which every token of a message goes
+// through.
+type keySet struct {
+	slots []uint64 // a key packed with keyPresent set; 0 is empty
+	n     int
+	shift uint // 64 - log2(len(slots))
+}
+
+const keyPresent = 1 << 40
+
+// newKeySet returns an empty set of size slots, a power of two.
+func newKeySet(size int) keySet {
+	shift := uint(64)
+	for n := size; n > 1; n >>= 1 {
+		shift--
+	}
+	return keySet{slots: make([]uint64, size), shift: shift}
+}
+
+// insert adds k and reports whether it was not there yet.
+func (s *keySet) insert(k Key) bool {
+	v := uint64(k[0])<<32 | uint64(k[1])<<24 | uint64(k[2])<<16 | uint64(k[3])<<8 | uint64(k[4]) | keyPresent
+	mask := uint64(len(s.slots) - 1)
+	for i := (v * 0x9E3779B97F4A7C15) >> s.shift; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case v:
+			return false
+		case 0:
+			s.slots[i] = v
+			s.n++
+			if 2*s.n > len(s.slots) {
+				s.grow()
+			}
+			return true
+		}
+	}
+}
+
+// grow doubles the table.
+func (s *keySet) grow() {
+	old := s.slots
+	s.slots = make([]uint64, 2*len(old))
+	s.shift--
+	mask := uint64(len(s.slots) - 1)
+	for _, v := range old {
+		if v == 0 {
+			continue
+		}
+		i := (v * 0x9E3779B97F4A7C15) >> s.shift
+		for s.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		s.slots[i] = v
+	}
 }
 
 func (s *tokenKeySet) add(tok []byte) {
@@ -241,11 +300,9 @@ func (s *tokenKeySet) add(tok []byte) {
 	sum := sha1.Sum(tok)
 	var k Key
 	copy(k[:], sum[len(sum)-len(k):])
-	if _, ok := s.seen[k]; ok {
-		return
+	if s.seen.insert(k) {
+		s.list = append(s.list, k)
 	}
-	s.seen[k] = struct{}{}
-	s.list = append(s.list, k)
 }
 
 // A lineTokenizer runs lines of text through steps 1–8. It reuses its

@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -483,5 +484,38 @@ func TestEnglishStopwordSwitch(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { EnglishStopwords().IsStopword([]byte("Because")) }); n != 0 {
 		t.Errorf("IsStopword allocates %v times", n)
+	}
+}
+
+// keySet holds what a map[Key]bool holds, through its growth, for the
+// zero key, keys differing in one byte and digests.
+func TestKeySet(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		keys []Key
+	}{
+		{"empty", nil},
+		{"zero key", []Key{{}, {}, {0, 0, 0, 0, 1}, {}}},
+		{"one byte apart", []Key{{1}, {0, 1}, {0, 0, 1}, {0, 0, 0, 1}, {0, 0, 0, 0, 1}, {1}, {0, 0, 0, 0, 1}}},
+		{"all ones", []Key{{255, 255, 255, 255, 255}, {255, 255, 255, 255, 254}, {255, 255, 255, 255, 255}}},
+		{"digests", func() []Key {
+			var ks []Key
+			for i := range 5000 {
+				ks = append(ks, KeyOf(fmt.Sprint(i%3000)))
+			}
+			return ks
+		}()},
+	} {
+		s := newKeySet(2)
+		seen := map[Key]bool{}
+		for _, k := range tc.keys {
+			if got, want := s.insert(k), !seen[k]; got != want {
+				t.Errorf("%s: insert(%v) = %v, want %v", tc.name, k, got, want)
+			}
+			seen[k] = true
+		}
+		if s.n != len(seen) {
+			t.Errorf("%s: %d keys held, want %d", tc.name, s.n, len(seen))
+		}
 	}
 }
