@@ -549,7 +549,9 @@ func textURIs(lines []string) []string {
 	for _, s := range lines {
 		hasAt := strings.IndexByte(s, '@') >= 0
 		for p := 0; p < len(s); {
-			if !uriStartOK(s, p) {
+			// Without an '@' on the line only a URI starting with a
+			// letter or digit can match here (matchTextURIAt).
+			if !hasAt && !isAlnum(s[p]) || !uriStartOK(s, p) {
 				p++
 				continue
 			}
