@@ -195,7 +195,8 @@ type rcvState struct {
 	// lookedUp is SpamAssassin's $mta_looked_up_dns: the header's
 	// format shows the receiving MTA always records the rDNS it found.
 	lookedUp bool
-	// noShapes turns the rcvShape pre-checks off (tests compare).
+	// noShapes turns the rcvShape pre-checks and the rcvPattern guards
+	// off (tests compare).
 	noShapes bool
 	// v4IP and v4Local say the header cannot hold an IPv6 address or
 	// localhost: the IPv4-only forms of the patterns are used (rcvRe).
@@ -604,23 +605,23 @@ var (
 	rcvFromGeneric = []rcvPattern{
 		{shape: shParenTokSpBracket, re: rcvGeneric2, fields: []rcvField{rfHelo, rfRDNS, rfIP, rfBy}, lookedUp: true},
 		{shape: shParenBracket, re: rcvGeneric3, fields: []rcvField{rfRDNS, rfIP, rfHelo, rfBy}},
-		{shape: shParen, re: rcvGeneric4, fields: []rcvField{rfHelo, rfIP, rfBy}},
+		{guard: " (<unknown", shape: shParen, re: rcvGeneric4, fields: []rcvField{rfHelo, rfIP, rfBy}},
 		{shape: shParenTokBracket, re: rcvGeneric5, fields: []rcvField{rfHelo, rfRDNS, rfIP, rfBy}, lookedUp: true},
-		{shape: shParen, re: rcvGeneric6, fields: []rcvField{rfHelo, rfIdent, rfIP, rfBy}, lookedUp: true},
+		{guard: "@[", shape: shParen, re: rcvGeneric6, fields: []rcvField{rfHelo, rfIdent, rfIP, rfBy}, lookedUp: true},
 	}
 	rcvFromHeloIP = []rcvPattern{
-		{shape: shParenHelo, re: rcvQpsmtpd, fields: []rcvField{rfRDNS, rfHelo, rfIP, rfBy}},
-		{shape: shParen, re: rcvLMTP, fields: []rcvField{rfRDNS, rfHelo, rfIP, rfBy}},
-		{shape: shParenHelo, re: rcvHeloBracket, fields: []rcvField{rfRDNS, rfHelo, rfIP, rfBy}},
-		{shape: shParenBracket, re: rcvSmtpd, fields: []rcvField{rfHelo, rfIP, rfBy}},
+		{guard: " (qpsmtpd/", shape: shParenHelo, re: rcvQpsmtpd, fields: []rcvField{rfRDNS, rfHelo, rfIP, rfBy}},
+		{guard: " (LHLO ", shape: shParen, re: rcvLMTP, fields: []rcvField{rfRDNS, rfHelo, rfIP, rfBy}},
+		{guard: ") [", shape: shParenHelo, re: rcvHeloBracket, fields: []rcvField{rfRDNS, rfHelo, rfIP, rfBy}},
+		{guard: " via smtpd (for ", shape: shParenBracket, re: rcvSmtpd, fields: []rcvField{rfHelo, rfIP, rfBy}},
 	}
 	rcvFromBracketed = []rcvPattern{
-		{shape: shParen, re: rcvSpaceBracket, fields: []rcvField{rfSkip, rfIP, rfBy}},
+		{guard: " ( [", shape: shParen, re: rcvSpaceBracket, fields: []rcvField{rfSkip, rfIP, rfBy}},
 		{shape: shOpenParen, re: rcvParenHelo, fields: []rcvField{rfHelo, rfIP, rfBy}},
 		{shape: shOpenBracket, re: rcvBareBracket, fields: []rcvField{rfIP, rfBy}},
 		{shape: shOpenParen, re: rcvParenIP, fields: []rcvField{rfIP, rfBy}},
-		{shape: shBracket, re: rcvByBracket, fields: []rcvField{rfHelo, rfIP, rfBy}, lookedUp: true},
-		{shape: shBracket, re: rcvBracketParen, fields: []rcvField{rfHelo, rfIP, rfBy}},
+		{guard: "] with ", shape: shBracket, re: rcvByBracket, fields: []rcvField{rfHelo, rfIP, rfBy}, lookedUp: true},
+		{guard: " [(", shape: shBracket, re: rcvBracketParen, fields: []rcvField{rfHelo, rfIP, rfBy}},
 		{shape: shParenBracket, re: rcvSendmail1, fields: []rcvField{rfHelo, rfIP, rfBy}, lookedUp: true},
 	}
 	rcvFromSendmail = []rcvPattern{
@@ -774,7 +775,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 			return relayParsed
 		}
 	case strings.Contains(s, "Exim"):
-		if st.match(rcvEximLocal, s) {
+		if strings.Contains(s, "with local") && st.match(rcvEximLocal, s) {
 			return relayIgnored
 		}
 		if m := st.sub(rcvExim1, s); m != nil {
@@ -995,7 +996,7 @@ func (st *rcvState) qmailMatch(s string) bool { return st.match(rcvQmail, s) }
 func (st *rcvState) tryPatterns(s string, sh rcvShape, ps []rcvPattern) (res relayParse, ok bool) {
 	for i := range ps {
 		p := &ps[i]
-		if p.guard != "" && !strings.Contains(s, p.guard) || !st.has(sh, p.shape) {
+		if !st.noShapes && p.guard != "" && !strings.Contains(s, p.guard) || !st.has(sh, p.shape) {
 			continue
 		}
 		if len(p.fields) == 0 {
