@@ -268,6 +268,11 @@ func runPhase(r *cf.Rule) int {
 // without literals would each walk every text, and the set walks it
 // once for all of them. The others, and all of them with
 // Options.SeparatePatterns, are matched one by one.
+//
+// The full kind has one text, the whole message, whose literals the
+// prefilter nearly always finds (Content-Type, Subject, ...): every
+// full pattern a set can run joins its set, so that the message is
+// walked once for all of them, not once per pattern.
 func (rs *RuleSet) buildPrefilters() {
 	byKind := map[cf.Kind][]*re.Regexp{}
 	setKind := map[cf.Kind][]*re.Regexp{}
@@ -281,7 +286,7 @@ func (rs *RuleSet) buildPrefilters() {
 		default:
 			continue
 		}
-		if r.SetFriendly() && c.lits == nil {
+		if r.SetFriendly() && c.lits == nil || c.Kind == cf.KindFull && r.SetJoinable() {
 			c.si = len(setKind[c.Kind])
 			setKind[c.Kind] = append(setKind[c.Kind], r)
 		}

@@ -69,8 +69,11 @@ type dfa struct {
 }
 
 // A dfaTable is a dfa's states by id and its transitions:
-// trans[id*classes+class] is the id of the next state, or one of the
-// dfaUnknown, dfaMatched and dfaDead markers.
+// trans[id*classes+class] is the row of the next state (its id times
+// the number of classes, where its transitions start in trans, so that
+// a walk takes no multiplication per byte), or one of the dfaUnknown,
+// dfaMatched and dfaDead markers. A state's row is never below
+// dfaStart, its id never 0.
 type dfaTable struct {
 	trans  []uint32 // read and written atomically
 	states []*dstate
@@ -432,7 +435,8 @@ func prevKind(r rune) rune {
 
 // step computes and records the transition of state id of table t on
 // class. It returns the table to go on with (t may have been replaced)
-// and the next state or marker; ok is false when the dfa gave up.
+// and the next state's row or a marker; ok is false when the dfa gave
+// up.
 func (d *dfa) step(t *dfaTable, id uint32, class uint8) (*dfaTable, uint32, bool) {
 	d.lock()
 	defer d.unlock()
@@ -475,8 +479,11 @@ func (d *dfa) step(t *dfaTable, id uint32, class uint8) (*dfaTable, uint32, bool
 			nx = dfaDead
 		} else if nx = d.state(out, prevKind(r), hits); nx == dfaUnknown {
 			return nil, 0, false
-		} else if len(hits) > 0 {
-			nx |= dfaHits
+		} else {
+			nx *= nc
+			if len(hits) > 0 {
+				nx |= dfaHits
+			}
 		}
 	}
 	// Record the transition in the current table when state id is the
@@ -523,12 +530,32 @@ func (d *dfa) match(t *Text, bytes bool) (matched, ok bool) {
 	}
 	tbl := d.table.Load()
 	nc := uint32(len(d.repr))
-	id := dfaStart
+	row := dfaStart * nc
+	if bytes || t.ascii {
+		// One class lookup per byte.
+		for i := 0; i < len(s); i++ {
+			class := d.classOf[s[i]]
+			nx := atomic.LoadUint32(&tbl.trans[row+uint32(class)])
+			if nx < dfaStart {
+				if nx != dfaUnknown {
+					return nx == dfaMatched, true
+				}
+				if tbl, nx, ok = d.step(tbl, row/nc, class); !ok {
+					return false, false
+				}
+				if nx < dfaStart {
+					return nx == dfaMatched, true
+				}
+			}
+			row = nx
+		}
+		return d.matchesAtEnd(tbl.states[row/nc]), true
+	}
 	other := d.classOf[utf8.RuneSelf]
 	for i := 0; i < len(s); {
 		c := s[i]
 		var class uint8
-		if c < utf8.RuneSelf || bytes {
+		if c < utf8.RuneSelf {
 			class = d.classOf[c]
 			i++
 		} else {
@@ -536,18 +563,18 @@ func (d *dfa) match(t *Text, bytes bool) (matched, ok bool) {
 			class = other
 			i += n
 		}
-		nx := atomic.LoadUint32(&tbl.trans[id*nc+uint32(class)])
+		nx := atomic.LoadUint32(&tbl.trans[row+uint32(class)])
 		if nx == dfaUnknown {
-			if tbl, nx, ok = d.step(tbl, id, class); !ok {
+			if tbl, nx, ok = d.step(tbl, row/nc, class); !ok {
 				return false, false
 			}
 		}
 		if nx < dfaStart {
 			return nx == dfaMatched, true
 		}
-		id = nx
+		row = nx
 	}
-	return d.matchesAtEnd(tbl.states[id]), true
+	return d.matchesAtEnd(tbl.states[row/nc]), true
 }
 
 // setMaxResets bounds how often one walk of a set's dfa may empty its
@@ -603,19 +630,19 @@ func (d *dfa) matchSet(s string, dst []bool) bool {
 	tbl := d.table.Load()
 	gen := tbl.gen
 	nc := uint32(len(d.repr))
-	id := dfaStart
+	row := dfaStart * nc
 	for i := 0; i < len(s); i++ {
 		class := d.classOf[s[i]]
-		nx := atomic.LoadUint32(&tbl.trans[id*nc+uint32(class)])
+		nx := atomic.LoadUint32(&tbl.trans[row+uint32(class)])
 		if nx == dfaUnknown {
 			var ok bool
-			if tbl, nx, ok = d.step(tbl, id, class); !ok || tbl.gen-gen > d.maxResets {
+			if tbl, nx, ok = d.step(tbl, row/nc, class); !ok || tbl.gen-gen > d.maxResets {
 				return false
 			}
 		}
 		if nx&dfaHits != 0 {
 			nx &^= dfaHits
-			for _, h := range tbl.states[nx].hits() {
+			for _, h := range tbl.states[nx/nc].hits() {
 				dst[h] = true
 			}
 		}
@@ -624,9 +651,9 @@ func (d *dfa) matchSet(s string, dst []bool) bool {
 			// which can match any more.
 			return true
 		}
-		id = nx
+		row = nx
 	}
-	for _, h := range d.endHits(tbl.states[id]) {
+	for _, h := range d.endHits(tbl.states[row/nc]) {
 		dst[h] = true
 	}
 	return true

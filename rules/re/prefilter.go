@@ -7,7 +7,10 @@ import (
 // A Prefilter finds, in one pass over a subject, which of many Regexps
 // can possibly match it: those whose Literals occur in the subject
 // (case-insensitively for ASCII letters), and those without literals.
-// It is an Aho-Corasick automaton over all the literals.
+// It is an Aho-Corasick automaton over all the literals, made
+// deterministic: every state has a transition for every byte class (the
+// goto function with the failure links followed in advance), so that a
+// subject's byte costs one table lookup.
 //
 // # Concurrency
 //
@@ -16,27 +19,38 @@ type Prefilter struct {
 	n int
 	// always are the indexes of Regexps without literals.
 	always []int32
-	states []acState
-	// root holds the root's transitions for every byte, so that most
-	// bytes of a subject take one lookup.
-	root [256]int32
+	// classOf maps a byte to its class: the bytes no literal holds
+	// share class 0, and an upper-case ASCII letter is in its lower
+	// case's class.
+	classOf [256]uint8
+	// delta[row+class] is the row of the next state (its id times the
+	// number of classes), with acOut set when literals end there.
+	delta []uint32
+	nc    uint32
+	// outs[id] are the Regexp indexes of the literals that end at state
+	// id (its own and those of its fail chain).
+	outs [][]int32
 }
 
-type acState struct {
+// acOut flags a transition of a Prefilter into a state where literals
+// end.
+const acOut uint32 = 1 << 31
+
+// A trieState is a state of the trie NewPrefilter builds the automaton
+// from.
+type trieState struct {
 	// keys and next are the trie children, keys sorted.
 	keys []byte
 	next []int32
 	fail int32
-	// dict is the nearest state on the fail chain (this one included)
-	// that ends a literal, or -1.
-	dict int32
 	// out are the Regexp indexes whose literal ends here.
 	out []int32
 }
 
 // NewPrefilter builds the automaton for rs; nil entries never match.
 func NewPrefilter(rs []*Regexp) *Prefilter {
-	p := &Prefilter{n: len(rs), states: []acState{{fail: 0, dict: -1}}}
+	p := &Prefilter{n: len(rs)}
+	trie := []trieState{{}}
 	for i, r := range rs {
 		if r == nil {
 			continue
@@ -47,77 +61,109 @@ func NewPrefilter(rs []*Regexp) *Prefilter {
 			continue
 		}
 		for _, lit := range lits {
-			s := p.insert(lit)
-			if o := p.states[s].out; len(o) == 0 || o[len(o)-1] != int32(i) {
-				p.states[s].out = append(p.states[s].out, int32(i))
+			var s int32
+			trie, s = trieInsert(trie, lit)
+			if o := trie[s].out; len(o) == 0 || o[len(o)-1] != int32(i) {
+				trie[s].out = append(trie[s].out, int32(i))
 			}
 		}
 	}
-	p.link()
+	p.build(trie)
 	return p
 }
 
-func (p *Prefilter) child(s int32, c byte) int32 {
-	st := &p.states[s]
+// trieChild returns the child of state s on byte c, or -1.
+func trieChild(trie []trieState, s int32, c byte) int32 {
+	st := &trie[s]
 	if i, ok := slices.BinarySearch(st.keys, c); ok {
 		return st.next[i]
 	}
 	return -1
 }
 
-func (p *Prefilter) insert(lit string) int32 {
+// trieInsert adds lit to trie and returns the trie and the state where
+// lit ends.
+func trieInsert(trie []trieState, lit string) ([]trieState, int32) {
 	s := int32(0)
 	for i := 0; i < len(lit); i++ {
 		c := lit[i]
-		if nx := p.child(s, c); nx >= 0 {
+		if nx := trieChild(trie, s, c); nx >= 0 {
 			s = nx
 			continue
 		}
-		nx := int32(len(p.states))
-		p.states = append(p.states, acState{dict: -1})
-		st := &p.states[s]
+		nx := int32(len(trie))
+		trie = append(trie, trieState{})
+		st := &trie[s]
 		j, _ := slices.BinarySearch(st.keys, c)
 		st.keys = slices.Insert(st.keys, j, c)
 		st.next = slices.Insert(st.next, j, nx)
 		s = nx
 	}
-	return s
+	return trie, s
 }
 
-// link computes fail and dict links breadth first, and the root table.
-func (p *Prefilter) link() {
-	queue := make([]int32, 0, len(p.states))
-	root := &p.states[0]
-	for i, nx := range root.next {
-		p.root[root.keys[i]] = nx
-		p.states[nx].fail = 0
+// build computes the byte classes, the failure links breadth first and
+// from them every state's transitions and outputs.
+func (p *Prefilter) build(trie []trieState) {
+	var used [256]bool
+	for _, st := range trie {
+		for _, c := range st.keys {
+			used[c] = true
+		}
+	}
+	var classOfKey [256]uint8
+	nc := 1
+	for c := range used {
+		if used[c] {
+			classOfKey[c] = uint8(nc)
+			nc++
+		}
+	}
+	for c := range p.classOf {
+		p.classOf[c] = classOfKey[lowerByte(byte(c))]
+	}
+	p.nc = uint32(nc)
+	p.delta = make([]uint32, len(trie)*nc)
+	p.outs = make([][]int32, len(trie))
+	// Breadth first, so that a state's fail state (shallower) has its
+	// transitions and outputs when the state is reached.
+	queue := make([]int32, 0, len(trie))
+	for i, nx := range trie[0].next {
+		p.delta[classOfKey[trie[0].keys[i]]] = uint32(nx) * p.nc
 		queue = append(queue, nx)
 	}
 	for len(queue) > 0 {
 		s := queue[0]
 		queue = queue[1:]
-		st := &p.states[s]
-		st.dict = -1
-		if len(st.out) > 0 {
-			st.dict = s
-		} else if f := st.fail; f != 0 {
-			st.dict = p.states[f].dict
+		st := &trie[s]
+		f := st.fail
+		// Own outputs first, then the fail chain's (already merged).
+		if len(st.out) > 0 || len(p.outs[f]) > 0 {
+			o := slices.Clone(st.out)
+			for _, r := range p.outs[f] {
+				if !slices.Contains(o, r) {
+					o = append(o, r)
+				}
+			}
+			p.outs[s] = o
 		}
+		row := uint32(s) * p.nc
+		copy(p.delta[row:row+p.nc], p.delta[uint32(f)*p.nc:(uint32(f)+1)*p.nc])
 		for i, nx := range st.next {
 			c := st.keys[i]
-			f := st.fail
-			for {
-				if t := p.child(f, c); t >= 0 && t != nx {
-					p.states[nx].fail = t
-					break
-				}
-				if f == 0 {
-					p.states[nx].fail = 0
-					break
-				}
-				f = p.states[f].fail
+			if s != 0 {
+				// The fail state of nx is where the fail state of s
+				// goes on c (delta of f, complete by now).
+				trie[nx].fail = int32((p.delta[uint32(f)*p.nc+uint32(classOfKey[c])] &^ acOut) / p.nc)
 			}
+			p.delta[row+uint32(classOfKey[c])] = uint32(nx) * p.nc
 			queue = append(queue, nx)
+		}
+	}
+	// Flag the transitions into states where literals end.
+	for i, nx := range p.delta {
+		if len(p.outs[nx/p.nc]) > 0 {
+			p.delta[i] = nx | acOut
 		}
 	}
 }
@@ -134,27 +180,15 @@ func (p *Prefilter) Candidates(text string, dst []bool) {
 	for _, i := range p.always {
 		dst[i] = true
 	}
-	s := int32(0)
+	row := uint32(0)
 	for i := 0; i < len(text); i++ {
-		c := lowerByte(text[i])
-		for {
-			if s == 0 {
-				s = p.root[c]
-				break
-			}
-			if nx := p.child(s, c); nx >= 0 {
-				s = nx
-				break
-			}
-			s = p.states[s].fail
-		}
-		for d := p.states[s].dict; d >= 0; d = p.states[p.states[d].fail].dict {
-			for _, r := range p.states[d].out {
+		nx := p.delta[row+uint32(p.classOf[text[i]])]
+		if nx&acOut != 0 {
+			nx &^= acOut
+			for _, r := range p.outs[nx/p.nc] {
 				dst[r] = true
 			}
-			if d == 0 {
-				break
-			}
 		}
+		row = nx
 	}
 }

@@ -125,6 +125,10 @@ func (s *Set) split(g *setGroup) {
 // group building states on every new text.
 func (r *Regexp) SetFriendly() bool { return r.dfaSrc != "" && !r.heavy }
 
+// SetJoinable reports whether the pattern can join a Set at all (its
+// dfa can run it or its relaxed form), friendly or not.
+func (r *Regexp) SetJoinable() bool { return r.dfaSrc != "" }
+
 // heavyRepeat reports whether n holds a repeat of more than
 // heavyRepeatCount copies of a pattern that can match heavyRepeatWidth
 // bytes or more.
