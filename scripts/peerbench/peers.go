@@ -89,6 +89,12 @@ func (b *bench) benchLearning() []learnRow {
 	}
 	for round := range b.rounds {
 		db := filepath.Join(b.dir, fmt.Sprintf("gospamd-learn-%d", round))
+		// A fresh store each time (compareLearning calls this once a
+		// round, with round 0).
+		if err := os.RemoveAll(db); err != nil {
+			gos.skipped = err.Error()
+			break
+		}
 		start := time.Now()
 		c1, err := b.runTimed("gospamd-learn", b.bin, "learn", "--dbpath", db, "--spam", b.trainSpamDir)
 		var c2 time.Duration
@@ -106,6 +112,10 @@ func (b *bench) benchLearning() []learnRow {
 			continue
 		}
 		bdb := filepath.Join(b.dir, fmt.Sprintf("bogofilter-%d", round))
+		if err := os.RemoveAll(bdb); err != nil {
+			bogo.skipped = err.Error()
+			continue
+		}
 		if err := os.MkdirAll(bdb, 0o755); err != nil {
 			bogo.skipped = err.Error()
 			continue
