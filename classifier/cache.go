@@ -120,6 +120,17 @@ var errScopeTooLarge = errors.New("scope does not fit in the token cache")
 func (c *tokenCache) put(sc Scope, keys []tokenizer.Key, counts []Counts) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if m := c.scopes[sc]; m != nil || c.entries+len(keys) <= c.limit {
+		if m == nil {
+			m = &tokenTable{}
+			c.scopes[sc] = m
+		}
+		if added := m.setMany(keys, counts, c.limit-c.entries); added >= 0 {
+			c.entries += added
+			return
+		}
+	}
+	// Past the limit: key by key, starting over when full.
 	for i, k := range keys {
 		c.putLocked(sc, k, counts[i])
 	}

@@ -2,6 +2,7 @@ package classifier
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"math/bits"
 	"slices"
@@ -124,6 +125,82 @@ func (t *tokenTable) set(k tokenizer.Key, v Counts) (added bool) {
 		t.merge()
 	}
 	return true
+}
+
+// setMany records the counts of keys, as set would one by one, and
+// returns how many keys are new to the table; when more than room would
+// be, it only updates the keys the table holds and returns -1.
+//
+// A learn batch puts tens of thousands of keys, most of them new to a
+// store that is being filled: they are sorted together and merged into
+// the sorted part at once when the map would outgrow it, instead of
+// going through the map and a merge every quarter of growth.
+func (t *tokenTable) setMany(keys []tokenizer.Key, counts []Counts, room int) int {
+	var fresh []int
+	for i, k := range keys {
+		if j := t.find(k); j >= 0 {
+			t.counts[j] = counts[i]
+			continue
+		}
+		if t.more != nil {
+			if _, ok := t.more[idOf(k)]; ok {
+				t.more[idOf(k)] = counts[i]
+				continue
+			}
+		}
+		fresh = append(fresh, i)
+	}
+	if len(fresh) > room {
+		return -1
+	}
+	if n := len(t.more) + len(fresh); n <= 1024 || n <= len(t.keys)/4 {
+		// Few: into the map, as set would.
+		added := 0
+		for _, i := range fresh {
+			if t.set(keys[i], counts[i]) {
+				added++
+			}
+		}
+		return added
+	}
+	// The new keys and the map's, sorted, then merged with the sorted
+	// part; a key given twice keeps its last counts.
+	type entry struct {
+		id  keyID
+		seq int
+		v   Counts
+	}
+	extra := make([]entry, 0, len(fresh)+len(t.more))
+	for id, v := range t.more {
+		extra = append(extra, entry{id, -1, v})
+	}
+	for _, i := range fresh {
+		extra = append(extra, entry{idOf(keys[i]), i, counts[i]})
+	}
+	slices.SortFunc(extra, func(a, b entry) int {
+		if c := cmp.Compare(a.id, b.id); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	old := t.len()
+	n := len(t.keys) + len(extra)
+	merged, mergedCounts := make([]tokenizer.Key, 0, n), make([]Counts, 0, n)
+	i := 0
+	for j := range extra {
+		if j+1 < len(extra) && extra[j+1].id == extra[j].id {
+			continue // a later entry of the same key wins
+		}
+		for i < len(t.keys) && idOf(t.keys[i]) < extra[j].id {
+			merged, mergedCounts = append(merged, t.keys[i]), append(mergedCounts, t.counts[i])
+			i++
+		}
+		merged, mergedCounts = append(merged, keyOf(extra[j].id)), append(mergedCounts, extra[j].v)
+	}
+	merged, mergedCounts = append(merged, t.keys[i:]...), append(mergedCounts, t.counts[i:]...)
+	t.more = nil
+	t.build(merged, mergedCounts)
+	return len(merged) - old
 }
 
 // merge moves the map's keys into the sorted part.

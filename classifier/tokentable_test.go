@@ -81,6 +81,53 @@ func TestTokenTableAgreesWithMap(t *testing.T) {
 	}
 }
 
+// setMany puts batches as set would key by key: in batches small enough
+// for the map and large ones merged at once, with updates of sorted and
+// map keys and a key given twice in one batch (its last counts win).
+func TestTokenTableSetManyAgreesWithSet(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	key := func() tokenizer.Key { return tokenizer.KeyOf(strconv.FormatUint(rng.Uint64(), 36)) }
+	one, many := &tokenTable{}, &tokenTable{}
+	var all []tokenizer.Key
+	for _, size := range []int{10, 500, 3000, 200, 40000, 7, 15000, 5000} {
+		keys := make([]tokenizer.Key, size)
+		vals := make([]Counts, size)
+		for i := range keys {
+			switch {
+			case i%4 == 1 && len(all) > 0:
+				keys[i] = all[rng.IntN(len(all))] // an update
+			case i%9 == 2 && i > 0:
+				keys[i] = keys[i-1] // twice in the batch
+			default:
+				keys[i] = key()
+				all = append(all, keys[i])
+			}
+			vals[i] = Counts{Spam: rng.Uint32N(100) + 1, Ham: rng.Uint32N(100), Atime: rng.Int64N(1 << 40)}
+		}
+		added := 0
+		for i, k := range keys {
+			if one.set(k, vals[i]) {
+				added++
+			}
+		}
+		if got := many.setMany(keys, vals, 1<<30); got != added {
+			t.Fatalf("batch of %d: setMany added %d, set %d", size, got, added)
+		}
+		if one.len() != many.len() {
+			t.Fatalf("batch of %d: len %d, want %d", size, many.len(), one.len())
+		}
+		for _, k := range all {
+			want, _ := one.get(k)
+			if got, ok := many.get(k); !ok || got != want {
+				t.Fatalf("batch of %d: get(%x) = %v, %v; want %v", size, k, got, ok, want)
+			}
+		}
+	}
+	if got := many.setMany([]tokenizer.Key{key(), key()}, make([]Counts, 2), 1); got != -1 {
+		t.Errorf("setMany past its room = %d, want -1", got)
+	}
+}
+
 // sortKeys sorts keys and vals together by key.
 func sortKeys(keys []tokenizer.Key, vals []Counts) {
 	t := newTokenTable(keys, vals) // sorts copies
