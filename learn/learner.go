@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gospamd/gospamd/classifier"
@@ -75,7 +76,11 @@ type BatchSubmitter interface {
 // group is parsed while the last one is written, and a token shared by
 // the messages of a group is read and written once. A group is also sent
 // when the source pauses (no message for BatchIdle), so a slow source is
-// not held back. Otherwise each message is submitted alone and the
+// not held back. Once the source has yielded its last message, the
+// group at hand is also sent whenever the writer has nothing left to
+// commit: the writer works through the last messages while the final
+// few are parsed, instead of taking them all in one commit at the end,
+// alone. Otherwise each message is submitted alone and the
 // writer's group commit does what it can.
 type Learner struct {
 	Writer       Submitter
@@ -128,9 +133,14 @@ func (l *Learner) Run(ctx context.Context, src Source, req Request) (Stats, erro
 	var stats Stats
 	var srcErr error
 	var wg sync.WaitGroup
+	// srcDone is set once the source has returned; inflight counts the
+	// groups submitted whose outcomes have not all arrived.
+	var srcDone atomic.Bool
+	var inflight atomic.Int32
 
 	go func() {
 		defer close(raws)
+		defer srcDone.Store(true)
 		srcErr = src(ctx, func(_ string, raw []byte) error {
 			select {
 			case raws <- raw:
@@ -171,12 +181,14 @@ func (l *Learner) Run(ctx context.Context, src Source, req Request) (Stats, erro
 		}
 		go func() {
 			defer close(pending)
-			groupOps(ctx, prepared, batchSize, idle, func(ops []classifier.Op) {
+			writerIdle := func() bool { return srcDone.Load() && inflight.Load() == 0 }
+			groupOps(ctx, prepared, batchSize, idle, writerIdle, func(ops []classifier.Op) {
 				ch, err := batcher.SubmitBatch(ctx, ops)
 				if err != nil {
 					cancel(err)
 					return
 				}
+				inflight.Add(1)
 				pending <- submitted{ch, len(ops)}
 			})
 		}()
@@ -208,6 +220,9 @@ func (l *Learner) Run(ctx context.Context, src Source, req Request) (Stats, erro
 				l.Progress(o)
 			}
 		}
+		if batcher != nil {
+			inflight.Add(-1)
+		}
 	}
 	if firstErr != nil {
 		return stats, firstErr
@@ -229,8 +244,9 @@ type submitted struct {
 
 // groupOps reads in until it is closed and calls submit with groups of
 // up to size ops: a group is sent when full, when no op has come for
-// idle, and at the end. Each call gets a new slice.
-func groupOps(ctx context.Context, in <-chan classifier.Op, size int, idle time.Duration, submit func([]classifier.Op)) {
+// idle, when an op arrives while early() reports true, and at the end.
+// Each call gets a new slice.
+func groupOps(ctx context.Context, in <-chan classifier.Op, size int, idle time.Duration, early func() bool, submit func([]classifier.Op)) {
 	group := make([]classifier.Op, 0, size)
 	send := func() {
 		if len(group) == 0 {
@@ -251,7 +267,7 @@ func groupOps(ctx context.Context, in <-chan classifier.Op, size int, idle time.
 				return
 			}
 			group = append(group, op)
-			if len(group) >= size {
+			if len(group) >= size || early() {
 				send()
 			}
 			timer.Reset(idle)
