@@ -2,7 +2,6 @@ package classifier
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/binary"
 	"math/bits"
 	"slices"
@@ -129,7 +128,8 @@ func (t *tokenTable) set(k tokenizer.Key, v Counts) (added bool) {
 
 // setMany records the counts of keys, as set would one by one, and
 // returns how many keys are new to the table; when more than room would
-// be, it only updates the keys the table holds and returns -1.
+// be (or 1<<24 with the map's), it only updates the keys the table holds
+// and returns -1.
 //
 // A learn batch puts tens of thousands of keys, most of them new to a
 // store that is being filled: they are sorted together and merged into
@@ -150,7 +150,7 @@ func (t *tokenTable) setMany(keys []tokenizer.Key, counts []Counts, room int) in
 		}
 		fresh = append(fresh, i)
 	}
-	if len(fresh) > room {
+	if len(fresh) > room || len(t.more)+len(fresh) >= 1<<24 {
 		return -1
 	}
 	if n := len(t.more) + len(fresh); n <= 1024 || n <= len(t.keys)/4 {
@@ -164,38 +164,34 @@ func (t *tokenTable) setMany(keys []tokenizer.Key, counts []Counts, room int) in
 		return added
 	}
 	// The new keys and the map's, sorted, then merged with the sorted
-	// part; a key given twice keeps its last counts.
-	type entry struct {
-		id  keyID
-		seq int
-		v   Counts
-	}
-	extra := make([]entry, 0, len(fresh)+len(t.more))
+	// part; a key given twice keeps its last counts. A 40-bit key id and
+	// a 24-bit index into vals in one uint64 sort as the keys do, later
+	// entries of a key after earlier ones.
+	vals := make([]Counts, 0, len(t.more)+len(fresh))
+	packed := make([]uint64, 0, len(t.more)+len(fresh))
 	for id, v := range t.more {
-		extra = append(extra, entry{id, -1, v})
+		packed = append(packed, uint64(id)<<24|uint64(len(vals)))
+		vals = append(vals, v)
 	}
 	for _, i := range fresh {
-		extra = append(extra, entry{idOf(keys[i]), i, counts[i]})
+		packed = append(packed, uint64(idOf(keys[i]))<<24|uint64(len(vals)))
+		vals = append(vals, counts[i])
 	}
-	slices.SortFunc(extra, func(a, b entry) int {
-		if c := cmp.Compare(a.id, b.id); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.seq, b.seq)
-	})
+	slices.Sort(packed)
 	old := t.len()
-	n := len(t.keys) + len(extra)
+	n := len(t.keys) + len(packed)
 	merged, mergedCounts := make([]tokenizer.Key, 0, n), make([]Counts, 0, n)
 	i := 0
-	for j := range extra {
-		if j+1 < len(extra) && extra[j+1].id == extra[j].id {
+	for j, p := range packed {
+		id := keyID(p >> 24)
+		if j+1 < len(packed) && keyID(packed[j+1]>>24) == id {
 			continue // a later entry of the same key wins
 		}
-		for i < len(t.keys) && idOf(t.keys[i]) < extra[j].id {
+		for i < len(t.keys) && idOf(t.keys[i]) < id {
 			merged, mergedCounts = append(merged, t.keys[i]), append(mergedCounts, t.counts[i])
 			i++
 		}
-		merged, mergedCounts = append(merged, keyOf(extra[j].id)), append(mergedCounts, extra[j].v)
+		merged, mergedCounts = append(merged, keyOf(id)), append(mergedCounts, vals[p&(1<<24-1)])
 	}
 	merged, mergedCounts = append(merged, t.keys[i:]...), append(mergedCounts, t.counts[i:]...)
 	t.more = nil
