@@ -114,7 +114,10 @@ func (l *Learner) Run(ctx context.Context, src Source, req Request) (Stats, erro
 		now = l.Now
 	}
 
-	raws := make(chan []byte, 4*workers)
+	// The source reads ahead of the parsers by up to 64 messages, so
+	// that it is done (and the last groups go early, see Batches) while
+	// there are still messages to parse.
+	raws := make(chan []byte, max(4*workers, 64))
 	batcher, _ := l.Writer.(BatchSubmitter)
 	batchSize := l.BatchSize
 	if batchSize <= 0 {
@@ -244,9 +247,10 @@ type submitted struct {
 
 // groupOps reads in until it is closed and calls submit with groups of
 // up to size ops: a group is sent when full, when no op has come for
-// idle, when an op arrives while early() reports true, and at the end.
-// Each call gets a new slice.
+// idle, when an op makes it minEarly or more while early() reports true,
+// and at the end. Each call gets a new slice.
 func groupOps(ctx context.Context, in <-chan classifier.Op, size int, idle time.Duration, early func() bool, submit func([]classifier.Op)) {
+	minEarly := max(size/32, 1)
 	group := make([]classifier.Op, 0, size)
 	send := func() {
 		if len(group) == 0 {
@@ -267,7 +271,7 @@ func groupOps(ctx context.Context, in <-chan classifier.Op, size int, idle time.
 				return
 			}
 			group = append(group, op)
-			if len(group) >= size || early() {
+			if len(group) >= size || (len(group) >= minEarly && early()) {
 				send()
 			}
 			timer.Reset(idle)

@@ -150,3 +150,32 @@ func TestLearnerBatchedSameStore(t *testing.T) {
 		t.Errorf("message by message %+v, batched %+v", one, batched)
 	}
 }
+
+// groupOps sends full groups, and while early() holds, every group as
+// soon as it has size/32 ops.
+func TestGroupOpsEarly(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		early bool
+		ops   int
+		want  []int
+	}{
+		{"full groups, then the rest", false, 150, []int{64, 64, 22}},
+		{"early: every two ops", true, 7, []int{2, 2, 2, 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := make(chan classifier.Op, tc.ops)
+			for range tc.ops {
+				in <- classifier.Op{}
+			}
+			close(in)
+			var got []int
+			groupOps(context.Background(), in, 64, time.Hour, func() bool { return tc.early }, func(ops []classifier.Op) {
+				got = append(got, len(ops))
+			})
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("groups %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
