@@ -231,10 +231,15 @@ func parseReceivedWith(line string, st *rcvState) (Relay, relayParse, *rcvState)
 
 // re is r as it applies to the header being parsed.
 func (st *rcvState) re(r *rcvRe) *regexp.Regexp {
-	if st.v4IP && st.v4Local || st.v4IP && !r.local || st.v4Local && !r.ip {
-		return r.v4
+	if st.v4Form(r) {
+		return r.v4()
 	}
 	return r.all()
+}
+
+// v4Form reports whether r's IPv4-only form applies to the header.
+func (st *rcvState) v4Form(r *rcvRe) bool {
+	return st.v4IP && st.v4Local || st.v4IP && !r.local || st.v4Local && !r.ip
 }
 
 func (st *rcvState) sub(r *rcvRe, s string) []string { return st.re(r).FindStringSubmatch(s) }
@@ -255,7 +260,7 @@ func (st *rcvState) subHand(ok bool, r *rcvRe, hand func(string) []string, s str
 	if !ok {
 		return nil
 	}
-	if st.re(r) == r.v4 {
+	if r.same || st.v4Form(r) {
 		return hand(s)
 	}
 	return st.sub(r, s)

@@ -319,7 +319,7 @@ func TestReceivedIPv4HandMatchersAsRegexps(t *testing.T) {
 	}{{"rcvGeneric1", rcvGeneric1, matchGeneric1}, {"rcvPostfix1", rcvPostfix1, matchPostfix1}} {
 		hits := 0
 		for _, s := range subjects {
-			want, got := c.re.v4.FindStringSubmatch(s), c.hand(s)
+			want, got := c.re.v4().FindStringSubmatch(s), c.hand(s)
 			if want != nil {
 				hits++
 			}

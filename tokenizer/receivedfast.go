@@ -30,17 +30,27 @@ const (
 // address patterns, the first time a header needs it: compiling every
 // one took most of the CPU time of starting gospamd.
 type rcvRe struct {
-	v4        *regexp.Regexp
-	ip, local bool // the pattern names IPADDR, LOCALHOST
+	// v4 and all compile the pattern's forms on first use: a process
+	// that never meets a header needing one never compiles it.
+	v4        func() *regexp.Regexp
 	all       func() *regexp.Regexp
+	ip, local bool // the pattern names IPADDR, LOCALHOST
+	same      bool // the two forms are one pattern
 }
 
+// The two forms of a Received pattern: IPADDR and LOCALHOST spelled out
+// in full, and in their IPv4-only forms.
+var (
+	rcvAllForm = strings.NewReplacer("IPADDR", reIP, "LOCALHOST", reLocal)
+	rcvV4Form  = strings.NewReplacer("IPADDR", reIPv4Only, "LOCALHOST", reLocalV4)
+)
+
 func rx(s string) *rcvRe {
-	all := strings.NewReplacer("IPADDR", reIP, "LOCALHOST", reLocal).Replace(s)
-	v4 := strings.NewReplacer("IPADDR", reIPv4Only, "LOCALHOST", reLocalV4).Replace(s)
-	r := &rcvRe{v4: regexp.MustCompile(v4), ip: strings.Contains(s, "IPADDR"), local: strings.Contains(s, "LOCALHOST")}
-	if v4 == all {
-		r.all = func() *regexp.Regexp { return r.v4 }
+	all, v4 := rcvAllForm.Replace(s), rcvV4Form.Replace(s)
+	r := &rcvRe{ip: strings.Contains(s, "IPADDR"), local: strings.Contains(s, "LOCALHOST"), same: v4 == all}
+	r.v4 = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(v4) })
+	if r.same {
+		r.all = r.v4
 	} else {
 		r.all = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(all) })
 	}
