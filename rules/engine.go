@@ -397,13 +397,10 @@ func (e *Engine) runRules(ctx context.Context, m *tokenizer.Message, res *Result
 	s.net = net
 	s.limit = limit
 	s.startTaggedLookups()
-	for _, c := range e.rules.rules {
-		// Sub-rules run when a meta asks for them; rules scored 0 in
-		// this score set do not run at all.
+	// Sub-rules run when a meta asks for them; rules scored 0 in this
+	// score set do not run at all.
+	for _, c := range e.rules.listed {
 		r := e.ruleOf(c)
-		if c.IsSubRule() {
-			continue
-		}
 		siteOnly := false
 		if r.Scores[s.set] == 0 {
 			if r == c.Rule || c.Scores[s.set] == 0 {

@@ -50,7 +50,10 @@ type EvalFunc = eval.Func
 // A RuleSet is a policy's rules compiled once: immutable, shared by every
 // scan of the Engine that owns it.
 type RuleSet struct {
-	rules  []*compiledRule // defined, runnable, in run order
+	rules []*compiledRule // defined, runnable, in run order
+	// listed are the rules that are not sub-rules, in run order: those
+	// a scan runs for hits (sub-rules only run when a meta asks).
+	listed []*compiledRule
 	byName map[string]*compiledRule
 	// prefilters find, in one pass over a text, the rules of a kind whose
 	// literals it holds (body, rawbody, uri, full).
@@ -206,6 +209,9 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), net 
 	})
 	for i, c := range rs.rules {
 		c.idx = i
+		if !c.IsSubRule() {
+			rs.listed = append(rs.listed, c)
+		}
 		if c.re != nil && c.Pattern.Captures {
 			for _, name := range c.re.CaptureNames() {
 				if rs.captureRules == nil {

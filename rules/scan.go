@@ -110,6 +110,12 @@ func (c *candidates) exactHit(i, j int) bool {
 	return c.set != nil && c.exact[i] && c.set.Exact(j)
 }
 
+// walked reports whether the yes of text i for the rule at index j (its
+// si) comes from a walk of the pattern's dfa on that text.
+func (c *candidates) walked(i, j int) bool {
+	return c.set != nil && c.exact[i] && c.set.Walked(j)
+}
+
 // candidates returns which of kind's rules in its pattern set may match
 // each of its texts (one walk of the set per text).
 func (s *scan) candidates(kind cf.Kind) *candidates {
@@ -333,7 +339,7 @@ func (s *scan) matchEachFiltered(c *compiledRule, kind cf.Kind, skipFirst bool) 
 			return 1
 		}
 		var done bool
-		if n, done = s.matchOne(c, texts[i], n); done {
+		if n, done = s.matchText(c, texts[i], n, cand.walked(i, j)); done {
 			break
 		}
 	}
@@ -360,11 +366,22 @@ func (s *scan) matchEach(c *compiledRule, texts []*re.Text) int {
 // done is true when no more texts are needed: the count is final, or
 // the time limit passed (the scan then discards the count).
 func (s *scan) matchOne(c *compiledRule, t *re.Text, n int) (count int, done bool) {
+	return s.matchText(c, t, n, false)
+}
+
+// matchText is matchOne; walked says c's pattern set walked the
+// pattern's dfa on t and said it may match, so that it is not walked
+// again.
+func (s *scan) matchText(c *compiledRule, t *re.Text, n int, walked bool) (count int, done bool) {
 	if s.limit.passed(c.Name) {
 		return n, true
 	}
+	match, findAll := c.re.MatchTextBefore, c.re.FindAllTextIndexBefore
+	if walked {
+		match, findAll = c.re.MatchSetCandidateBefore, c.re.FindAllSetCandidateIndexBefore
+	}
 	if !c.Tflags.Multiple {
-		ok, err := c.re.MatchTextBefore(t, s.limit.deadline)
+		ok, err := match(t, s.limit.deadline)
 		if err != nil {
 			s.limit.stop(c.Name)
 			return n, true
@@ -378,7 +395,7 @@ func (s *scan) matchOne(c *compiledRule, t *re.Text, n int) (count int, done boo
 	if c.Tflags.MaxHits > 0 {
 		limit = c.Tflags.MaxHits - n
 	}
-	found, err := c.re.FindAllTextIndexBefore(t, limit, s.limit.deadline)
+	found, err := findAll(t, limit, s.limit.deadline)
 	n += len(found)
 	if err != nil {
 		s.limit.stop(c.Name)

@@ -85,7 +85,7 @@ func (r *Regexp) firstMatchGroups(t *Text, deadline time.Time) ([]int, error) {
 		spans := r.goRegexp().FindStringSubmatchIndex(view)
 		return viewToSubject(view, spans), nil
 	}
-	if !r.gateOpen(t) {
+	if !r.gateOpen(t, false) {
 		return nil, nil
 	}
 	if !r.fits(deadline) {
@@ -149,8 +149,5 @@ func viewToSubject(view string, offs []int) []int {
 // btFind is the backtracking engine's first match in t; rune offsets are
 // byte offsets of the subject (one rune per byte).
 func (r *Regexp) btFind(t *Text) (*regexp2.Match, error) {
-	if t.ascii {
-		return r.bt.FindStringMatch(t.s)
-	}
 	return r.bt.FindRunesMatch(t.byteRunes())
 }

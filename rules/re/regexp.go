@@ -356,7 +356,23 @@ func (r *Regexp) MatchText(t *Text) bool {
 // with ErrDeadline. The error is always nil or ErrDeadline; a match that
 // runs out of its own MatchTimeout is no match, without error.
 func (r *Regexp) MatchTextBefore(t *Text, deadline time.Time) (bool, error) {
-	if r.re2Src != "" && r.dfa != nil {
+	return r.matchText(t, deadline, false)
+}
+
+// MatchSetCandidateBefore is MatchTextBefore for a t that a Set holding
+// the pattern said it may match (Set.Match set its entry and returned
+// true): the pattern's dfa, which the Set walked already, is not walked
+// again. The answer is MatchTextBefore's whatever the Set said; only
+// the work differs.
+func (r *Regexp) MatchSetCandidateBefore(t *Text, deadline time.Time) (bool, error) {
+	return r.matchText(t, deadline, true)
+}
+
+// matchText is MatchTextBefore; walked says the pattern's dfa (for a
+// backtracking pattern, its relaxed one) was walked on t already and
+// said it may match, so it is not walked again.
+func (r *Regexp) matchText(t *Text, deadline time.Time, walked bool) (bool, error) {
+	if r.re2Src != "" && r.dfa != nil && !walked {
 		if m, ok := r.dfa.match(t, r.latin1); ok {
 			return m, nil
 		}
@@ -367,19 +383,15 @@ func (r *Regexp) MatchTextBefore(t *Text, deadline time.Time) (bool, error) {
 		}
 		return r.goRegexp().MatchString(t.s), nil
 	}
-	if !r.gateOpen(t) {
+	if !r.gateOpen(t, walked) {
 		return false, nil
 	}
 	if !r.fits(deadline) {
 		return false, ErrDeadline
 	}
-	var ok bool
-	var err error
-	if t.ascii {
-		ok, err = r.bt.MatchString(t.s)
-	} else {
-		ok, err = r.bt.MatchRunes(t.byteRunes())
-	}
+	// The subject's runes, made once per Text for all the patterns on
+	// the backtracking engine (MatchString would convert it each time).
+	ok, err := r.bt.MatchRunes(t.byteRunes())
 	if err != nil {
 		r.timedOut()
 		return false, nil
@@ -388,12 +400,13 @@ func (r *Regexp) MatchTextBefore(t *Text, deadline time.Time) (bool, error) {
 }
 
 // gateOpen reports whether the backtracking engine may match t: t
-// holds one of the gate strings and the relaxed pattern matches.
-func (r *Regexp) gateOpen(t *Text) bool {
+// holds one of the gate strings and the relaxed pattern matches (not
+// asked again when walked: a Set walked its dfa on t and said yes).
+func (r *Regexp) gateOpen(t *Text, walked bool) bool {
 	if !r.literalGateOpen(t) {
 		return false
 	}
-	if r.dfa != nil {
+	if r.dfa != nil && !walked {
 		if m, ok := r.dfa.match(t, true); ok && !m {
 			return false
 		}
@@ -433,10 +446,23 @@ func (r *Regexp) FindAllTextIndex(t *Text, n int) [][]int {
 // backtracking engine could last past the deadline it is not started,
 // and the matches found so far are returned with ErrDeadline.
 func (r *Regexp) FindAllTextIndexBefore(t *Text, n int, deadline time.Time) ([][]int, error) {
+	return r.findAll(t, n, deadline, false)
+}
+
+// FindAllSetCandidateIndexBefore is FindAllTextIndexBefore for a t that
+// a Set holding the pattern said it may match, as
+// MatchSetCandidateBefore: the same matches, without walking the
+// pattern's dfa again.
+func (r *Regexp) FindAllSetCandidateIndexBefore(t *Text, n int, deadline time.Time) ([][]int, error) {
+	return r.findAll(t, n, deadline, true)
+}
+
+// findAll is FindAllTextIndexBefore; walked as for matchText.
+func (r *Regexp) findAll(t *Text, n int, deadline time.Time, walked bool) ([][]int, error) {
 	if n == 0 {
 		return nil, nil
 	}
-	if r.re2Src != "" && r.dfa != nil {
+	if r.re2Src != "" && r.dfa != nil && !walked {
 		if m, ok := r.dfa.match(t, r.latin1); ok && !m {
 			return nil, nil
 		}
@@ -458,7 +484,7 @@ func (r *Regexp) FindAllTextIndexBefore(t *Text, n int, deadline time.Time) ([][
 		}
 		return out, nil
 	}
-	if !r.gateOpen(t) {
+	if !r.gateOpen(t, walked) {
 		return nil, nil
 	}
 	if !r.fits(deadline) {

@@ -29,6 +29,8 @@ type Set struct {
 	n int
 	// exact marks the Regexps whose yes from a group is their answer.
 	exact []bool
+	// walked marks the Regexps a group runs the dfa of.
+	walked []bool
 	// parts are the groups and the patterns no group runs; replaced
 	// when a group is split.
 	parts atomic.Pointer[setParts]
@@ -57,7 +59,7 @@ const (
 
 // NewSet joins rs; nil entries never match.
 func NewSet(rs []*Regexp) *Set {
-	s := &Set{n: len(rs), exact: make([]bool, len(rs))}
+	s := &Set{n: len(rs), exact: make([]bool, len(rs)), walked: make([]bool, len(rs))}
 	parts := &setParts{}
 	var srcs []string
 	var ids []int32
@@ -78,6 +80,7 @@ func NewSet(rs []*Regexp) *Set {
 		srcs = append(srcs, r.dfaSrc)
 		ids = append(ids, int32(i))
 		s.exact[i] = r.re2Src != ""
+		s.walked[i] = true
 		if len(srcs) == setGroupSize {
 			flush()
 		}
@@ -171,6 +174,15 @@ func (s *Set) Len() int { return s.n }
 // Exact reports whether a true that Match set for the i-th Regexp, when
 // Match returned true, is the answer of its MatchText.
 func (s *Set) Exact(i int) bool { return s.exact[i] }
+
+// Walked reports whether a true that Match set for the i-th Regexp,
+// when Match returned true, comes from a walk of that Regexp's dfa (its
+// relaxed one for a pattern on the backtracking engine), so that its
+// MatchSetCandidateBefore need not walk it again. (Should a group fail
+// to be rebuilt after a split, its patterns are reported without a
+// walk; that only costs the backtracking engine a run its dfa would
+// have spared, never an answer.)
+func (s *Set) Walked(i int) bool { return s.walked[i] }
 
 // Match sets dst[i] to whether the i-th Regexp given to NewSet may match
 // t: false means it does not. It returns false when a group gave up on

@@ -1,6 +1,7 @@
 package re
 
 import (
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -80,5 +81,40 @@ func TestSetAgreesWithMatchText(t *testing.T) {
 	t.Logf("%d subjects a group gave up on, %d skipped (a match timed out)", inexact, skipped)
 	if skipped > len(texts)/100 {
 		t.Errorf("%d of %d subjects timed out: too few compared to judge", skipped, len(texts))
+	}
+}
+
+// The Set-candidate entry points give MatchTextBefore's and
+// FindAllTextIndexBefore's answers, whatever a Set said: they only skip
+// a dfa walk.
+func TestSetCandidateAnswersAsMatchText(t *testing.T) {
+	tests := []struct {
+		expr, flags string
+		subjects    []string
+	}{
+		{`(\w+) \1`, "", []string{"hello hello", "hello world", "", "a a b b c c"}},
+		{`foo(?=bar)`, "i", []string{"FOObar", "foobaz", "foo bar foobar"}},
+		{`\nReceived:[^\n]{0,20} for <?([^\n\s>;]+)>?;(?:[^\n]+\n+)*Subject: [^\n]{0,10}\1[^a-z0-9]`, "ism",
+			[]string{"\nReceived: x for <a@b>;\nSubject: hi a@b!\n", "\nReceived: x for <a@b>;\nSubject: hi c@d!\n", "\xe9\nReceived: x for a;\n\nSubject: a.\n"}},
+		{`e|\xc3[\xa8\xa9]`, "", []string{"eee \xc3\xa8t\xc3\xa9", "xyz", ""}},
+		{`^From:\s+(\S+)`, "m", []string{"x\nFrom: me\nFrom: you\n", "From:\n"}},
+	}
+	for _, tc := range tests {
+		r, err := Compile(tc.expr, tc.flags, Options{})
+		if err != nil {
+			t.Fatalf("compile /%s/%s: %v", tc.expr, tc.flags, err)
+		}
+		for _, s := range tc.subjects {
+			want, _ := r.MatchTextBefore(NewText(s), time.Time{})
+			got, _ := r.MatchSetCandidateBefore(NewText(s), time.Time{})
+			if got != want {
+				t.Errorf("/%s/%s on %q: MatchSetCandidateBefore %v, MatchTextBefore %v", tc.expr, tc.flags, s, got, want)
+			}
+			wantAll, _ := r.FindAllTextIndexBefore(NewText(s), -1, time.Time{})
+			gotAll, _ := r.FindAllSetCandidateIndexBefore(NewText(s), -1, time.Time{})
+			if fmt.Sprint(gotAll) != fmt.Sprint(wantAll) {
+				t.Errorf("/%s/%s on %q: FindAllSetCandidateIndexBefore %v, FindAllTextIndexBefore %v", tc.expr, tc.flags, s, gotAll, wantAll)
+			}
+		}
 	}
 }
