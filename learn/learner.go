@@ -117,7 +117,7 @@ func (l *Learner) Run(ctx context.Context, src Source, req Request) (Stats, erro
 	// The source reads ahead of the parsers by up to 64 messages, so
 	// that it is done (and the last groups go early, see Batches) while
 	// there are still messages to parse.
-	raws := make(chan []byte, max(4*workers, 64))
+	raws := make(chan seqRaw, max(4*workers, 64))
 	batcher, _ := l.Writer.(BatchSubmitter)
 	batchSize := l.BatchSize
 	if batchSize <= 0 {
@@ -126,7 +126,7 @@ func (l *Learner) Run(ctx context.Context, src Source, req Request) (Stats, erro
 	if batchSize == 1 {
 		batcher = nil
 	}
-	prepared := make(chan classifier.Op, 4*workers)
+	prepared := make(chan seqOp, 4*workers)
 	pending := make(chan submitted, 4096)
 	if batcher != nil {
 		// One group committing and one or two waiting keep the writer
@@ -144,9 +144,11 @@ func (l *Learner) Run(ctx context.Context, src Source, req Request) (Stats, erro
 	go func() {
 		defer close(raws)
 		defer srcDone.Store(true)
+		seq := 0
 		srcErr = src(ctx, func(_ string, raw []byte) error {
 			select {
-			case raws <- raw:
+			case raws <- seqRaw{seq, raw}:
+				seq++
 				return nil
 			case <-ctx.Done():
 				return context.Cause(ctx)
@@ -157,11 +159,11 @@ func (l *Learner) Run(ctx context.Context, src Source, req Request) (Stats, erro
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for raw := range raws {
-				op := Prepare(raw, l.TokenOptions, now())
+			for r := range raws {
+				op := Prepare(r.raw, l.TokenOptions, now())
 				op.Scope, op.Class, op.Forget, op.NoRelearn = req.Scope, req.Class, req.Forget, req.NoRelearn
 				if batcher != nil {
-					prepared <- op
+					prepared <- seqOp{r.seq, op}
 					continue
 				}
 				ch, err := l.Writer.Submit(ctx, op)
@@ -185,7 +187,7 @@ func (l *Learner) Run(ctx context.Context, src Source, req Request) (Stats, erro
 		go func() {
 			defer close(pending)
 			writerIdle := func() bool { return srcDone.Load() && inflight.Load() == 0 }
-			groupOps(ctx, prepared, batchSize, idle, writerIdle, func(ops []classifier.Op) {
+			groupOps(ctx, inOrder(prepared, 4*workers), batchSize, idle, writerIdle, func(ops []classifier.Op) {
 				ch, err := batcher.SubmitBatch(ctx, ops)
 				if err != nil {
 					cancel(err)
@@ -237,6 +239,47 @@ func (l *Learner) Run(ctx context.Context, src Source, req Request) (Stats, erro
 		return stats, err
 	}
 	return stats, ctx.Err()
+}
+
+// seqRaw and seqOp are a message and its op with the message's place
+// in the source.
+type (
+	seqRaw struct {
+		seq int
+		raw []byte
+	}
+	seqOp struct {
+		seq int
+		op  classifier.Op
+	}
+)
+
+// inOrder passes on the ops of in in the order of their places in the
+// source, holding those that come early, and closes the channel it
+// returns after in is closed. The parsers finish in any order; the
+// groups are committed in the source's, as sa-learn learns files in
+// order: of two messages with one Message-ID the first is learned, and
+// the same learn gives the same store every time.
+func inOrder(in <-chan seqOp, buf int) <-chan classifier.Op {
+	out := make(chan classifier.Op, buf)
+	go func() {
+		defer close(out)
+		held := map[int]classifier.Op{}
+		next := 0
+		for so := range in {
+			held[so.seq] = so.op
+			for {
+				op, ok := held[next]
+				if !ok {
+					break
+				}
+				delete(held, next)
+				next++
+				out <- op
+			}
+		}
+	}()
+	return out
 }
 
 // submitted is a channel that n outcomes will arrive on.

@@ -1,6 +1,7 @@
 package learn
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -177,5 +178,49 @@ func TestGroupOpsEarly(t *testing.T) {
 				t.Errorf("groups %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// idsStore records the Message-IDs of every Apply, in order.
+type idsStore struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (s *idsStore) Apply(_ context.Context, ops []classifier.Op) ([]classifier.Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, op := range ops {
+		s.ids = append(s.ids, op.MsgID)
+	}
+	return make([]classifier.Result, len(ops)), nil
+}
+
+// A bulk run commits its messages in the source's order, however the
+// parsers' finishing order differs, as sa-learn learns in file order:
+// of two messages with one Message-ID, the first is the one learned,
+// and the same learn gives the same store every time.
+func TestLearnerKeepsSourceOrder(t *testing.T) {
+	msgs := numberedMessages(300)
+	big := bytes.Repeat([]byte("<p>a long <b>html</b> line with words and http://example.com/link</p>\n"), 3000)
+	for i := 0; i < len(msgs); i += 7 {
+		msgs[i] = append(fmt.Appendf(nil, "Message-ID: <%d@example.com>\nContent-Type: text/html\n\n", i), big...)
+	}
+	st := &idsStore{}
+	w := NewWriter(st, WriterOptions{})
+	defer w.Close()
+	l := &Learner{Writer: w, Workers: 4, BatchSize: 16}
+	if _, err := l.Run(context.Background(), sourceOf(msgs), Request{Class: classifier.Spam}); err != nil {
+		t.Fatal(err)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if len(st.ids) != len(msgs) {
+		t.Fatalf("%d messages committed, want %d", len(st.ids), len(msgs))
+	}
+	for i, id := range st.ids {
+		if want := Prepare(msgs[i], tokenizer.TokenOptions{}, time.Now()).MsgID; id != want {
+			t.Fatalf("message %d committed was %s, want %s (source order)", i, id, want)
+		}
 	}
 }
