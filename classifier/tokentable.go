@@ -163,10 +163,20 @@ func (t *tokenTable) setMany(keys []tokenizer.Key, counts []Counts, room int) in
 		}
 		return added
 	}
-	// The new keys and the map's, sorted, then merged with the sorted
-	// part; a key given twice keeps its last counts. A 40-bit key id and
-	// a 24-bit index into vals in one uint64 sort as the keys do, later
-	// entries of a key after earlier ones.
+	old := t.len()
+	t.mergeWith(keys, counts, fresh)
+	return t.len() - old
+}
+
+// merge moves the map's keys into the sorted part.
+func (t *tokenTable) merge() { t.mergeWith(nil, nil, nil) }
+
+// mergeWith moves the map's keys, and keys[i] with counts[i] for each i
+// of fresh (keys not in the table), into the sorted part. A 40-bit key
+// id and a 24-bit index into vals in one uint64 sort as the keys do, a
+// fresh key after the map's entry of it and a later entry of a key after
+// an earlier one; the last of a key's entries wins.
+func (t *tokenTable) mergeWith(keys []tokenizer.Key, counts []Counts, fresh []int) {
 	vals := make([]Counts, 0, len(t.more)+len(fresh))
 	packed := make([]uint64, 0, len(t.more)+len(fresh))
 	for id, v := range t.more {
@@ -178,7 +188,6 @@ func (t *tokenTable) setMany(keys []tokenizer.Key, counts []Counts, room int) in
 		vals = append(vals, counts[i])
 	}
 	slices.Sort(packed)
-	old := t.len()
 	n := len(t.keys) + len(packed)
 	merged, mergedCounts := make([]tokenizer.Key, 0, n), make([]Counts, 0, n)
 	i := 0
@@ -196,30 +205,6 @@ func (t *tokenTable) setMany(keys []tokenizer.Key, counts []Counts, room int) in
 	merged, mergedCounts = append(merged, t.keys[i:]...), append(mergedCounts, t.counts[i:]...)
 	t.more = nil
 	t.build(merged, mergedCounts)
-	return len(merged) - old
-}
-
-// merge moves the map's keys into the sorted part.
-func (t *tokenTable) merge() {
-	extra := make([]keyID, 0, len(t.more))
-	for id := range t.more {
-		extra = append(extra, id)
-	}
-	slices.Sort(extra) // a keyID orders as its key's bytes
-	n := len(t.keys) + len(extra)
-	keys, counts := make([]tokenizer.Key, 0, n), make([]Counts, 0, n)
-	i, j := 0, 0
-	for i < len(t.keys) || j < len(extra) {
-		if j == len(extra) || (i < len(t.keys) && idOf(t.keys[i]) < extra[j]) {
-			keys, counts = append(keys, t.keys[i]), append(counts, t.counts[i])
-			i++
-			continue
-		}
-		keys, counts = append(keys, keyOf(extra[j])), append(counts, t.more[extra[j]])
-		j++
-	}
-	t.more = nil
-	t.build(keys, counts)
 }
 
 // len returns how many keys the table holds.
