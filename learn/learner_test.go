@@ -12,17 +12,21 @@ import (
 	"github.com/gospamd/gospamd/tokenizer"
 )
 
-// groupsStore is a Store that records the size of every Apply and
-// learns everything.
+// groupsStore is a Store that records the size of every Apply and the
+// Message-IDs it commits, in order, and learns everything.
 type groupsStore struct {
 	mu     sync.Mutex
 	groups []int
+	ids    []string
 }
 
 func (s *groupsStore) Apply(_ context.Context, ops []classifier.Op) ([]classifier.Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.groups = append(s.groups, len(ops))
+	for _, op := range ops {
+		s.ids = append(s.ids, op.MsgID)
+	}
 	return make([]classifier.Result, len(ops)), nil // all Learned (the zero Result)
 }
 
@@ -181,21 +185,6 @@ func TestGroupOpsEarly(t *testing.T) {
 	}
 }
 
-// idsStore records the Message-IDs of every Apply, in order.
-type idsStore struct {
-	mu  sync.Mutex
-	ids []string
-}
-
-func (s *idsStore) Apply(_ context.Context, ops []classifier.Op) ([]classifier.Result, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, op := range ops {
-		s.ids = append(s.ids, op.MsgID)
-	}
-	return make([]classifier.Result, len(ops)), nil
-}
-
 // A bulk run commits its messages in the source's order, however the
 // parsers' finishing order differs, as sa-learn learns in file order:
 // of two messages with one Message-ID, the first is the one learned,
@@ -206,7 +195,7 @@ func TestLearnerKeepsSourceOrder(t *testing.T) {
 	for i := 0; i < len(msgs); i += 7 {
 		msgs[i] = append(fmt.Appendf(nil, "Message-ID: <%d@example.com>\nContent-Type: text/html\n\n", i), big...)
 	}
-	st := &idsStore{}
+	st := &groupsStore{}
 	w := NewWriter(st, WriterOptions{})
 	defer w.Close()
 	l := &Learner{Writer: w, Workers: 4, BatchSize: 16}

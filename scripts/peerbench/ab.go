@@ -15,12 +15,8 @@ import (
 // through the same changes of load, and the CPU time per message moves
 // much less than messages/s; the summary is each binary's median.
 func (b *bench) compare(w io.Writer, bins []string, rounds, requests int) error {
-	for i, bin := range bins {
-		abs, err := filepath.Abs(bin)
-		if err != nil {
-			return err
-		}
-		bins[i] = abs
+	if err := absPaths(bins); err != nil {
+		return err
 	}
 	db := filepath.Join(b.dir, "gospamd-ab")
 	for _, l := range [][]string{{"--spam", b.trainSpamDir}, {"--ham", b.trainHamDir}} {
@@ -75,12 +71,8 @@ func median(ds []time.Duration) time.Duration {
 // round each in turn, b.rounds rounds, and prints each one's best wall
 // time and its CPU time.
 func (b *bench) compareLearning(w io.Writer, bins []string) error {
-	for i, bin := range bins {
-		abs, err := filepath.Abs(bin)
-		if err != nil {
-			return err
-		}
-		bins[i] = abs
+	if err := absPaths(bins); err != nil {
+		return err
 	}
 	fmt.Fprintf(w, "\nLearning the training set (%d messages), best of %d rounds; load average %s at the start.\n\n",
 		len(b.split.trainSpam)+len(b.split.trainHam), b.rounds, loadAverage())
@@ -116,6 +108,18 @@ func (b *bench) compareLearning(w io.Writer, bins []string) error {
 			ratio = fmt.Sprintf("%.3g", bogo.wall.Seconds()/l.wall.Seconds())
 		}
 		fmt.Fprintf(w, "| %s | %.0f | %.2f | %.2f | %s |\n", l.name, float64(l.msgs)/l.wall.Seconds(), l.wall.Seconds(), l.cpu.Seconds(), ratio)
+	}
+	return nil
+}
+
+// absPaths makes every path of paths absolute, in place.
+func absPaths(paths []string) error {
+	for i, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return err
+		}
+		paths[i] = abs
 	}
 	return nil
 }
