@@ -97,7 +97,7 @@ func quoteMeta(s string) string {
 func (s *scan) captureTexts(c *compiledRule) []*re.Text {
 	switch c.Kind {
 	case cf.KindHeader:
-		subj := s.headerSubject(c.Header)
+		subj := s.headerSubject(c)
 		switch {
 		case subj.present:
 			return []*re.Text{subj.text}

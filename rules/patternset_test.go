@@ -107,3 +107,55 @@ func hitList(r *Result) string {
 	}
 	return b.String()
 }
+
+// The header rules on one header subject are matched by one pattern set
+// (RuleSet.headerSets) and answer as when each is matched on its own:
+// negated rules, an absent header's [if-unset: …] text, a rule on the
+// backtracking engine, exists: and :addr subjects included.
+func TestHeaderSetAnswers(t *testing.T) {
+	const rulesCF = `
+header HS_SUBJ_WIN      Subject =~ /\bwinner\b/i
+header HS_SUBJ_FREE     Subject =~ /free/
+header HS_SUBJ_NOT_HI   Subject !~ /hello/
+header HS_SUBJ_NOT_WIN  Subject !~ /winner/i
+header HS_SUBJ_LOOK     Subject =~ /(?<!no )prize(?= inside)/
+header HS_SUBJ_BACKREF  Subject =~ /(\w)\1\1/
+header HS_ABSENT_UNSET  X-Absent =~ /^unset$/ [if-unset: unset]
+header HS_ABSENT_EMPTY  X-Absent =~ /^$/
+header HS_ABSENT_NOT    X-Absent !~ /x/
+header HS_HAS_SUBJ      exists:Subject
+header HS_TO_ADDR       To:addr =~ /\@example\.org$/m
+header HS_TO_ADDR_NET   To:addr =~ /\@example\.net$/m
+`
+	msg := "From: a@example.com\nTo: \"B\" <b@example.org>, c@example.com\n" +
+		"Subject: You are a WINNER: free prize inside, zzz\n\nbody\n"
+	want := []string{"HS_ABSENT_EMPTY", "HS_ABSENT_NOT", "HS_ABSENT_UNSET", "HS_HAS_SUBJ", "HS_SUBJ_BACKREF",
+		"HS_SUBJ_FREE", "HS_SUBJ_LOOK", "HS_SUBJ_NOT_HI", "HS_SUBJ_WIN", "HS_TO_ADDR"}
+	for _, separate := range []bool{false, true} {
+		eng, _ := siteEngine(t, rulesCF, func(o *Options) { o.SeparatePatterns = separate })
+		if !separate {
+			n := 0
+			for _, set := range eng.rules.headerSets {
+				if set != nil {
+					n++
+				}
+			}
+			if n == 0 {
+				t.Fatal("no header pattern set was built")
+			}
+		}
+		res, err := eng.Check(context.Background(), tokenizer.Parse([]byte(msg)), CheckOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range res.Rules() {
+			if strings.HasPrefix(r, "HS_") {
+				got = append(got, r)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("separate=%v: hits %v, want %v", separate, got, want)
+		}
+	}
+}

@@ -32,7 +32,13 @@ type compiledRule struct {
 	// pf is the rule's index in its kind's prefilter, -1 for none.
 	pf int
 	// si is the rule's index in its kind's pattern set, -1 for none.
-	si   int
+	si int
+	// hk is, for a header rule, the index of the header subject it
+	// matches in its RuleSet's headerKeys; -1 for other rules.
+	hk int
+	// hsi is the rule's index in its header subject's pattern set
+	// (RuleSet.headerSets[hk]), -1 for none.
+	hsi  int
 	meta metaExpr
 	eval EvalFunc // for eval rules other than check_bayes
 	// bayes is set for check_bayes rules: the band (lo, hi].
@@ -60,8 +66,13 @@ type RuleSet struct {
 	prefilters map[cf.Kind]*re.Prefilter
 	// sets match all the patterns of a kind (body, rawbody, uri, full)
 	// in one walk over each text.
-	sets  map[cf.Kind]*re.Set
-	Stats CompileStats
+	sets map[cf.Kind]*re.Set
+	// headerKeys are the header subjects that header rules match
+	// (compiledRule.hk), and headerSets[i] the pattern set of the rules
+	// on subject i that join one (nil: fewer than two).
+	headerKeys []headerKey
+	headerSets []*re.Set
+	Stats      CompileStats
 	// Problems lists, file:line first, what could not be compiled or run.
 	Problems []string
 	// evalShared keeps what eval functions derive from the policy, for
@@ -99,7 +110,7 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), net 
 			continue
 		}
 		rs.Stats.Rules++
-		c := &compiledRule{Rule: r, pf: -1, si: -1}
+		c := &compiledRule{Rule: r, pf: -1, si: -1, hk: -1, hsi: -1}
 		switch {
 		case r.Kind == cf.KindMeta:
 			expr := rulesMatching.ReplaceAllStringFunc(r.Meta, func(m string) string {
@@ -233,6 +244,7 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), net 
 		}
 	}
 	rs.buildPrefilters()
+	rs.buildHeaderSets()
 	return rs
 }
 
@@ -308,6 +320,45 @@ func (rs *RuleSet) buildPrefilters() {
 	rs.sets = map[cf.Kind]*re.Set{}
 	for k, rx := range setKind {
 		rs.sets[k] = re.NewSet(rx)
+	}
+}
+
+// buildHeaderSets numbers the header subjects of the header rules and
+// joins, per subject, the patterns of the rules on it that join a set
+// well into one pattern set: a message's Subject (or To, or ALL) is then
+// walked once for all the rules on it, not once per rule. A subject
+// with a single such rule gets no set.
+func (rs *RuleSet) buildHeaderSets() {
+	ids := map[headerKey]int{}
+	var members [][]*compiledRule
+	for _, c := range rs.rules {
+		if c.Kind != cf.KindHeader {
+			continue
+		}
+		k := headerKeyOf(c.Header)
+		id, ok := ids[k]
+		if !ok {
+			id = len(rs.headerKeys)
+			ids[k] = id
+			rs.headerKeys = append(rs.headerKeys, k)
+			members = append(members, nil)
+		}
+		c.hk = id
+		if c.re != nil && c.eval == nil && c.meta == nil && !c.net && c.gate == nil && !c.Header.Exists && c.re.SetFriendly() {
+			members[id] = append(members[id], c)
+		}
+	}
+	rs.headerSets = make([]*re.Set, len(rs.headerKeys))
+	for id, cs := range members {
+		if len(cs) < 2 {
+			continue
+		}
+		rx := make([]*re.Regexp, len(cs))
+		for i, c := range cs {
+			c.hsi = i
+			rx[i] = c.re
+		}
+		rs.headerSets[id] = re.NewSet(rx)
 	}
 }
 

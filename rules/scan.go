@@ -44,8 +44,12 @@ type scan struct {
 	raw          []string // rawbody lines, once built
 	// texts are each kind's texts prepared for matching, once built.
 	texts map[cf.Kind][]*re.Text
-	// headers caches header rules' subjects.
-	headers map[headerKey]headerSubject
+	// headers caches header rules' subjects, by RuleSet.headerKeys
+	// index.
+	headers []headerSubject
+	// headerCand are, by header subject, the answers of its pattern set
+	// on the subject (RuleSet.headerSets), once asked.
+	headerCand []headerCandidates
 	// tags are the capture tags set so far (see capture.go).
 	tags map[string][]string
 	// net answers the net eval rules; nil without network tests.
@@ -61,9 +65,24 @@ type headerKey struct {
 	raw, addr, nameOnly, first, last bool
 }
 
+// headerKeyOf is the header subject h matches.
+func headerKeyOf(h cf.HeaderTest) headerKey {
+	return headerKey{name: h.Name, raw: h.HasModifier("raw"), addr: h.HasModifier("addr"), nameOnly: h.HasModifier("name"),
+		first: h.HasModifier("first"), last: h.HasModifier("last")}
+}
+
 type headerSubject struct {
 	text    *re.Text
 	present bool
+	built   bool
+}
+
+// headerCandidates are a header subject's pattern set's answers: may[i]
+// false says the set's i-th rule does not match; exact says a true is
+// the answer for the patterns the set runs exactly (re.Set.Match).
+type headerCandidates struct {
+	may          []bool
+	exact, asked bool
 }
 
 // newScan prepares the scan of m with the rules of rs.
@@ -409,20 +428,35 @@ func (s *scan) matchText(c *compiledRule, t *re.Text, n int, walked bool) (count
 
 func (s *scan) runHeader(c *compiledRule) int {
 	h := c.Header
-	subj := s.headerSubject(h)
+	subj := s.headerSubject(c)
 	if h.Exists {
 		return boolCount(subj.present)
-	}
-	// An absent header is matched as its [if-unset: …] text, else as the
-	// empty string, as SpamAssassin matches it.
-	text := subj.text
-	if !subj.present {
-		text = re.NewText(h.IfUnset)
 	}
 	if c.re == nil {
 		return 0
 	}
-	ok, err := c.re.MatchTextBefore(text, s.limit.deadline)
+	var ok bool
+	var err error
+	switch {
+	case !subj.present:
+		// An absent header is matched as its [if-unset: …] text, else
+		// as the empty string, as SpamAssassin matches it.
+		ok, err = c.re.MatchTextBefore(re.NewText(h.IfUnset), s.limit.deadline)
+	case c.hsi >= 0 && !s.separate:
+		set := s.rs.headerSets[c.hk]
+		cand := s.headerCandidates(c.hk, subj.text)
+		switch {
+		case !cand.may[c.hsi]:
+		case cand.exact && set.Exact(c.hsi):
+			ok = true
+		case cand.exact && set.Walked(c.hsi):
+			ok, err = c.re.MatchSetCandidateBefore(subj.text, s.limit.deadline)
+		default:
+			ok, err = c.re.MatchTextBefore(subj.text, s.limit.deadline)
+		}
+	default:
+		ok, err = c.re.MatchTextBefore(subj.text, s.limit.deadline)
+	}
 	if err != nil {
 		s.limit.stop(c.Name)
 		return 0
@@ -430,21 +464,34 @@ func (s *scan) runHeader(c *compiledRule) int {
 	return boolCount(ok != h.Negate)
 }
 
-// headerSubject is headerValue prepared for matching, once per scan for
-// every rule on the same header.
-func (s *scan) headerSubject(h cf.HeaderTest) headerSubject {
-	key := headerKey{name: h.Name, raw: h.HasModifier("raw"), addr: h.HasModifier("addr"), nameOnly: h.HasModifier("name"),
-		first: h.HasModifier("first"), last: h.HasModifier("last")}
-	if v, ok := s.headers[key]; ok {
-		return v
-	}
-	val, present := s.headerValue(h)
-	v := headerSubject{text: re.NewText(val), present: present}
+// headerSubject is headerValue of header rule c prepared for matching,
+// once per scan for every rule on the same header subject.
+func (s *scan) headerSubject(c *compiledRule) headerSubject {
 	if s.headers == nil {
-		s.headers = map[headerKey]headerSubject{}
+		s.headers = make([]headerSubject, len(s.rs.headerKeys))
 	}
-	s.headers[key] = v
-	return v
+	v := &s.headers[c.hk]
+	if !v.built {
+		val, present := s.headerValue(c.Header)
+		*v = headerSubject{text: re.NewText(val), present: present, built: true}
+	}
+	return *v
+}
+
+// headerCandidates returns the answers of the pattern set of header
+// subject hk on its text t, walking the set on the first call.
+func (s *scan) headerCandidates(hk int, t *re.Text) *headerCandidates {
+	if s.headerCand == nil {
+		s.headerCand = make([]headerCandidates, len(s.rs.headerKeys))
+	}
+	hc := &s.headerCand[hk]
+	if !hc.asked {
+		set := s.rs.headerSets[hk]
+		hc.may = make([]bool, set.Len())
+		hc.exact = set.Match(t, hc.may)
+		hc.asked = true
+	}
+	return hc
 }
 
 // headerValue is what a header rule matches against: every field of that
