@@ -123,44 +123,52 @@ func Classify(nspam, nham int64, counts []Counts, p Params) (prob float64, used 
 	if nspam < p.MinSpam || nham < p.MinHam {
 		return 0.5, nil, false
 	}
-	type scored struct {
-		index    int
-		f        float64
-		strength float64
-	}
-	candidates := make([]scored, 0, len(counts))
+	// The strongest p.MaxTokens tokens, ties in token order, less those
+	// weaker than p.MinProbStrength. Sorted by strength those come after
+	// every stronger one, so they are left out before sorting (fewer to
+	// sort), and strength then token order is a total order, so an
+	// unstable sort gives the stable sort's order. (Counts are unsigned:
+	// a strength is never NaN.)
+	candidates := make([]scoredToken, 0, len(counts))
 	for i, c := range counts {
 		f, known := TokenProbability(c, nspam, nham, p)
 		if !known {
 			continue
 		}
-		candidates = append(candidates, scored{index: i, f: f, strength: math.Abs(f - 0.5)})
+		strength := math.Abs(f - 0.5)
+		if strength < p.MinProbStrength {
+			continue
+		}
+		candidates = append(candidates, scoredToken{index: i, f: f, strength: strength})
 	}
-	// Strongest first, ties in token order.
-	slices.SortStableFunc(candidates, func(a, b scored) int {
+	slices.SortFunc(candidates, func(a, b scoredToken) int {
 		switch {
 		case a.strength > b.strength:
 			return -1
 		case a.strength < b.strength:
 			return 1
 		}
-		return 0
+		return a.index - b.index
 	})
 	if len(candidates) > p.MaxTokens {
-		candidates = candidates[:p.MaxTokens]
+		candidates = candidates[:max(p.MaxTokens, 0)]
 	}
-	probs := make([]float64, 0, len(candidates))
-	for _, c := range candidates {
-		if c.strength < p.MinProbStrength {
-			continue
-		}
-		used = append(used, c.index)
-		probs = append(probs, c.f)
-	}
-	if len(probs) == 0 {
+	if len(candidates) == 0 {
 		return 0.5, nil, false
 	}
+	probs := make([]float64, len(candidates))
+	used = make([]int, len(candidates))
+	for i, c := range candidates {
+		used[i], probs[i] = c.index, c.f
+	}
 	return Combine(nspam, nham, probs), used, true
+}
+
+// scoredToken is a token of Classify: its index, probability and
+// strength (distance from 0.5).
+type scoredToken struct {
+	index       int
+	f, strength float64
 }
 
 // A Band is one BAYES_xx rule: it fires for a probability p when
