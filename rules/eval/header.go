@@ -605,7 +605,14 @@ var (
 func (c *Context) hotmail() hotmailResult {
 	return cached(c, "hotmail", func() hotmailResult {
 		var res hotmailResult
-		r := spaceRun.ReplaceAllString(c.get("Received"), " ")
+		rcvd := c.get("Received")
+		// Both answers need "hotmail.com": in a Received header (as
+		// written) or in the From address (in any case). Without it
+		// the checks below could only return res as it is.
+		if !strings.Contains(rcvd, "hotmail.com") && !strings.Contains(strings.ToLower(c.addr("From")), "hotmail.com") {
+			return res
+		}
+		r := spaceRun.ReplaceAllString(rcvd, " ")
 		if hmPickup.MatchString(r) || c.msnGroups() {
 			return res
 		}
