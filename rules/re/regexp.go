@@ -123,6 +123,9 @@ type Regexp struct {
 	heavy bool
 	// named maps each group name to the numbers of its groups.
 	named map[string][]int
+	// seqs finds the matches of an RE2 pattern that is a set of fixed
+	// byte sequences (see byteSeqs); nil for the others.
+	seqs *byteSeqs
 }
 
 // Compile compiles a rule pattern: expr is the text between the
@@ -172,6 +175,7 @@ func Compile(expr, flags string, opt Options) (*Regexp, error) {
 			// A copy of its length: the builder's buffer has room to
 			// spare.
 			r.re2Src = strings.Clone(src)
+			r.seqs = newByteSeqs(tree)
 			if !opt.noDFA {
 				if r.dfa = treeDFA(parsed); r.dfa != nil {
 					r.dfaSrc = r.re2Src
@@ -461,6 +465,10 @@ func (r *Regexp) FindAllSetCandidateIndexBefore(t *Text, n int, deadline time.Ti
 func (r *Regexp) findAll(t *Text, n int, deadline time.Time, walked bool) ([][]int, error) {
 	if n == 0 {
 		return nil, nil
+	}
+	if r.seqs != nil {
+		// One scan of the bytes, cheaper than the dfa's yes or no.
+		return r.seqs.findAll(t.s, n), nil
 	}
 	if r.re2Src != "" && r.dfa != nil && !walked {
 		if m, ok := r.dfa.match(t, r.latin1); ok && !m {
