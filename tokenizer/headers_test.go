@@ -281,22 +281,22 @@ func TestReceivedMatchersAgainstRegexps(t *testing.T) {
 		hand func(string) string
 	}{
 		{"sendmail SMTP", regexp.MustCompile(ws + `with` + ws + `SMTP` + ws + `id` + ws + `g[\dA-Z]{10,12}` + ws), " ",
-			func(s string) string { return replaceAt(s, rcvdSendmailSMTPAt, " ") }},
+			func(s string) string { return replaceAt(s, rcvdSendmailSMTPMatch, " ") }},
 		{"sendmail ESMTP", regexp.MustCompile(ws + `with` + ws + `ESMTP` + ws + `id` + ws + `[\dA-F]{10,12}` + ws), " ",
-			func(s string) string { return replaceAt(s, rcvdSendmailESMTPAt, " ") }},
+			func(s string) string { return replaceAt(s, rcvdSendmailESMTPMatch, " ") }},
 		{"id", regexp.MustCompile(`\bid` + ws + `[a-zA-Z0-9]{7,20}\b`), " ",
-			func(s string) string { return replaceAt(s, rcvdIDAt, " ") }},
+			func(s string) string { return replaceAt(s, rcvdIDMatch, " ") }},
 		{"exim id", regexp.MustCompile(`\bid` + ws + `[A-Za-z0-9]{7}-[A-Za-z0-9]{6}-0[A-Za-z0-9]`), " ",
-			func(s string) string { return replaceAt(s, rcvdEximIDAt, " ") }},
+			func(s string) string { return replaceAt(s, rcvdEximIDMatch, " ") }},
 		{"date", regexp.MustCompile(`(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),` + ws + `)?[0-3\t\n\v\f\r ]?[0-9]` + ws +
 			`(?:Jan|Feb|Ma[ry]|Apr|Ju[nl]|Aug|Sep|Oct|Nov|Dec)` + ws + `(?:19|20)?[0-9]{2}` + ws +
 			`[0-2][0-9](?::[0-5][0-9]){1,2}` + ws +
 			`(?:` + ws + `*\(|\)|` + ws + `*(?:[+-][0-9]{4})|` + ws + `*(?:UT|[A-Z]{2,3}T))*`), "",
-			func(s string) string { return replaceAt(s, rcvdDateAt, "") }},
+			func(s string) string { return replaceAt(s, rcvdDateMatch, "") }},
 		{"ipv4", regexp.MustCompile(`\b(\d{1,3}\.)(\d{1,3}\.)(\d{1,3})(\.\d{1,3})\b`), "${1}${2}${3} ip*${1}${2}${3}${4} ",
 			rcvdReduceIPv4},
 		{"filler", regexp.MustCompile(`\b(?:with|from|for|SMTP|ESMTP)\b`), " ",
-			func(s string) string { return replaceAt(s, rcvdFillerAt, " ") }},
+			func(s string) string { return replaceAt(s, rcvdFillerMatch, " ") }},
 	}
 	pieces := []string{" ", "  ", "\t", "with", "SMTP", "ESMTP", "id", "g", "gABCDEF1234", "0123456789AB",
 		"ABCDEF012345", "1sDabcd-000Xyz-0A", "abcdefg", "abcdefghijklmnopqrstuvw", "_", "from", "for", "fore",
