@@ -550,8 +550,12 @@ func textURIs(lines []string) []string {
 		hasAt := strings.IndexByte(s, '@') >= 0
 		for p := 0; p < len(s); {
 			// Without an '@' on the line only a URI starting with a
-			// letter or digit can match here (matchTextURIAt).
-			if !hasAt && !isAlnum(s[p]) || !uriStartOK(s, p) {
+			// letter or digit can match here (matchTextURIAt), and
+			// for one uriStartOK is that no word byte comes before
+			// it unless after an ISO-2022 shift: skip such bytes
+			// without the calls.
+			if !hasAt && (!isAlnum(s[p]) || p > 0 && isWordByte(s[p-1]) && (p < 3 || s[p-3] != 0x1b || s[p-2] != '(')) ||
+				hasAt && !uriStartOK(s, p) {
 				p++
 				continue
 			}
