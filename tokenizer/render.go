@@ -158,6 +158,15 @@ func latin1Octets(s string) string {
 	return string(b)
 }
 
+// bodyPlainASCII marks the bytes collapseBodySpace copies as they are
+// without a look: ASCII but NUL and Perl's whitespace.
+var bodyPlainASCII = func() (a [256]bool) {
+	for c := 1; c < 0x80; c++ {
+		a[c] = !isPerlSpace(byte(c))
+	}
+	return a
+}()
+
 // collapseBodySpace applies s/\n+\s*\n+/\0/; s/\s+/ /; tr/\0/\n/ with
 // Unicode (wide) or ASCII-only whitespace.
 func collapseBodySpace(text string, wide bool) string {
@@ -171,11 +180,12 @@ func collapseBodySpace(text string, wide bool) string {
 	var sb strings.Builder
 	sb.Grow(len(text))
 	for i := 0; i < len(text); {
-		// Copy a run of plain ASCII bytes at once.
+		// Copy a run of plain ASCII bytes at once, single spaces
+		// between them included (a run of one space becomes itself).
 		j := i
 		for j < len(text) {
 			c := text[j]
-			if c >= 0x80 || c == 0 || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' {
+			if !bodyPlainASCII[c] && (c != ' ' || j+1 >= len(text) || !bodyPlainASCII[text[j+1]]) {
 				break
 			}
 			j++

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
@@ -359,17 +360,21 @@ func (t *lineTokenizer) putString(prefix, mid string, word []byte) {
 	t.emit(t.out)
 }
 
-// tokAllowedASCII marks the ASCII bytes step 1 keeps.
-var tokAllowedASCII = func() (a [128]bool) {
+// tokNormASCII maps an ASCII byte to itself if step 1 keeps it and to a
+// space if not.
+var tokNormASCII = func() (a [128]byte) {
+	for c := range a {
+		a[c] = ' '
+	}
 	for c := 'a'; c <= 'z'; c++ {
-		a[c] = true
-		a[c-'a'+'A'] = true
+		a[c] = byte(c)
+		a[c-'a'+'A'] = byte(c - 'a' + 'A')
 	}
 	for c := '0'; c <= '9'; c++ {
-		a[c] = true
+		a[c] = byte(c)
 	}
 	for _, c := range ",@*!_'\"$. -" {
-		a[c] = true
+		a[c] = byte(c)
 	}
 	return a
 }()
@@ -384,36 +389,32 @@ func tokIsWord(c byte) bool {
 func tokIsUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
 
 // normalize is step 1: it copies text into t.norm with every byte that is
-// not kept replaced by a space.
+// not kept replaced by a space. Every byte maps to one byte, so the text
+// is copied whole and the bytes not kept are overwritten: an ASCII byte
+// outside the kept set, and a byte 0x80–0xA0 that is not part of a UTF-8
+// sequence (a lead byte 0xC0 and up without its continuation bytes, and
+// a stray 0xA1–0xBF, stay).
 func (t *lineTokenizer) normalize(text string) []byte {
-	b := t.norm[:0]
-	n := len(text)
+	b := append(t.norm[:0], text...)
+	n := len(b)
 	for i := 0; i < n; {
-		c := text[i]
+		c := b[i]
 		if c < 0x80 {
-			if tokAllowedASCII[c] {
-				b = append(b, c)
-			} else {
-				b = append(b, ' ')
-			}
+			b[i] = tokNormASCII[c]
 			i++
 			continue
 		}
 		switch {
-		case c >= 0xC0 && c <= 0xDF && i+1 < n && tokIsCont(text[i+1]):
-			b = append(b, text[i:i+2]...)
+		case c >= 0xC0 && c <= 0xDF && i+1 < n && tokIsCont(b[i+1]):
 			i += 2
-		case c >= 0xE0 && c <= 0xEF && i+2 < n && tokIsCont(text[i+1]) && tokIsCont(text[i+2]):
-			b = append(b, text[i:i+3]...)
+		case c >= 0xE0 && c <= 0xEF && i+2 < n && tokIsCont(b[i+1]) && tokIsCont(b[i+2]):
 			i += 3
-		case c >= 0xF0 && c <= 0xF4 && i+3 < n && tokIsCont(text[i+1]) && tokIsCont(text[i+2]) && tokIsCont(text[i+3]):
-			b = append(b, text[i:i+4]...)
+		case c >= 0xF0 && c <= 0xF4 && i+3 < n && tokIsCont(b[i+1]) && tokIsCont(b[i+2]) && tokIsCont(b[i+3]):
 			i += 4
 		case c >= 0xA1:
-			b = append(b, c)
 			i++
 		default:
-			b = append(b, ' ')
+			b[i] = ' '
 			i++
 		}
 	}
@@ -522,11 +523,13 @@ func tokLowerTitleCase(b []byte) {
 // prefix.
 func (t *lineTokenizer) line(text, prefix string, region Region) {
 	b := t.normalize(text)
-	if tokHasRun(b, '.') {
+	// Most lines have no two dots or dashes in a row at all: look for
+	// them with the library's fast search first.
+	if bytes.Contains(b, []byte("..")) && tokHasRun(b, '.') {
 		t.alt = tokSplitRuns(t.alt, b, '.', 3, 6)
 		b, t.alt = t.alt, b
 	}
-	if tokHasRun(b, '-') {
+	if bytes.Contains(b, []byte("--")) && tokHasRun(b, '-') {
 		t.alt = tokSplitRuns(t.alt, b, '-', 2, 6)
 		b, t.alt = t.alt, b
 	}
