@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Bayes tokens
@@ -125,7 +126,7 @@ func DefaultTokenOptions() TokenOptions {
 // first produced (body, URIs, invisible text, MIME parts, headers).
 func Tokens(m *Message, opt TokenOptions) []string {
 	set := &tokenStringSet{seen: make(map[string]struct{}, 512)}
-	tokenizeMessage(m, opt, set.add)
+	tokenizeMessage(m, opt, newLineTokenizer(opt, set.add))
 	return set.list
 }
 
@@ -133,9 +134,63 @@ func Tokens(m *Message, opt TokenOptions) []string {
 // they were first produced. Tokens are told apart by key, as SpamAssassin
 // does.
 func TokenKeys(m *Message, opt TokenOptions) []Key {
-	set := &tokenKeySet{seen: newKeySet(1024)}
-	tokenizeMessage(m, opt, set.add)
+	sc := tokenScratchPool.Get().(*tokenScratch)
+	set := &tokenKeySet{seen: sc.keySet(), list: make([]Key, 0, 256)}
+	t := newLineTokenizer(opt, set.add)
+	t.norm, t.alt, t.out, t.skip = sc.norm, sc.alt, sc.out, sc.skip
+	tokenizeMessage(m, opt, t)
+	sc.release(set.seen, t)
 	return set.list
+}
+
+// A tokenScratch holds the memory TokenKeys uses for one message and can
+// reuse for the next: the key set's table and the line tokenizer's
+// buffers. Reusing them spares the allocator and the garbage collector
+// a table of several KiB per message.
+type tokenScratch struct {
+	slots                []uint64
+	norm, alt, out, skip []byte
+}
+
+// tokenScratchPool holds the tokenScratch not in use.
+var tokenScratchPool = sync.Pool{New: func() any { return new(tokenScratch) }}
+
+// keySetSlots is the size of a fresh key set's table, and
+// maxPooledSlots the largest table kept for reuse.
+const (
+	keySetSlots    = 1024
+	maxPooledSlots = 1 << 15
+)
+
+// keySet returns an empty key set on the scratch table (a new one the
+// first time).
+func (sc *tokenScratch) keySet() keySet {
+	if sc.slots == nil {
+		return newKeySet(keySetSlots)
+	}
+	s := keySet{slots: sc.slots, shift: 64}
+	for n := len(sc.slots); n > 1; n >>= 1 {
+		s.shift--
+	}
+	return s
+}
+
+// release keeps the set's table (cleared) and t's buffers for the next
+// message, unless a huge message grew them, and puts sc back in the pool.
+func (sc *tokenScratch) release(s keySet, t *lineTokenizer) {
+	sc.slots = nil
+	if len(s.slots) <= maxPooledSlots {
+		clear(s.slots)
+		sc.slots = s.slots
+	}
+	keep := func(b []byte) []byte {
+		if cap(b) > 64<<10 {
+			return nil
+		}
+		return b[:0]
+	}
+	sc.norm, sc.alt, sc.out, sc.skip = keep(t.norm), keep(t.alt), keep(t.out), keep(t.skip)
+	tokenScratchPool.Put(sc)
 }
 
 // TokenizeLine returns the tokens of one line of text from region, each
@@ -151,13 +206,9 @@ func TokenizeLine(text, prefix string, region Region) []string {
 	return out
 }
 
-// tokenizeMessage runs every enabled source of m through a line tokenizer that
-// hands each token to emit.
-func tokenizeMessage(m *Message, opt TokenOptions, emit func([]byte)) {
-	if opt.MaxTokenLength <= 0 {
-		opt.MaxTokenLength = DefaultMaxTokenLength
-	}
-	t := newLineTokenizer(opt, emit)
+// tokenizeMessage runs every enabled source of m through t, a line
+// tokenizer made with opt that hands each token to its emit function.
+func tokenizeMessage(m *Message, opt TokenOptions, t *lineTokenizer) {
 	if opt.Sources&SourceVisible != 0 {
 		t.source(m.Text, "", RegionBody, maxBodyTokens)
 	}
@@ -168,7 +219,7 @@ func tokenizeMessage(m *Message, opt TokenOptions, emit func([]byte)) {
 		t.source(m.Invisible, "I*:", RegionBody, maxInvisibleTokens)
 	}
 	if opt.Sources&SourceMIMEPart != 0 {
-		mimePartTokens(m, emit)
+		mimePartTokens(m, t.emit)
 	}
 	if opt.Sources&SourceHeader != 0 {
 		t.count = 0
@@ -809,6 +860,15 @@ func isEnglishStopword(w string) bool {
 	return false
 }
 
+// englishStopwordStarts has, for each length, bit c-'a' set when an
+// English stopword of that length starts with c.
+var englishStopwordStarts = func() (a [12]uint32) {
+	for _, w := range strings.Fields(englishStopwordList) {
+		a[len(w)] |= 1 << (w[0] - 'a')
+	}
+	return a
+}()
+
 type englishStopwordSet struct{}
 
 // EnglishStopwords returns the default English stopwords (71 words).
@@ -816,6 +876,11 @@ func EnglishStopwords() Stopwords { return englishStopwordSet{} }
 
 func (englishStopwordSet) IsStopword(w []byte) bool {
 	if len(w) < 3 || len(w) > 11 {
+		return false
+	}
+	// Most words are ruled out by their length and first letter.
+	first := w[0] | 0x20
+	if first < 'a' || first > 'z' || englishStopwordStarts[len(w)]&(1<<(first-'a')) == 0 {
 		return false
 	}
 	var buf [11]byte
