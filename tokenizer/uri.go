@@ -541,6 +541,15 @@ func uriStartOK(s string, p int) bool {
 	return p > 0 && isStartDelim(s[p-1])
 }
 
+// uriRunByte marks [A-Za-z0-9_-], the bytes that can come before the
+// first '.' or ':' of a URI found without an '@' (textURIs).
+var uriRunByte = func() (a [256]bool) {
+	for c := range a {
+		a[c] = isAlnumHyphen(byte(c)) || c == '_'
+	}
+	return a
+}()
+
 // textURIs finds the URIs in rendered text lines and returns them in the
 // form SpamAssassin adds them (scheme supplied), in order of appearance.
 func textURIs(lines []string) []string {
@@ -558,6 +567,21 @@ func textURIs(lines []string) []string {
 				hasAt && !uriStartOK(s, p) {
 				p++
 				continue
+			}
+			if !hasAt {
+				// Every URI matchTextURIAt finds without an '@' has a
+				// '.' or ':' (after its scheme, www or ftp, or in its
+				// host name) with only bytes of [A-Za-z0-9_-] before
+				// it. When the run of those from p ends elsewhere, no
+				// URI starts at p or anywhere in the run.
+				q := p
+				for q < len(s) && uriRunByte[s[q]] {
+					q++
+				}
+				if q == len(s) || s[q] != '.' && s[q] != ':' {
+					p = q
+					continue
+				}
 			}
 			m, end, ok := matchTextURIAt(s, p, hasAt)
 			if !ok {
