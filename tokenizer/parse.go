@@ -815,6 +815,14 @@ func CollapseBlankRuns[L ~string | ~[]byte](lines []L) []L {
 // in a CRLF message a bare LF gets its CR (bug 7785).
 func pristineHeader(lines [][]byte, crlf bool) string {
 	var b strings.Builder
+	size := 0
+	for _, l := range lines {
+		size += len(l)
+	}
+	if crlf {
+		size += len(lines) // a CR for each line ending at most
+	}
+	b.Grow(size)
 	for _, l := range lines {
 		if !crlf {
 			b.Write(l)
