@@ -538,7 +538,12 @@ func tokLowerTitleCase(b []byte) {
 			}
 			capAt = q
 		default:
-			p++
+			// Only a '.' can start a match past the start.
+			k := bytes.IndexByte(b[p+1:], '.')
+			if k < 0 {
+				return
+			}
+			p += 1 + k
 			continue
 		}
 		j := capAt + 1
@@ -775,20 +780,35 @@ func tokSkip(w []byte, scratch *[]byte) []byte {
 // tokIsDecompKeep reports whether c matches [\w:*] on a byte string.
 func tokIsDecompKeep(c byte) bool { return tokIsWord(c) || c == ':' || c == '*' }
 
+// Classes of tokDecompClass: a byte decompose drops, an upper-case letter.
+const (
+	tokDecompDrop uint8 = 1 << iota
+	tokDecompUpper
+)
+
+// tokDecompClass classifies every byte for decompose's first look.
+var tokDecompClass = func() (a [256]uint8) {
+	for c := range a {
+		if !tokIsDecompKeep(byte(c)) {
+			a[c] |= tokDecompDrop
+		}
+		if tokIsUpper(byte(c)) {
+			a[c] |= tokDecompUpper
+		}
+	}
+	return a
+}()
+
 // decompose is step 7: copies of w without punctuation and lower-cased.
 func (t *lineTokenizer) decompose(w []byte, prefix string) {
-	punct, upper := false, false
+	var class uint8
 	for _, c := range w {
-		if !tokIsDecompKeep(c) {
-			punct = true
-		}
-		if tokIsUpper(c) {
-			upper = true
-		}
+		class |= tokDecompClass[c]
 	}
-	if !punct && !upper {
+	if class == 0 {
 		return
 	}
+	punct, upper := class&tokDecompDrop != 0, class&tokDecompUpper != 0
 	if punct {
 		t.out = append(t.out[:0], prefix...)
 		for _, c := range w {

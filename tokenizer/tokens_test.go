@@ -577,3 +577,83 @@ func TestNormalizeMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// tokLowerTitleCaseReference is step 3 as it was before it jumped from
+// one '.' to the next: the reference for
+// TestLowerTitleCaseMatchesReference.
+func tokLowerTitleCaseReference(b []byte) {
+	n := len(b)
+	p := 0
+	for p < n {
+		var capAt int
+		switch {
+		case p == 0 && tokIsUpper(b[0]):
+			capAt = 0
+		case b[p] == '.':
+			q := p + 1
+			for q < n && b[q] == ' ' {
+				q++
+			}
+			if q == p+1 || q >= n || !tokIsUpper(b[q]) {
+				p++
+				continue
+			}
+			capAt = q
+		default:
+			p++
+			continue
+		}
+		j := capAt + 1
+		e := j
+		for e < n && !tokIsUpper(b[e]) {
+			e++
+		}
+		if e == j { // [^A-Z]+ needs one byte
+			p++
+			continue
+		}
+		end := -1
+		if e == n {
+			end = n
+		} else {
+			for k := e - 1; k > j; k-- {
+				if b[k] == ' ' {
+					end = k + 1
+					break
+				}
+			}
+		}
+		if end < 0 {
+			p++
+			continue
+		}
+		b[capAt] += 'a' - 'A'
+		p = end
+	}
+}
+
+// TestLowerTitleCaseMatchesReference checks step 3 against the reference
+// on random lines of capitals, dots, spaces and lower-case runs.
+func TestLowerTitleCaseMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	pieces := []string{" ", " ", "  ", ".", ". ", ".  ", "A", "Hello", "WORLD", "x", "abc", "I", "Mr.", "U.S.", "é"}
+	changed := 0
+	for range 50000 {
+		var b []byte
+		for k := rng.IntN(12); k >= 0; k-- {
+			b = append(b, pieces[rng.IntN(len(pieces))]...)
+		}
+		got, want := slices.Clone(b), slices.Clone(b)
+		tokLowerTitleCase(got)
+		tokLowerTitleCaseReference(want)
+		if string(got) != string(want) {
+			t.Fatalf("tokLowerTitleCase(%q) = %q, want %q", b, got, want)
+		}
+		if string(got) != string(b) {
+			changed++
+		}
+	}
+	if changed < 5000 {
+		t.Errorf("only %d random lines changed: the test is too weak", changed)
+	}
+}
