@@ -915,6 +915,41 @@ func tokTrimAddress(a string) string {
 // it found none or fewer than the commas plus one and the RFC 5322 parser
 // (parseHeaderAddressesXS) finds more.
 func parseHeaderAddresses(s string) []headerAddress {
+	if a, ok := bareHeaderAddress(s); ok {
+		return []headerAddress{{address: a, hasAddress: true}}
+	}
+	return parseHeaderAddressesFull(s)
+}
+
+// bareHeaderAddress recognizes the commonest address field, which the
+// parsers below take a dozen expressions to read: one address alone,
+// user@host or <user@host> with blanks around, made of letters, digits
+// and "._%+=-" (no dot or hyphen at either end of the host), read as that
+// address and no phrase. ok is false for anything else.
+func bareHeaderAddress(s string) (addr string, ok bool) {
+	s = trimPerlSpace(s)
+	if len(s) >= 2 && s[0] == '<' && s[len(s)-1] == '>' {
+		s = s[1 : len(s)-1]
+	}
+	at := strings.IndexByte(s, '@')
+	if at < 1 || at >= len(s)-1 {
+		return "", false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; i != at && !isAlnum(c) && strings.IndexByte("._%+=-", c) < 0 {
+			return "", false
+		}
+	}
+	host := s[at+1:]
+	if strings.IndexByte(host, '@') >= 0 || strings.IndexByte("._%+=-", host[0]) >= 0 ||
+		strings.IndexByte("._%+=-", host[len(host)-1]) >= 0 {
+		return "", false
+	}
+	return s, true
+}
+
+// parseHeaderAddressesFull is parseHeaderAddresses for any field.
+func parseHeaderAddressesFull(s string) []headerAddress {
 	if strings.TrimLeft(s, "\t\n\v\f\r ") == "" {
 		return nil
 	}

@@ -360,3 +360,51 @@ func TestMayBeAddrGroupAsRegexp(t *testing.T) {
 	}
 	t.Logf("%d subjects", len(subjects))
 }
+
+// TestBareHeaderAddressAgreesWithParsers checks the shortcut for a lone
+// address against the full parsers on random fields of address bytes,
+// brackets, blanks and bytes the shortcut refuses.
+func TestBareHeaderAddressAgreesWithParsers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	pieces := []string{"a", "bob", "x1", "Z", "9", ".", "..", "-", "_", "%", "+", "=", "@", "@", "example.com",
+		"mail.example.org", "<", ">", " ", "\t", "\n", "\"", "(", ")", ",", ";", ":", "[", "]", "\\", "é", "!"}
+	taken := 0
+	for range 100000 {
+		var b strings.Builder
+		part := func(n int) {
+			for k := rng.IntN(n); k >= 0; k-- {
+				b.WriteString(pieces[rng.IntN(len(pieces))])
+			}
+		}
+		if rng.IntN(2) == 0 {
+			part(8)
+		} else {
+			// Shaped like an address: blanks, <, user, @, host, >, blanks.
+			b.WriteString([]string{"", " ", "\t", " \n "}[rng.IntN(4)])
+			lt := rng.IntN(2) == 0
+			if lt {
+				b.WriteByte('<')
+			}
+			part(3)
+			b.WriteByte('@')
+			part(3)
+			if lt || rng.IntN(8) == 0 {
+				b.WriteByte('>')
+			}
+			b.WriteString([]string{"", " ", "\n", "  "}[rng.IntN(4)])
+		}
+		s := b.String()
+		addr, ok := bareHeaderAddress(s)
+		if !ok {
+			continue
+		}
+		taken++
+		want := parseHeaderAddressesFull(s)
+		if len(want) != 1 || want[0] != (headerAddress{address: addr, hasAddress: true}) {
+			t.Fatalf("bareHeaderAddress(%q) = %q; the parsers give %+v", s, addr, want)
+		}
+	}
+	if taken < 1000 {
+		t.Errorf("the shortcut took only %d random fields: the test is too weak", taken)
+	}
+}
