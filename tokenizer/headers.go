@@ -918,6 +918,9 @@ func parseHeaderAddresses(s string) []headerAddress {
 	if a, ok := bareHeaderAddress(s); ok {
 		return []headerAddress{{address: a, hasAddress: true}}
 	}
+	if p, a, ok := namedHeaderAddress(s); ok {
+		return []headerAddress{{phrase: p, hasPhrase: true, address: a, hasAddress: true}}
+	}
 	return parseHeaderAddressesFull(s)
 }
 
@@ -931,6 +934,47 @@ func bareHeaderAddress(s string) (addr string, ok bool) {
 	if len(s) >= 2 && s[0] == '<' && s[len(s)-1] == '>' {
 		s = s[1 : len(s)-1]
 	}
+	return plainAddress(s)
+}
+
+// namedHeaderAddress recognizes the next commonest address field, a name
+// and an address: Name <user@host> or "Name" <user@host>, with blanks
+// around, the address as bareHeaderAddress takes it, the name of letters,
+// digits, blanks and ".'-" starting with a letter or digit (inside the
+// quotes, if any). The phrase is the name with the blanks after it (and
+// without its quotes), as the parsers read it.
+func namedHeaderAddress(s string) (phrase, addr string, ok bool) {
+	s = trimPerlSpace(s)
+	lt := strings.IndexByte(s, '<')
+	if lt < 1 || s[len(s)-1] != '>' {
+		return "", "", false
+	}
+	if addr, ok = plainAddress(s[lt+1 : len(s)-1]); !ok {
+		return "", "", false
+	}
+	name := s[:lt]
+	blanks := len(name)
+	for blanks > 0 && isPerlSpace(name[blanks-1]) {
+		blanks--
+	}
+	name, tail := name[:blanks], name[blanks:]
+	if len(name) >= 2 && name[0] == '"' && name[len(name)-1] == '"' {
+		name = name[1 : len(name)-1]
+	}
+	if name == "" || !isAlnum(name[0]) {
+		return "", "", false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !isAlnum(c) && c != ' ' && strings.IndexByte(".'-", c) < 0 {
+			return "", "", false
+		}
+	}
+	return name + tail, addr, true
+}
+
+// plainAddress reports whether s is user@host of letters, digits and
+// "._%+=-" with no dot or hyphen at either end of the host, and returns it.
+func plainAddress(s string) (string, bool) {
 	at := strings.IndexByte(s, '@')
 	if at < 1 || at >= len(s)-1 {
 		return "", false

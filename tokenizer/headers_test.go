@@ -408,3 +408,51 @@ func TestBareHeaderAddressAgreesWithParsers(t *testing.T) {
 		t.Errorf("the shortcut took only %d random fields: the test is too weak", taken)
 	}
 }
+
+// TestNamedHeaderAddressAgreesWithParsers checks the shortcut for a name
+// and an address against the full parsers on random fields shaped like
+// one, with bytes the shortcut refuses mixed in.
+func TestNamedHeaderAddressAgreesWithParsers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	names := []string{"Bob", "bob", "J.", "Smith", "O'Brien", "Jean-Luc", "x1", " ", "  ", "\t", "\"", "é", ",",
+		"(c)", "@", "<", ";", ":", "\\", "-", ".", "'"}
+	addrs := []string{"a", "bob", "x1", ".", "-", "_", "+", "@", "example.com", "mail.example.org", " ", ">", "\""}
+	taken := 0
+	for range 100000 {
+		var b strings.Builder
+		b.WriteString([]string{"", " ", "\t", " \n "}[rng.IntN(4)])
+		quote := rng.IntN(3) == 0
+		if quote {
+			b.WriteByte('"')
+		}
+		for k := rng.IntN(5); k >= 0; k-- {
+			b.WriteString(names[rng.IntN(len(names))])
+		}
+		if quote {
+			b.WriteByte('"')
+		}
+		b.WriteString([]string{"", " ", "  ", "\t"}[rng.IntN(4)])
+		b.WriteByte('<')
+		for k := rng.IntN(3); k >= 0; k-- {
+			b.WriteString(addrs[rng.IntN(len(addrs))])
+		}
+		b.WriteByte('@')
+		for k := rng.IntN(3); k >= 0; k-- {
+			b.WriteString(addrs[rng.IntN(len(addrs))])
+		}
+		b.WriteString([]string{">", "> ", ">\n", ""}[rng.IntN(4)])
+		s := b.String()
+		phrase, addr, ok := namedHeaderAddress(s)
+		if !ok {
+			continue
+		}
+		taken++
+		want := parseHeaderAddressesFull(s)
+		if len(want) != 1 || want[0] != (headerAddress{phrase: phrase, hasPhrase: true, address: addr, hasAddress: true}) {
+			t.Fatalf("namedHeaderAddress(%q) = %q, %q; the parsers give %+v", s, phrase, addr, want)
+		}
+	}
+	if taken < 1000 {
+		t.Errorf("the shortcut took only %d random fields: the test is too weak", taken)
+	}
+}
