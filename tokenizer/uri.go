@@ -568,18 +568,28 @@ func textURIs(lines []string) []string {
 				p++
 				continue
 			}
-			if !hasAt {
-				// Every URI matchTextURIAt finds without an '@' has a
-				// '.' or ':' (after its scheme, www or ftp, or in its
-				// host name) with only bytes of [A-Za-z0-9_-] before
-				// it. When the run of those from p ends elsewhere, no
-				// URI starts at p or anywhere in the run.
-				q := p
-				for q < len(s) && uriRunByte[s[q]] {
-					q++
+			// Every URI matchTextURIAt finds but an address has a '.'
+			// or ':' (after its scheme, www or ftp, or in its host
+			// name) with only bytes of [A-Za-z0-9_-] before it; an
+			// address has an '@' after a run of bytes that are no
+			// address delimiter (which the bytes of [A-Za-z0-9_-] are
+			// not either). When neither holds from p, no URI starts at
+			// p or anywhere in the run of [A-Za-z0-9_-] from p.
+			q := p
+			for q < len(s) && uriRunByte[s[q]] {
+				q++
+			}
+			if q == len(s) || s[q] != '.' && s[q] != ':' {
+				email := false
+				if hasAt {
+					e := q
+					for e < len(s) && s[e] != '@' && !isEmailEndDelim(s[e]) {
+						e++
+					}
+					email = e > p && e < len(s) && s[e] == '@'
 				}
-				if q == len(s) || s[q] != '.' && s[q] != ':' {
-					p = q
+				if !email {
+					p = max(q, p+1)
 					continue
 				}
 			}
