@@ -404,7 +404,9 @@ const scriptCommentMark = "<\uE000!--"
 // whose content HTML::Parser reads literally, "<!--" opens nothing; in a
 // script it is written scriptCommentMark (then scriptMarked is true).
 func closeComments(s string) (out string, raws []string, scriptMarked bool) {
+	orig := s
 	var sb strings.Builder
+	sb.Grow(len(s) + 64)
 	rewrote := false
 	for {
 		i := strings.Index(s, "<!--")
@@ -449,7 +451,8 @@ func closeComments(s string) (out string, raws []string, scriptMarked bool) {
 		rewrote = true
 	}
 	if !rewrote {
-		return sb.String() + s, nil, false
+		// What was written is orig's text up to s, unchanged.
+		return orig, nil, false
 	}
 	sb.WriteString(s)
 	return sb.String(), raws, scriptMarked

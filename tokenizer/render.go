@@ -26,10 +26,41 @@ func (p *parser) render(root *node) {
 	}
 	collect(root)
 
+	// Render every leaf first, to size the builders (from above: the
+	// scan size counts characters).
+	type leafKind struct{ isText, isHTML bool }
+	kinds := make([]leafKind, len(leaves))
+	sizeAll, sizeVis, sizeInv := 0, 0, 0
+	scan := p.lim.BodyPartScanSize
+	upTo := func(s string) int {
+		if scan > 0 {
+			return min(len(s), utf8.UTFMax*scan)
+		}
+		return len(s)
+	}
+	for i, n := range leaves {
+		isText, isHTML := p.renderLeaf(n)
+		kinds[i] = leafKind{isText, isHTML}
+		if isText {
+			part := n.part
+			if isHTML {
+				sizeAll += upTo(part.allText)
+			} else {
+				sizeAll += upTo(part.Rendered)
+			}
+			sizeVis += upTo(part.Rendered)
+			sizeInv += upTo(part.Invisible)
+		}
+	}
 	var all, vis, inv strings.Builder
+	all.Grow(sizeAll + len(leaves))
+	vis.Grow(sizeVis + len(leaves))
+	if sizeInv > 0 {
+		inv.Grow(sizeInv + len(leaves))
+	}
 	var allWide, visWide, invWide bool
 	var htmlURIs, mailto []string
-	for _, n := range leaves {
+	for i, n := range leaves {
 		if all.Len() > 0 {
 			all.WriteByte('\n')
 		}
@@ -39,12 +70,11 @@ func (p *parser) render(root *node) {
 		if inv.Len() > 0 {
 			inv.WriteByte('\n')
 		}
-		isText, isHTML := p.renderLeaf(n)
+		isText, isHTML := kinds[i].isText, kinds[i].isHTML
 		if !isText {
 			continue
 		}
 		part := n.part
-		scan := p.lim.BodyPartScanSize
 		if isHTML {
 			all.WriteString(scanTruncate(part.allText, scan))
 			allWide = allWide || part.wide.all
