@@ -272,11 +272,21 @@ func collapseBodySpace(text string, wide bool) string {
 
 // splitShortLines is split_into_array_of_short_lines over prefix+text.
 func splitShortLines(prefix, text string) []string {
-	all := prefix + text
-	if all == "" {
+	if prefix == "" && text == "" {
 		return nil
 	}
-	out := make([]string, 0, strings.Count(all, "\n")+1)
+	if prefix != "" && !strings.HasSuffix(prefix, "\n") {
+		return appendShortLines(nil, prefix+text)
+	}
+	// No line spans a prefix ending in a newline: split the two apart
+	// rather than copy the text after it.
+	out := make([]string, 0, strings.Count(prefix, "\n")+strings.Count(text, "\n")+1)
+	return appendShortLines(appendShortLines(out, prefix), text)
+}
+
+// appendShortLines appends the lines of all, each cut to
+// maxBodyLineLength at a space, to out.
+func appendShortLines(out []string, all string) []string {
 	for all != "" {
 		k := strings.IndexByte(all, '\n')
 		var line string

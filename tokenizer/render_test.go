@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -97,6 +98,58 @@ func TestCollapseBodySpaceMatchesReference(t *testing.T) {
 			if got := collapseBodySpace(string(b), wide); got != want {
 				t.Fatalf("collapseBodySpace(%q, %v) = %q, want %q", b, wide, got, want)
 			}
+		}
+	}
+}
+
+// splitShortLinesReference is splitShortLines as it was before it split
+// the prefix and the text apart: the reference for
+// TestSplitShortLinesMatchesReference.
+func splitShortLinesReference(prefix, text string) []string {
+	all := prefix + text
+	if all == "" {
+		return nil
+	}
+	out := make([]string, 0, strings.Count(all, "\n")+1)
+	for all != "" {
+		k := strings.IndexByte(all, '\n')
+		var line string
+		if k < 0 {
+			line, all = all, ""
+		} else {
+			line, all = all[:k+1], all[k+1:]
+		}
+		for len(line) > maxBodyLineLength {
+			cut := strings.LastIndexByte(line[:maxBodyLineLength+1], ' ') + 1
+			if cut == 0 {
+				cut = maxBodyLineLength
+			}
+			out = append(out, line[:cut])
+			line = line[cut:]
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// TestSplitShortLinesMatchesReference checks splitShortLines against the
+// reference on random prefixes and texts with newlines, spaces and lines
+// longer than maxBodyLineLength.
+func TestSplitShortLinesMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	pieces := []string{"", "\n", " ", "word", "Subject line\n", strings.Repeat("x", maxBodyLineLength-3),
+		strings.Repeat("ab ", maxBodyLineLength/2)}
+	for range 20000 {
+		var p, x strings.Builder
+		for k := rng.IntN(3); k > 0; k-- {
+			p.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		for k := rng.IntN(5); k > 0; k-- {
+			x.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		got, want := splitShortLines(p.String(), x.String()), splitShortLinesReference(p.String(), x.String())
+		if !slices.Equal(got, want) || (got == nil) != (want == nil) {
+			t.Fatalf("splitShortLines(%q, %q) = %q, want %q", p.String(), x.String(), got, want)
 		}
 	}
 }
