@@ -317,7 +317,7 @@ func chewHeaderValue(name, lname, val string) string {
 	}
 	for _, n := range relayMetadataNames {
 		if name == n {
-			return replaceAt(val, relayKeyAt, " ")
+			return replaceAt(val, relayKeyMatch, " ")
 		}
 	}
 	return val
@@ -374,23 +374,59 @@ func chewMessageID(val string) string {
 // non-overlapping, greedy semantics, because this runs on two headers
 // of every message.
 func chewReceived(val string) string {
-	val = replaceAt(val, rcvdSendmailSMTPAt, " ")
-	val = replaceAt(val, rcvdSendmailESMTPAt, " ")
-	val = replaceAt(val, rcvdIDAt, " ")
-	val = replaceAt(val, rcvdEximIDAt, " ")
-	val = replaceAt(val, rcvdDateAt, "")
+	val = replaceAt(val, rcvdSendmailSMTPMatch, " ")
+	val = replaceAt(val, rcvdSendmailESMTPMatch, " ")
+	val = replaceAt(val, rcvdIDMatch, " ")
+	val = replaceAt(val, rcvdEximIDMatch, " ")
+	val = replaceAt(val, rcvdDateMatch, "")
 	val = rcvdReduceIPv4(val)
-	return replaceAt(val, rcvdFillerAt, " ")
+	return replaceAt(val, rcvdFillerMatch, " ")
 }
 
-// replaceAt replaces every match of at in s, searched left to right
-// without overlap, by repl. at(s, i) returns the end of a match starting
-// at i, or -1.
-func replaceAt(s string, at func(s string, i int) int, repl string) string {
+// A spanMatcher finds the matches of one pattern in a string: at(s, i)
+// returns the end of a match starting at i, or -1, and a match can only
+// start at a byte marked in first, so that the search skips the other
+// bytes without calling at.
+type spanMatcher struct {
+	first [256]bool
+	at    func(s string, i int) int
+}
+
+// newSpanMatcher returns the matcher of at, whose matches start only at
+// one of the bytes of first.
+func newSpanMatcher(first string, at func(s string, i int) int) *spanMatcher {
+	m := &spanMatcher{at: at}
+	for i := 0; i < len(first); i++ {
+		m.first[first[i]] = true
+	}
+	return m
+}
+
+// perlSpaces are the bytes of Perl's \s (tokIsSpace).
+const perlSpaces = " \t\n\v\f\r"
+
+// The matchers of chewReceived and of the relay pseudo-headers.
+var (
+	rcvdSendmailSMTPMatch  = newSpanMatcher(perlSpaces, rcvdSendmailSMTPAt)
+	rcvdSendmailESMTPMatch = newSpanMatcher(perlSpaces, rcvdSendmailESMTPAt)
+	rcvdIDMatch            = newSpanMatcher("i", rcvdIDAt)
+	rcvdEximIDMatch        = newSpanMatcher("i", rcvdEximIDAt)
+	rcvdDateMatch          = newSpanMatcher("MTWFS0123456789"+perlSpaces, rcvdDateAt)
+	rcvdFillerMatch        = newSpanMatcher("wfSE", rcvdFillerAt)
+	relayKeyMatch          = newSpanMatcher(" ", relayKeyAt)
+)
+
+// replaceAt replaces every match of m in s, searched left to right
+// without overlap, by repl.
+func replaceAt(s string, m *spanMatcher, repl string) string {
 	var b strings.Builder
 	last := 0
 	for i := 0; i < len(s); {
-		end := at(s, i)
+		if !m.first[s[i]] {
+			i++
+			continue
+		}
+		end := m.at(s, i)
 		if end < 0 {
 			i++
 			continue
@@ -879,6 +915,17 @@ func tokTrimAddress(a string) string {
 // it found none or fewer than the commas plus one and the RFC 5322 parser
 // (parseHeaderAddressesXS) finds more.
 func parseHeaderAddresses(s string) []headerAddress {
+	if a, ok := bareHeaderAddress(s); ok {
+		return []headerAddress{{address: a, hasAddress: true}}
+	}
+	if p, a, ok := namedHeaderAddress(s); ok {
+		return []headerAddress{{phrase: p, hasPhrase: true, address: a, hasAddress: true}}
+	}
+	return parseHeaderAddressesFull(s)
+}
+
+// parseHeaderAddressesFull is parseHeaderAddresses for any field.
+func parseHeaderAddressesFull(s string) []headerAddress {
 	if strings.TrimLeft(s, "\t\n\v\f\r ") == "" {
 		return nil
 	}

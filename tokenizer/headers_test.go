@@ -281,22 +281,22 @@ func TestReceivedMatchersAgainstRegexps(t *testing.T) {
 		hand func(string) string
 	}{
 		{"sendmail SMTP", regexp.MustCompile(ws + `with` + ws + `SMTP` + ws + `id` + ws + `g[\dA-Z]{10,12}` + ws), " ",
-			func(s string) string { return replaceAt(s, rcvdSendmailSMTPAt, " ") }},
+			func(s string) string { return replaceAt(s, rcvdSendmailSMTPMatch, " ") }},
 		{"sendmail ESMTP", regexp.MustCompile(ws + `with` + ws + `ESMTP` + ws + `id` + ws + `[\dA-F]{10,12}` + ws), " ",
-			func(s string) string { return replaceAt(s, rcvdSendmailESMTPAt, " ") }},
+			func(s string) string { return replaceAt(s, rcvdSendmailESMTPMatch, " ") }},
 		{"id", regexp.MustCompile(`\bid` + ws + `[a-zA-Z0-9]{7,20}\b`), " ",
-			func(s string) string { return replaceAt(s, rcvdIDAt, " ") }},
+			func(s string) string { return replaceAt(s, rcvdIDMatch, " ") }},
 		{"exim id", regexp.MustCompile(`\bid` + ws + `[A-Za-z0-9]{7}-[A-Za-z0-9]{6}-0[A-Za-z0-9]`), " ",
-			func(s string) string { return replaceAt(s, rcvdEximIDAt, " ") }},
+			func(s string) string { return replaceAt(s, rcvdEximIDMatch, " ") }},
 		{"date", regexp.MustCompile(`(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),` + ws + `)?[0-3\t\n\v\f\r ]?[0-9]` + ws +
 			`(?:Jan|Feb|Ma[ry]|Apr|Ju[nl]|Aug|Sep|Oct|Nov|Dec)` + ws + `(?:19|20)?[0-9]{2}` + ws +
 			`[0-2][0-9](?::[0-5][0-9]){1,2}` + ws +
 			`(?:` + ws + `*\(|\)|` + ws + `*(?:[+-][0-9]{4})|` + ws + `*(?:UT|[A-Z]{2,3}T))*`), "",
-			func(s string) string { return replaceAt(s, rcvdDateAt, "") }},
+			func(s string) string { return replaceAt(s, rcvdDateMatch, "") }},
 		{"ipv4", regexp.MustCompile(`\b(\d{1,3}\.)(\d{1,3}\.)(\d{1,3})(\.\d{1,3})\b`), "${1}${2}${3} ip*${1}${2}${3}${4} ",
 			rcvdReduceIPv4},
 		{"filler", regexp.MustCompile(`\b(?:with|from|for|SMTP|ESMTP)\b`), " ",
-			func(s string) string { return replaceAt(s, rcvdFillerAt, " ") }},
+			func(s string) string { return replaceAt(s, rcvdFillerMatch, " ") }},
 	}
 	pieces := []string{" ", "  ", "\t", "with", "SMTP", "ESMTP", "id", "g", "gABCDEF1234", "0123456789AB",
 		"ABCDEF012345", "1sDabcd-000Xyz-0A", "abcdefg", "abcdefghijklmnopqrstuvw", "_", "from", "for", "fore",
@@ -359,4 +359,100 @@ func TestMayBeAddrGroupAsRegexp(t *testing.T) {
 		}
 	}
 	t.Logf("%d subjects", len(subjects))
+}
+
+// TestBareHeaderAddressAgreesWithParsers checks the shortcut for a lone
+// address against the full parsers on random fields of address bytes,
+// brackets, blanks and bytes the shortcut refuses.
+func TestBareHeaderAddressAgreesWithParsers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	pieces := []string{"a", "bob", "x1", "Z", "9", ".", "..", "-", "_", "%", "+", "=", "@", "@", "example.com",
+		"mail.example.org", "<", ">", " ", "\t", "\n", "\"", "(", ")", ",", ";", ":", "[", "]", "\\", "é", "!"}
+	taken := 0
+	for range 100000 {
+		var b strings.Builder
+		part := func(n int) {
+			for k := rng.IntN(n); k >= 0; k-- {
+				b.WriteString(pieces[rng.IntN(len(pieces))])
+			}
+		}
+		if rng.IntN(2) == 0 {
+			part(8)
+		} else {
+			// Shaped like an address: blanks, <, user, @, host, >, blanks.
+			b.WriteString([]string{"", " ", "\t", " \n "}[rng.IntN(4)])
+			lt := rng.IntN(2) == 0
+			if lt {
+				b.WriteByte('<')
+			}
+			part(3)
+			b.WriteByte('@')
+			part(3)
+			if lt || rng.IntN(8) == 0 {
+				b.WriteByte('>')
+			}
+			b.WriteString([]string{"", " ", "\n", "  "}[rng.IntN(4)])
+		}
+		s := b.String()
+		addr, ok := bareHeaderAddress(s)
+		if !ok {
+			continue
+		}
+		taken++
+		want := parseHeaderAddressesFull(s)
+		if len(want) != 1 || want[0] != (headerAddress{address: addr, hasAddress: true}) {
+			t.Fatalf("bareHeaderAddress(%q) = %q; the parsers give %+v", s, addr, want)
+		}
+	}
+	if taken < 1000 {
+		t.Errorf("the shortcut took only %d random fields: the test is too weak", taken)
+	}
+}
+
+// TestNamedHeaderAddressAgreesWithParsers checks the shortcut for a name
+// and an address against the full parsers on random fields shaped like
+// one, with bytes the shortcut refuses mixed in.
+func TestNamedHeaderAddressAgreesWithParsers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	names := []string{"Bob", "bob", "J.", "Smith", "O'Brien", "Jean-Luc", "x1", " ", "  ", "\t", "\"", "é", ",",
+		"(c)", "@", "<", ";", ":", "\\", "-", ".", "'"}
+	addrs := []string{"a", "bob", "x1", ".", "-", "_", "+", "@", "example.com", "mail.example.org", " ", ">", "\""}
+	taken := 0
+	for range 100000 {
+		var b strings.Builder
+		b.WriteString([]string{"", " ", "\t", " \n "}[rng.IntN(4)])
+		quote := rng.IntN(3) == 0
+		if quote {
+			b.WriteByte('"')
+		}
+		for k := rng.IntN(5); k >= 0; k-- {
+			b.WriteString(names[rng.IntN(len(names))])
+		}
+		if quote {
+			b.WriteByte('"')
+		}
+		b.WriteString([]string{"", " ", "  ", "\t"}[rng.IntN(4)])
+		b.WriteByte('<')
+		for k := rng.IntN(3); k >= 0; k-- {
+			b.WriteString(addrs[rng.IntN(len(addrs))])
+		}
+		b.WriteByte('@')
+		for k := rng.IntN(3); k >= 0; k-- {
+			b.WriteString(addrs[rng.IntN(len(addrs))])
+		}
+		b.WriteString([]string{">", "> ", ">\n", ""}[rng.IntN(4)])
+		s := b.String()
+		phrase, addr, ok := namedHeaderAddress(s)
+		if !ok {
+			continue
+		}
+		taken++
+		want := parseHeaderAddressesFull(s)
+		if len(want) != 1 || want[0] != (headerAddress{phrase: phrase, hasPhrase: true, address: addr, hasAddress: true}) {
+			t.Fatalf("namedHeaderAddress(%q) = %q, %q; the parsers give %+v", s, phrase, addr, want)
+		}
+	}
+	if taken < 1000 {
+		t.Errorf("the shortcut took only %d random fields: the test is too weak", taken)
+	}
 }

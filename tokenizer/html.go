@@ -115,6 +115,55 @@ var htmlParsedTags = map[string]bool{"noscript": true, "noembed": true, "noframe
 
 type htmlAttr struct{ key, val string }
 
+// An htmlTagInfo is what the renderer needs to know about a tag name: its
+// membership in htmlKnownTags, htmlStyleTags, htmlURITags, htmlCDATATags,
+// htmlParsedTags and htmlSpaceTags, looked up once per tag.
+type htmlTagInfo struct {
+	known, style, uri, cdata, parsed, hasSpace bool
+	space                                      string
+}
+
+// An htmlName is an entry of htmlNameTable: a name, interned, and its
+// tag info.
+type htmlName struct {
+	name string
+	info htmlTagInfo
+}
+
+// htmlNameTable holds the common names of htmlNames and every tag of the
+// tag tables, each with its tag info.
+var htmlNameTable = func() map[string]htmlName {
+	m := map[string]htmlName{}
+	add := func(n string) {
+		ws, hasSpace := htmlSpaceTags[n]
+		m[n] = htmlName{name: n, info: htmlTagInfo{
+			known: htmlKnownTags[n], style: htmlStyleTags[n], uri: htmlURITags[n],
+			cdata: htmlCDATATags[n], parsed: htmlParsedTags[n], hasSpace: hasSpace, space: ws,
+		}}
+	}
+	for n := range htmlNames {
+		add(n)
+	}
+	for _, set := range []map[string]bool{htmlKnownTags, htmlStyleTags, htmlURITags, htmlCDATATags, htmlParsedTags} {
+		for n := range set {
+			add(n)
+		}
+	}
+	for n := range htmlSpaceTags {
+		add(n)
+	}
+	return m
+}()
+
+// internTag is internHTML for a tag name that also returns the tag's
+// info, with one lookup.
+func internTag(b []byte) (string, htmlTagInfo) {
+	if e, ok := htmlNameTable[string(b)]; ok {
+		return e.name, e.info
+	}
+	return string(b), htmlTagInfo{}
+}
+
 // internHTML is string(b) for a tag or attribute name, without allocating
 // for the common ones.
 func internHTML(b []byte) string {
@@ -230,7 +279,7 @@ func renderHTMLWith(src string, st *HTMLStats) htmlResult {
 			}
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
 			name, hasAttr := z.TagName()
-			tag := internHTML(name)
+			tag, info := internTag(name)
 			attrs = attrs[:0]
 			if tt != html.EndTagToken {
 				var rawTag string
@@ -259,13 +308,13 @@ func renderHTMLWith(src string, st *HTMLStats) htmlResult {
 						attrs = append(attrs, htmlAttr{key, string(v)})
 					}
 				}
-				if htmlParsedTags[tag] {
+				if info.parsed {
 					z.NextIsNotRawText()
 				}
-				cdata = tt == html.StartTagToken && htmlCDATATags[tag]
-				r.tag(tag, attrs, 1)
+				cdata = tt == html.StartTagToken && info.cdata
+				r.tag(tag, info, attrs, 1)
 			} else {
-				r.tag(tag, nil, -1)
+				r.tag(tag, info, nil, -1)
 			}
 		}
 	}
@@ -355,7 +404,9 @@ const scriptCommentMark = "<\uE000!--"
 // whose content HTML::Parser reads literally, "<!--" opens nothing; in a
 // script it is written scriptCommentMark (then scriptMarked is true).
 func closeComments(s string) (out string, raws []string, scriptMarked bool) {
+	orig := s
 	var sb strings.Builder
+	sb.Grow(len(s) + 64)
 	rewrote := false
 	for {
 		i := strings.Index(s, "<!--")
@@ -400,7 +451,8 @@ func closeComments(s string) (out string, raws []string, scriptMarked bool) {
 		rewrote = true
 	}
 	if !rewrote {
-		return sb.String() + s, nil, false
+		// What was written is orig's text up to s, unchanged.
+		return orig, nil, false
 	}
 	sb.WriteString(s)
 	return sb.String(), raws, scriptMarked
@@ -493,7 +545,9 @@ func attrVal(attrs []htmlAttr, key string) (string, bool) {
 	return "", false
 }
 
-func (r *htmlRenderer) tag(tag string, attrs []htmlAttr, num int) {
+// tag handles a start tag (num 1, with its attributes) or an end tag (num
+// -1); info is the tag's internTag info.
+func (r *htmlRenderer) tag(tag string, info htmlTagInfo, attrs []htmlAttr, num int) {
 	if r.stats != nil {
 		r.stats.tagCount(tag, num)
 	}
@@ -503,16 +557,16 @@ func (r *htmlRenderer) tag(tag string, attrs []htmlAttr, num int) {
 	case "style":
 		r.inStyle = max(r.inStyle+num, 0)
 	}
-	if !htmlKnownTags[tag] {
+	if !info.known {
 		return
 	}
-	if htmlStyleTags[tag] {
+	if info.style {
 		r.textStyle(tag, attrs, num)
 	}
-	if ws, ok := htmlSpaceTags[tag]; ok {
-		r.display(ws, true, false)
+	if info.hasSpace {
+		r.display(info.space, true, false)
 	}
-	if num == 1 && htmlURITags[tag] {
+	if num == 1 && info.uri {
 		r.tagURIs(tag, attrs)
 	}
 	if num == 1 && tag == "a" {

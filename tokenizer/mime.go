@@ -249,21 +249,20 @@ func unhex(c byte) byte {
 	}
 }
 
-func b64val(c byte) int {
-	switch {
-	case c >= 'A' && c <= 'Z':
-		return int(c - 'A')
-	case c >= 'a' && c <= 'z':
-		return int(c-'a') + 26
-	case c >= '0' && c <= '9':
-		return int(c-'0') + 52
-	case c == '+':
-		return 62
-	case c == '/':
-		return 63
+// b64Values maps a byte to its value in the base64 alphabet, or -1.
+var b64Values = func() (a [256]int8) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for c := range a {
+		a[c] = -1
 	}
-	return -1
-}
+	for i := 0; i < len(alphabet); i++ {
+		a[alphabet[i]] = int8(i)
+	}
+	return a
+}()
+
+// b64val is the value of c in the base64 alphabet, or -1.
+func b64val(c byte) int { return int(b64Values[c]) }
 
 // decodeBase64 decodes base64 as SpamAssassin's Util::base64_decode does:
 // whitespace is ignored; well-formed input is decoded strictly (a '='
@@ -637,8 +636,7 @@ func noEncodedWordHeader(name string) bool {
 // raw 8-bit text is read as UTF-8 (else Windows-1252) and RFC 2047
 // encoded-words are decoded to UTF-8.
 func decodeHeaderValue(name, raw string) string {
-	v := unfoldSA(raw)
-	v = strings.TrimFunc(v, func(r rune) bool { return r < 0x80 && isPerlSpace(byte(r)) })
+	v := trimPerlSpace(unfoldSA(raw))
 	if v == "" {
 		return ""
 	}
@@ -658,10 +656,21 @@ func decodeHeaderValue(name, raw string) string {
 	if !isASCII(v) && !utf8.ValidString(v) {
 		v, _ = normalizeCharset([]byte(v), "UTF-8", false)
 	}
-	if noEncodedWordHeader(name) || !strings.Contains(v, "=?") {
+	if !strings.Contains(v, "=?") || noEncodedWordHeader(name) {
 		return v
 	}
 	return decodeEncodedWords(v)
+}
+
+// trimPerlSpace removes Perl's ASCII whitespace from both ends of s.
+func trimPerlSpace(s string) string {
+	for len(s) > 0 && isPerlSpace(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && isPerlSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // unfoldSA replaces every line break followed by blanks with one space.

@@ -258,18 +258,31 @@ func (p *parser) newMessageNode(raw []byte, subparse int, top bool) *node {
 		if len(hdrLines) == 0 {
 			return
 		}
-		var whole []byte
-		if len(hdrLines) == 1 {
-			whole = hdrLines[0]
-		} else {
-			whole = bytes.Join(hdrLines, nil)
+		// The field's lines joined, in one allocation for name and
+		// value, once a colon is known to be there.
+		colon, size := -1, 0
+		for _, l := range hdrLines {
+			if k := bytes.IndexByte(l, ':'); k >= 0 && colon < 0 {
+				colon = size + k
+			}
+			size += len(l)
 		}
-		hdrLines = hdrLines[:0] // reused by the next field
-		colon := bytes.IndexByte(whole, ':')
 		if colon < 0 {
+			hdrLines = hdrLines[:0] // reused by the next field
 			return
 		}
-		field := string(whole) // one allocation for name and value
+		var field string
+		if len(hdrLines) == 1 {
+			field = string(hdrLines[0])
+		} else {
+			var b strings.Builder
+			b.Grow(size)
+			for _, l := range hdrLines {
+				b.Write(l)
+			}
+			field = b.String()
+		}
+		hdrLines = hdrLines[:0]
 		key := strings.TrimRight(field[:colon], " \t")
 		val := field[colon+1:]
 		if len(key) > maxHeaderKeyLength {
@@ -815,6 +828,14 @@ func CollapseBlankRuns[L ~string | ~[]byte](lines []L) []L {
 // in a CRLF message a bare LF gets its CR (bug 7785).
 func pristineHeader(lines [][]byte, crlf bool) string {
 	var b strings.Builder
+	size := 0
+	for _, l := range lines {
+		size += len(l)
+	}
+	if crlf {
+		size += len(lines) // a CR for each line ending at most
+	}
+	b.Grow(size)
 	for _, l := range lines {
 		if !crlf {
 			b.Write(l)

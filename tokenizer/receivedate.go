@@ -81,23 +81,20 @@ func ParseDate(s string) (time.Time, bool) {
 
 	var day, year int
 	var mon time.Month
-	switch {
-	case dateDMY.MatchString(s):
-		m := dateDMY.FindStringSubmatchIndex(s)
+	// Each expression runs once: its submatches say whether it matched.
+	if m := dateDMY.FindStringSubmatchIndex(s); m != nil {
 		day, _ = strconv.Atoi(s[m[2]:m[3]])
 		mon = rdMonths[strings.ToLower(s[m[4]:m[5]])]
 		year, _ = strconv.Atoi(s[m[6]:m[7]])
 		s = s[:m[0]] + " " + s[m[1]:]
-	case dateAsctime.MatchString(s):
-		m := dateAsctime.FindStringSubmatchIndex(s)
+	} else if m := dateAsctime.FindStringSubmatchIndex(s); m != nil {
 		mon = rdMonths[strings.ToLower(s[m[2]:m[3]])]
 		day, _ = strconv.Atoi(s[m[4]:m[5]])
 		year, _ = strconv.Atoi(s[m[6]:m[7]])
 		// The time of day goes with the match, as in SpamAssassin: an
 		// asctime date reads as midnight unless another time follows.
 		s = s[:m[0]] + " " + s[m[1]:]
-	case dateDMYShort.MatchString(s):
-		m := dateDMYShort.FindStringSubmatchIndex(s)
+	} else if m := dateDMYShort.FindStringSubmatchIndex(s); m != nil {
 		day, _ = strconv.Atoi(s[m[2]:m[3]])
 		mon = rdMonths[strings.ToLower(s[m[4]:m[5]])]
 		ys := s[m[6]:m[7]]
@@ -108,7 +105,7 @@ func ParseDate(s string) (time.Time, bool) {
 			year += 1900
 		}
 		s = s[:m[0]] + " " + s[m[1]:]
-	default:
+	} else {
 		return time.Time{}, false
 	}
 
@@ -183,6 +180,15 @@ var (
 	rdHasZone     = regexp.MustCompile(`(?:[-+]\d{4}|\b[A-Z]{2,4}\b)`)
 )
 
+// mayBeLocalHandOff reports whether s holds the literal text qmailInvoked
+// or fromLocalhost need to match ("qmail ", or "from " and "localhost" or
+// "127.0.0.1"): most Received fields hold neither, and the expressions
+// cost more than the look.
+func mayBeLocalHandOff(s string) bool {
+	return strings.Contains(s, "qmail ") ||
+		strings.Contains(s, "from ") && (strings.Contains(s, "localhost") || strings.Contains(s, "127.0.0.1"))
+}
+
 func (m *Message) receiveTime() (time.Time, bool) {
 	var rcvd []string
 	for _, f := range m.Header {
@@ -192,11 +198,11 @@ func (m *Message) receiveTime() (time.Time, bool) {
 	}
 	var local []string
 	if len(rcvd) > 0 {
-		if first := rdUnfold(rcvd[0]); qmailInvoked.MatchString(first) || fromLocalhost.MatchString(first) {
+		if first := rdUnfold(rcvd[0]); mayBeLocalHandOff(first) && (qmailInvoked.MatchString(first) || fromLocalhost.MatchString(first)) {
 			local = append(local, rcvd[0])
 			rcvd = rcvd[1:]
 		}
-		if len(rcvd) > 0 && byFetchmail.MatchString(rdUnfold(rcvd[0])) {
+		if len(rcvd) > 0 && strings.Contains(rcvd[0], "(fetchmail-") && byFetchmail.MatchString(rdUnfold(rcvd[0])) {
 			local = append(local, rcvd[0])
 			rcvd = rcvd[1:]
 		} else if len(local) > 0 {

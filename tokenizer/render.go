@@ -26,10 +26,41 @@ func (p *parser) render(root *node) {
 	}
 	collect(root)
 
+	// Render every leaf first, to size the builders (from above: the
+	// scan size counts characters).
+	type leafKind struct{ isText, isHTML bool }
+	kinds := make([]leafKind, len(leaves))
+	sizeAll, sizeVis, sizeInv := 0, 0, 0
+	scan := p.lim.BodyPartScanSize
+	upTo := func(s string) int {
+		if scan > 0 {
+			return min(len(s), utf8.UTFMax*scan)
+		}
+		return len(s)
+	}
+	for i, n := range leaves {
+		isText, isHTML := p.renderLeaf(n)
+		kinds[i] = leafKind{isText, isHTML}
+		if isText {
+			part := n.part
+			if isHTML {
+				sizeAll += upTo(part.allText)
+			} else {
+				sizeAll += upTo(part.Rendered)
+			}
+			sizeVis += upTo(part.Rendered)
+			sizeInv += upTo(part.Invisible)
+		}
+	}
 	var all, vis, inv strings.Builder
+	all.Grow(sizeAll + len(leaves))
+	vis.Grow(sizeVis + len(leaves))
+	if sizeInv > 0 {
+		inv.Grow(sizeInv + len(leaves))
+	}
 	var allWide, visWide, invWide bool
 	var htmlURIs, mailto []string
-	for _, n := range leaves {
+	for i, n := range leaves {
 		if all.Len() > 0 {
 			all.WriteByte('\n')
 		}
@@ -39,12 +70,11 @@ func (p *parser) render(root *node) {
 		if inv.Len() > 0 {
 			inv.WriteByte('\n')
 		}
-		isText, isHTML := p.renderLeaf(n)
+		isText, isHTML := kinds[i].isText, kinds[i].isHTML
 		if !isText {
 			continue
 		}
 		part := n.part
-		scan := p.lim.BodyPartScanSize
 		if isHTML {
 			all.WriteString(scanTruncate(part.allText, scan))
 			allWide = allWide || part.wide.all
@@ -158,6 +188,15 @@ func latin1Octets(s string) string {
 	return string(b)
 }
 
+// bodyPlainASCII marks the bytes collapseBodySpace copies as they are
+// without a look: ASCII but NUL and Perl's whitespace.
+var bodyPlainASCII = func() (a [256]bool) {
+	for c := 1; c < 0x80; c++ {
+		a[c] = !isPerlSpace(byte(c))
+	}
+	return a
+}()
+
 // collapseBodySpace applies s/\n+\s*\n+/\0/; s/\s+/ /; tr/\0/\n/ with
 // Unicode (wide) or ASCII-only whitespace.
 func collapseBodySpace(text string, wide bool) string {
@@ -171,11 +210,12 @@ func collapseBodySpace(text string, wide bool) string {
 	var sb strings.Builder
 	sb.Grow(len(text))
 	for i := 0; i < len(text); {
-		// Copy a run of plain ASCII bytes at once.
+		// Copy a run of plain ASCII bytes at once, single spaces
+		// between them included (a run of one space becomes itself).
 		j := i
 		for j < len(text) {
 			c := text[j]
-			if c >= 0x80 || c == 0 || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' {
+			if !bodyPlainASCII[c] && (c != ' ' || j+1 >= len(text) || !bodyPlainASCII[text[j+1]]) {
 				break
 			}
 			j++
@@ -232,11 +272,21 @@ func collapseBodySpace(text string, wide bool) string {
 
 // splitShortLines is split_into_array_of_short_lines over prefix+text.
 func splitShortLines(prefix, text string) []string {
-	all := prefix + text
-	if all == "" {
+	if prefix == "" && text == "" {
 		return nil
 	}
-	out := make([]string, 0, strings.Count(all, "\n")+1)
+	if prefix != "" && !strings.HasSuffix(prefix, "\n") {
+		return appendShortLines(nil, prefix+text)
+	}
+	// No line spans a prefix ending in a newline: split the two apart
+	// rather than copy the text after it.
+	out := make([]string, 0, strings.Count(prefix, "\n")+strings.Count(text, "\n")+1)
+	return appendShortLines(appendShortLines(out, prefix), text)
+}
+
+// appendShortLines appends the lines of all, each cut to
+// maxBodyLineLength at a space, to out.
+func appendShortLines(out []string, all string) []string {
 	for all != "" {
 		k := strings.IndexByte(all, '\n')
 		var line string

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
@@ -124,7 +125,7 @@ func DefaultTokenOptions() TokenOptions {
 // first produced (body, URIs, invisible text, MIME parts, headers).
 func Tokens(m *Message, opt TokenOptions) []string {
 	set := &tokenStringSet{seen: make(map[string]struct{}, 512)}
-	tokenizeMessage(m, opt, set.add)
+	tokenizeMessage(m, opt, newLineTokenizer(opt, set.add))
 	return set.list
 }
 
@@ -132,8 +133,12 @@ func Tokens(m *Message, opt TokenOptions) []string {
 // they were first produced. Tokens are told apart by key, as SpamAssassin
 // does.
 func TokenKeys(m *Message, opt TokenOptions) []Key {
-	set := &tokenKeySet{seen: newKeySet(1024)}
-	tokenizeMessage(m, opt, set.add)
+	sc := tokenScratchPool.Get().(*tokenScratch)
+	set := &tokenKeySet{seen: sc.keySet(), list: make([]Key, 0, 256)}
+	t := newLineTokenizer(opt, set.add)
+	t.norm, t.alt, t.out, t.skip = sc.norm, sc.alt, sc.out, sc.skip
+	tokenizeMessage(m, opt, t)
+	sc.release(set.seen, t)
 	return set.list
 }
 
@@ -150,13 +155,9 @@ func TokenizeLine(text, prefix string, region Region) []string {
 	return out
 }
 
-// tokenizeMessage runs every enabled source of m through a line tokenizer that
-// hands each token to emit.
-func tokenizeMessage(m *Message, opt TokenOptions, emit func([]byte)) {
-	if opt.MaxTokenLength <= 0 {
-		opt.MaxTokenLength = DefaultMaxTokenLength
-	}
-	t := newLineTokenizer(opt, emit)
+// tokenizeMessage runs every enabled source of m through t, a line
+// tokenizer made with opt that hands each token to its emit function.
+func tokenizeMessage(m *Message, opt TokenOptions, t *lineTokenizer) {
 	if opt.Sources&SourceVisible != 0 {
 		t.source(m.Text, "", RegionBody, maxBodyTokens)
 	}
@@ -167,7 +168,7 @@ func tokenizeMessage(m *Message, opt TokenOptions, emit func([]byte)) {
 		t.source(m.Invisible, "I*:", RegionBody, maxInvisibleTokens)
 	}
 	if opt.Sources&SourceMIMEPart != 0 {
-		mimePartTokens(m, emit)
+		mimePartTokens(m, t.emit)
 	}
 	if opt.Sources&SourceHeader != 0 {
 		t.count = 0
@@ -359,17 +360,21 @@ func (t *lineTokenizer) putString(prefix, mid string, word []byte) {
 	t.emit(t.out)
 }
 
-// tokAllowedASCII marks the ASCII bytes step 1 keeps.
-var tokAllowedASCII = func() (a [128]bool) {
+// tokNormASCII maps an ASCII byte to itself if step 1 keeps it and to a
+// space if not.
+var tokNormASCII = func() (a [128]byte) {
+	for c := range a {
+		a[c] = ' '
+	}
 	for c := 'a'; c <= 'z'; c++ {
-		a[c] = true
-		a[c-'a'+'A'] = true
+		a[c] = byte(c)
+		a[c-'a'+'A'] = byte(c - 'a' + 'A')
 	}
 	for c := '0'; c <= '9'; c++ {
-		a[c] = true
+		a[c] = byte(c)
 	}
 	for _, c := range ",@*!_'\"$. -" {
-		a[c] = true
+		a[c] = byte(c)
 	}
 	return a
 }()
@@ -384,36 +389,32 @@ func tokIsWord(c byte) bool {
 func tokIsUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
 
 // normalize is step 1: it copies text into t.norm with every byte that is
-// not kept replaced by a space.
+// not kept replaced by a space. Every byte maps to one byte, so the text
+// is copied whole and the bytes not kept are overwritten: an ASCII byte
+// outside the kept set, and a byte 0x80–0xA0 that is not part of a UTF-8
+// sequence (a lead byte 0xC0 and up without its continuation bytes, and
+// a stray 0xA1–0xBF, stay).
 func (t *lineTokenizer) normalize(text string) []byte {
-	b := t.norm[:0]
-	n := len(text)
+	b := append(t.norm[:0], text...)
+	n := len(b)
 	for i := 0; i < n; {
-		c := text[i]
+		c := b[i]
 		if c < 0x80 {
-			if tokAllowedASCII[c] {
-				b = append(b, c)
-			} else {
-				b = append(b, ' ')
-			}
+			b[i] = tokNormASCII[c]
 			i++
 			continue
 		}
 		switch {
-		case c >= 0xC0 && c <= 0xDF && i+1 < n && tokIsCont(text[i+1]):
-			b = append(b, text[i:i+2]...)
+		case c >= 0xC0 && c <= 0xDF && i+1 < n && tokIsCont(b[i+1]):
 			i += 2
-		case c >= 0xE0 && c <= 0xEF && i+2 < n && tokIsCont(text[i+1]) && tokIsCont(text[i+2]):
-			b = append(b, text[i:i+3]...)
+		case c >= 0xE0 && c <= 0xEF && i+2 < n && tokIsCont(b[i+1]) && tokIsCont(b[i+2]):
 			i += 3
-		case c >= 0xF0 && c <= 0xF4 && i+3 < n && tokIsCont(text[i+1]) && tokIsCont(text[i+2]) && tokIsCont(text[i+3]):
-			b = append(b, text[i:i+4]...)
+		case c >= 0xF0 && c <= 0xF4 && i+3 < n && tokIsCont(b[i+1]) && tokIsCont(b[i+2]) && tokIsCont(b[i+3]):
 			i += 4
 		case c >= 0xA1:
-			b = append(b, c)
 			i++
 		default:
-			b = append(b, ' ')
+			b[i] = ' '
 			i++
 		}
 	}
@@ -486,7 +487,12 @@ func tokLowerTitleCase(b []byte) {
 			}
 			capAt = q
 		default:
-			p++
+			// Only a '.' can start a match past the start.
+			k := bytes.IndexByte(b[p+1:], '.')
+			if k < 0 {
+				return
+			}
+			p += 1 + k
 			continue
 		}
 		j := capAt + 1
@@ -522,11 +528,13 @@ func tokLowerTitleCase(b []byte) {
 // prefix.
 func (t *lineTokenizer) line(text, prefix string, region Region) {
 	b := t.normalize(text)
-	if tokHasRun(b, '.') {
+	// Most lines have no two dots or dashes in a row at all: look for
+	// them with the library's fast search first.
+	if bytes.Contains(b, []byte("..")) && tokHasRun(b, '.') {
 		t.alt = tokSplitRuns(t.alt, b, '.', 3, 6)
 		b, t.alt = t.alt, b
 	}
-	if tokHasRun(b, '-') {
+	if bytes.Contains(b, []byte("--")) && tokHasRun(b, '-') {
 		t.alt = tokSplitRuns(t.alt, b, '-', 2, 6)
 		b, t.alt = t.alt, b
 	}
@@ -721,20 +729,35 @@ func tokSkip(w []byte, scratch *[]byte) []byte {
 // tokIsDecompKeep reports whether c matches [\w:*] on a byte string.
 func tokIsDecompKeep(c byte) bool { return tokIsWord(c) || c == ':' || c == '*' }
 
+// Classes of tokDecompClass: a byte decompose drops, an upper-case letter.
+const (
+	tokDecompDrop uint8 = 1 << iota
+	tokDecompUpper
+)
+
+// tokDecompClass classifies every byte for decompose's first look.
+var tokDecompClass = func() (a [256]uint8) {
+	for c := range a {
+		if !tokIsDecompKeep(byte(c)) {
+			a[c] |= tokDecompDrop
+		}
+		if tokIsUpper(byte(c)) {
+			a[c] |= tokDecompUpper
+		}
+	}
+	return a
+}()
+
 // decompose is step 7: copies of w without punctuation and lower-cased.
 func (t *lineTokenizer) decompose(w []byte, prefix string) {
-	punct, upper := false, false
+	var class uint8
 	for _, c := range w {
-		if !tokIsDecompKeep(c) {
-			punct = true
-		}
-		if tokIsUpper(c) {
-			upper = true
-		}
+		class |= tokDecompClass[c]
 	}
-	if !punct && !upper {
+	if class == 0 {
 		return
 	}
+	punct, upper := class&tokDecompDrop != 0, class&tokDecompUpper != 0
 	if punct {
 		t.out = append(t.out[:0], prefix...)
 		for _, c := range w {
@@ -806,6 +829,15 @@ func isEnglishStopword(w string) bool {
 	return false
 }
 
+// englishStopwordStarts has, for each length, bit c-'a' set when an
+// English stopword of that length starts with c.
+var englishStopwordStarts = func() (a [12]uint32) {
+	for _, w := range strings.Fields(englishStopwordList) {
+		a[len(w)] |= 1 << (w[0] - 'a')
+	}
+	return a
+}()
+
 type englishStopwordSet struct{}
 
 // EnglishStopwords returns the default English stopwords (71 words).
@@ -813,6 +845,11 @@ func EnglishStopwords() Stopwords { return englishStopwordSet{} }
 
 func (englishStopwordSet) IsStopword(w []byte) bool {
 	if len(w) < 3 || len(w) > 11 {
+		return false
+	}
+	// Most words are ruled out by their length and first letter.
+	first := w[0] | 0x20
+	if first < 'a' || first > 'z' || englishStopwordStarts[len(w)]&(1<<(first-'a')) == 0 {
 		return false
 	}
 	var buf [11]byte

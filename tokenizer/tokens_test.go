@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -517,5 +518,142 @@ func TestKeySet(t *testing.T) {
 		if s.n != len(seen) {
 			t.Errorf("%s: %d keys held, want %d", tc.name, s.n, len(seen))
 		}
+	}
+}
+
+// normalizeReference is step 1 written byte by byte, as normalize was
+// before it copied the text whole: the reference for
+// TestNormalizeMatchesReference.
+func normalizeReference(text string) []byte {
+	var b []byte
+	n := len(text)
+	for i := 0; i < n; {
+		c := text[i]
+		if c < 0x80 {
+			if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(",@*!_'\"$. -", c) >= 0 {
+				b = append(b, c)
+			} else {
+				b = append(b, ' ')
+			}
+			i++
+			continue
+		}
+		switch {
+		case c >= 0xC0 && c <= 0xDF && i+1 < n && tokIsCont(text[i+1]):
+			b = append(b, text[i:i+2]...)
+			i += 2
+		case c >= 0xE0 && c <= 0xEF && i+2 < n && tokIsCont(text[i+1]) && tokIsCont(text[i+2]):
+			b = append(b, text[i:i+3]...)
+			i += 3
+		case c >= 0xF0 && c <= 0xF4 && i+3 < n && tokIsCont(text[i+1]) && tokIsCont(text[i+2]) && tokIsCont(text[i+3]):
+			b = append(b, text[i:i+4]...)
+			i += 4
+		case c >= 0xA1:
+			b = append(b, c)
+			i++
+		default:
+			b = append(b, ' ')
+			i++
+		}
+	}
+	return b
+}
+
+// TestNormalizeMatchesReference checks step 1 against the byte-by-byte
+// reference on random byte strings rich in UTF-8 lead and continuation
+// bytes, reusing one tokenizer as a message does.
+func TestNormalizeMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	alphabet := []byte("aZ09 .-,@*!_'\"$\t\n<>%~\x00\x7f\x80\x9f\xa0\xa1\xbf\xc0\xc3\xdf\xe0\xe2\xef\xf0\xf4\xf5\xff")
+	tk := newLineTokenizer(DefaultTokenOptions(), func([]byte) {})
+	for range 50000 {
+		b := make([]byte, rng.IntN(24))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		want := normalizeReference(string(b))
+		if got := tk.normalize(string(b)); string(got) != string(want) {
+			t.Fatalf("normalize(%q) = %q, want %q", b, got, want)
+		}
+	}
+}
+
+// tokLowerTitleCaseReference is step 3 as it was before it jumped from
+// one '.' to the next: the reference for
+// TestLowerTitleCaseMatchesReference.
+func tokLowerTitleCaseReference(b []byte) {
+	n := len(b)
+	p := 0
+	for p < n {
+		var capAt int
+		switch {
+		case p == 0 && tokIsUpper(b[0]):
+			capAt = 0
+		case b[p] == '.':
+			q := p + 1
+			for q < n && b[q] == ' ' {
+				q++
+			}
+			if q == p+1 || q >= n || !tokIsUpper(b[q]) {
+				p++
+				continue
+			}
+			capAt = q
+		default:
+			p++
+			continue
+		}
+		j := capAt + 1
+		e := j
+		for e < n && !tokIsUpper(b[e]) {
+			e++
+		}
+		if e == j { // [^A-Z]+ needs one byte
+			p++
+			continue
+		}
+		end := -1
+		if e == n {
+			end = n
+		} else {
+			for k := e - 1; k > j; k-- {
+				if b[k] == ' ' {
+					end = k + 1
+					break
+				}
+			}
+		}
+		if end < 0 {
+			p++
+			continue
+		}
+		b[capAt] += 'a' - 'A'
+		p = end
+	}
+}
+
+// TestLowerTitleCaseMatchesReference checks step 3 against the reference
+// on random lines of capitals, dots, spaces and lower-case runs.
+func TestLowerTitleCaseMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	pieces := []string{" ", " ", "  ", ".", ". ", ".  ", "A", "Hello", "WORLD", "x", "abc", "I", "Mr.", "U.S.", "é"}
+	changed := 0
+	for range 50000 {
+		var b []byte
+		for k := rng.IntN(12); k >= 0; k-- {
+			b = append(b, pieces[rng.IntN(len(pieces))]...)
+		}
+		got, want := slices.Clone(b), slices.Clone(b)
+		tokLowerTitleCase(got)
+		tokLowerTitleCaseReference(want)
+		if string(got) != string(want) {
+			t.Fatalf("tokLowerTitleCase(%q) = %q, want %q", b, got, want)
+		}
+		if string(got) != string(b) {
+			changed++
+		}
+	}
+	if changed < 5000 {
+		t.Errorf("only %d random lines changed: the test is too weak", changed)
 	}
 }

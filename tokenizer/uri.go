@@ -541,6 +541,15 @@ func uriStartOK(s string, p int) bool {
 	return p > 0 && isStartDelim(s[p-1])
 }
 
+// uriRunByte marks [A-Za-z0-9_-], the bytes that can come before the
+// first '.' or ':' of a URI found without an '@' (textURIs).
+var uriRunByte = func() (a [256]bool) {
+	for c := range a {
+		a[c] = isAlnumHyphen(byte(c)) || c == '_'
+	}
+	return a
+}()
+
 // textURIs finds the URIs in rendered text lines and returns them in the
 // form SpamAssassin adds them (scheme supplied), in order of appearance.
 func textURIs(lines []string) []string {
@@ -550,10 +559,39 @@ func textURIs(lines []string) []string {
 		hasAt := strings.IndexByte(s, '@') >= 0
 		for p := 0; p < len(s); {
 			// Without an '@' on the line only a URI starting with a
-			// letter or digit can match here (matchTextURIAt).
-			if !hasAt && !isAlnum(s[p]) || !uriStartOK(s, p) {
+			// letter or digit can match here (matchTextURIAt), and
+			// for one uriStartOK is that no word byte comes before
+			// it unless after an ISO-2022 shift: skip such bytes
+			// without the calls.
+			if !hasAt && (!isAlnum(s[p]) || p > 0 && isWordByte(s[p-1]) && (p < 3 || s[p-3] != 0x1b || s[p-2] != '(')) ||
+				hasAt && !uriStartOK(s, p) {
 				p++
 				continue
+			}
+			// Every URI matchTextURIAt finds but an address has a '.'
+			// or ':' (after its scheme, www or ftp, or in its host
+			// name) with only bytes of [A-Za-z0-9_-] before it; an
+			// address has an '@' after a run of bytes that are no
+			// address delimiter (which the bytes of [A-Za-z0-9_-] are
+			// not either). When neither holds from p, no URI starts at
+			// p or anywhere in the run of [A-Za-z0-9_-] from p.
+			q := p
+			for q < len(s) && uriRunByte[s[q]] {
+				q++
+			}
+			if q == len(s) || s[q] != '.' && s[q] != ':' {
+				email := false
+				if hasAt {
+					e := q
+					for e < len(s) && s[e] != '@' && !isEmailEndDelim(s[e]) {
+						e++
+					}
+					email = e > p && e < len(s) && s[e] == '@'
+				}
+				if !email {
+					p = max(q, p+1)
+					continue
+				}
 			}
 			m, end, ok := matchTextURIAt(s, p, hasAt)
 			if !ok {
