@@ -54,6 +54,9 @@ type Options struct {
 	forceBacktrack bool
 	// noDFA leaves the dfa out (tests compare with and without).
 	noDFA bool
+	// noSolver leaves the refSolver out (tests compare with and
+	// without).
+	noSolver bool
 }
 
 // Error is a pattern that cannot be compiled.
@@ -123,6 +126,9 @@ type Regexp struct {
 	heavy bool
 	// named maps each group name to the numbers of its groups.
 	named map[string][]int
+	// solver decides MatchText for some backtracking patterns with a
+	// backreference (see refSolver); nil: none.
+	solver *refSolver
 }
 
 // Compile compiles a rule pattern: expr is the text between the
@@ -200,6 +206,11 @@ func Compile(expr, flags string, opt Options) (*Regexp, error) {
 		r.dfa, r.dfaSrc = relaxedDFA(tree)
 		if r.dfa != nil && opt.StateBudget != nil {
 			r.dfa.useBudget(opt.StateBudget)
+		}
+		if !opt.noSolver {
+			if r.solver = newRefSolver(tree); r.solver != nil && opt.StateBudget != nil {
+				r.solver.useBudget(opt.StateBudget)
+			}
 		}
 	}
 	return r, nil
@@ -388,6 +399,11 @@ func (r *Regexp) matchText(t *Text, deadline time.Time, walked bool) (bool, erro
 	}
 	if !r.fits(deadline) {
 		return false, ErrDeadline
+	}
+	if r.solver != nil {
+		if m, ok := r.solver.match(t.s); ok {
+			return m, nil
+		}
 	}
 	// The subject's runes, made once per Text for all the patterns on
 	// the backtracking engine (MatchString would convert it each time).

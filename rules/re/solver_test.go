@@ -1,0 +1,169 @@
+package re
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"unicode"
+)
+
+// TestFoldByteIsToLower checks foldByte against what the backtracking
+// engine compares case-insensitive backreferences by.
+func TestFoldByteIsToLower(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		if got, want := rune(foldByte(byte(c))), unicode.ToLower(rune(c)); got != want {
+			t.Errorf("foldByte(%#x) = %#x, unicode.ToLower = %#x", c, got, want)
+		}
+	}
+}
+
+// refWitnesses generates subjects meant to match the pattern of tree:
+// a random walk that repeats what a group captured where a
+// backreference to it stands (sometimes with its case changed or a
+// byte altered, so that near misses are probed too).
+func refWitnesses(tree *node, n int, rng *rand.Rand) []string {
+	var out []string
+	for range n {
+		var b []byte
+		caps := map[int]string{}
+		var gen func(nd *node)
+		gen = func(nd *node) {
+			if len(b) > 4096 {
+				return
+			}
+			switch nd.kind {
+			case nodeSet:
+				ms := nd.set.members()
+				if len(ms) == 0 {
+					return
+				}
+				if rng.IntN(3) != 0 {
+					var pr []byte
+					for _, c := range ms {
+						if c >= 0x20 && c < 0x7f {
+							pr = append(pr, c)
+						}
+					}
+					if len(pr) > 0 {
+						ms = pr
+					}
+				}
+				b = append(b, ms[rng.IntN(len(ms))])
+			case nodeConcat:
+				for _, s := range nd.subs {
+					gen(s)
+				}
+			case nodeAlt:
+				gen(nd.subs[rng.IntN(len(nd.subs))])
+			case nodeRepeat:
+				hi := nd.max
+				if hi < 0 || hi > nd.min+3 {
+					hi = nd.min + 3
+				}
+				for range nd.min + rng.IntN(hi-nd.min+1) {
+					gen(nd.subs[0])
+				}
+			case nodeCapture:
+				start := len(b)
+				gen(nd.subs[0])
+				caps[nd.cap] = string(b[start:])
+			case nodeAtomic:
+				gen(nd.subs[0])
+			case nodeBackref:
+				c := []byte(caps[nd.cap])
+				switch rng.IntN(6) {
+				case 0:
+					c = []byte(strings.ToUpper(string(c)))
+				case 1:
+					if len(c) > 0 {
+						c[rng.IntN(len(c))] ^= 0x20
+					}
+				case 2:
+					if len(c) > 0 {
+						c = c[:len(c)-1]
+					}
+				}
+				b = append(b, c...)
+			case nodeAssert:
+				switch nd.assert {
+				case assertBeginLine, assertEndLine:
+					if rng.IntN(2) == 0 {
+						b = append(b, '\n')
+					}
+				case assertWordBoundary:
+					if rng.IntN(3) == 0 {
+						b = append(b, ' ')
+					}
+				}
+			case nodeLook:
+				if !nd.neg && !nd.behind {
+					gen(nd.subs[0])
+				}
+			}
+		}
+		gen(tree)
+		out = append(out, string(b))
+	}
+	return out
+}
+
+// TestRefSolverAgreesWithBacktracking compares the yes/no answers of
+// every stock pattern the refSolver takes with the backtracking
+// engine's, on corpus texts, generated witnesses and witnesses spliced
+// into corpus header blocks.
+func TestRefSolverAgreesWithBacktracking(t *testing.T) {
+	pats := loadStock(t)
+	perFolder := 40
+	if testing.Short() {
+		perFolder = 5
+	}
+	texts := probeTexts(t, perFolder)
+	rng := rand.New(rand.NewPCG(16, 1))
+	solved := 0
+	for _, p := range pats {
+		fast, err := Compile(p.expr, p.flags, Options{})
+		if err != nil || fast.solver == nil {
+			continue
+		}
+		solved++
+		slow, err := Compile(p.expr, p.flags, Options{noSolver: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tree, _, _ := parsePerl(p.expr, p.flags)
+		subjects := append([]string(nil), texts...)
+		for _, w := range refWitnesses(tree, 300, rng) {
+			subjects = append(subjects, w, w+"\n", "x"+w+"\r\n", strings.ToUpper(w))
+			host := texts[rng.IntN(len(texts))]
+			at := rng.IntN(len(host) + 1)
+			if nl := strings.IndexByte(host[at:], '\n'); nl >= 0 {
+				at += nl + 1
+			}
+			subjects = append(subjects, host[:at]+w+"\n"+host[at:])
+		}
+		matched, undecided := 0, 0
+		for _, s := range subjects {
+			tx := NewText(s)
+			want := slow.MatchText(tx)
+			got, ok := fast.solver.match(s)
+			if !ok {
+				undecided++
+				got = fast.MatchText(tx)
+			}
+			if got != want {
+				t.Errorf("%s /%s/%s on %q: solver %v, backtracking %v", p.rule, p.expr, p.flags, s, got, want)
+			}
+			if fast.MatchText(tx) != want {
+				t.Errorf("%s /%s/%s on %q: MatchText differs from backtracking", p.rule, p.expr, p.flags, s)
+			}
+			if want {
+				matched++
+			}
+		}
+		t.Logf("%s: %d of %d subjects match, %d left to backtracking", p.rule, matched, len(subjects), undecided)
+	}
+	t.Logf("%d stock patterns solved without backtracking", solved)
+	if solved < 15 {
+		t.Errorf("only %d stock patterns take the solver", solved)
+	}
+}
