@@ -43,6 +43,12 @@ const (
 	solverStepsBase    = 1 << 14
 )
 
+// solverMaxStates bounds the states each dfa of a solver keeps: an
+// anchored walk through a counted repeat such as .{1,2048} passes a
+// state per count (and per kind of byte before it), which should all
+// stay cached.
+const solverMaxStates = 1 << 14
+
 // newRefSolver returns the solver of a pattern of the shape refSolver
 // describes, or nil when tree has another shape or a piece does not
 // translate.
@@ -147,6 +153,7 @@ func piecesDFA(items []*node, anchored bool) (*dfa, bool) {
 		return nil, false
 	}
 	d.anchored = anchored
+	d.maxStates = solverMaxStates
 	return d, true
 }
 
@@ -211,10 +218,6 @@ func (run *solveRun) fromX(i int) bool {
 			return false
 		}
 		for _, k := range ks {
-			if run.steps -= j - i + 1; run.steps < 0 {
-				run.failed = true
-				return false
-			}
 			if end := k + j - i; end <= len(run.s) && run.repeats(i, j, k) && run.zFrom(end) {
 				return true
 			}
@@ -273,18 +276,18 @@ func (run *solveRun) zFrom(p int) bool {
 
 // repeats reports whether the bytes at k repeat those from i to j, as
 // the backtracking engine compares a backreference (k+j-i is within the
-// subject).
+// subject); every byte compared costs a step.
 func (run *solveRun) repeats(i, j, k int) bool {
 	a, b := run.s[i:j], run.s[k:k+j-i]
-	if !run.sv.fold {
-		return a == b
+	x := 0
+	for x < len(a) && (a[x] == b[x] || run.sv.fold && foldByte(a[x]) == foldByte(b[x])) {
+		x++
 	}
-	for x := 0; x < len(a); x++ {
-		if a[x] != b[x] && foldByte(a[x]) != foldByte(b[x]) {
-			return false
-		}
+	if run.steps -= x + 1; run.steps < 0 {
+		run.failed = true
+		return false
 	}
-	return true
+	return x == len(a)
 }
 
 // foldByte is unicode.ToLower of the byte as a rune (Latin-1), what
