@@ -126,9 +126,9 @@ type Regexp struct {
 	heavy bool
 	// named maps each group name to the numbers of its groups.
 	named map[string][]int
-	// solver decides MatchText for some backtracking patterns with a
-	// backreference (see refSolver); nil: none.
-	solver *refSolver
+	// solver decides MatchText for some backtracking patterns (see
+	// refSolver and lookSolver); nil: none.
+	solver solver
 }
 
 // Compile compiles a rule pattern: expr is the text between the
@@ -208,7 +208,7 @@ func Compile(expr, flags string, opt Options) (*Regexp, error) {
 			r.dfa.useBudget(opt.StateBudget)
 		}
 		if !opt.noSolver {
-			if r.solver = newRefSolver(tree); r.solver != nil && opt.StateBudget != nil {
+			if r.solver = newSolver(tree); r.solver != nil && opt.StateBudget != nil {
 				r.solver.useBudget(opt.StateBudget)
 			}
 		}

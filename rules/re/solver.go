@@ -5,6 +5,29 @@ import (
 	"sync/atomic"
 )
 
+// A solver decides MatchText for a pattern on the backtracking engine
+// without backtracking, for the patterns of a shape it knows.
+type solver interface {
+	// match reports whether the pattern matches s (read byte by byte,
+	// the Latin-1 view); ok is false when the solver cannot say (the
+	// backtracking engine then decides).
+	match(s string) (matched, ok bool)
+	// useBudget charges the solver's dfas to b.
+	useBudget(b *StateBudget)
+}
+
+// newSolver returns a solver for the pattern of tree, or nil when none
+// knows its shape.
+func newSolver(tree *node) solver {
+	if sv := newRefSolver(tree); sv != nil {
+		return sv
+	}
+	if ls := newLookSolver(tree); ls != nil {
+		return ls
+	}
+	return nil
+}
+
 // A refSolver decides MatchText, without backtracking, for a pattern of
 // the shape X (G) Y \N Z: one capture group G and one backreference to
 // it, both at the top level of the pattern, where X, G, Y and Z are
@@ -299,31 +322,37 @@ func foldByte(c byte) byte {
 	return c
 }
 
-// ends walks d, a dfa of one pattern made by newSetDFA, over s from
-// position from with the assertion context of the byte before it, and
-// calls fn with every position where a match ends, in increasing order,
-// until fn returns false. Every byte read costs one of *steps. It
-// returns false when the dfa gave up or the steps ran out.
+// ends is endsBefore to the end of s.
 func (d *dfa) ends(s string, from int, steps *int, fn func(int) bool) bool {
+	return d.endsBefore(s, from, len(s), steps, fn)
+}
+
+// endsBefore walks d, a dfa of one pattern made by newSetDFA, over s from
+// position from with the assertion context of the byte before it, and
+// calls fn with every position up to to where a match ends, in
+// increasing order, until fn returns false; the assertions at to see
+// the byte after it. Every byte read costs one of *steps. It returns
+// false when the dfa gave up or the steps ran out.
+func (d *dfa) endsBefore(s string, from, to int, steps *int, fn func(int) bool) bool {
 	prev := rune(-1)
 	if from > 0 {
 		prev = prevKind(rune(s[from-1]))
 	}
-	d.lock()
-	id := d.state([]uint32{d.prog.start}, prev, nil)
-	tbl := d.table.Load()
-	d.unlock()
+	tbl, id := d.startState(prev)
 	if id == dfaUnknown {
 		return false
 	}
 	gen := tbl.gen
 	nc := uint32(len(d.repr))
 	row := id * nc
-	if *steps -= len(s) - from; *steps < 0 {
+	// The bytes read: up to the one after to, which a match ending at
+	// to is found on.
+	stop := min(to+1, len(s))
+	if *steps -= stop - from; *steps < 0 {
 		// Charged up front, refunded for what the walk does not read.
 		return false
 	}
-	for p := from; p < len(s); p++ {
+	for p := from; p < stop; p++ {
 		class := d.classOf[s[p]]
 		nx := atomic.LoadUint32(&tbl.trans[row+uint32(class)])
 		if nx == dfaUnknown {
@@ -335,18 +364,67 @@ func (d *dfa) ends(s string, from int, steps *int, fn func(int) bool) bool {
 		if nx&dfaHits != 0 {
 			nx &^= dfaHits
 			if !fn(p) {
-				*steps += len(s) - p - 1
+				*steps += stop - p - 1
 				return true
 			}
 		}
 		if nx < dfaStart {
-			*steps += len(s) - p - 1
+			*steps += stop - p - 1
 			return true
 		}
 		row = nx
 	}
-	if len(d.endHits(tbl.states[row/nc])) > 0 {
+	if to == len(s) && len(d.endHits(tbl.states[row/nc])) > 0 {
 		fn(len(s))
 	}
 	return true
+}
+
+// startStates are the ids of a dfa's start states after each kind of
+// previous byte (see prevSlot) in one table of the dfa (0: not made).
+type startStates struct {
+	tbl *dfaTable
+	ids [4]atomic.Uint32
+}
+
+// prevSlot numbers the kinds of previous rune of prevKind.
+func prevSlot(prev rune) int {
+	switch prev {
+	case -1:
+		return 0
+	case '\n':
+		return 1
+	case 'a':
+		return 2
+	}
+	return 3
+}
+
+// startState returns the current table and the id in it of the start
+// state after prev (a kind prevKind returns, or -1), dfaUnknown when
+// the dfa gave up.
+func (d *dfa) startState(prev rune) (*dfaTable, uint32) {
+	slot := prevSlot(prev)
+	tbl := d.table.Load()
+	if st := d.starts.Load(); st != nil && st.tbl == tbl {
+		if id := st.ids[slot].Load(); id != 0 {
+			return tbl, id
+		}
+	}
+	d.lock()
+	defer d.unlock()
+	id := d.state([]uint32{d.prog.start}, prev, nil)
+	tbl = d.table.Load()
+	if id == dfaUnknown {
+		return tbl, id
+	}
+	st := d.starts.Load()
+	if st == nil || st.tbl != tbl {
+		// A new table keeps the ids of the old one's states only when
+		// it grew; start afresh either way.
+		st = &startStates{tbl: tbl}
+		d.starts.Store(st)
+	}
+	st.ids[slot].Store(id)
+	return tbl, id
 }
