@@ -205,16 +205,7 @@ var solverShapes = [][3]string{
 // random subjects over a small alphabet, and with Perl where it is
 // installed.
 func TestSolverShapes(t *testing.T) {
-	rng := rand.New(rand.NewPCG(7, 7))
-	alphabet := []string{"a", "A", "b", "B", "x", "\n", " ", "\r", "\xe9", "\xc9", "1", "ab", "ab\n"}
-	var subjects []string
-	for range 1500 {
-		var b strings.Builder
-		for range rng.IntN(12) {
-			b.WriteString(alphabet[rng.IntN(len(alphabet))])
-		}
-		subjects = append(subjects, b.String())
-	}
+	subjects := shapeSubjects()
 	for _, sh := range solverShapes {
 		fast, err := Compile(sh[0], sh[1], Options{})
 		if err != nil {
@@ -237,6 +228,54 @@ func TestSolverShapes(t *testing.T) {
 			}
 			if want := slow.MatchString(s); got != want {
 				t.Errorf("/%s/%s on %q: solver %v, backtracking %v", sh[0], sh[1], s, got, want)
+			}
+		}
+	}
+}
+
+// shapeSubjects are random subjects over a small alphabet for the
+// solverShapes.
+func shapeSubjects() []string {
+	rng := rand.New(rand.NewPCG(7, 7))
+	alphabet := []string{"a", "A", "b", "B", "x", "\n", " ", "\r", "\xe9", "\xc9", "1", "ab", "ab\n"}
+	var subjects []string
+	for range 1500 {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		subjects = append(subjects, b.String())
+	}
+	return subjects
+}
+
+// TestSolverShapesArePerl compares the answers of the solverShapes on
+// their random subjects with Perl's.
+func TestSolverShapesArePerl(t *testing.T) {
+	perl := startPerl(t)
+	subjects := shapeSubjects()
+	perl.setTexts(t, subjects)
+	for _, sh := range solverShapes {
+		re, err := Compile(sh[0], sh[1], Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := perl.matchProbes(t, sh[0], sh[1])
+		if strings.HasPrefix(want, "E ") {
+			// Perl refuses unbounded lookbehinds the engines take.
+			t.Logf("/%s/%s: Perl refuses: %s", sh[0], sh[1], want)
+			continue
+		}
+		if len(want) != len(subjects) {
+			t.Fatalf("/%s/%s: Perl says %q", sh[0], sh[1], want)
+		}
+		for i, s := range subjects {
+			got := byte('0')
+			if re.MatchString(s) {
+				got = '1'
+			}
+			if want[i] != got {
+				t.Errorf("/%s/%s on %q: Go %c, Perl %c", sh[0], sh[1], s, got, want[i])
 			}
 		}
 	}
