@@ -55,7 +55,7 @@ func newLookSolver(tree *node) *lookSolver {
 	if tree.kind == nodeConcat {
 		items = tree.subs
 	}
-	if countKind(tree, nodeBackref) > 0 || countKind(tree, nodeLook) == 0 {
+	if countKind(tree, nodeBackref) > 0 {
 		return nil
 	}
 	// With every lookaround standing for an element that must consume
@@ -120,6 +120,122 @@ func newLookSolver(tree *node) *lookSolver {
 		ls.steps = append(ls.steps, st)
 	}
 	return ls
+}
+
+// maxAlternatives bounds the patterns newAltSolver splits one into.
+const maxAlternatives = 16
+
+// An altSolver decides MatchText for a pattern with lookarounds inside
+// groups, alternations or optional elements at its top level: written
+// out as an alternation of patterns whose lookarounds all stand at the
+// top level (an alternative of the inner alternation, an optional
+// element there or not, taken out to the top), it matches when one of
+// them does, which a lookSolver each tells.
+type altSolver []*lookSolver
+
+// newAltSolver returns the solver of tree written out as altSolver
+// says, or nil.
+func newAltSolver(tree *node) solver {
+	if countKind(tree, nodeBackref) > 0 || countKind(tree, nodeLook) == 0 {
+		return nil
+	}
+	items := []*node{tree}
+	if tree.kind == nodeConcat {
+		items = tree.subs
+	}
+	alts, ok := expandLooks(items, nil)
+	if !ok || len(alts) < 2 {
+		return nil
+	}
+	var as altSolver
+	for _, a := range alts {
+		ls := newLookSolver(&node{kind: nodeConcat, subs: a})
+		if ls == nil {
+			return nil
+		}
+		as = append(as, ls)
+	}
+	return as
+}
+
+// expandLooks appends to out the sequences of elements, their
+// lookarounds at the top level, whose alternation is items; ok is false
+// when a lookaround stands where it cannot be taken out (in a repeat, an
+// atomic group, another lookaround) or there would be more than
+// maxAlternatives.
+func expandLooks(items []*node, out [][]*node) ([][]*node, bool) {
+	at := -1
+	for i, it := range items {
+		if it.kind != nodeLook && countKind(it, nodeLook) > 0 {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		if len(out) >= maxAlternatives {
+			return nil, false
+		}
+		return append(out, items), true
+	}
+	it := items[at]
+	with := func(mid ...*node) []*node {
+		seq := append([]*node(nil), items[:at]...)
+		seq = append(seq, mid...)
+		return append(seq, items[at+1:]...)
+	}
+	var ok bool
+	switch {
+	case it.kind == nodeConcat:
+		return expandLooks(with(it.subs...), out)
+	case it.kind == nodeCapture:
+		return expandLooks(with(it.subs[0]), out)
+	case it.kind == nodeRepeat && it.possessive:
+		return nil, false
+	case it.kind == nodeRepeat && it.min == 1 && it.max == 1:
+		return expandLooks(with(it.subs[0]), out)
+	case it.kind == nodeRepeat && it.min == 0 && it.max == 1:
+		if out, ok = expandLooks(with(), out); !ok {
+			return nil, false
+		}
+		return expandLooks(with(it.subs[0]), out)
+	case it.kind == nodeAlt:
+		// The branches without lookarounds stay together.
+		var plain []*node
+		for _, b := range it.subs {
+			if countKind(b, nodeLook) == 0 {
+				plain = append(plain, b)
+				continue
+			}
+			if out, ok = expandLooks(with(b), out); !ok {
+				return nil, false
+			}
+		}
+		switch len(plain) {
+		case 0:
+			return out, true
+		case 1:
+			return expandLooks(with(plain[0]), out)
+		}
+		return expandLooks(with(&node{kind: nodeAlt, subs: plain}), out)
+	}
+	return nil, false
+}
+
+// match reports whether one of the alternatives matches s.
+func (as altSolver) match(s string) (matched, ok bool) {
+	for _, ls := range as {
+		if m, ok := ls.match(s); !ok || m {
+			return m, ok
+		}
+	}
+	return false, true
+}
+
+// useBudget charges the solvers' dfas to b.
+func (as altSolver) useBudget(b *StateBudget) {
+	for _, ls := range as {
+		ls.useBudget(b)
+	}
 }
 
 // maxLength returns the length of the longest match of n, -1 when it
@@ -263,7 +379,7 @@ func (ls *lookSolver) match(s string) (matched, ok bool) {
 	if !all {
 		if !ls.first.ends(s, 0, &run.steps, func(p int) bool {
 			cur = append(cur, p)
-			return true
+			return len(ls.steps) > 0
 		}) {
 			return false, false
 		}

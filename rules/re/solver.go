@@ -22,10 +22,13 @@ func newSolver(tree *node) solver {
 	if sv := newRefSolver(tree); sv != nil {
 		return sv
 	}
+	if countKind(tree, nodeLook) == 0 {
+		return nil
+	}
 	if ls := newLookSolver(tree); ls != nil {
 		return ls
 	}
-	return nil
+	return newAltSolver(tree)
 }
 
 // A refSolver decides MatchText, without backtracking, for a pattern of
