@@ -144,7 +144,7 @@ func newAltSolver(tree *node) solver {
 		items = tree.subs
 	}
 	alts, ok := expandLooks(items, nil)
-	if !ok || len(alts) < 2 {
+	if !ok {
 		return nil
 	}
 	var as altSolver

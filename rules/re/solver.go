@@ -2,6 +2,7 @@ package re
 
 import (
 	"regexp/syntax"
+	"slices"
 	"sync/atomic"
 )
 
@@ -19,16 +20,60 @@ type solver interface {
 // newSolver returns a solver for the pattern of tree, or nil when none
 // knows its shape.
 func newSolver(tree *node) solver {
-	if sv := newRefSolver(tree); sv != nil {
+	plain := unatomic(tree)
+	if sv := newRefSolver(plain); sv != nil {
 		return sv
 	}
-	if countKind(tree, nodeLook) == 0 {
+	if plain == tree && countKind(tree, nodeLook) == 0 {
+		// Nothing a lookSolver could run better than the backtracking
+		// engine does.
 		return nil
 	}
+	tree = plain
 	if ls := newLookSolver(tree); ls != nil {
 		return ls
 	}
 	return newAltSolver(tree)
+}
+
+// unatomic returns n with every atomic group of a greedy repeat of one
+// set, (?>S{a,b}) (or S{a,b}+), written as S{b}|S{a,b-1}(?!S), or
+// S{a,}(?!S) when unbounded: both match the longest run of S there is,
+// up to b bytes, when it is at least a long. n is not changed; parts
+// without such a group are shared.
+func unatomic(n *node) *node {
+	if n.kind == nodeAtomic {
+		r := n.subs[0]
+		if r.kind != nodeRepeat || r.lazy || r.possessive || r.subs[0].kind != nodeSet {
+			return n
+		}
+		set := r.subs[0]
+		notNext := &node{kind: nodeLook, neg: true, subs: []*node{set}}
+		switch {
+		case r.min == r.max:
+			return r
+		case r.max < 0:
+			return &node{kind: nodeConcat, subs: []*node{r, notNext}}
+		}
+		full := &node{kind: nodeRepeat, min: r.max, max: r.max, subs: []*node{set}}
+		short := &node{kind: nodeRepeat, min: r.min, max: r.max - 1, subs: []*node{set}}
+		return &node{kind: nodeAlt, subs: []*node{full, {kind: nodeConcat, subs: []*node{short, notNext}}}}
+	}
+	var subs []*node
+	for i, s := range n.subs {
+		if u := unatomic(s); u != s {
+			if subs == nil {
+				subs = slices.Clone(n.subs)
+			}
+			subs[i] = u
+		}
+	}
+	if subs == nil {
+		return n
+	}
+	c := *n
+	c.subs = subs
+	return &c
 }
 
 // A refSolver decides MatchText, without backtracking, for a pattern of

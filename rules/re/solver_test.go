@@ -207,6 +207,13 @@ var solverShapes = [][3]string{
 	{`^(?:a|(b(?!a))?)(?:a|(?<=b)\n)`, "m"},
 	{`(?:a(?!b)){2}`, "", "a lookaround in a repeat"},
 	{`(?:a(?!b))?+b`, "", "a possessive repeat"},
+	{`^(?>\s{0,3})a`, "m"},
+	{`(?>[ab]{1,3})b`, "i"},
+	{`(?>[ab]*)\n?$`, ""},
+	{`[ab]*+b`, ""},
+	{`x[ab]{2,}+(?=\n)`, "i"},
+	{`(?>[ab]{2})b`, ""},
+	{`(?>[ab]{1,3}?)b`, "", "a lazy repeat in an atomic group"},
 }
 
 // TestSolverShapes compares the solvers with the backtracking engine on
