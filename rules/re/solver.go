@@ -114,11 +114,9 @@ const (
 	solverStepsBase    = 1 << 14
 )
 
-// solverMaxStates bounds the states each dfa of a solver keeps: an
-// anchored walk through a counted repeat such as .{1,2048} passes a
-// state per count (and per kind of byte before it), which should all
-// stay cached.
-const solverMaxStates = 1 << 14
+// solverMaxStates bounds the states each dfa of a solver keeps (as
+// many as a pattern set's dfa).
+const solverMaxStates = setMaxStates
 
 // newRefSolver returns the solver of a pattern of the shape refSolver
 // describes, or nil when tree has another shape or a piece does not
@@ -212,6 +210,9 @@ func piecesDFA(items []*node, anchored bool) (*dfa, bool) {
 	default:
 		n = &node{kind: nodeConcat, subs: items}
 	}
+	if longRepeat(n) {
+		return nil, false
+	}
 	src := emitGo(n, true, false)
 	if _, err := syntax.Parse(src, syntax.Perl); err != nil {
 		src = emitGo(n, true, true)
@@ -226,6 +227,23 @@ func piecesDFA(items []*node, anchored bool) (*dfa, bool) {
 	d.anchored = anchored
 	d.maxStates = solverMaxStates
 	return d, true
+}
+
+// longRepeat reports whether n counts a repeat beyond Go's limit. RE2
+// gets it split into several counted repeats (.{1,2048} as
+// .{1,1000}.{0,1000}.{0,48}), whose threads spread over all the ways
+// to share a count among them: an anchored walk through it makes a
+// state per count holding a thread per way, megabytes for one pattern.
+func longRepeat(n *node) bool {
+	if n.kind == nodeRepeat && max(n.min, n.max) > goRepeatLimit {
+		return true
+	}
+	for _, s := range n.subs {
+		if longRepeat(s) {
+			return true
+		}
+	}
+	return false
 }
 
 // useBudget charges the solver's dfas to b.
