@@ -17,7 +17,9 @@ import (
 
 // runawayRulesCF has rules that hit early (priority -5) and six body
 // rules that run on the backtracking engine (a lookahead after a nested
-// quantifier) and backtrack catastrophically on every paragraph of
+// quantifier; the backreference after it keeps the re package's solvers,
+// which would decide them in linear time, off them) and backtrack
+// catastrophically on every paragraph of
 // runawayMessage: each match runs until its own limit (100 ms, some
 // 200 ms in practice), so without a time limit the scan would take
 // 6 rules × 40 paragraphs × 0.2 s, about 48 s. LATE_BODY runs after them.
@@ -31,12 +33,12 @@ priority EARLY_BODY  -5
 meta     EARLY_META  EARLY_SUBJ && EARLY_BODY
 score    EARLY_META  0.5
 priority EARLY_META  -5
-body     RUNAWAY_1   /(\w+\s?)+(?=\d{3}A)/
-body     RUNAWAY_2   /(\w+\s?)+(?=\d{3}B)/
-body     RUNAWAY_3   /(\w+\s?)+(?=\d{3}C)/
-body     RUNAWAY_4   /(\w+\s?)+(?=\d{3}D)/
-body     RUNAWAY_5   /(\w+\s?)+(?=\d{3}E)/
-body     RUNAWAY_6   /(\w+\s?)+(?=\d{3}F)/
+body     RUNAWAY_1   /(\w+\s?)+(?=\d{3}A)\1/
+body     RUNAWAY_2   /(\w+\s?)+(?=\d{3}B)\1/
+body     RUNAWAY_3   /(\w+\s?)+(?=\d{3}C)\1/
+body     RUNAWAY_4   /(\w+\s?)+(?=\d{3}D)\1/
+body     RUNAWAY_5   /(\w+\s?)+(?=\d{3}E)\1/
+body     RUNAWAY_6   /(\w+\s?)+(?=\d{3}F)\1/
 body     LATE_BODY   /winner/
 score    LATE_BODY   3.0
 priority LATE_BODY   10

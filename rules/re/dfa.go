@@ -66,6 +66,9 @@ type dfa struct {
 	scratch *dfaScratch
 	// charge is what the cache holds of its StateBudget; nil: none.
 	charge *dfaCharge
+	// starts caches the start states of anchored walks (see
+	// startState); nil until one is made.
+	starts atomic.Pointer[startStates]
 }
 
 // A dfaTable is a dfa's states by id and its transitions:

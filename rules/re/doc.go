@@ -36,6 +36,18 @@
 // is not ASCII. Offsets are always byte offsets into the subject. Text
 // prepares a subject once for many patterns.
 //
+// # Backtracking patterns without backtracking
+//
+// A pattern on the backtracking engine is only run where a relaxed dfa
+// (lookarounds dropped, a backreference matching anything) says it may
+// match. Whether it matches is then decided without backtracking for
+// two common shapes, by dfas that report every position where a piece
+// of the pattern ends: X(G)Y\N Z, one group and one backreference to it
+// at the top level (refSolver), and patterns whose lookarounds all
+// stand at the top level (lookSolver); a trailing positive lookahead
+// counts as more pattern for both. Positions, captures and counts of
+// matches still come from the backtracking engine.
+//
 // # Prefilter
 //
 // Literals gives strings of which every match holds one (ASCII-lower-

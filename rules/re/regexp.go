@@ -54,6 +54,9 @@ type Options struct {
 	forceBacktrack bool
 	// noDFA leaves the dfa out (tests compare with and without).
 	noDFA bool
+	// noSolver leaves the refSolver out (tests compare with and
+	// without).
+	noSolver bool
 }
 
 // Error is a pattern that cannot be compiled.
@@ -126,6 +129,9 @@ type Regexp struct {
 	// seqs finds the matches of an RE2 pattern that is a set of fixed
 	// byte sequences (see byteSeqs); nil for the others.
 	seqs *byteSeqs
+	// solver decides MatchText for some backtracking patterns (see
+	// refSolver and lookSolver); nil: none.
+	solver solver
 }
 
 // Compile compiles a rule pattern: expr is the text between the
@@ -204,6 +210,11 @@ func Compile(expr, flags string, opt Options) (*Regexp, error) {
 		r.dfa, r.dfaSrc = relaxedDFA(tree)
 		if r.dfa != nil && opt.StateBudget != nil {
 			r.dfa.useBudget(opt.StateBudget)
+		}
+		if !opt.noSolver {
+			if r.solver = newSolver(tree); r.solver != nil && opt.StateBudget != nil {
+				r.solver.useBudget(opt.StateBudget)
+			}
 		}
 	}
 	return r, nil
@@ -392,6 +403,11 @@ func (r *Regexp) matchText(t *Text, deadline time.Time, walked bool) (bool, erro
 	}
 	if !r.fits(deadline) {
 		return false, ErrDeadline
+	}
+	if r.solver != nil {
+		if m, ok := r.solver.match(t.s); ok {
+			return m, nil
+		}
 	}
 	// The subject's runes, made once per Text for all the patterns on
 	// the backtracking engine (MatchString would convert it each time).
