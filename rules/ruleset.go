@@ -324,12 +324,13 @@ func (rs *RuleSet) buildPrefilters() {
 }
 
 // buildHeaderSets numbers the header subjects of the header rules and
-// joins, per subject, the patterns of the rules on it that a set can run
-// into one pattern set: a message's Subject (or To, or ALL) is then
-// walked once for all the rules on it, not once per rule. Header texts
-// are short, so patterns with long counted repeats join too (as for the
-// full kind; a group whose states pile up splits itself). A subject
-// with a single such rule gets no set.
+// joins, per subject, the patterns of the rules on it that join a set
+// well (re.Regexp.SetFriendly) into one pattern set: a message's Subject
+// (or To, or ALL) is then walked once for all the rules on it, not once
+// per rule. Patterns with long counted repeats stay out: with them the
+// sets' states kept being rebuilt (the stock rules' ALL header), which
+// cost more CPU than their separate walks. A subject with a single such
+// rule gets no set.
 func (rs *RuleSet) buildHeaderSets() {
 	ids := map[headerKey]int{}
 	var members [][]*compiledRule
@@ -346,7 +347,7 @@ func (rs *RuleSet) buildHeaderSets() {
 			members = append(members, nil)
 		}
 		c.hk = id
-		if c.re != nil && c.eval == nil && c.meta == nil && !c.net && c.gate == nil && !c.Header.Exists && c.re.SetJoinable() {
+		if c.re != nil && c.eval == nil && c.meta == nil && !c.net && c.gate == nil && !c.Header.Exists && c.re.SetFriendly() {
 			members[id] = append(members[id], c)
 		}
 	}
