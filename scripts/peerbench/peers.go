@@ -134,6 +134,13 @@ func (b *bench) benchLearning() []learnRow {
 	return []learnRow{gos, bogo}
 }
 
+// warmUpRequests is how many training messages gospamd and rspamd scan
+// before they are measured: a daemon in service has scanned many
+// messages, so its caches and lazily built matchers (gospamd's dfa
+// states, rspamd's worker processes and redis connections) are warm.
+// None of the measured (test) messages is among them.
+const warmUpRequests = 1000
+
 // warmUp sends n requests that are not measured (caches, lazily built
 // matchers, worker processes).
 func (b *bench) warmUp(addr string, proto loadgen.Protocol, msgs [][]byte, n int) error {
@@ -209,7 +216,7 @@ func (b *bench) benchGospamd(name string, site []string, requests int) row {
 		return fail(err)
 	}
 	metrics := "http://" + maddr + "/metrics"
-	if err := b.warmUp(addr, loadgen.SpamdSymbols, b.testMsgs, 100); err != nil {
+	if err := b.warmUp(addr, loadgen.SpamdSymbols, b.warmMsgs, warmUpRequests); err != nil {
 		return fail(err)
 	}
 	before, err := scrapeHistogram(b.ctx, metrics, "gospamd_scan_seconds")
@@ -311,7 +318,7 @@ func (b *bench) benchRspamd(requests int, learned *learnRow) row {
 	counts := []string{redisLearns(b.ctx, redisCLI, sock, "BAYES_SPAM", true), redisLearns(b.ctx, redisCLI, sock, "BAYES_HAM", false)}
 	b.logf("rspamd: learned in %v (%s)", learned.wall.Round(time.Millisecond), strings.Join(counts, " "))
 	learned.name += "; rspamd counted " + strings.Join(counts, " ")
-	if err := b.warmUp(addr, loadgen.RspamdCheckV2, b.testMsgs, 200); err != nil {
+	if err := b.warmUp(addr, loadgen.RspamdCheckV2, b.warmMsgs, warmUpRequests); err != nil {
 		return fail(err)
 	}
 	if err := b.measure(&r, addr, loadgen.RspamdCheckV2, b.testMsgs, requests, d.cmd.Process.Pid, redis.cmd.Process.Pid); err != nil {
