@@ -48,8 +48,8 @@ type scan struct {
 	// index.
 	headers []headerSubject
 	// headerCand are, by header subject, the answers of its pattern set
-	// on the subject (RuleSet.headerSets), once asked.
-	headerCand []headerCandidates
+	// on the subject (RuleSet.headerSets); nil until asked.
+	headerCand []*candidates
 	// tags are the capture tags set so far (see capture.go).
 	tags map[string][]string
 	// net answers the net eval rules; nil without network tests.
@@ -71,18 +71,10 @@ func headerKeyOf(h cf.HeaderTest) headerKey {
 		first: h.HasModifier("first"), last: h.HasModifier("last")}
 }
 
+// headerSubject is a header subject's text; text is nil until built.
 type headerSubject struct {
 	text    *re.Text
 	present bool
-	built   bool
-}
-
-// headerCandidates are a header subject's pattern set's answers: may[i]
-// false says the set's i-th rule does not match; exact says a true is
-// the answer for the patterns the set runs exactly (re.Set.Match).
-type headerCandidates struct {
-	may          []bool
-	exact, asked bool
 }
 
 // newScan prepares the scan of m with the rules of rs.
@@ -443,13 +435,12 @@ func (s *scan) runHeader(c *compiledRule) int {
 		// as the empty string, as SpamAssassin matches it.
 		ok, err = c.re.MatchTextBefore(re.NewText(h.IfUnset), s.limit.deadline)
 	case c.hsi >= 0 && !s.separate:
-		set := s.rs.headerSets[c.hk]
 		cand := s.headerCandidates(c.hk, subj.text)
 		switch {
-		case !cand.may[c.hsi]:
-		case cand.exact && set.Exact(c.hsi):
+		case !cand.at(0, c.hsi):
+		case cand.exactHit(0, c.hsi):
 			ok = true
-		case cand.exact && set.Walked(c.hsi):
+		case cand.walked(0, c.hsi):
 			ok, err = c.re.MatchSetCandidateBefore(subj.text, s.limit.deadline)
 		default:
 			ok, err = c.re.MatchTextBefore(subj.text, s.limit.deadline)
@@ -471,27 +462,28 @@ func (s *scan) headerSubject(c *compiledRule) headerSubject {
 		s.headers = make([]headerSubject, len(s.rs.headerKeys))
 	}
 	v := &s.headers[c.hk]
-	if !v.built {
+	if v.text == nil {
 		val, present := s.headerValue(c.Header)
-		*v = headerSubject{text: re.NewText(val), present: present, built: true}
+		*v = headerSubject{text: re.NewText(val), present: present}
 	}
 	return *v
 }
 
 // headerCandidates returns the answers of the pattern set of header
-// subject hk on its text t, walking the set on the first call.
-func (s *scan) headerCandidates(hk int, t *re.Text) *headerCandidates {
+// subject hk on its text t (one text: index 0), walking the set on the
+// first call.
+func (s *scan) headerCandidates(hk int, t *re.Text) *candidates {
 	if s.headerCand == nil {
-		s.headerCand = make([]headerCandidates, len(s.rs.headerKeys))
+		s.headerCand = make([]*candidates, len(s.rs.headerKeys))
 	}
-	hc := &s.headerCand[hk]
-	if !hc.asked {
-		set := s.rs.headerSets[hk]
-		hc.may = make([]bool, set.Len())
-		hc.exact = set.Match(t, hc.may)
-		hc.asked = true
+	if c := s.headerCand[hk]; c != nil {
+		return c
 	}
-	return hc
+	set := s.rs.headerSets[hk]
+	c := &candidates{set: set, width: set.Len(), may: make([]bool, set.Len())}
+	c.exact = []bool{set.Match(t, c.may)}
+	s.headerCand[hk] = c
+	return c
 }
 
 // headerValue is what a header rule matches against: every field of that
