@@ -23,89 +23,15 @@ func TestFoldByteIsToLower(t *testing.T) {
 // backreference to it stands (sometimes with its case changed or a
 // byte altered, so that near misses are probed too).
 func refWitnesses(tree *node, n int, rng *rand.Rand) []string {
+	style := witnessStyle{
+		printable: func(rng *rand.Rand) bool { return rng.IntN(3) != 0 },
+		newline:   func(rng *rand.Rand) bool { return rng.IntN(2) == 0 },
+		keepLook:  true,
+		refs:      true,
+	}
 	var out []string
 	for range n {
-		var b []byte
-		caps := map[int]string{}
-		var gen func(nd *node)
-		gen = func(nd *node) {
-			if len(b) > 4096 {
-				return
-			}
-			switch nd.kind {
-			case nodeSet:
-				ms := nd.set.members()
-				if len(ms) == 0 {
-					return
-				}
-				if rng.IntN(3) != 0 {
-					var pr []byte
-					for _, c := range ms {
-						if c >= 0x20 && c < 0x7f {
-							pr = append(pr, c)
-						}
-					}
-					if len(pr) > 0 {
-						ms = pr
-					}
-				}
-				b = append(b, ms[rng.IntN(len(ms))])
-			case nodeConcat:
-				for _, s := range nd.subs {
-					gen(s)
-				}
-			case nodeAlt:
-				gen(nd.subs[rng.IntN(len(nd.subs))])
-			case nodeRepeat:
-				hi := nd.max
-				if hi < 0 || hi > nd.min+3 {
-					hi = nd.min + 3
-				}
-				for range nd.min + rng.IntN(hi-nd.min+1) {
-					gen(nd.subs[0])
-				}
-			case nodeCapture:
-				start := len(b)
-				gen(nd.subs[0])
-				caps[nd.cap] = string(b[start:])
-			case nodeAtomic:
-				gen(nd.subs[0])
-			case nodeBackref:
-				c := []byte(caps[nd.cap])
-				switch rng.IntN(6) {
-				case 0:
-					c = []byte(strings.ToUpper(string(c)))
-				case 1:
-					if len(c) > 0 {
-						c[rng.IntN(len(c))] ^= 0x20
-					}
-				case 2:
-					if len(c) > 0 {
-						c = c[:len(c)-1]
-					}
-				}
-				b = append(b, c...)
-			case nodeAssert:
-				switch nd.assert {
-				case assertBeginLine, assertEndLine:
-					if rng.IntN(2) == 0 {
-						b = append(b, '\n')
-					}
-				case assertWordBoundary:
-					if rng.IntN(3) == 0 {
-						b = append(b, ' ')
-					}
-				}
-			case nodeLook:
-				// A trailing lookahead's text is part of a match; one
-				// inside the pattern looks at what follows.
-				if !nd.neg && !nd.behind && rng.IntN(2) == 0 {
-					gen(nd.subs[0])
-				}
-			}
-		}
-		gen(tree)
-		out = append(out, string(b))
+		out = append(out, string(walkWitness(tree, rng, style)))
 	}
 	return out
 }

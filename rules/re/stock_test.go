@@ -417,70 +417,13 @@ func witnesses(expr, flags string, n int, seed uint64) []string {
 		return nil
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	style := witnessStyle{
+		printable: func(rng *rand.Rand) bool { return rng.IntN(2) == 0 },
+		newline:   func(rng *rand.Rand) bool { return rng.IntN(3) == 0 },
+	}
 	var out []string
 	for range n {
-		var b []byte
-		var gen func(nd *node)
-		gen = func(nd *node) {
-			if len(b) > 4096 {
-				return
-			}
-			switch nd.kind {
-			case nodeSet:
-				ms := nd.set.members()
-				if len(ms) == 0 {
-					return
-				}
-				// Prefer printable ASCII members half of the time.
-				if rng.IntN(2) == 0 {
-					var pr []byte
-					for _, c := range ms {
-						if c >= 0x20 && c < 0x7f {
-							pr = append(pr, c)
-						}
-					}
-					if len(pr) > 0 {
-						ms = pr
-					}
-				}
-				b = append(b, ms[rng.IntN(len(ms))])
-			case nodeConcat:
-				for _, s := range nd.subs {
-					gen(s)
-				}
-			case nodeAlt:
-				gen(nd.subs[rng.IntN(len(nd.subs))])
-			case nodeRepeat:
-				hi := nd.max
-				if hi < 0 || hi > nd.min+3 {
-					hi = nd.min + 3
-				}
-				for range nd.min + rng.IntN(hi-nd.min+1) {
-					gen(nd.subs[0])
-				}
-			case nodeCapture, nodeAtomic:
-				gen(nd.subs[0])
-			case nodeAssert:
-				switch nd.assert {
-				case assertBeginLine, assertEndLine:
-					if rng.IntN(3) == 0 {
-						b = append(b, '\n')
-					}
-				case assertWordBoundary:
-					if rng.IntN(3) == 0 {
-						b = append(b, ' ')
-					}
-				}
-			case nodeLook:
-				if !nd.neg && !nd.behind && rng.IntN(2) == 0 {
-					save := len(b)
-					gen(nd.subs[0])
-					b = b[:save]
-				}
-			}
-		}
-		gen(tree)
-		w := string(b)
+		w := string(walkWitness(tree, rng, style))
 		switch rng.IntN(4) {
 		case 0:
 			w += "\n"
@@ -490,6 +433,112 @@ func witnesses(expr, flags string, n int, seed uint64) []string {
 		out = append(out, w)
 	}
 	return out
+}
+
+// witnessStyle is how walkWitness makes a subject.
+type witnessStyle struct {
+	// printable says whether a class member is drawn from the class's
+	// printable ASCII members (when it has some); newline whether a
+	// "\n" is written where ^ or $ under /m stands.
+	printable, newline func(*rand.Rand) bool
+	// keepLook keeps the text written for a lookahead (a trailing
+	// lookahead's text is part of a match); else it is only walked.
+	keepLook bool
+	// refs writes, where a backreference stands, what its group wrote
+	// (sometimes upper-cased, with a byte's case flipped or cut short,
+	// to probe near misses); else nothing.
+	refs bool
+}
+
+// walkWitness writes one subject meant to match the pattern of tree: a
+// walk taking random branches, counts and class members.
+func walkWitness(tree *node, rng *rand.Rand, st witnessStyle) []byte {
+	var b []byte
+	caps := map[int]string{}
+	var gen func(nd *node)
+	gen = func(nd *node) {
+		if len(b) > 4096 {
+			return
+		}
+		switch nd.kind {
+		case nodeSet:
+			ms := nd.set.members()
+			if len(ms) == 0 {
+				return
+			}
+			if st.printable(rng) {
+				var pr []byte
+				for _, c := range ms {
+					if c >= 0x20 && c < 0x7f {
+						pr = append(pr, c)
+					}
+				}
+				if len(pr) > 0 {
+					ms = pr
+				}
+			}
+			b = append(b, ms[rng.IntN(len(ms))])
+		case nodeConcat:
+			for _, s := range nd.subs {
+				gen(s)
+			}
+		case nodeAlt:
+			gen(nd.subs[rng.IntN(len(nd.subs))])
+		case nodeRepeat:
+			hi := nd.max
+			if hi < 0 || hi > nd.min+3 {
+				hi = nd.min + 3
+			}
+			for range nd.min + rng.IntN(hi-nd.min+1) {
+				gen(nd.subs[0])
+			}
+		case nodeCapture:
+			start := len(b)
+			gen(nd.subs[0])
+			caps[nd.cap] = string(b[start:])
+		case nodeAtomic:
+			gen(nd.subs[0])
+		case nodeBackref:
+			if !st.refs {
+				return
+			}
+			c := []byte(caps[nd.cap])
+			switch rng.IntN(6) {
+			case 0:
+				c = []byte(strings.ToUpper(string(c)))
+			case 1:
+				if len(c) > 0 {
+					c[rng.IntN(len(c))] ^= 0x20
+				}
+			case 2:
+				if len(c) > 0 {
+					c = c[:len(c)-1]
+				}
+			}
+			b = append(b, c...)
+		case nodeAssert:
+			switch nd.assert {
+			case assertBeginLine, assertEndLine:
+				if st.newline(rng) {
+					b = append(b, '\n')
+				}
+			case assertWordBoundary:
+				if rng.IntN(3) == 0 {
+					b = append(b, ' ')
+				}
+			}
+		case nodeLook:
+			if !nd.neg && !nd.behind && rng.IntN(2) == 0 {
+				save := len(b)
+				gen(nd.subs[0])
+				if !st.keepLook {
+					b = b[:save]
+				}
+			}
+		}
+	}
+	gen(tree)
+	return b
 }
 
 // checkPrefilter verifies that the Prefilter over the compiled patterns
