@@ -6,10 +6,9 @@ import "strings"
 
 // bareHeaderAddress recognizes the commonest address field, which
 // parseHeaderAddressesFull takes a dozen expressions to read: one address
-// alone,
-// user@host or <user@host> with blanks around, made of letters, digits
-// and "._%+=-" (no dot or hyphen at either end of the host), read as that
-// address and no phrase. ok is false for anything else.
+// alone, user@host or <user@host> with blanks around, made of letters,
+// digits and addrPunct (none of addrPunct at either end of the host),
+// read as that address and no phrase. ok is false for anything else.
 func bareHeaderAddress(s string) (addr string, ok bool) {
 	s = trimPerlSpace(s)
 	if len(s) >= 2 && s[0] == '<' && s[len(s)-1] == '>' {
@@ -53,21 +52,25 @@ func namedHeaderAddress(s string) (phrase, addr string, ok bool) {
 	return name + tail, addr, true
 }
 
+// addrPunct are the bytes besides letters and digits a plain address
+// may hold.
+const addrPunct = "._%+=-"
+
 // plainAddress reports whether s is user@host of letters, digits and
-// "._%+=-" with no dot or hyphen at either end of the host, and returns it.
+// addrPunct with none of addrPunct at either end of the host, and
+// returns it.
 func plainAddress(s string) (string, bool) {
 	at := strings.IndexByte(s, '@')
 	if at < 1 || at >= len(s)-1 {
 		return "", false
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; i != at && !isAlnum(c) && strings.IndexByte("._%+=-", c) < 0 {
+		if c := s[i]; i != at && !isAlnum(c) && strings.IndexByte(addrPunct, c) < 0 {
 			return "", false
 		}
 	}
 	host := s[at+1:]
-	if strings.IndexByte(host, '@') >= 0 || strings.IndexByte("._%+=-", host[0]) >= 0 ||
-		strings.IndexByte("._%+=-", host[len(host)-1]) >= 0 {
+	if strings.IndexByte(addrPunct, host[0]) >= 0 || strings.IndexByte(addrPunct, host[len(host)-1]) >= 0 {
 		return "", false
 	}
 	return s, true

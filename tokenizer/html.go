@@ -404,6 +404,9 @@ const scriptCommentMark = "<\uE000!--"
 // whose content HTML::Parser reads literally, "<!--" opens nothing; in a
 // script it is written scriptCommentMark (then scriptMarked is true).
 func closeComments(s string) (out string, raws []string, scriptMarked bool) {
+	if !strings.Contains(s, "<!--") {
+		return s, nil, false // nothing to read, nothing to copy
+	}
 	orig := s
 	var sb strings.Builder
 	sb.Grow(len(s) + 64)

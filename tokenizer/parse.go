@@ -262,8 +262,10 @@ func (p *parser) newMessageNode(raw []byte, subparse int, top bool) *node {
 		// value, once a colon is known to be there.
 		colon, size := -1, 0
 		for _, l := range hdrLines {
-			if k := bytes.IndexByte(l, ':'); k >= 0 && colon < 0 {
-				colon = size + k
+			if colon < 0 {
+				if k := bytes.IndexByte(l, ':'); k >= 0 {
+					colon = size + k
+				}
 			}
 			size += len(l)
 		}

@@ -27,11 +27,7 @@ func (sc *tokenScratch) keySet() keySet {
 	if sc.slots == nil {
 		return newKeySet(keySetSlots)
 	}
-	s := keySet{slots: sc.slots, shift: 64}
-	for n := len(sc.slots); n > 1; n >>= 1 {
-		s.shift--
-	}
-	return s
+	return keySetOn(sc.slots)
 }
 
 // release keeps the set's table (cleared) and t's buffers for the next

@@ -249,12 +249,15 @@ type keySet struct {
 const keyPresent = 1 << 40
 
 // newKeySet returns an empty set of size slots, a power of two.
-func newKeySet(size int) keySet {
+func newKeySet(size int) keySet { return keySetOn(make([]uint64, size)) }
+
+// keySetOn returns a set on slots (empty, a power of two in length).
+func keySetOn(slots []uint64) keySet {
 	shift := uint(64)
-	for n := size; n > 1; n >>= 1 {
+	for n := len(slots); n > 1; n >>= 1 {
 		shift--
 	}
-	return keySet{slots: make([]uint64, size), shift: shift}
+	return keySet{slots: slots, shift: shift}
 }
 
 // insert adds k and reports whether it was not there yet.

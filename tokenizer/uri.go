@@ -550,6 +550,16 @@ var uriRunByte = func() (a [256]bool) {
 	return a
 }()
 
+// emailAhead reports whether an '@' follows p after a run, from q, of
+// bytes that are no address delimiter (so an address may start at p).
+func emailAhead(s string, p, q int) bool {
+	e := q
+	for e < len(s) && s[e] != '@' && !isEmailEndDelim(s[e]) {
+		e++
+	}
+	return e > p && e < len(s) && s[e] == '@'
+}
+
 // textURIs finds the URIs in rendered text lines and returns them in the
 // form SpamAssassin adds them (scheme supplied), in order of appearance.
 func textURIs(lines []string) []string {
@@ -559,12 +569,8 @@ func textURIs(lines []string) []string {
 		hasAt := strings.IndexByte(s, '@') >= 0
 		for p := 0; p < len(s); {
 			// Without an '@' on the line only a URI starting with a
-			// letter or digit can match here (matchTextURIAt), and
-			// for one uriStartOK is that no word byte comes before
-			// it unless after an ISO-2022 shift: skip such bytes
-			// without the calls.
-			if !hasAt && (!isAlnum(s[p]) || p > 0 && isWordByte(s[p-1]) && (p < 3 || s[p-3] != 0x1b || s[p-2] != '(')) ||
-				hasAt && !uriStartOK(s, p) {
+			// letter or digit can match here (matchTextURIAt).
+			if !hasAt && !isAlnum(s[p]) || !uriStartOK(s, p) {
 				p++
 				continue
 			}
@@ -579,19 +585,9 @@ func textURIs(lines []string) []string {
 			for q < len(s) && uriRunByte[s[q]] {
 				q++
 			}
-			if q == len(s) || s[q] != '.' && s[q] != ':' {
-				email := false
-				if hasAt {
-					e := q
-					for e < len(s) && s[e] != '@' && !isEmailEndDelim(s[e]) {
-						e++
-					}
-					email = e > p && e < len(s) && s[e] == '@'
-				}
-				if !email {
-					p = max(q, p+1)
-					continue
-				}
+			if (q == len(s) || s[q] != '.' && s[q] != ':') && !(hasAt && emailAhead(s, p, q)) {
+				p = max(q, p+1)
+				continue
 			}
 			m, end, ok := matchTextURIAt(s, p, hasAt)
 			if !ok {
