@@ -662,6 +662,17 @@ func (d *dfa) matchSet(s string, dst []bool) bool {
 	return true
 }
 
+// emitLatin1Go is emitGo of n for the Latin-1 view, with long counted
+// repeats unrolled when RE2 refuses them as they are; "" when it does
+// not translate.
+func emitLatin1Go(n *node) string {
+	src := emitGo(n, true, false)
+	if _, err := syntax.Parse(src, syntax.Perl); err != nil {
+		src = emitGo(n, true, true)
+	}
+	return src
+}
+
 // relaxedDFA is a dfa for a pattern the backtracking engine runs, that
 // matches wherever the pattern does (and maybe elsewhere): lookarounds
 // and assertions RE2 cannot place exactly always hold, a backreference
@@ -672,12 +683,7 @@ func relaxedDFA(tree *node) (*dfa, string) {
 	if progSize(relaxed) > maxRE2Size {
 		return nil, ""
 	}
-	src := emitGo(relaxed, true, false)
-	if _, err := syntax.Parse(src, syntax.Perl); err != nil {
-		if src = emitGo(relaxed, true, true); src == "" {
-			return nil, ""
-		}
-	}
+	src := emitLatin1Go(relaxed)
 	if src == "" {
 		return nil, ""
 	}

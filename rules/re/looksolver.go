@@ -293,14 +293,7 @@ func splitSegment(items []*node) (seg, rest []*node) {
 
 // countAssert counts the assertions of kind a in n.
 func countAssert(n *node, a assertKind) int {
-	c := 0
-	if n.kind == nodeAssert && n.assert == a {
-		c++
-	}
-	for _, s := range n.subs {
-		c += countAssert(s, a)
-	}
-	return c
+	return countNodes(n, func(m *node) bool { return m.kind == nodeAssert && m.assert == a })
 }
 
 // firstBytes returns the bytes a match of n can start with; every byte
@@ -384,7 +377,9 @@ func (ls *lookSolver) match(s string) (matched, ok bool) {
 			return false, false
 		}
 	}
-	marks := make([]bool, n+1)
+	// marks are the positions already in next; made when a step
+	// other than the last has ends to carry.
+	var marks []bool
 	for si := range ls.steps {
 		st := &ls.steps[si]
 		last := si == len(ls.steps)-1
@@ -420,6 +415,9 @@ func (ls *lookSolver) match(s string) (matched, ok bool) {
 			}
 			if st.seg == nil {
 				ends = append(ends[:0], p)
+			}
+			if marks == nil {
+				marks = make([]bool, n+1)
 			}
 			for _, e := range ends {
 				if !marks[e] {

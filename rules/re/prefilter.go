@@ -151,11 +151,10 @@ func (p *Prefilter) build(trie []trieState) {
 		copy(p.delta[row:row+p.nc], p.delta[uint32(f)*p.nc:(uint32(f)+1)*p.nc])
 		for i, nx := range st.next {
 			c := st.keys[i]
-			if s != 0 {
-				// The fail state of nx is where the fail state of s
-				// goes on c (delta of f, complete by now).
-				trie[nx].fail = int32((p.delta[uint32(f)*p.nc+uint32(classOfKey[c])] &^ acOut) / p.nc)
-			}
+			// The fail state of nx is where the fail state of s goes
+			// on c (delta of f, complete by now). (The root is never
+			// queued: its children fail to it.)
+			trie[nx].fail = int32((p.delta[uint32(f)*p.nc+uint32(classOfKey[c])] &^ acOut) / p.nc)
 			p.delta[row+uint32(classOfKey[c])] = uint32(nx) * p.nc
 			queue = append(queue, nx)
 		}

@@ -54,7 +54,7 @@ type Options struct {
 	forceBacktrack bool
 	// noDFA leaves the dfa out (tests compare with and without).
 	noDFA bool
-	// noSolver leaves the refSolver out (tests compare with and
+	// noSolver leaves the solvers out (tests compare with and
 	// without).
 	noSolver bool
 }

@@ -64,8 +64,12 @@ func NewSet(rs []*Regexp) *Set {
 	var srcs []string
 	var ids []int32
 	flush := func() {
-		if len(srcs) > 0 {
-			parts.add(srcs, ids)
+		if len(srcs) > 0 && !parts.add(srcs, ids) {
+			// Matched one by one: their yes is neither a walk nor
+			// an answer.
+			for _, i := range ids {
+				s.exact[i], s.walked[i] = false, false
+			}
 		}
 		srcs, ids = nil, nil
 	}
@@ -91,15 +95,17 @@ func NewSet(rs []*Regexp) *Set {
 }
 
 // add makes a group of the patterns srcs (regexp indexes ids), or leaves
-// them loose when the dfa cannot join them.
-func (p *setParts) add(srcs []string, ids []int32) {
+// them loose when the dfa cannot join them, and reports whether it made
+// the group.
+func (p *setParts) add(srcs []string, ids []int32) bool {
 	if d := newSetDFA(srcs, ids); d != nil {
 		p.groups = append(p.groups, &setGroup{d: d, members: ids, srcs: srcs})
-		return
+		return true
 	}
 	// One of them is beyond the dfa (it has one of its own, so this is
 	// unexpected): match them one by one.
 	p.loose = append(p.loose, ids...)
+	return false
 }
 
 // split replaces g by two groups of half its patterns each.
@@ -114,8 +120,11 @@ func (s *Set) split(g *setGroup) {
 	p := &setParts{loose: old.loose}
 	p.groups = append(p.groups, old.groups[:i]...)
 	h := len(g.srcs) / 2
-	p.add(g.srcs[:h], g.members[:h])
-	p.add(g.srcs[h:], g.members[h:])
+	if !p.add(g.srcs[:h], g.members[:h]) || !p.add(g.srcs[h:], g.members[h:]) {
+		// Unexpected (each half's patterns joined before): keep g,
+		// whose members' exact and walked marks hold.
+		return
+	}
 	p.groups = append(p.groups, old.groups[i+1:]...)
 	s.parts.Store(p)
 }
@@ -178,10 +187,9 @@ func (s *Set) Exact(i int) bool { return s.exact[i] }
 // Walked reports whether a true that Match set for the i-th Regexp,
 // when Match returned true, comes from a walk of that Regexp's dfa (its
 // relaxed one for a pattern on the backtracking engine), so that its
-// MatchSetCandidateBefore need not walk it again. (Should a group fail
-// to be rebuilt after a split, its patterns are reported without a
-// walk; that only costs the backtracking engine a run its dfa would
-// have spared, never an answer.)
+// MatchSetCandidateBefore need not walk it again. (A pattern no group
+// runs is neither walked nor exact: it is always reported, to be
+// matched on its own.)
 func (s *Set) Walked(i int) bool { return s.walked[i] }
 
 // Match sets dst[i] to whether the i-th Regexp given to NewSet may match

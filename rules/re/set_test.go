@@ -86,7 +86,8 @@ func TestSetAgreesWithMatchText(t *testing.T) {
 
 // The Set-candidate entry points give MatchTextBefore's and
 // FindAllTextIndexBefore's answers, whatever a Set said: they only skip
-// a dfa walk.
+// a dfa walk; and a Set of the pattern, read as the rules engine reads
+// it, gives MatchTextBefore's answer.
 func TestSetCandidateAnswersAsMatchText(t *testing.T) {
 	tests := []struct {
 		expr, flags string
@@ -109,6 +110,25 @@ func TestSetCandidateAnswersAsMatchText(t *testing.T) {
 			got, _ := r.MatchSetCandidateBefore(NewText(s), time.Time{})
 			if got != want {
 				t.Errorf("/%s/%s on %q: MatchSetCandidateBefore %v, MatchTextBefore %v", tc.expr, tc.flags, s, got, want)
+			}
+			// As the rules engine asks: the Set's no is the answer, an
+			// exact yes is, and a walked yes goes to the candidate
+			// entry point.
+			set := NewSet([]*Regexp{r})
+			may := make([]bool, 1)
+			exact := set.Match(NewText(s), may)
+			viaSet := false
+			switch {
+			case !may[0]:
+			case exact && set.Exact(0):
+				viaSet = true
+			case exact && set.Walked(0):
+				viaSet, _ = r.MatchSetCandidateBefore(NewText(s), time.Time{})
+			default:
+				viaSet, _ = r.MatchTextBefore(NewText(s), time.Time{})
+			}
+			if viaSet != want {
+				t.Errorf("/%s/%s on %q: through a Set %v, MatchTextBefore %v", tc.expr, tc.flags, s, viaSet, want)
 			}
 			wantAll, _ := r.FindAllTextIndexBefore(NewText(s), -1, time.Time{})
 			gotAll, _ := r.FindAllSetCandidateIndexBefore(NewText(s), -1, time.Time{})

@@ -1,7 +1,6 @@
 package re
 
 import (
-	"regexp/syntax"
 	"slices"
 	"sync/atomic"
 )
@@ -99,11 +98,11 @@ func unatomic(n *node) *node {
 // the subject's length.
 type refSolver struct {
 	// x is nil when X is empty: every position is an end of X.
-	x       *dfa
-	g, y, z *dfa
-	// zEmpty: Z is empty, it matches anywhere.
-	zEmpty bool
-	fold   bool
+	x    *dfa
+	g, y *dfa
+	// z is nil when Z is empty: it matches anywhere.
+	z    *dfa
+	fold bool
 }
 
 // solverStepsPerByte and solverStepsBase bound the dfa steps and
@@ -113,10 +112,6 @@ const (
 	solverStepsPerByte = 64
 	solverStepsBase    = 1 << 14
 )
-
-// solverMaxStates bounds the states each dfa of a solver keeps (as
-// many as a pattern set's dfa).
-const solverMaxStates = setMaxStates
 
 // newRefSolver returns the solver of a pattern of the shape refSolver
 // describes, or nil when tree has another shape or a piece does not
@@ -164,7 +159,7 @@ func newRefSolver(tree *node) *refSolver {
 	if backtrackReason(whole) != "" || progSize(whole) > maxRE2Size {
 		return nil
 	}
-	sv := &refSolver{fold: ref.fold, zEmpty: refAt == len(items)-1}
+	sv := &refSolver{fold: ref.fold}
 	var ok bool
 	if capAt > 0 {
 		if sv.x, ok = piecesDFA(items[:capAt], false); !ok {
@@ -177,7 +172,7 @@ func newRefSolver(tree *node) *refSolver {
 	if sv.y, ok = piecesDFA(items[capAt+1:refAt], true); !ok {
 		return nil
 	}
-	if !sv.zEmpty {
+	if refAt < len(items)-1 {
 		if sv.z, ok = piecesDFA(items[refAt+1:], true); !ok {
 			return nil
 		}
@@ -187,12 +182,17 @@ func newRefSolver(tree *node) *refSolver {
 
 // countKind counts the nodes of kind k in n.
 func countKind(n *node, k nodeKind) int {
+	return countNodes(n, func(m *node) bool { return m.kind == k })
+}
+
+// countNodes counts the nodes of n (n included) that is says yes to.
+func countNodes(n *node, is func(*node) bool) int {
 	c := 0
-	if n.kind == k {
+	if is(n) {
 		c++
 	}
 	for _, s := range n.subs {
-		c += countKind(s, k)
+		c += countNodes(s, is)
 	}
 	return c
 }
@@ -213,19 +213,17 @@ func piecesDFA(items []*node, anchored bool) (*dfa, bool) {
 	if longRepeat(n) {
 		return nil, false
 	}
-	src := emitGo(n, true, false)
-	if _, err := syntax.Parse(src, syntax.Perl); err != nil {
-		src = emitGo(n, true, true)
-	}
+	src := emitLatin1Go(n)
 	if src == "" {
 		return nil, false
 	}
+	// A set's dfa (one pattern) reports every end of a match; it keeps
+	// as many states as a pattern set's.
 	d := newSetDFA([]string{src}, []int32{0})
 	if d == nil {
 		return nil, false
 	}
 	d.anchored = anchored
-	d.maxStates = solverMaxStates
 	return d, true
 }
 
@@ -340,7 +338,7 @@ func (run *solveRun) yFrom(j int) ([]int, bool) {
 
 // zFrom reports whether Z matches from p.
 func (run *solveRun) zFrom(p int) bool {
-	if run.sv.zEmpty {
+	if run.sv.z == nil {
 		return true
 	}
 	if run.zDone[p] {
@@ -382,8 +380,8 @@ func (run *solveRun) repeats(i, j, k int) bool {
 // foldByte is unicode.ToLower of the byte as a rune (Latin-1), what
 // the backtracking engine compares case-insensitive backreferences by.
 func foldByte(c byte) byte {
-	if 'A' <= c && c <= 'Z' || 0xC0 <= c && c <= 0xDE && c != 0xD7 {
-		return c + 0x20
+	if p := foldPartner(int(c)); p > int(c) {
+		return byte(p)
 	}
 	return c
 }
