@@ -83,8 +83,18 @@ func TestLearnerBatches(t *testing.T) {
 	if total != 1000 {
 		t.Errorf("%d learns committed, want 1000", total)
 	}
-	if len(st.sizes()) > 1000/64+8 {
-		t.Errorf("%d commits for 1000 messages in groups of 64: %v", len(st.sizes()), st.sizes())
+	// Until the source is done the groups are full; only its tail (the
+	// 64-message read-ahead, what the parsers hold and the group being
+	// filled, at most three groups' worth) may go early in smaller
+	// commits, as many as the writer's idle moments make.
+	full := 0
+	for _, n := range st.sizes() {
+		if n >= 64 {
+			full += n
+		}
+	}
+	if full < 1000-3*64 {
+		t.Errorf("%d of 1000 messages committed in full groups of 64: %v", full, st.sizes())
 	}
 }
 
