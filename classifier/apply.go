@@ -63,6 +63,7 @@ func (s *Store) Apply(ctx context.Context, ops []Op) ([]Result, error) {
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	defer s.clearMagicAfterWrite()
 	start := time.Now()
 
 	a := newApplier(s.db, s.cache)
@@ -533,6 +534,7 @@ func (s *Store) Touch(ctx context.Context, sc Scope, keys []tokenizer.Key, atime
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	defer s.clearMagicAfterWrite()
 	counts := make([]Counts, len(keys))
 	if err := lookupSorted(s.db, sc, keys, counts); err != nil {
 		return err

@@ -335,6 +335,7 @@ func (s *Store) Clear(ctx context.Context, sc Scope) error {
 func (s *Store) rewriteScope(sc Scope, what string, fill func(*pebble.Batch) error) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	defer s.clearMagicAfterWrite()
 	// Rewritten wholesale: scans read from the store until it is reloaded.
 	s.cache.dropScope(sc)
 	defer s.cache.dropScope(sc)

@@ -84,6 +84,7 @@ func (s *Store) Expire(ctx context.Context, sc Scope, opt ExpireOptions) (Expire
 
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	defer s.clearMagicAfterWrite()
 	// Rewritten wholesale: scans read from the store until it is reloaded.
 	s.cache.dropScope(sc)
 	defer s.cache.dropScope(sc)

@@ -19,8 +19,14 @@ func (s *Store) Magic(ctx context.Context, sc Scope) (Magic, error) {
 	if err := validScope(sc); err != nil {
 		return Magic{}, err
 	}
-	return readMagic(s.db, sc)
+	return s.magic.get(s.db, sc)
 }
+
+// clearMagicAfterWrite is deferred by every write method right after it
+// takes writeMu, so that it runs once the write has committed (or
+// failed), before the lock is released: the counters cached for scans
+// are then never older than the last commit.
+func (s *Store) clearMagicAfterWrite() { s.magic.clear() }
 
 func readMagic(r pebble.Reader, sc Scope) (Magic, error) {
 	val, closer, err := r.Get(magicKey(sc))

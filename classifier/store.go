@@ -68,6 +68,7 @@ type Store struct {
 
 	writeMu sync.Mutex // serialises writers
 	cache   *tokenCache
+	magic   *magicCache
 }
 
 // Options configure Open.
@@ -222,6 +223,7 @@ func Open(dir string, opt Options) (*Store, error) {
 	}
 	s.db = db
 	s.cache = newTokenCache(tokenCacheLimit)
+	s.magic = newMagicCache()
 	if err := s.checkFormat(); err != nil {
 		closeErr := db.Close()
 		s.releaseLock()
