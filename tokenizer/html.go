@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
+
+	"github.com/gospamd/gospamd/internal/ascii"
 )
 
 // htmlResult is what rendering one HTML part yields, following
@@ -1251,11 +1253,4 @@ var html4Entities = func() map[string]rune {
 	return m
 }()
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
+func isASCII(s string) bool { return ascii.Is(s) }

@@ -10,6 +10,8 @@ import (
 	"golang.org/x/text/encoding/ianaindex"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/unicode"
+
+	"github.com/gospamd/gospamd/internal/ascii"
 )
 
 // contentType is a Content-Type header value read the way SpamAssassin's
@@ -377,14 +379,7 @@ func decodeW1252(b []byte) (s string, strictOK bool) {
 	return sb.String(), strictOK
 }
 
-func has8bit(b []byte) bool {
-	for _, c := range b {
-		if c >= 0x80 {
-			return true
-		}
-	}
-	return false
-}
+func has8bit(b []byte) bool { return !ascii.IsBytes(b) }
 
 // w1252Guessable reports whether b holds only ASCII, NBSP, SHY and the
 // common Windows-1252 punctuation and Latin-1 letters, the set for which

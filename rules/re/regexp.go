@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
+
+	"github.com/gospamd/gospamd/internal/ascii"
 )
 
 // DefaultMatchTimeout is the per-match time limit of the backtracking
@@ -317,14 +319,7 @@ func NewText(s string) *Text {
 // String returns the subject.
 func (t *Text) String() string { return t.s }
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
+func isASCII(s string) bool { return ascii.Is(s) }
 
 // latin1 returns the subject with each byte as the rune of the same
 // value, UTF-8 encoded.
