@@ -505,9 +505,7 @@ func (s *scan) headerValue(h cf.HeaderTest) (string, bool) {
 	case name == "ALL":
 		return headerBlock(s.msg.Header, raw), len(s.msg.Header) > 0
 	case name == "ALL-TRUSTED", name == "ALL-INTERNAL", name == "ALL-UNTRUSTED", name == "ALL-EXTERNAL":
-		scope := map[string]tokenizer.RelayScope{"ALL-TRUSTED": tokenizer.ScopeTrusted, "ALL-INTERNAL": tokenizer.ScopeInternal,
-			"ALL-UNTRUSTED": tokenizer.ScopeUntrusted, "ALL-EXTERNAL": tokenizer.ScopeExternal}[name]
-		fields := s.msg.ScopedFields(scope)
+		fields := s.msg.ScopedFields(allScope(name))
 		return headerBlock(fields, raw), len(fields) > 0
 	case strings.EqualFold(name, "EnvelopeFrom"):
 		if e := s.evalContext().EnvelopeFrom(); e != "" {
@@ -519,22 +517,29 @@ func (s *scan) headerValue(h cf.HeaderTest) (string, bool) {
 		for _, n := range []string{"X-Message-Id", "Resent-Message-Id", "X-Original-Message-ID", "Message-Id"} {
 			vals = append(vals, s.fieldValues(n, raw)...)
 		}
-	case strings.HasPrefix(strings.ToLower(name), "x-relay-countries"):
+	case hasPrefixFold(name, "x-relay-countries"):
 		v, ok := s.relayCountries().header(name)
 		if !ok {
 			vals = s.fieldValues(h.Name, raw || addrOrName)
 			break
 		}
 		return v, s.countryDB != nil
-	case strings.HasPrefix(strings.ToLower(name), "x-spam-relays-"):
+	case hasPrefixFold(name, "x-spam-relays-"):
 		if s.relays == nil {
 			rh := s.msg.RelayHeaders()
 			s.relays = &rh
 		}
-		v := map[string]string{
-			"x-spam-relays-trusted": s.relays.Trusted, "x-spam-relays-untrusted": s.relays.Untrusted,
-			"x-spam-relays-internal": s.relays.Internal, "x-spam-relays-external": s.relays.External,
-		}[strings.ToLower(name)]
+		var v string
+		switch rest := name[len("x-spam-relays-"):]; {
+		case strings.EqualFold(rest, "trusted"):
+			v = s.relays.Trusted
+		case strings.EqualFold(rest, "untrusted"):
+			v = s.relays.Untrusted
+		case strings.EqualFold(rest, "internal"):
+			v = s.relays.Internal
+		case strings.EqualFold(rest, "external"):
+			v = s.relays.External
+		}
 		return v, true
 	default:
 		vals = s.fieldValues(h.Name, raw || addrOrName)
@@ -559,6 +564,26 @@ func (s *scan) headerValue(h cf.HeaderTest) (string, bool) {
 		return strings.Join(out, "\n"), len(out) > 0
 	}
 	return strings.Join(vals, "\n") + "\n", true
+}
+
+// allScope is the relay scope of the pseudo-header ALL-TRUSTED,
+// ALL-INTERNAL, ALL-UNTRUSTED or ALL-EXTERNAL.
+func allScope(name string) tokenizer.RelayScope {
+	switch name {
+	case "ALL-INTERNAL":
+		return tokenizer.ScopeInternal
+	case "ALL-UNTRUSTED":
+		return tokenizer.ScopeUntrusted
+	case "ALL-EXTERNAL":
+		return tokenizer.ScopeExternal
+	}
+	return tokenizer.ScopeTrusted
+}
+
+// hasPrefixFold reports whether s begins with prefix, ignoring case as
+// strings.ToLower(s) would (prefix is lower case ASCII).
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 func (s *scan) fieldValues(name string, raw bool) []string {
@@ -596,13 +621,26 @@ func (s *scan) fullText() string {
 // headerBlock is fields as the ALL pseudo-headers give them: one
 // "Name: value" line per field, or with raw each field as written.
 func headerBlock(fields []tokenizer.Field, raw bool) string {
-	var b strings.Builder
+	n := 0
 	for _, f := range fields {
 		if raw {
-			b.WriteString(f.Name + ":" + f.Raw + "\n")
+			n += len(f.Name) + len(f.Raw) + 2
 		} else {
-			b.WriteString(f.Name + ": " + f.Value + "\n")
+			n += len(f.Name) + len(f.Value) + 3
 		}
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, f := range fields {
+		b.WriteString(f.Name)
+		if raw {
+			b.WriteByte(':')
+			b.WriteString(f.Raw)
+		} else {
+			b.WriteString(": ")
+			b.WriteString(f.Value)
+		}
+		b.WriteByte('\n')
 	}
 	return b.String()
 }
@@ -614,6 +652,7 @@ func headerBlock(fields []tokenizer.Field, raw bool) string {
 // line ending left out.
 func pristineFields(h string) string {
 	var b strings.Builder
+	b.Grow(len(h))
 	start := -1 // where the field being read starts in h, or -1
 	for p := 0; p < len(h); {
 		end := strings.IndexByte(h[p:], '\n')
