@@ -65,6 +65,9 @@ func (d *dfa) tableBytes(n int) int64 {
 
 // useBudget charges d's cache to b from now on.
 func (d *dfa) useBudget(b *StateBudget) {
+	if d.lines != nil {
+		d.lines.useBudget(b)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	c := &dfaCharge{budget: b}

@@ -69,6 +69,9 @@ type dfa struct {
 	// starts caches the start states of anchored walks (see
 	// startState); nil until one is made.
 	starts atomic.Pointer[startStates]
+	// lines is the anchored twin walked from every line start instead
+	// (see matchLines); nil unless every match starts a line.
+	lines *dfa
 }
 
 // A dfaTable is a dfa's states by id and its transitions:
@@ -198,11 +201,16 @@ func newDFA(src string) *dfa {
 // with syntax.Perl; nil when the program uses what the dfa does not
 // handle.
 func treeDFA(re *syntax.Regexp) *dfa {
-	prog, err := syntax.Compile(re.Simplify())
+	re = re.Simplify()
+	prog, err := syntax.Compile(re)
 	if err != nil {
 		return nil
 	}
-	return progDFA(prog)
+	d := progDFA(prog)
+	if d != nil && !d.anchored {
+		d.lines = lineStartDFA(re, prog)
+	}
+	return d
 }
 
 // newSetDFA prepares one dfa for all of srcs (Go regexps as emitGo wrote
@@ -530,6 +538,11 @@ func (d *dfa) match(t *Text, bytes bool) (matched, ok bool) {
 	s := t.s
 	if !bytes && !t.ascii && !d.asciiOnly {
 		return false, false
+	}
+	if d.lines != nil && (bytes || t.ascii) {
+		if m, ok := d.lines.matchLines(s); ok {
+			return m, true
+		}
 	}
 	tbl := d.table.Load()
 	nc := uint32(len(d.repr))
