@@ -65,8 +65,8 @@ func (d *dfa) tableBytes(n int) int64 {
 
 // useBudget charges d's cache to b from now on.
 func (d *dfa) useBudget(b *StateBudget) {
-	if d.lines != nil {
-		d.lines.useBudget(b)
+	if d.twin != nil {
+		d.twin.useBudget(b)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()

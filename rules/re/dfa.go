@@ -69,9 +69,11 @@ type dfa struct {
 	// starts caches the start states of anchored walks (see
 	// startState); nil until one is made.
 	starts atomic.Pointer[startStates]
-	// lines is the anchored twin walked from every line start instead
-	// (see matchLines); nil unless every match starts a line.
-	lines *dfa
+	// twin is the anchored twin walked from the starts lead says instead
+	// (see matchStarts); nil unless every match begins at a line start
+	// or with one byte.
+	twin *dfa
+	lead int
 }
 
 // A dfaTable is a dfa's states by id and its transitions:
@@ -208,7 +210,7 @@ func treeDFA(re *syntax.Regexp) *dfa {
 	}
 	d := progDFA(prog)
 	if d != nil && !d.anchored {
-		d.lines = lineStartDFA(re, prog)
+		d.twin, d.lead = startsTwin(re, prog)
 	}
 	return d
 }
@@ -539,8 +541,8 @@ func (d *dfa) match(t *Text, bytes bool) (matched, ok bool) {
 	if !bytes && !t.ascii && !d.asciiOnly {
 		return false, false
 	}
-	if d.lines != nil && (bytes || t.ascii) {
-		if m, ok := d.lines.matchLines(s); ok {
+	if d.twin != nil && (bytes || t.ascii) {
+		if m, ok := d.twin.matchStarts(s, d.lead); ok {
 			return m, true
 		}
 	}

@@ -4,15 +4,25 @@ import (
 	"regexp/syntax"
 	"strings"
 	"sync/atomic"
+	"unicode"
 )
 
-// Patterns that match only at the start of a line (every alternative
-// begins with ^ under /m, as many rules on headers and bodies do) are
-// walked line by line: the pattern's dfa started at each line start and
-// walked only until it cannot match any more, then a jump to the next
-// newline by a byte search. Where the unanchored dfa reads every byte
-// of a paragraph or a header block, these walks usually read a few bytes
-// a line. The answer is the unanchored walk's.
+// Patterns whose every match starts at a place one can search for are
+// walked from those places only, each walk by an anchored twin of the
+// pattern's dfa and only until it cannot match any more:
+//
+//   - a line start, when every alternative begins with ^ under /m (many
+//     rules on headers and bodies): the next one is found by a byte
+//     search for a newline;
+//   - one fixed byte, when every match begins with it ("<" of a tag,
+//     "$", "&"): the next one is found by a byte search for it.
+//
+// Where the unanchored dfa reads every byte of a paragraph or a header
+// block, these walks usually read a few bytes a start. The answer is the
+// unanchored walk's.
+
+// startsAnyLine marks a twin walked from every line start (dfa.lead).
+const startsAnyLine = -1
 
 // beginsLine reports whether every match of re must start where ^ under
 // /m holds (OpBeginLine first on every path).
@@ -35,37 +45,99 @@ func beginsLine(re *syntax.Regexp) bool {
 	return false
 }
 
-// lineStartDFA returns the anchored twin of the dfa of prog for the
-// line by line walk when re (which prog was compiled from) begins every
-// match at a line start, else nil.
-func lineStartDFA(re *syntax.Regexp, prog *syntax.Prog) *dfa {
+// leadByte returns the ASCII byte every match of re begins with, after
+// any assertions (which the anchored walk checks), if there is one.
+func leadByte(re *syntax.Regexp) (byte, bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if len(re.Rune) == 0 {
+			return 0, false
+		}
+		return asciiLead(re.Rune[0], re.Flags&syntax.FoldCase != 0)
+	case syntax.OpCharClass:
+		if len(re.Rune) == 2 && re.Rune[0] == re.Rune[1] {
+			return asciiLead(re.Rune[0], false)
+		}
+	case syntax.OpConcat:
+		for _, s := range re.Sub {
+			switch s.Op {
+			case syntax.OpBeginLine, syntax.OpBeginText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+				continue
+			}
+			return leadByte(s)
+		}
+	case syntax.OpCapture, syntax.OpPlus:
+		return leadByte(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return leadByte(re.Sub[0])
+		}
+	case syntax.OpAlternate:
+		var b byte
+		for i, s := range re.Sub {
+			c, ok := leadByte(s)
+			if !ok || i > 0 && c != b {
+				return 0, false
+			}
+			b = c
+		}
+		return b, len(re.Sub) > 0
+	}
+	return 0, false
+}
+
+// asciiLead is r as a lead byte: ASCII, and without another case when
+// matched case-insensitively.
+func asciiLead(r rune, fold bool) (byte, bool) {
+	if r >= 0x80 || fold && unicode.SimpleFold(r) != r {
+		return 0, false
+	}
+	return byte(r), true
+}
+
+// startsTwin returns the anchored twin of the dfa of prog, and where its
+// walks start (a byte, or startsAnyLine), when re (which prog was
+// compiled from) begins every match at a line start or with one byte;
+// nil otherwise.
+func startsTwin(re *syntax.Regexp, prog *syntax.Prog) (*dfa, int) {
+	lead := startsAnyLine
 	if !beginsLine(re) {
-		return nil
+		b, ok := leadByte(re)
+		if !ok {
+			return nil, 0
+		}
+		lead = int(b)
 	}
 	d := progDFA(prog)
 	if d == nil {
-		return nil
+		return nil, 0
 	}
 	d.anchored = true
-	return d
+	return d, lead
 }
 
-// lineWalkSlack is how many bytes beyond the subject's length the line
-// walks may read in all before the plain walk is taken instead: a
+// lineWalkSlack is how many bytes beyond the subject's length the
+// anchored walks may read in all before the plain walk is taken instead: a
 // pattern whose matches run over many lines would otherwise read them
 // once per line start.
 const lineWalkSlack = 64
 
-// matchLines is match (bytes or ASCII) for the anchored twin d: it walks
-// d from every line start of s. ok is false when d gave up or the walks
-// read more than the subject's length twice over; the caller then walks
-// the unanchored dfa.
-func (d *dfa) matchLines(s string) (matched, ok bool) {
+// matchStarts is match (bytes or ASCII) for the anchored twin d: it
+// walks d from every start of s that lead says (a byte, or every line
+// start). ok is false when d gave up or the walks read more than the
+// subject's length twice over; the caller then walks the unanchored dfa.
+func (d *dfa) matchStarts(s string, lead int) (matched, ok bool) {
 	budget := 2*len(s) + lineWalkSlack
-	for p := 0; ; {
+	p := 0
+	if lead != startsAnyLine {
+		if p = strings.IndexByte(s, byte(lead)); p < 0 {
+			return false, true
+		}
+	}
+	for {
 		prev := rune(-1)
 		if p > 0 {
-			prev = '\n'
+			prev = prevKind(rune(s[p-1]))
 		}
 		m, read, ok := d.walkAnchored(s, p, prev)
 		if !ok {
@@ -77,11 +149,17 @@ func (d *dfa) matchLines(s string) (matched, ok bool) {
 		if budget -= read; budget < 0 {
 			return false, false
 		}
-		nl := strings.IndexByte(s[p:], '\n')
-		if nl < 0 {
+		var next int
+		if lead == startsAnyLine {
+			// The next line start: after the next newline.
+			next = strings.IndexByte(s[p:], '\n')
+		} else {
+			next = strings.IndexByte(s[p+1:], byte(lead))
+		}
+		if next < 0 {
 			return false, true
 		}
-		p += nl + 1
+		p += next + 1
 	}
 }
 

@@ -7,18 +7,21 @@ import (
 	"testing"
 )
 
-// TestLineWalkAgrees: a pattern whose matches all start a line answers
-// by its line-by-line walk exactly as the plain walk of its dfa and Go's
-// regexp do, on crafted and random subjects: newlines at the start and
-// the end, CRLF, empty lines, word boundaries right after the line
-// start, and patterns whose matches run over several lines (which may
-// make the walk give up its budget and take the plain walk).
-func TestLineWalkAgrees(t *testing.T) {
+// TestStartsWalkAgrees: a pattern whose matches all start a line, or
+// all begin with one byte, answers by its walks from those starts
+// exactly as the plain walk of its dfa and Go's regexp do, on crafted
+// and random subjects: newlines at the start and the end, CRLF, empty
+// lines, word boundaries at the start, and patterns whose matches run
+// over several lines or starts (which may make the walks give up their
+// budget and take the plain walk).
+func TestStartsWalkAgrees(t *testing.T) {
 	patterns := []string{
 		`(?m)^foo`, `(?m)^$`, `(?m)^\s*$`, `(?m)^(?:to|from|subject):`, `(?im)^x-[a-z-]*spam[a-z-]*\s*:`,
 		`(?m)^\s*(?:>|On .{2,8} wrote:|-{3}Orig)`, `(?m)^[^a-z\n]*[A-Z]{3,}[^a-z\n]{2,}$`,
 		`(?m)^\bab`, `(?m)^\Bab`, `(?m)^a\nb`, `(?m)^(?s:.*)X`, `(?m)^[^X]*X`, `(?m)^foo|^bar`,
 		`(?m)(?:^a|^b)c$`, `(?m)^(?:\Aa|b)c`, `(?m)^\s*["']?[^"\n]{3,10}["']?\s*-+\s*[A-Z][a-z]+$`,
+		`<[a-z]{2,}\d*>`, `(?i)<(?:b|font)\b[^>]*>.*<(?:b|a)\b`, `\b-+\s*[A-Z]`, `\B:x`, `(?:'a|'b)+c`,
+		`x{2,}-`, `(?s)'.*'`, `(?m)<$`, `"[^"]*"`,
 	}
 	subjects := []string{
 		"", "\n", "\n\n", "foo", "\nfoo", "xfoo\n", "a\nb", "ab\n\nab", "bar baz\nfoo", "x\r\nfoo\r\n",
@@ -27,7 +30,7 @@ func TestLineWalkAgrees(t *testing.T) {
 		strings.Repeat("a\n", 200) + "X",
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
-	const alphabet = "abcfoXx-: \n\r'\"ABC>"
+	const alphabet = "abcfoXx-: \n\r'\"ABC<>/"
 	for range 400 {
 		b := make([]byte, rng.IntN(60))
 		for i := range b {
@@ -41,12 +44,12 @@ func TestLineWalkAgrees(t *testing.T) {
 		if d == nil {
 			t.Fatalf("%s: no dfa", pat)
 		}
-		if d.lines == nil {
-			t.Errorf("%s: not walked line by line", pat)
+		if d.twin == nil {
+			t.Errorf("%s: not walked from its starts", pat)
 			continue
 		}
 		plain := newDFA(pat)
-		plain.lines = nil
+		plain.twin = nil
 		for _, subj := range subjects {
 			tx := NewText(subj)
 			got, ok := d.match(tx, true)
@@ -56,28 +59,35 @@ func TestLineWalkAgrees(t *testing.T) {
 				continue
 			}
 			if w := want.MatchString(subj); got != w || plainGot != w {
-				t.Errorf("/%s/ on %q: line walk %v, plain walk %v, regexp %v", pat, subj, got, plainGot, w)
+				t.Errorf("/%s/ on %q: walk from the starts %v, plain walk %v, regexp %v", pat, subj, got, plainGot, w)
 			}
 		}
 	}
 }
 
-// TestBeginsLine: only patterns whose every match starts a line are
-// walked line by line.
-func TestBeginsLine(t *testing.T) {
+// TestStartsOf: only patterns whose every match starts a line, or
+// begins with one byte, are walked from their starts.
+func TestStartsOf(t *testing.T) {
 	for _, c := range []struct {
 		pat  string
-		want bool
+		want int // -2: no twin
 	}{
-		{`(?m)^a`, true}, {`(?m)^a|^b`, true}, {`(?m)(^a)b`, true}, {`(?m)(?:^a|b)`, false},
-		{`(?m)a^`, false}, {`^a`, false}, {`(?m)(?:^a)*b`, false}, {`(?m)$`, false}, {`a`, false},
+		{`(?m)^a`, startsAnyLine}, {`(?m)^a|^b`, startsAnyLine}, {`(?m)(^a)b`, startsAnyLine},
+		{`(?m)^<`, startsAnyLine}, {`(?m)(?:^a|b)`, -2}, {`(?m)a^`, 'a'}, {`^a`, -2},
+		{`(?m)(?:^a)*b`, -2}, {`(?m)$`, -2}, {`a`, 'a'}, {`(?i)a`, -2}, {`(?i)<x`, '<'},
+		{`\b<a|<b`, '<'}, {`<a|>b`, -2}, {`(?:<a)+`, '<'}, {`(?:<a)*`, -2}, {`(?:<a){0,2}b`, -2},
+		{`(?:<a){2}`, '<'}, {`[<]x`, '<'}, {`[<>]x`, -2}, {`é`, -2}, {`\$\d`, '$'},
 	} {
 		d := newDFA(c.pat)
 		if d == nil {
 			t.Fatalf("%s: no dfa", c.pat)
 		}
-		if got := d.lines != nil; got != c.want {
-			t.Errorf("%s: walked line by line %v, want %v", c.pat, got, c.want)
+		got := -2
+		if d.twin != nil {
+			got = d.lead
+		}
+		if got != c.want {
+			t.Errorf("%s: walked from %d, want %d", c.pat, got, c.want)
 		}
 	}
 }
