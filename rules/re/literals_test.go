@@ -1,6 +1,7 @@
 package re
 
 import (
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -128,4 +129,43 @@ func FuzzCompile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPrefilterHalvesAgree: the walk of a long text as two halves in
+// step finds exactly what one walk finds, literals across the middle
+// and at both ends included.
+func TestPrefilterHalvesAgree(t *testing.T) {
+	exprs := []string{`viagra`, `cheap (?:meds|pills)`, `she`, `hers`, `ushers`, `x{3}yz`, `the quick brown fox jumps over`, `\d+`}
+	var rs []*Regexp
+	for _, e := range exprs {
+		re, err := Compile(e, "i", Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, re)
+	}
+	pf := NewPrefilter(rs)
+	frags := []string{"viagra", "cheap pills", "cheap meds", "ushers", "hers", "she", "xxxyz", "the quick brown fox jumps over", " ", "filler text ", "\n", "CHEAP MEDS"}
+	rng := rand.New(rand.NewPCG(5, 6))
+	got, want := make([]bool, pf.Len()), make([]bool, pf.Len())
+	for range 3000 {
+		var b strings.Builder
+		for b.Len() < 256+rng.IntN(1500) {
+			if rng.IntN(4) == 0 {
+				b.WriteString(frags[rng.IntN(len(frags))])
+			} else {
+				b.WriteByte("abcdefghijklmnopqrstuvwxyz ."[rng.IntN(28)])
+			}
+		}
+		text := b.String()
+		pf.Candidates(text, got)
+		clear(want)
+		pf.walk(text, want)
+		for _, i := range pf.always {
+			want[i] = true
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("Candidates(%q) = %v, one walk %v", text, got, want)
+		}
+	}
 }

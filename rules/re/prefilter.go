@@ -17,6 +17,8 @@ import (
 // A Prefilter is immutable and safe for concurrent use.
 type Prefilter struct {
 	n int
+	// maxLit is the length of the longest literal.
+	maxLit int
 	// always are the indexes of Regexps without literals.
 	always []int32
 	// classOf maps a byte to its class: the bytes no literal holds
@@ -61,6 +63,7 @@ func NewPrefilter(rs []*Regexp) *Prefilter {
 			continue
 		}
 		for _, lit := range lits {
+			p.maxLit = max(p.maxLit, len(lit))
 			var s int32
 			trie, s = trieInsert(trie, lit)
 			if o := trie[s].out; len(o) == 0 || o[len(o)-1] != int32(i) {
@@ -179,15 +182,59 @@ func (p *Prefilter) Candidates(text string, dst []bool) {
 	for _, i := range p.always {
 		dst[i] = true
 	}
-	row := uint32(0)
+	if p.maxLit == 0 || len(text) < prefilterSplitMin || len(text) < 8*p.maxLit {
+		p.walk(text, dst)
+		return
+	}
+	// Two walks in step over the halves, the first reading on into the
+	// second for as long as a literal can be (every occurrence of a
+	// literal lies whole in one of them): the walk is a chain of
+	// dependent table reads, mostly missing the caches for the large
+	// automata, and two chains overlap their waits.
+	mid := len(text) / 2
+	a, b := text[:mid+p.maxLit-1], text[mid:]
+	n := min(len(a), len(b))
+	var ra, rb uint32
+	for i := 0; i < n; i++ {
+		na := p.delta[ra+uint32(p.classOf[a[i]])]
+		nb := p.delta[rb+uint32(p.classOf[b[i]])]
+		if (na|nb)&acOut != 0 {
+			na, nb = p.emit(na, dst), p.emit(nb, dst)
+		}
+		ra, rb = na, nb
+	}
+	p.walkFrom(a[n:], ra, dst)
+	p.walkFrom(b[n:], rb, dst)
+}
+
+// prefilterSplitMin is the length from which Candidates walks a text as
+// two halves in step.
+const prefilterSplitMin = 256
+
+// walk runs the automaton over text from the start state, setting dst
+// for the literals found.
+func (p *Prefilter) walk(text string, dst []bool) { p.walkFrom(text, 0, dst) }
+
+// walkFrom runs the automaton over text from state row.
+func (p *Prefilter) walkFrom(text string, row uint32, dst []bool) {
 	for i := 0; i < len(text); i++ {
 		nx := p.delta[row+uint32(p.classOf[text[i]])]
 		if nx&acOut != 0 {
-			nx &^= acOut
-			for _, r := range p.outs[nx/p.nc] {
-				dst[r] = true
-			}
+			nx = p.emit(nx, dst)
 		}
 		row = nx
 	}
+}
+
+// emit sets dst for the literals ending at transition nx and returns
+// nx's row without the acOut flag.
+func (p *Prefilter) emit(nx uint32, dst []bool) uint32 {
+	if nx&acOut == 0 {
+		return nx
+	}
+	nx &^= acOut
+	for _, r := range p.outs[nx/p.nc] {
+		dst[r] = true
+	}
+	return nx
 }
