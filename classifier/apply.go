@@ -82,13 +82,12 @@ func (s *Store) Apply(ctx context.Context, ops []Op) ([]Result, error) {
 		return nil, err
 	}
 	a.run(ops)
-	batch := s.db.NewBatch()
-	defer batch.Close()
-	if err := a.write(batch); err != nil {
+	if s.ingest != nil {
+		if err := s.ingest.commit(s.db, a.write); err != nil {
+			return nil, err
+		}
+	} else if err := commitBatch(s.db, a.write); err != nil {
 		return nil, err
-	}
-	if err := batch.Commit(pebble.Sync); err != nil {
-		return nil, fmt.Errorf("commit bayes learn batch: %w", err)
 	}
 	a.remember()
 	s.metrics.ObserveCommit(len(ops), time.Since(start))
@@ -439,36 +438,43 @@ func satSub(v uint32) uint32 {
 	return v - 1
 }
 
-// write puts the batch's changes into b in key order.
-func (a *applier) write(b *pebble.Batch) error {
+// A keySink takes a batch's writes in key order.
+type keySink interface {
+	set(key, val []byte) error
+	del(key []byte) error
+}
+
+// commitBatch commits what write puts in one synced Pebble batch.
+func commitBatch(db *pebble.DB, write func(keySink) error) error {
+	batch := db.NewBatch()
+	defer batch.Close()
+	if err := write(batchSink{batch}); err != nil {
+		return err
+	}
+	if err := batch.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("commit bayes learn batch: %w", err)
+	}
+	return nil
+}
+
+// batchSink writes into a Pebble batch.
+type batchSink struct{ b *pebble.Batch }
+
+func (s batchSink) set(key, val []byte) error { return s.b.Set(key, val, nil) }
+func (s batchSink) del(key []byte) error      { return s.b.Delete(key, nil) }
+
+// write puts the batch's changes into b in ascending key order (every
+// scope's magic, then seen entries, then tokens: see Store), as a table
+// must be written.
+func (a *applier) write(b keySink) error {
 	scopes := make([]Scope, 0, len(a.scopes))
 	for sc := range a.scopes {
 		scopes = append(scopes, sc)
 	}
 	slices.Sort(scopes)
-	var key, val []byte
 	for _, sc := range scopes {
-		ss := a.scopes[sc]
-		if err := b.Set(magicKey(sc), encodeMagic(ss.magic), nil); err != nil {
+		if err := b.set(magicKey(sc), encodeMagic(a.scopes[sc].magic)); err != nil {
 			return fmt.Errorf("write bayes magic: %w", err)
-		}
-		for _, i := range keyOrder(ss.keys) {
-			st := &ss.states[i]
-			if !st.touched {
-				continue
-			}
-			key = appendTokenKey(key[:0], sc, ss.keys[i])
-			var err error
-			switch {
-			case st.exists:
-				val = encodeCounts(val[:0], st.counts)
-				err = b.Set(key, val, nil)
-			case st.existed:
-				err = b.Delete(key, nil)
-			}
-			if err != nil {
-				return fmt.Errorf("write bayes token: %w", err)
-			}
 		}
 	}
 	refs := make([]seenRef, 0, len(a.seen))
@@ -484,12 +490,34 @@ func (a *applier) write(b *pebble.Batch) error {
 	for _, ref := range refs {
 		var err error
 		if c := a.seen[ref]; c != 0 {
-			err = b.Set(seenKey(ref.scope, ref.msgid), []byte{byte(c)}, nil)
+			err = b.set(seenKey(ref.scope, ref.msgid), []byte{byte(c)})
 		} else {
-			err = b.Delete(seenKey(ref.scope, ref.msgid), nil)
+			err = b.del(seenKey(ref.scope, ref.msgid))
 		}
 		if err != nil {
 			return fmt.Errorf("write bayes seen entry: %w", err)
+		}
+	}
+	var key, val []byte
+	for _, sc := range scopes {
+		ss := a.scopes[sc]
+		for _, i := range keyOrder(ss.keys) {
+			st := &ss.states[i]
+			if !st.touched {
+				continue
+			}
+			key = appendTokenKey(key[:0], sc, ss.keys[i])
+			var err error
+			switch {
+			case st.exists:
+				val = encodeCounts(val[:0], st.counts)
+				err = b.set(key, val)
+			case st.existed:
+				err = b.del(key)
+			}
+			if err != nil {
+				return fmt.Errorf("write bayes token: %w", err)
+			}
 		}
 	}
 	return nil
