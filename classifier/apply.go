@@ -138,7 +138,7 @@ type tokenState struct {
 // scopeState is what a batch changes in one scope.
 type scopeState struct {
 	magic  Magic
-	index  map[keyID]int32 // into keys and states
+	index  keyIndex // numbers into keys and states
 	keys   []tokenizer.Key
 	states []tokenState
 }
@@ -262,8 +262,8 @@ func (a *applier) load(ops []Op) error {
 		}
 		ss.magic = m
 	}
-	// The index is sized for every token of the batch: no rehashing as
-	// it grows (most of a batch's tokens are distinct).
+	// The index is sized for half the tokens of the batch: about a
+	// third of them are distinct.
 	sizes := map[Scope]int{}
 	ntokens := 0
 	for _, act := range a.actions {
@@ -271,7 +271,7 @@ func (a *applier) load(ops []Op) error {
 		ntokens += len(ops[act.op].Tokens)
 	}
 	for sc, ss := range a.scopes {
-		ss.index = make(map[keyID]int32, sizes[sc])
+		ss.index = newKeyIndex(sizes[sc] / 2)
 	}
 	at := make([]int32, 0, ntokens)
 	for n := range a.actions {
@@ -280,11 +280,8 @@ func (a *applier) load(ops []Op) error {
 		ss := a.scopes[op.Scope]
 		start := len(at)
 		for _, k := range op.Tokens {
-			id := idOf(k)
-			i, ok := ss.index[id]
-			if !ok {
-				i = int32(len(ss.keys))
-				ss.index[id] = i
+			i, added := ss.index.number(idOf(k), int32(len(ss.keys)))
+			if added {
 				ss.keys = append(ss.keys, k)
 			}
 			at = append(at, i)
