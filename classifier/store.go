@@ -278,6 +278,10 @@ func (s *Store) checkFormat() error {
 	return nil
 }
 
+// closeFlushWAL is how much unflushed write-ahead log makes Close flush
+// the memtable.
+const closeFlushWAL = 1 << 20
+
 // Close closes the database and releases the directory lock.
 func (s *Store) Close() error {
 	s.writeMu.Lock()
@@ -288,8 +292,11 @@ func (s *Store) Close() error {
 	// Flush what the memtable holds so that the next Open finds it in
 	// tables: replaying a long write-ahead log rebuilds a memtable full of
 	// superseded versions of each token, which makes every lookup slower.
+	// A short log (a new store's format key, a few learns) is left to be
+	// replayed: a flush rotates the log and syncs three files, alone at
+	// the end of a bulk learn, whose batches went in as tables.
 	var err error
-	if !s.readOnly && s.db.Metrics().MemTable.Size > 0 {
+	if !s.readOnly && s.db.Metrics().WAL.Size >= closeFlushWAL {
 		if ferr := s.db.Flush(); ferr != nil {
 			err = fmt.Errorf("flush bayes store: %w", ferr)
 		}
