@@ -67,6 +67,11 @@ func (s *Store) Apply(ctx context.Context, ops []Op) ([]Result, error) {
 	start := time.Now()
 
 	a := newApplier(s.db, s.cache)
+	if len(ops) >= seenPrefetchOps {
+		if err := a.prefetchSeen(ops); err != nil {
+			return nil, err
+		}
+	}
 	results := make([]Result, len(ops))
 	for i := range ops {
 		r, err := a.decide(&ops[i])
@@ -154,9 +159,12 @@ type tokenAction struct {
 
 // applier holds the in-memory state of one Apply.
 type applier struct {
-	db      *pebble.DB
-	cache   *tokenCache
-	seen    map[seenRef]Class // overlay; 0 = deleted
+	db    *pebble.DB
+	cache *tokenCache
+	seen  map[seenRef]Class // overlay; 0 = deleted
+	// stored, when not nil, holds the entries of the store that the
+	// batch may look up (see prefetchSeen); a ref not in it is not seen.
+	stored  map[seenRef]Class
 	actions []tokenAction
 	scopes  map[Scope]*scopeState
 	nextOp  int
@@ -172,7 +180,36 @@ func (a *applier) lookupSeen(ref seenRef) (Class, bool, error) {
 	if c, ok := a.seen[ref]; ok {
 		return c, c != 0, nil
 	}
+	if a.stored != nil {
+		c, ok := a.stored[ref]
+		return c, ok, nil
+	}
 	return readSeen(a.db, ref.scope, ref.msgid)
+}
+
+// seenPrefetchOps is the batch size from which Apply reads the seen
+// entries of all its ops at once (prefetchSeen).
+const seenPrefetchOps = 16
+
+// prefetchSeen reads the stored seen entries of every MsgID and
+// AltMsgID of ops into a.stored, for lookupSeen.
+func (a *applier) prefetchSeen(ops []Op) error {
+	refs := make([]seenRef, 0, 2*len(ops))
+	have := make(map[seenRef]bool, 2*len(ops))
+	for i := range ops {
+		for _, id := range [2]string{ops[i].MsgID, ops[i].AltMsgID} {
+			if ref := (seenRef{ops[i].Scope, id}); id != "" && !have[ref] {
+				have[ref] = true
+				refs = append(refs, ref)
+			}
+		}
+	}
+	stored, err := readSeenMany(a.db, refs)
+	if err != nil {
+		return err
+	}
+	a.stored = stored
+	return nil
 }
 
 // findSeen tries MsgID then AltMsgID.

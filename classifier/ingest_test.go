@@ -15,15 +15,17 @@ import (
 // every batch as a store that commits through the write-ahead log does,
 // and holds the same tokens, seen entries and counters, before and after
 // it is closed and opened again: random learns, relearns and forgets of
-// overlapping messages, in two scopes.
+// overlapping messages, in two scopes. A third store learns the same ops
+// one Apply each (looking up each message's seen entry alone, where a
+// large batch reads them all at once): the same answers again.
 func TestIngestMatchesWAL(t *testing.T) {
 	ctx := context.Background()
 	for seed := range uint64(4) {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 7))
-			dirs := []string{filepath.Join(t.TempDir(), "wal"), filepath.Join(t.TempDir(), "ingest")}
-			opts := []Options{{}, {Ingest: true, L0Tables: 4}}
-			stores := make([]*Store, 2)
+			dirs := []string{filepath.Join(t.TempDir(), "wal"), filepath.Join(t.TempDir(), "ingest"), filepath.Join(t.TempDir(), "one by one")}
+			opts := []Options{{}, {Ingest: true, L0Tables: 4}, {}}
+			stores := make([]*Store, 3)
 			for i := range stores {
 				var err error
 				if stores[i], err = Open(dirs[i], opts[i]); err != nil {
@@ -33,7 +35,7 @@ func TestIngestMatchesWAL(t *testing.T) {
 			scopes := []Scope{"", "alice"}
 			for b := range 30 {
 				var ops []Op
-				for range 1 + rng.IntN(20) {
+				for range 1 + rng.IntN(2*seenPrefetchOps) {
 					var toks []string
 					for range rng.IntN(40) {
 						toks = append(toks, fmt.Sprint("w", rng.IntN(300)))
@@ -45,27 +47,37 @@ func TestIngestMatchesWAL(t *testing.T) {
 						op = forgetOp(id, toks...)
 					case 1:
 						op.NoRelearn = true
+					case 2:
+						// Known under its AltMsgID, perhaps.
+						op.MsgID, op.AltMsgID = fmt.Sprintf("new%d", rng.IntN(60)), id
 					}
 					op.Scope = scopes[rng.IntN(2)]
 					ops = append(ops, op)
 				}
-				var results [2][]Result
-				for i, s := range stores {
+				var results [3][]Result
+				for i, s := range stores[:2] {
 					var err error
 					if results[i], err = s.Apply(ctx, slices.Clone(ops)); err != nil {
 						t.Fatalf("store %d batch %d: %v", i, b, err)
 					}
 				}
-				if !slices.Equal(results[0], results[1]) {
-					t.Fatalf("batch %d: results %v (wal), %v (ingest)", b, results[0], results[1])
+				for _, op := range ops {
+					r, err := stores[2].Apply(ctx, []Op{op})
+					if err != nil {
+						t.Fatalf("one by one, batch %d: %v", b, err)
+					}
+					results[2] = append(results[2], r...)
+				}
+				if !slices.Equal(results[0], results[1]) || !slices.Equal(results[0], results[2]) {
+					t.Fatalf("batch %d: results %v (wal), %v (ingest), %v (one by one)", b, results[0], results[1], results[2])
 				}
 			}
 			compare := func(when string) {
 				t.Helper()
 				for _, sc := range scopes {
-					wal, ing := contents(t, stores[0], sc), contents(t, stores[1], sc)
-					if !reflect.DeepEqual(wal, ing) {
-						t.Fatalf("%s, scope %q: ingest store holds\n%+v\nwal store\n%+v", when, sc, ing.Magic, wal.Magic)
+					wal, ing, one := contents(t, stores[0], sc), contents(t, stores[1], sc), contents(t, stores[2], sc)
+					if !reflect.DeepEqual(wal, ing) || !reflect.DeepEqual(wal, one) {
+						t.Fatalf("%s, scope %q: wal store holds\n%+v\ningest store\n%+v\none by one\n%+v", when, sc, wal.Magic, ing.Magic, one.Magic)
 					}
 					if len(wal.Tokens) == 0 {
 						t.Fatalf("scope %q learned nothing", sc)
