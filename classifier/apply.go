@@ -67,6 +67,11 @@ func (s *Store) Apply(ctx context.Context, ops []Op) ([]Result, error) {
 	start := time.Now()
 
 	a := newApplier(s.db, s.cache)
+	if len(ops) >= seenPrefetchOps {
+		if err := a.prefetchSeen(ops); err != nil {
+			return nil, err
+		}
+	}
 	results := make([]Result, len(ops))
 	for i := range ops {
 		r, err := a.decide(&ops[i])
@@ -82,13 +87,12 @@ func (s *Store) Apply(ctx context.Context, ops []Op) ([]Result, error) {
 		return nil, err
 	}
 	a.run(ops)
-	batch := s.db.NewBatch()
-	defer batch.Close()
-	if err := a.write(batch); err != nil {
+	if s.ingest != nil {
+		if err := s.ingest.commit(s.db, a.write); err != nil {
+			return nil, err
+		}
+	} else if err := commitBatch(s.db, a.write); err != nil {
 		return nil, err
-	}
-	if err := batch.Commit(pebble.Sync); err != nil {
-		return nil, fmt.Errorf("commit bayes learn batch: %w", err)
 	}
 	a.remember()
 	s.metrics.ObserveCommit(len(ops), time.Since(start))
@@ -139,7 +143,7 @@ type tokenState struct {
 // scopeState is what a batch changes in one scope.
 type scopeState struct {
 	magic  Magic
-	index  map[keyID]int32 // into keys and states
+	index  keyIndex // numbers into keys and states
 	keys   []tokenizer.Key
 	states []tokenState
 }
@@ -155,9 +159,12 @@ type tokenAction struct {
 
 // applier holds the in-memory state of one Apply.
 type applier struct {
-	db      *pebble.DB
-	cache   *tokenCache
-	seen    map[seenRef]Class // overlay; 0 = deleted
+	db    *pebble.DB
+	cache *tokenCache
+	seen  map[seenRef]Class // overlay; 0 = deleted
+	// stored, when not nil, holds the entries of the store that the
+	// batch may look up (see prefetchSeen); a ref not in it is not seen.
+	stored  map[seenRef]Class
 	actions []tokenAction
 	scopes  map[Scope]*scopeState
 	nextOp  int
@@ -173,7 +180,36 @@ func (a *applier) lookupSeen(ref seenRef) (Class, bool, error) {
 	if c, ok := a.seen[ref]; ok {
 		return c, c != 0, nil
 	}
+	if a.stored != nil {
+		c, ok := a.stored[ref]
+		return c, ok, nil
+	}
 	return readSeen(a.db, ref.scope, ref.msgid)
+}
+
+// seenPrefetchOps is the batch size from which Apply reads the seen
+// entries of all its ops at once (prefetchSeen).
+const seenPrefetchOps = 16
+
+// prefetchSeen reads the stored seen entries of every MsgID and
+// AltMsgID of ops into a.stored, for lookupSeen.
+func (a *applier) prefetchSeen(ops []Op) error {
+	refs := make([]seenRef, 0, 2*len(ops))
+	have := make(map[seenRef]bool, 2*len(ops))
+	for i := range ops {
+		for _, id := range [2]string{ops[i].MsgID, ops[i].AltMsgID} {
+			if ref := (seenRef{ops[i].Scope, id}); id != "" && !have[ref] {
+				have[ref] = true
+				refs = append(refs, ref)
+			}
+		}
+	}
+	stored, err := readSeenMany(a.db, refs)
+	if err != nil {
+		return err
+	}
+	a.stored = stored
+	return nil
 }
 
 // findSeen tries MsgID then AltMsgID.
@@ -263,8 +299,8 @@ func (a *applier) load(ops []Op) error {
 		}
 		ss.magic = m
 	}
-	// The index is sized for every token of the batch: no rehashing as
-	// it grows (most of a batch's tokens are distinct).
+	// The index is sized for half the tokens of the batch: about a
+	// third of them are distinct.
 	sizes := map[Scope]int{}
 	ntokens := 0
 	for _, act := range a.actions {
@@ -272,7 +308,7 @@ func (a *applier) load(ops []Op) error {
 		ntokens += len(ops[act.op].Tokens)
 	}
 	for sc, ss := range a.scopes {
-		ss.index = make(map[keyID]int32, sizes[sc])
+		ss.index = newKeyIndex(sizes[sc] / 2)
 	}
 	at := make([]int32, 0, ntokens)
 	for n := range a.actions {
@@ -281,11 +317,8 @@ func (a *applier) load(ops []Op) error {
 		ss := a.scopes[op.Scope]
 		start := len(at)
 		for _, k := range op.Tokens {
-			id := idOf(k)
-			i, ok := ss.index[id]
-			if !ok {
-				i = int32(len(ss.keys))
-				ss.index[id] = i
+			i, added := ss.index.number(idOf(k), int32(len(ss.keys)))
+			if added {
 				ss.keys = append(ss.keys, k)
 			}
 			at = append(at, i)
@@ -439,36 +472,43 @@ func satSub(v uint32) uint32 {
 	return v - 1
 }
 
-// write puts the batch's changes into b in key order.
-func (a *applier) write(b *pebble.Batch) error {
+// A keySink takes a batch's writes in key order.
+type keySink interface {
+	set(key, val []byte) error
+	del(key []byte) error
+}
+
+// commitBatch commits what write puts in one synced Pebble batch.
+func commitBatch(db *pebble.DB, write func(keySink) error) error {
+	batch := db.NewBatch()
+	defer batch.Close()
+	if err := write(batchSink{batch}); err != nil {
+		return err
+	}
+	if err := batch.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("commit bayes learn batch: %w", err)
+	}
+	return nil
+}
+
+// batchSink writes into a Pebble batch.
+type batchSink struct{ b *pebble.Batch }
+
+func (s batchSink) set(key, val []byte) error { return s.b.Set(key, val, nil) }
+func (s batchSink) del(key []byte) error      { return s.b.Delete(key, nil) }
+
+// write puts the batch's changes into b in ascending key order (every
+// scope's magic, then seen entries, then tokens: see Store), as a table
+// must be written.
+func (a *applier) write(b keySink) error {
 	scopes := make([]Scope, 0, len(a.scopes))
 	for sc := range a.scopes {
 		scopes = append(scopes, sc)
 	}
 	slices.Sort(scopes)
-	var key, val []byte
 	for _, sc := range scopes {
-		ss := a.scopes[sc]
-		if err := b.Set(magicKey(sc), encodeMagic(ss.magic), nil); err != nil {
+		if err := b.set(magicKey(sc), encodeMagic(a.scopes[sc].magic)); err != nil {
 			return fmt.Errorf("write bayes magic: %w", err)
-		}
-		for _, i := range keyOrder(ss.keys) {
-			st := &ss.states[i]
-			if !st.touched {
-				continue
-			}
-			key = appendTokenKey(key[:0], sc, ss.keys[i])
-			var err error
-			switch {
-			case st.exists:
-				val = encodeCounts(val[:0], st.counts)
-				err = b.Set(key, val, nil)
-			case st.existed:
-				err = b.Delete(key, nil)
-			}
-			if err != nil {
-				return fmt.Errorf("write bayes token: %w", err)
-			}
 		}
 	}
 	refs := make([]seenRef, 0, len(a.seen))
@@ -484,12 +524,34 @@ func (a *applier) write(b *pebble.Batch) error {
 	for _, ref := range refs {
 		var err error
 		if c := a.seen[ref]; c != 0 {
-			err = b.Set(seenKey(ref.scope, ref.msgid), []byte{byte(c)}, nil)
+			err = b.set(seenKey(ref.scope, ref.msgid), []byte{byte(c)})
 		} else {
-			err = b.Delete(seenKey(ref.scope, ref.msgid), nil)
+			err = b.del(seenKey(ref.scope, ref.msgid))
 		}
 		if err != nil {
 			return fmt.Errorf("write bayes seen entry: %w", err)
+		}
+	}
+	var key, val []byte
+	for _, sc := range scopes {
+		ss := a.scopes[sc]
+		for _, i := range keyOrder(ss.keys) {
+			st := &ss.states[i]
+			if !st.touched {
+				continue
+			}
+			key = appendTokenKey(key[:0], sc, ss.keys[i])
+			var err error
+			switch {
+			case st.exists:
+				val = encodeCounts(val[:0], st.counts)
+				err = b.set(key, val)
+			case st.existed:
+				err = b.del(key)
+			}
+			if err != nil {
+				return fmt.Errorf("write bayes token: %w", err)
+			}
 		}
 	}
 	return nil

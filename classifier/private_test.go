@@ -29,6 +29,20 @@ func TestStoreFilesPrivate(t *testing.T) {
 			learnAndClose(t, dir, "m0")
 			loosen(t, dir)
 		}},
+		{"tables ingested by a bulk learn", func(t *testing.T, dir string) {
+			s, err := Open(dir, Options{Ingest: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range []string{"m0", "m00"} {
+				if _, err := s.Apply(context.Background(), []Op{learnOp(id, Ham, 100, "hello", id)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

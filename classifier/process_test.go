@@ -27,6 +27,9 @@ const (
 	childDirEnv  = "GOSPAMD_CLASSIFIER_DIR"
 	childOpsEnv  = "GOSPAMD_CLASSIFIER_OPS"  // ops to learn, 0 = until killed
 	childHoldEnv = "GOSPAMD_CLASSIFIER_HOLD" // "1": keep the store open until stdin closes
+	// childIngestEnv "1" opens the store as gospamd learn does: each
+	// batch ingested as a table (Options.Ingest), tables left unmerged.
+	childIngestEnv = "GOSPAMD_CLASSIFIER_INGEST"
 )
 
 // Exit codes of childLearn.
@@ -47,7 +50,11 @@ func TestMain(m *testing.M) {
 func childLearn() int {
 	dir := os.Getenv(childDirEnv)
 	maxOps, _ := strconv.Atoi(os.Getenv(childOpsEnv))
-	s, err := Open(dir, Options{})
+	opt := Options{}
+	if os.Getenv(childIngestEnv) == "1" {
+		opt = Options{Ingest: true, L0Tables: 4}
+	}
+	s, err := Open(dir, opt)
 	if errors.Is(err, ErrLocked) {
 		fmt.Printf("locked: %v\n", err)
 		return childExitLocked
@@ -96,12 +103,15 @@ type child struct {
 	lines chan string // closed at EOF
 }
 
-func startChild(t *testing.T, dir string, ops int, hold bool) *child {
+func startChild(t *testing.T, dir string, ops int, hold bool, ingest ...bool) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"=learn", childDirEnv+"="+dir, childOpsEnv+"="+strconv.Itoa(ops))
 	if hold {
 		cmd.Env = append(cmd.Env, childHoldEnv+"=1")
+	}
+	if len(ingest) > 0 && ingest[0] {
+		cmd.Env = append(cmd.Env, childIngestEnv+"=1")
 	}
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
@@ -170,15 +180,26 @@ func storeCheck(t *testing.T, dir string) int64 {
 
 // TestCrashSafety kills a learning child with SIGKILL at random moments;
 // every reopen must find exactly the acknowledged messages (or one more,
-// committed but not yet acknowledged) and a seen index that agrees.
+// committed but not yet acknowledged) and a seen index that agrees;
+// whether the child commits through the write-ahead log (the daemon) or
+// ingests a table per batch (gospamd learn).
 func TestCrashSafety(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test re-executes the test binary 25 times")
 	}
+	for _, tc := range []struct {
+		name   string
+		ingest bool
+	}{{"wal", false}, {"ingest", true}} {
+		t.Run(tc.name, func(t *testing.T) { crashRounds(t, tc.ingest) })
+	}
+}
+
+func crashRounds(t *testing.T, ingest bool) {
 	dir := t.TempDir()
 	var total int64
 	for round := range 25 {
-		c := startChild(t, dir, 0, false)
+		c := startChild(t, dir, 0, false, ingest)
 		delay := time.Duration(5+mustRandInt(t, 196)) * time.Millisecond
 		// Most rounds kill while learning; every fourth one counts from
 		// the start, so the kill may land inside Open.

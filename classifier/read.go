@@ -160,6 +160,48 @@ func readSeen(r pebble.Reader, sc Scope, msgid string) (Class, bool, error) {
 	return c, true, nil
 }
 
+// readSeenMany reads the seen entries of refs with one iterator, seeking
+// them in key order (each seek a point lookup, which the Bloom filters
+// answer for the tables that lack the key, as Get does), and returns
+// the classes of those found. A large batch looks up its messages this
+// way instead of one Get each, which sets up a read of every table.
+func readSeenMany(r pebble.Reader, refs []seenRef) (map[seenRef]Class, error) {
+	type keyed struct {
+		key []byte
+		ref seenRef
+	}
+	keys := make([]keyed, len(refs))
+	for i, ref := range refs {
+		keys[i] = keyed{seenKey(ref.scope, ref.msgid), ref}
+	}
+	slices.SortFunc(keys, func(a, b keyed) int { return bytes.Compare(a.key, b.key) })
+	iter, err := r.NewIter(nil)
+	if err != nil {
+		return nil, fmt.Errorf("open bayes seen iterator: %w", err)
+	}
+	found := make(map[seenRef]Class, len(refs))
+	for _, k := range keys {
+		if !iter.SeekPrefixGE(k.key) || !bytes.Equal(iter.Key(), k.key) {
+			continue
+		}
+		val, err := iter.ValueAndErr()
+		if err != nil {
+			iter.Close()
+			return nil, fmt.Errorf("read bayes seen entry %q: %w", k.ref.msgid, err)
+		}
+		c, err := decodeClass(val)
+		if err != nil {
+			iter.Close()
+			return nil, fmt.Errorf("bayes seen entry %q: %w", k.ref.msgid, err)
+		}
+		found[k.ref] = c
+	}
+	if err := iter.Close(); err != nil {
+		return nil, fmt.Errorf("read bayes seen entries: %w", err)
+	}
+	return found, nil
+}
+
 // ctxCheckEvery is how many records the ForEach loops visit between
 // checks of ctx.
 const ctxCheckEvery = 4096

@@ -69,6 +69,7 @@ type Store struct {
 	writeMu sync.Mutex // serialises writers
 	cache   *tokenCache
 	magic   *magicCache
+	ingest  *ingester // Apply's commits as tables (Options.Ingest), or nil
 }
 
 // Options configure Open.
@@ -100,6 +101,15 @@ type Options struct {
 	// the next opener with the default (the daemon) merges them in the
 	// background, or a later bulk writer once the bound is reached.
 	L0Tables int
+	// Ingest makes Apply write each batch as a table that Pebble takes
+	// into the store whole (an ingestion: the table is synced, then
+	// linked in by one synced edit of the store's manifest), instead of
+	// through the write-ahead log and the memtable, which must then be
+	// flushed to a table again, at the latest when the store closes. A
+	// bulk learner (gospamd learn) sets it: its batches are large, and
+	// it is not then left flushing its memtable, alone, before it exits.
+	// A batch is as durable and atomic either way. Ignored with ReadOnly.
+	Ingest bool
 }
 
 // Metrics observes the store. Implementations must be safe for concurrent
@@ -210,6 +220,10 @@ func Open(dir string, opt Options) (*Store, error) {
 		// Pebble compacts its top level once twice its depth reaches
 		// the threshold.
 		popts.L0CompactionThreshold = 2 * opt.L0Tables
+		// Pebble holds writes that would add to the top level once its
+		// depth reaches this bound (default 12), which must stay above
+		// the one that merges it.
+		popts.L0StopWritesThreshold = max(12, 2*popts.L0CompactionThreshold)
 	}
 	// Most tokens of a scanned message are unknown to the store; a Bloom
 	// filter per table answers those lookups without reading blocks.
@@ -222,6 +236,14 @@ func Open(dir string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open bayes store %s: %w", dir, err)
 	}
 	s.db = db
+	if !opt.ReadOnly {
+		if err := removeStaleIngest(dir); err != nil {
+			logger.Warn("cannot remove a bayes ingest table left by a crash", "dir", dir, "err", err)
+		}
+		if opt.Ingest {
+			s.ingest = newIngester(dir, fsys, popts, db.TableFormat())
+		}
+	}
 	s.cache = newTokenCache(tokenCacheLimit)
 	s.magic = newMagicCache()
 	if err := s.checkFormat(); err != nil {
@@ -256,6 +278,10 @@ func (s *Store) checkFormat() error {
 	return nil
 }
 
+// closeFlushWAL is how much unflushed write-ahead log makes Close flush
+// the memtable.
+const closeFlushWAL = 1 << 20
+
 // Close closes the database and releases the directory lock.
 func (s *Store) Close() error {
 	s.writeMu.Lock()
@@ -266,8 +292,11 @@ func (s *Store) Close() error {
 	// Flush what the memtable holds so that the next Open finds it in
 	// tables: replaying a long write-ahead log rebuilds a memtable full of
 	// superseded versions of each token, which makes every lookup slower.
+	// A short log (a new store's format key, a few learns) is left to be
+	// replayed: a flush rotates the log and syncs three files, alone at
+	// the end of a bulk learn, whose batches went in as tables.
 	var err error
-	if !s.readOnly && s.db.Metrics().MemTable.Size > 0 {
+	if !s.readOnly && s.db.Metrics().WAL.Size >= closeFlushWAL {
 		if ferr := s.db.Flush(); ferr != nil {
 			err = fmt.Errorf("flush bayes store: %w", ferr)
 		}

@@ -17,8 +17,15 @@ import (
 
 func openTestStore(t testing.TB) (*Store, string) {
 	t.Helper()
+	return openTestStoreWith(t, Options{})
+}
+
+// openTestStoreWith opens a store in a new directory with opt, closed
+// when the test ends.
+func openTestStoreWith(t testing.TB, opt Options) (*Store, string) {
+	t.Helper()
 	dir := t.TempDir()
-	s, err := Open(dir, Options{})
+	s, err := Open(dir, opt)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -207,36 +214,44 @@ func TestApplySemantics(t *testing.T) {
 			seen: map[string]Class{"m1": Ham}, newest: 100, oldest: 50,
 		},
 	}
+	// Every case also runs on a store that ingests its batches as tables
+	// (Options.Ingest, as gospamd learn opens it).
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s, _ := openTestStore(t)
-			ctx := context.Background()
-			for i, b := range tt.batches {
-				got, err := s.Apply(ctx, b.ops)
-				if err != nil {
-					t.Fatalf("batch %d: Apply: %v", i, err)
+		for _, ingest := range []bool{false, true} {
+			name := tt.name
+			if ingest {
+				name += " (ingest)"
+			}
+			t.Run(name, func(t *testing.T) {
+				s, _ := openTestStoreWith(t, Options{Ingest: ingest})
+				ctx := context.Background()
+				for i, b := range tt.batches {
+					got, err := s.Apply(ctx, b.ops)
+					if err != nil {
+						t.Fatalf("batch %d: Apply: %v", i, err)
+					}
+					if !slices.Equal(got, b.want) {
+						t.Fatalf("batch %d: results %v, want %v", i, got, b.want)
+					}
 				}
-				if !slices.Equal(got, b.want) {
-					t.Fatalf("batch %d: results %v, want %v", i, got, b.want)
+				c := contents(t, s, "")
+				wantTokens := map[tokenizer.Key]Counts{}
+				for _, tk := range tt.tokens {
+					wantTokens[tokenizer.KeyOf(tk.name)] = Counts{Spam: tk.spam, Ham: tk.ham, Atime: tk.atime}
 				}
-			}
-			c := contents(t, s, "")
-			wantTokens := map[tokenizer.Key]Counts{}
-			for _, tk := range tt.tokens {
-				wantTokens[tokenizer.KeyOf(tk.name)] = Counts{Spam: tk.spam, Ham: tk.ham, Atime: tk.atime}
-			}
-			if !maps.Equal(c.Tokens, wantTokens) {
-				t.Errorf("tokens %v, want %v", c.Tokens, wantTokens)
-			}
-			if !maps.Equal(c.Seen, tt.seen) {
-				t.Errorf("seen %v, want %v", c.Seen, tt.seen)
-			}
-			wantMagic := Magic{DBVersion: 3, NSpam: tt.nspam, NHam: tt.nham, NTokens: int64(len(tt.tokens)),
-				NewestAtime: tt.newest, OldestAtime: tt.oldest}
-			if c.Magic != wantMagic {
-				t.Errorf("magic %+v, want %+v", c.Magic, wantMagic)
-			}
-		})
+				if !maps.Equal(c.Tokens, wantTokens) {
+					t.Errorf("tokens %v, want %v", c.Tokens, wantTokens)
+				}
+				if !maps.Equal(c.Seen, tt.seen) {
+					t.Errorf("seen %v, want %v", c.Seen, tt.seen)
+				}
+				wantMagic := Magic{DBVersion: 3, NSpam: tt.nspam, NHam: tt.nham, NTokens: int64(len(tt.tokens)),
+					NewestAtime: tt.newest, OldestAtime: tt.oldest}
+				if c.Magic != wantMagic {
+					t.Errorf("magic %+v, want %+v", c.Magic, wantMagic)
+				}
+			})
+		}
 	}
 }
 

@@ -192,7 +192,7 @@ func BenchmarkApplyCorpus(b *testing.B) {
 		dir := filepath.Join(b.TempDir(), "bayes")
 		c0 := processCPU()
 		for _, ops := range runs {
-			store, err := classifier.Open(dir, classifier.Options{})
+			store, err := classifier.Open(dir, classifier.Options{Ingest: true, L0Tables: 16}) // as gospamd learn
 			if err != nil {
 				b.Fatal(err)
 			}

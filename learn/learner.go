@@ -75,8 +75,11 @@ type BatchSubmitter interface {
 // groups of up to BatchSize messages, one synced commit each: the next
 // group is parsed while the last one is written, and a token shared by
 // the messages of a group is read and written once. A group is also sent
-// when the source pauses (no message for BatchIdle), so a slow source is
-// not held back. Once the source has yielded its last message, the
+// when the source pauses (no message for BatchIdle while none it has
+// read waits to be parsed), so a slow source is not held back; a
+// message slow to parse does not count as a pause, since the messages
+// read after it are certain to follow (sending the group at hand then
+// made many small groups, each rewriting the tokens they share). Once the source has yielded its last message, the
 // group at hand is also sent whenever the writer has nothing left to
 // commit: the writer works through the last messages while the final
 // few are parsed, instead of taking them all in one commit at the end,
@@ -187,7 +190,8 @@ func (l *Learner) Run(ctx context.Context, src Source, req Request) (Stats, erro
 		go func() {
 			defer close(pending)
 			writerIdle := func() bool { return srcDone.Load() && inflight.Load() == 0 }
-			groupOps(ctx, inOrder(prepared, 4*workers), batchSize, idle, writerIdle, func(ops []classifier.Op) {
+			sourceAhead := func() bool { return len(raws) > 0 }
+			groupOps(ctx, inOrder(prepared, 4*workers), batchSize, idle, writerIdle, sourceAhead, func(ops []classifier.Op) {
 				ch, err := batcher.SubmitBatch(ctx, ops)
 				if err != nil {
 					cancel(err)
@@ -290,9 +294,10 @@ type submitted struct {
 
 // groupOps reads in until it is closed and calls submit with groups of
 // up to size ops: a group is sent when full, when no op has come for
-// idle, when an op makes it minEarly or more while early() reports true,
-// and at the end. Each call gets a new slice.
-func groupOps(ctx context.Context, in <-chan classifier.Op, size int, idle time.Duration, early func() bool, submit func([]classifier.Op)) {
+// idle unless ahead() reports true (more ops are sure to come), when an
+// op makes it minEarly or more while early() reports true, and at the
+// end. Each call gets a new slice.
+func groupOps(ctx context.Context, in <-chan classifier.Op, size int, idle time.Duration, early, ahead func() bool, submit func([]classifier.Op)) {
 	minEarly := max(size/32, 1)
 	group := make([]classifier.Op, 0, size)
 	send := func() {
@@ -319,6 +324,10 @@ func groupOps(ctx context.Context, in <-chan classifier.Op, size int, idle time.
 			}
 			timer.Reset(idle)
 		case <-timer.C:
+			if len(group) > 0 && ahead() {
+				timer.Reset(idle)
+				continue
+			}
 			send()
 		}
 	}

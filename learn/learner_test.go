@@ -185,7 +185,41 @@ func TestGroupOpsEarly(t *testing.T) {
 			}
 			close(in)
 			var got []int
-			groupOps(context.Background(), in, 64, time.Hour, func() bool { return tc.early }, func(ops []classifier.Op) {
+			groupOps(context.Background(), in, 64, time.Hour, func() bool { return tc.early }, func() bool { return false }, func(ops []classifier.Op) {
+				got = append(got, len(ops))
+			})
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("groups %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// groupOps sends a partial group when no op has come for the idle time,
+// unless the source is ahead: then the ops still to come are certain and
+// the group waits to be full.
+func TestGroupOpsIdle(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		ahead bool
+		want  []int
+	}{
+		{"source paused: the group at hand goes", false, []int{3, 3}},
+		{"source ahead: the group waits", true, []int{6}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := make(chan classifier.Op)
+			go func() {
+				for range 2 {
+					for range 3 {
+						in <- classifier.Op{}
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+				close(in)
+			}()
+			var got []int
+			groupOps(context.Background(), in, 64, 5*time.Millisecond, func() bool { return false }, func() bool { return tc.ahead }, func(ops []classifier.Op) {
 				got = append(got, len(ops))
 			})
 			if fmt.Sprint(got) != fmt.Sprint(tc.want) {

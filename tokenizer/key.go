@@ -1,21 +1,13 @@
 package tokenizer
 
-import (
-	"crypto/sha1"
-	"encoding/hex"
-)
+import "encoding/hex"
 
 // A Key is the 40-bit identity of a Bayes token: the last five bytes of the
 // SHA-1 digest of the token's bytes, as SpamAssassin stores it.
 type Key [5]byte
 
 // KeyOf returns the Key of token.
-func KeyOf(token string) Key {
-	sum := sha1.Sum([]byte(token))
-	var k Key
-	copy(k[:], sum[len(sum)-5:])
-	return k
-}
+func KeyOf(token string) Key { return keyOfBytes([]byte(token)) }
 
 // String returns the key as ten lower-case hex digits, as sa-learn --dump
 // and --backup print it.

@@ -3,12 +3,13 @@ package tokenizer
 import "sync"
 
 // A tokenScratch holds the memory TokenKeys uses for one message and can
-// reuse for the next: the key set's table and the line tokenizer's
-// buffers. Reusing them spares the allocator and the garbage collector
+// reuse for the next: the key set's table, the line tokenizer's buffers
+// and the cache of token keys. Reusing them spares the allocator and the garbage collector
 // a table of several KiB per message.
 type tokenScratch struct {
 	slots                []uint64
 	norm, alt, out, skip []byte
+	digests              *digestCache
 }
 
 // tokenScratchPool holds the tokenScratch not in use.
@@ -28,6 +29,15 @@ func (sc *tokenScratch) keySet() keySet {
 		return newKeySet(keySetSlots)
 	}
 	return keySetOn(sc.slots)
+}
+
+// digestCache returns the scratch's cache of token keys, kept from
+// message to message.
+func (sc *tokenScratch) digestCache() *digestCache {
+	if sc.digests == nil {
+		sc.digests = newDigestCache()
+	}
+	return sc.digests
 }
 
 // release keeps the set's table (cleared) and t's buffers for the next

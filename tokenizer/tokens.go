@@ -134,7 +134,7 @@ func Tokens(m *Message, opt TokenOptions) []string {
 // does.
 func TokenKeys(m *Message, opt TokenOptions) []Key {
 	sc := tokenScratchPool.Get().(*tokenScratch)
-	set := &tokenKeySet{seen: sc.keySet(), list: make([]Key, 0, 256)}
+	set := &tokenKeySet{seen: sc.keySet(), list: make([]Key, 0, 256), digests: sc.digestCache()}
 	t := newLineTokenizer(opt, set.add)
 	t.norm, t.alt, t.out, t.skip = sc.norm, sc.alt, sc.out, sc.skip
 	tokenizeMessage(m, opt, t)
@@ -231,8 +231,9 @@ func (s *tokenStringSet) add(tok []byte) {
 
 // tokenKeySet collects distinct token keys in first-seen order.
 type tokenKeySet struct {
-	seen keySet
-	list []Key
+	seen    keySet
+	list    []Key
+	digests *digestCache
 }
 
 // A keySet is a set of Keys: an open-addressing table of the keys packed
@@ -301,10 +302,7 @@ func (s *tokenKeySet) add(tok []byte) {
 	if len(tok) == 0 {
 		return
 	}
-	sum := sha1.Sum(tok)
-	var k Key
-	copy(k[:], sum[len(sum)-len(k):])
-	if s.seen.insert(k) {
+	if k := s.digests.key(tok); s.seen.insert(k) {
 		s.list = append(s.list, k)
 	}
 }

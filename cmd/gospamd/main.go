@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"runtime/trace"
 	"syscall"
 
 	"github.com/redis/go-redis/v9"
@@ -98,6 +99,14 @@ func main() {
 		}
 		defer stopProfile()
 	}
+	if path := os.Getenv("GOSPAMD_TRACE"); path != "" {
+		stopTrace, err := startTrace(path)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "gospamd: %v\n", err)
+			os.Exit(exitFatal)
+		}
+		defer stopTrace()
+	}
 	if path := os.Getenv("GOSPAMD_HEAPPROFILE"); path != "" {
 		heapProfileOnSignal(ctx, path)
 	}
@@ -123,6 +132,24 @@ func startCPUProfile(path string) (func(), error) {
 	}
 	return func() {
 		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
+// startTrace writes an execution trace (runtime/trace) to path until
+// the returned function is called (GOSPAMD_TRACE=path, for finding where
+// the cores sit idle: read it with go tool trace).
+func startTrace(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create trace: %w", err)
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("start trace: %w", err)
+	}
+	return func() {
+		trace.Stop()
 		f.Close()
 	}, nil
 }
