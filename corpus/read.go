@@ -114,20 +114,28 @@ type source struct {
 // done, or when reading a file fails midway. It stops at the first error
 // fn returns and returns that error unchanged.
 func Walk(ctx context.Context, path string, opt WalkOptions, fn func(Item) error) error {
+	read := func(src source) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if src.mbox {
+			return readMbox(ctx, src, opt, fn)
+		}
+		return readSingle(src, opt, fn)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() && !opt.Mbox {
+		// A directory's files are read as the scan finds them, so that
+		// the first messages are being learned while the rest of a large
+		// tree is still listed.
+		c := dirCollector{log: opt.logger(), visit: read}
+		return c.scan(ctx, path, nil)
+	}
 	sources, err := collect(ctx, path, opt)
 	if err != nil {
 		return err
 	}
 	for _, src := range sources {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if src.mbox {
-			err = readMbox(ctx, src, opt, fn)
-		} else {
-			err = readSingle(src, opt, fn)
-		}
-		if err != nil {
+		if err := read(src); err != nil {
 			return err
 		}
 	}
@@ -218,6 +226,9 @@ func collectMboxDir(dir string, log *slog.Logger) ([]source, error) {
 type dirCollector struct {
 	log     *slog.Logger
 	sources []source
+	// visit, when set, is called with each file at once instead of
+	// adding it to sources; its error ends the scan.
+	visit func(source) error
 }
 
 // scan adds the messages of dir; ancestors are the directories above it,
@@ -288,7 +299,12 @@ func (c *dirCollector) scan(ctx context.Context, dir string, ancestors []os.File
 		case err != nil:
 			c.log.Warn("corpus: cannot access file, skipped", "path", p, "err", err)
 		case fi.Mode().IsRegular():
-			c.sources = append(c.sources, source{path: p, size: fi.Size()})
+			src := source{path: p, size: fi.Size()}
+			if c.visit == nil {
+				c.sources = append(c.sources, src)
+			} else if err := c.visit(src); err != nil {
+				return err
+			}
 		case fi.IsDir():
 			subdirs = append(subdirs, p)
 		default:

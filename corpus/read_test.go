@@ -381,3 +381,35 @@ func TestWalkCorpus(t *testing.T) {
 		}
 	}
 }
+
+// TestWalkReadsWhileListing: a directory's messages are handed over as
+// the scan finds them, so that learning a large tree starts at once:
+// a message written into a subdirectory while the first one is being
+// handled is found by the same walk.
+func TestWalkReadsWhileListing(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "sub")
+	if err := os.Mkdir(sub, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte("Subject: one\n\nbody\n")
+	if err := os.WriteFile(filepath.Join(dir, "1.eml"), msg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	err := Walk(context.Background(), dir, WalkOptions{Logger: quietLog}, func(it Item) error {
+		if len(paths) == 0 {
+			if err := os.WriteFile(filepath.Join(sub, "2.eml"), msg, 0o600); err != nil {
+				return err
+			}
+		}
+		paths = append(paths, filepath.Base(it.Path))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"1.eml", "2.eml"}; !slices.Equal(paths, want) {
+		t.Errorf("walked %v, want %v", paths, want)
+	}
+}
