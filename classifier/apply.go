@@ -94,6 +94,9 @@ func (s *Store) Apply(ctx context.Context, ops []Op) ([]Result, error) {
 	} else if err := commitBatch(s.db, a.write); err != nil {
 		return nil, err
 	}
+	// The counters first, then the tokens: a scan that reads the new
+	// counts of a token then reads the new message counts.
+	s.magic.clear()
 	a.remember()
 	s.metrics.ObserveCommit(len(ops), time.Since(start))
 	return results, nil

@@ -352,6 +352,7 @@ func (s *Store) rewriteScope(sc Scope, what string, fill func(*pebble.Batch) err
 	if err := batch.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("commit bayes %s: %w", what, err)
 	}
+	s.magic.clear() // before the deferred drop of the tokens
 	return nil
 }
 

@@ -213,6 +213,7 @@ func (s *Store) Expire(ctx context.Context, sc Scope, opt ExpireOptions) (Expire
 	if err := batch.Commit(pebble.Sync); err != nil {
 		return st, fmt.Errorf("commit bayes expiry: %w", err)
 	}
+	s.magic.clear() // before the deferred drop of the tokens
 	st.Kept, st.Deleted, st.Hapaxes, st.LowFreq, st.Delta = kept, deleted, hapaxes, lowFreq, delta
 	return st, nil
 }

@@ -25,7 +25,10 @@ func (s *Store) Magic(ctx context.Context, sc Scope) (Magic, error) {
 // clearMagicAfterWrite is deferred by every write method right after it
 // takes writeMu, so that it runs once the write has committed (or
 // failed), before the lock is released: the counters cached for scans
-// are then never older than the last commit.
+// are then never older than the last commit. The writes that change
+// tokens also clear the counters right after their commit, before the
+// token cache takes the new counts, so that a scan never reads a
+// token's new counts with the old message counts.
 func (s *Store) clearMagicAfterWrite() { s.magic.clear() }
 
 func readMagic(r pebble.Reader, sc Scope) (Magic, error) {
