@@ -142,13 +142,13 @@ func checkFreemailHeader(c *Context, args []string) (bool, error) {
 }
 
 var (
-	skipReplytoEnvfrom = regexp.MustCompile(`(?i)(?:^(?:post|host|domain)master|^double-bounce|^(?:sentto|owner|return|(?:gr)?bounced?)-.+|-(?:request|bounces?|admin|owner)|\b(?:do[._-t]?)?no[._-t]?repl(?:y|ies)|.+=.+)@`)
-	bodyEmail          = regexp.MustCompile(`(?i)(?:^|[^a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-])([a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,59}[a-z0-9])?\.){1,4}[a-z0-9-]{2,})`)
-	bodyURLWithAt      = regexp.MustCompile(`(?i)<?https?://\S{0,255}(?:@|%40)\S{0,255}`)
+	skipReplytoEnvfrom = lazyRegexp(`(?i)(?:^(?:post|host|domain)master|^double-bounce|^(?:sentto|owner|return|(?:gr)?bounced?)-.+|-(?:request|bounces?|admin|owner)|\b(?:do[._-t]?)?no[._-t]?repl(?:y|ies)|.+=.+)@`)
+	bodyEmail          = lazyRegexp(`(?i)(?:^|[^a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-])([a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,59}[a-z0-9])?\.){1,4}[a-z0-9-]{2,})`)
+	bodyURLWithAt      = lazyRegexp(`(?i)<?https?://\S{0,255}(?:@|%40)\S{0,255}`)
 	// quoteWord is the word before a colon that, after an address,
 	// makes it a quote attribution ("wrote:"), unless it starts a
 	// contact field (fax:, tel:, phone:, e-mail:).
-	contactWord = regexp.MustCompile(`(?i)^(?:fa(?:x|csi)|tel|phone|e?-?mail)`)
+	contactWord = lazyRegexp(`(?i)^(?:fa(?:x|csi)|tel|phone|e?-?mail)`)
 )
 
 // findEmails gives the spans of FreeMail's email_regex matches in s: an
@@ -159,7 +159,7 @@ var (
 // digit, '-' or '.' and a letter or digit follows).
 func findEmails(s string) [][2]int {
 	var out [][2]int
-	for _, m := range bodyEmail.FindAllStringSubmatchIndex(s, -1) {
+	for _, m := range bodyEmail().FindAllStringSubmatchIndex(s, -1) {
 		a, b := m[2], m[3]
 		if !tokenizer.IsTLD(s[strings.LastIndexByte(s[:b], '.')+1 : b]) {
 			continue
@@ -216,7 +216,7 @@ func stripQuotedEmails(s string) string {
 				q++
 			}
 			if p > end && !(p < len(s) && isSpace(s[p])) && q-p >= 2 && q-p <= 11 &&
-				q < len(s) && s[q] == ':' && !contactWord.MatchString(s[p:q]) {
+				q < len(s) && s[q] == ':' && !contactWord().MatchString(s[p:q]) {
 				stop = q + 1
 			}
 		}
@@ -295,7 +295,7 @@ func (c *Context) bodyFreemails() (emails []string, ok bool) {
 		}
 	body:
 		for _, line := range c.Msg.Rendered { // the Subject first
-			line = bodyURLWithAt.ReplaceAllString(line, " ")
+			line = bodyURLWithAt().ReplaceAllString(line, " ")
 			line = stripQuotedEmails(line)
 			for _, sp := range findEmails(line) {
 				e := strings.ToLower(line[sp[0]:sp[1]])
@@ -374,7 +374,7 @@ func checkFreemailReplyto(c *Context, args []string) (bool, error) {
 	if what != "replyto" && what != "reply" {
 		return false, nil
 	}
-	if e := c.envelopeFrom(); e != "" && skipReplytoEnvfrom.MatchString(e) {
+	if e := c.envelopeFrom(); e != "" && skipReplytoEnvfrom().MatchString(e) {
 		return false, nil
 	}
 	lower := func(xs []string) []string {

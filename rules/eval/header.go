@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -48,11 +49,11 @@ func addHeader(m map[string]Func) {
 const ipAddress = `(?:(?:1\d\d|2[0-4]\d|25[0-5]|[1-9]\d|\d)\.(?:1\d\d|2[0-4]\d|25[0-5]|[1-9]\d|\d)\.(?:1\d\d|2[0-4]\d|25[0-5]|[1-9]\d|\d)\.(?:1\d\d|2[0-4]\d|25[0-5]|[1-9]\d|\d)|(?:IPv6:)?[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7})`
 
 var (
-	reIPAddress   = regexp.MustCompile(ipAddress)
-	rcvdFromLocal = regexp.MustCompile(`\bfrom (?:localhost\s|(?:\S+ ){1,2}\S*\b127\.0\.0\.1\b)`)
-	rcvdQmailUID  = regexp.MustCompile(`qmail \d+ invoked by uid \d+`)
-	rcvdFetchmail = regexp.MustCompile(`\bby localhost with \w+ \(fetchmail-[\d.]+`)
-	spaceRun      = regexp.MustCompile(`\s+`)
+	reIPAddress   = lazyRegexp(ipAddress)
+	rcvdFromLocal = lazyRegexp(`\bfrom (?:localhost\s|(?:\S+ ){1,2}\S*\b127\.0\.0\.1\b)`)
+	rcvdQmailUID  = lazyRegexp(`qmail \d+ invoked by uid \d+`)
+	rcvdFetchmail = lazyRegexp(`\bby localhost with \w+ \(fetchmail-[\d.]+`)
+	spaceRun      = lazyRegexp(`\s+`)
 )
 
 // dateHeaderTime is the first parseable Resent-Date, else Date.
@@ -89,11 +90,11 @@ func (c *Context) receivedTimes() rcvdTimes {
 			return out
 		}
 		var local []string
-		if rcvdFromLocal.MatchString(rcvd[0]) || rcvdQmailUID.MatchString(rcvd[0]) {
+		if rcvdFromLocal().MatchString(rcvd[0]) || rcvdQmailUID().MatchString(rcvd[0]) {
 			local = append(local, rcvd[0])
 			rcvd = rcvd[1:]
 		}
-		if len(rcvd) > 0 && rcvdFetchmail.MatchString(rcvd[0]) {
+		if len(rcvd) > 0 && rcvdFetchmail().MatchString(rcvd[0]) {
 			local = append(local, rcvd[0])
 			rcvd = rcvd[1:]
 		} else if len(local) > 0 {
@@ -296,13 +297,13 @@ func checkForMissingToHeader(c *Context, _ []string) (bool, error) {
 	return c.get("To") == "" && c.get("Apparently-To") == "", nil
 }
 
-var outlookMsgID = regexp.MustCompile(`^<[0-9a-f]{4}([0-9a-f]{8})\$[0-9a-f]{8}\$[0-9a-f]{8}@`)
+var outlookMsgID = lazyRegexp(`^<[0-9a-f]{4}([0-9a-f]{8})\$[0-9a-f]{8}\$[0-9a-f]{8}@`)
 
 // checkOutlookMessageID (check_outlook_message_id()): an Outlook-style
 // Message-ID whose embedded time matches neither the Date nor a Received
 // date.
 func checkOutlookMessageID(c *Context, _ []string) (bool, error) {
-	m := outlookMsgID.FindStringSubmatch(c.get("MESSAGEID"))
+	m := outlookMsgID().FindStringSubmatch(c.get("MESSAGEID"))
 	if m == nil {
 		return false, nil
 	}
@@ -321,12 +322,12 @@ func checkOutlookMessageID(c *Context, _ []string) (bool, error) {
 	return math.Abs(float64(token)-expect(c.get("Received"))) >= fudge, nil
 }
 
-var listUnsubLeave = regexp.MustCompile(`(?i)<mailto:(?:leave-\S+|\S+-unsubscribe)@\S+>\n?$`)
+var listUnsubLeave = lazyRegexp(`(?i)<mailto:(?:leave-\S+|\S+-unsubscribe)@\S+>\n?$`)
 
 // checkMessageIDNotUsable (check_messageid_not_usable()): the Message-ID
 // was probably rewritten by a list or gateway.
 func checkMessageIDNotUsable(c *Context, _ []string) (bool, error) {
-	if listUnsubLeave.MatchString(c.get("List-Unsubscribe")) {
+	if listUnsubLeave().MatchString(c.get("List-Unsubscribe")) {
 		return true, nil
 	}
 	if ok, _ := gatedThroughReceivedHdrRemover(c, nil); ok {
@@ -336,12 +337,12 @@ func checkMessageIDNotUsable(c *Context, _ []string) (bool, error) {
 	return strings.Contains(r, "/CWT/DCE)") || strings.Contains(r, "iPlanet Messaging Server"), nil
 }
 
-var ratwareMID = regexp.MustCompile(`<[A-Z]{28}\.([^>]+?)>`)
+var ratwareMID = lazyRegexp(`<[A-Z]{28}\.([^>]+?)>`)
 
 // checkRatwareNameID (check_ratware_name_id()): a ratware Message-ID
 // (28 capitals) whose right part is the From address.
 func checkRatwareNameID(c *Context, _ []string) (bool, error) {
-	m := ratwareMID.FindStringSubmatch(c.get("MESSAGEID"))
+	m := ratwareMID().FindStringSubmatch(c.get("MESSAGEID"))
 	if m == nil {
 		return false, nil
 	}
@@ -352,13 +353,13 @@ func checkRatwareNameID(c *Context, _ []string) (bool, error) {
 	return re.MatchString(c.get("From")), nil
 }
 
-var srsAddr = regexp.MustCompile(`(?i)^SRS\d[=+-]`)
+var srsAddr = lazyRegexp(`(?i)^SRS\d[=+-]`)
 
 // checkRatwareEnvelopeFrom (check_ratware_envelope_from()): the envelope
 // sender is built from the recipient's domain and user name.
 func checkRatwareEnvelopeFrom(c *Context, _ []string) (bool, error) {
 	to, from := c.addr("To"), c.envelopeFrom()
-	if to == "" || from == "" || srsAddr.MatchString(from) {
+	if to == "" || from == "" || srsAddr().MatchString(from) {
 		return false, nil
 	}
 	at := strings.IndexByte(to, '@')
@@ -377,25 +378,25 @@ func checkRatwareEnvelopeFrom(c *Context, _ []string) (bool, error) {
 }
 
 var (
-	ezmlmMailingList = regexp.MustCompile(`(?m)^contact \S+@\S+; run by ezmlm$`)
-	ezmlmDeliveredTo = regexp.MustCompile(`(?m)^mailing list \S+@\S+`)
-	ezmlmQmail       = regexp.MustCompile(`qmail \d+ invoked (?:from network|by .{3,20})\); \d+ ... \d+`)
-	msnGroupsRcvd    = regexp.MustCompile(`from groups\.msn\.com \(\S+\.msn\.com `)
+	ezmlmMailingList = lazyRegexp(`(?m)^contact \S+@\S+; run by ezmlm$`)
+	ezmlmDeliveredTo = lazyRegexp(`(?m)^mailing list \S+@\S+`)
+	ezmlmQmail       = lazyRegexp(`qmail \d+ invoked (?:from network|by .{3,20})\); \d+ ... \d+`)
+	msnGroupsRcvd    = lazyRegexp(`from groups\.msn\.com \(\S+\.msn\.com `)
 )
 
 // gatedThroughReceivedHdrRemover (gated_through_received_hdr_remover()):
 // the message has no Received headers, or came through a gateway (ezmlm,
 // MSN groups) known to drop them.
 func gatedThroughReceivedHdrRemover(c *Context, _ []string) (bool, error) {
-	if c.has("Mailing-List") && ezmlmMailingList.MatchString(c.get("Mailing-List")) {
-		if ezmlmDeliveredTo.MatchString(c.get("Delivered-To")) && ezmlmQmail.MatchString(c.get("Received")) {
+	if c.has("Mailing-List") && ezmlmMailingList().MatchString(c.get("Mailing-List")) {
+		if ezmlmDeliveredTo().MatchString(c.get("Delivered-To")) && ezmlmQmail().MatchString(c.get("Received")) {
 			return true, nil
 		}
 	}
 	if !c.has("Received") {
 		return true, nil
 	}
-	return msnGroupsRcvd.MatchString(c.get("Received")), nil
+	return msnGroupsRcvd().MatchString(c.get("Received")), nil
 }
 
 // checkEqualFromDomains (check_equal_from_domains()): the From and
@@ -425,7 +426,7 @@ func checkEqualFromDomains(c *Context, _ []string) (bool, error) {
 	return !strings.EqualFold(fd, ed), nil
 }
 
-var encodedWordCharset = regexp.MustCompile(`=\?(.+?)\?.\?.*?\?=`)
+var encodedWordCharset = lazyRegexp(`=\?(.+?)\?.\?.*?\?=`)
 
 // checkForFarawayCharsetInHeaders (check_for_faraway_charset_in_headers()):
 // From or Subject has an encoded-word in a charset outside ok_locales.
@@ -436,7 +437,7 @@ func checkForFarawayCharsetInHeaders(c *Context, _ []string) (bool, error) {
 	}
 	for _, h := range []string{"From", "Subject"} {
 		for _, v := range c.rawValues(h) {
-			for _, m := range encodedWordCharset.FindAllStringSubmatch(v, -1) {
+			for _, m := range encodedWordCharset().FindAllStringSubmatch(v, -1) {
 				if !charsetOKForLocales(m[1], locales) {
 					return true, nil
 				}
@@ -447,15 +448,15 @@ func checkForFarawayCharsetInHeaders(c *Context, _ []string) (bool, error) {
 }
 
 var (
-	replyPrefix  = regexp.MustCompile(`(?i)^(?:(?:Re|Fwd|Fw|Aw|Antwort|WG|SV|VB|VS|VL):\s*)+`)
-	fpCapsEncode = regexp.MustCompile(`(?i)=\?[-_a-z0-9]*(?:koi|jp|jis|euc|gb|big5|isoir|cp1251|windows-1251|georgianps|pt154|tis)[-_a-z0-9]*\?`)
+	replyPrefix  = lazyRegexp(`(?i)^(?:(?:Re|Fwd|Fw|Aw|Antwort|WG|SV|VB|VS|VL):\s*)+`)
+	fpCapsEncode = lazyRegexp(`(?i)=\?[-_a-z0-9]*(?:koi|jp|jis|euc|gb|big5|isoir|cp1251|windows-1251|georgianps|pt154|tis)[-_a-z0-9]*\?`)
 )
 
 // subjectIsAllCaps (subject_is_all_caps()): a multi-word Subject of ten
 // or more characters whose letters are all capitals.
 func subjectIsAllCaps(c *Context, _ []string) (bool, error) {
 	s := strings.TrimSpace(c.get("Subject"))
-	s = replyPrefix.ReplaceAllString(s, "")
+	s = replyPrefix().ReplaceAllString(s, "")
 	if !strings.ContainsAny(s, " \t\n\r\f\v") || utf8.RuneCountInString(s) < 10 {
 		return false, nil
 	}
@@ -465,15 +466,15 @@ func subjectIsAllCaps(c *Context, _ []string) (bool, error) {
 		}
 		return -1
 	}, s)
-	if fpCapsEncode.MatchString(c.getRaw("Subject")) {
+	if fpCapsEncode().MatchString(c.getRaw("Subject")) {
 		return false, nil
 	}
 	return letters != "" && letters == strings.ToUpper(letters), nil
 }
 
 var (
-	templateTag    = regexp.MustCompile(`%[A-Z][A-Z_-]`)
-	templateExempt = regexp.MustCompile(`(?i)^(?:X-VMS-To|X-UIDL|X-Face|To|Cc|From|Subject|References|In-Reply-To|(?:X-|Resent-|X-Original-)?Message-Id):`)
+	templateTag    = lazyRegexp(`%[A-Z][A-Z_-]`)
+	templateExempt = lazyRegexp(`(?i)^(?:X-VMS-To|X-UIDL|X-Face|To|Cc|From|Subject|References|In-Reply-To|(?:X-|Resent-|X-Original-)?Message-Id):`)
 )
 
 // checkUnresolvedTemplate (check_unresolved_template()): a header still
@@ -481,7 +482,7 @@ var (
 func checkUnresolvedTemplate(c *Context, _ []string) (bool, error) {
 	for _, f := range c.Msg.Header {
 		line := f.Name + ": " + f.Value
-		if templateTag.MatchString(line) && !templateExempt.MatchString(line) {
+		if templateTag().MatchString(line) && !templateExempt().MatchString(line) {
 			return true, nil
 		}
 	}
@@ -571,17 +572,17 @@ func checkForMatchingEnvAndHdrFrom(c *Context, _ []string) (bool, error) {
 }
 
 var (
-	aolRly     = regexp.MustCompile(`(?i) rly-[a-z][a-z]\d\d\.`)
-	aolVia     = regexp.MustCompile(`/AOL-\d+\.\d+\.\d+\)`)
-	aolESMTPID = regexp.MustCompile(`ESMTP id (?:RELAY|MAILRELAY|MAILIN)`)
+	aolRly     = lazyRegexp(`(?i) rly-[a-z][a-z]\d\d\.`)
+	aolVia     = lazyRegexp(`/AOL-\d+\.\d+\.\d+\)`)
+	aolESMTPID = lazyRegexp(`ESMTP id (?:RELAY|MAILRELAY|MAILIN)`)
 )
 
 // checkForFakeAOLRelayInRcvd (check_for_fake_aol_relay_in_rcvd()): a
 // Received header names an AOL relay that AOL did not write.
 func checkForFakeAOLRelayInRcvd(c *Context, _ []string) (bool, error) {
-	r := spaceRun.ReplaceAllString(c.get("Received"), " ")
-	if aolRly.MatchString(r) {
-		return !aolVia.MatchString(r) && !aolESMTPID.MatchString(r), nil
+	r := spaceRun().ReplaceAllString(c.get("Received"), " ")
+	if aolRly().MatchString(r) {
+		return !aolVia().MatchString(r) && !aolESMTPID().MatchString(r), nil
 	}
 	return false, nil
 }
@@ -589,16 +590,16 @@ func checkForFakeAOLRelayInRcvd(c *Context, _ []string) (bool, error) {
 type hotmailResult struct{ forged, missing bool }
 
 var (
-	hmPickup   = regexp.MustCompile(`from mail pickup service by hotmail\.com with Microsoft SMTPSVC;`)
-	hmOrigOrg  = regexp.MustCompile(`hotmail\.com|msonline\-outlook`)
-	hmRcvd1    = regexp.MustCompile(`from (?:\S*\.)?hotmail.com \(\S+\.hotmail(?:\.msn)?\.com[ \)]`)
-	hmRcvd2    = regexp.MustCompile(`from \S*\.outbound\.protection\.outlook\.com \(\S+\.outbound\.protection\.outlook\.com[ \)]`)
-	hmRcvd3    = regexp.MustCompile(`from \S*\.(?:eur|nam)prd\d+\.prod\.outlook\.com \(` + ipAddress + `\)`)
-	hmRcvd4    = regexp.MustCompile(`from \S*\.hotmail.com \(\[` + ipAddress + `\][ \):]`)
-	hmRcvd5    = regexp.MustCompile(`from \S+ by \S+\.hotmail(?:\.msn)?\.com with HTTP;`)
-	hmRcvd6    = regexp.MustCompile(`from \[66\.218.\S+\] by \S+\.yahoo\.com`)
-	hmMention  = regexp.MustCompile(`(?:from |HELO |helo=)\S*hotmail\.com\b`)
-	hmFromAddr = regexp.MustCompile(`(?i)\bhotmail\.com$`)
+	hmPickup   = lazyRegexp(`from mail pickup service by hotmail\.com with Microsoft SMTPSVC;`)
+	hmOrigOrg  = lazyRegexp(`hotmail\.com|msonline\-outlook`)
+	hmRcvd1    = lazyRegexp(`from (?:\S*\.)?hotmail.com \(\S+\.hotmail(?:\.msn)?\.com[ \)]`)
+	hmRcvd2    = lazyRegexp(`from \S*\.outbound\.protection\.outlook\.com \(\S+\.outbound\.protection\.outlook\.com[ \)]`)
+	hmRcvd3    = lazyRegexp(`from \S*\.(?:eur|nam)prd\d+\.prod\.outlook\.com \(` + ipAddress + `\)`)
+	hmRcvd4    = lazyRegexp(`from \S*\.hotmail.com \(\[` + ipAddress + `\][ \):]`)
+	hmRcvd5    = lazyRegexp(`from \S+ by \S+\.hotmail(?:\.msn)?\.com with HTTP;`)
+	hmRcvd6    = lazyRegexp(`from \[66\.218.\S+\] by \S+\.yahoo\.com`)
+	hmMention  = lazyRegexp(`(?:from |HELO |helo=)\S*hotmail\.com\b`)
+	hmFromAddr = lazyRegexp(`(?i)\bhotmail\.com$`)
 )
 
 // hotmail is _check_for_forged_hotmail_received_headers.
@@ -612,22 +613,22 @@ func (c *Context) hotmail() hotmailResult {
 		if !strings.Contains(rcvd, "hotmail.com") && !strings.Contains(strings.ToLower(c.addr("From")), "hotmail.com") {
 			return res
 		}
-		r := spaceRun.ReplaceAllString(rcvd, " ")
-		if hmPickup.MatchString(r) || c.msnGroups() {
+		r := spaceRun().ReplaceAllString(rcvd, " ")
+		if hmPickup().MatchString(r) || c.msnGroups() {
 			return res
 		}
-		ip := c.has("X-Originating-Ip") && reIPAddress.MatchString(c.get("X-Originating-Ip"))
-		orig := c.has("X-OriginatorOrg") && hmOrigOrg.MatchString(c.get("X-OriginatorOrg"))
+		ip := c.has("X-Originating-Ip") && reIPAddress().MatchString(c.get("X-Originating-Ip"))
+		orig := c.has("X-OriginatorOrg") && hmOrigOrg().MatchString(c.get("X-OriginatorOrg"))
 		if gated, _ := gatedThroughReceivedHdrRemover(c, nil); gated {
 			return res
 		}
-		if (ip && (hmRcvd1.MatchString(r) || hmRcvd4.MatchString(r) || hmRcvd5.MatchString(r) || hmRcvd6.MatchString(r))) ||
-			(orig && (hmRcvd2.MatchString(r) || hmRcvd3.MatchString(r))) {
+		if (ip && (hmRcvd1().MatchString(r) || hmRcvd4().MatchString(r) || hmRcvd5().MatchString(r) || hmRcvd6().MatchString(r))) ||
+			(orig && (hmRcvd2().MatchString(r) || hmRcvd3().MatchString(r))) {
 			return res
 		}
-		if hmMention.MatchString(r) {
+		if hmMention().MatchString(r) {
 			res.forged = true
-		} else if hmFromAddr.MatchString(c.addr("From")) {
+		} else if hmFromAddr().MatchString(c.addr("From")) {
 			res.missing = true
 		}
 		return res
@@ -635,18 +636,18 @@ func (c *Context) hotmail() hotmailResult {
 }
 
 var (
-	msnTo     = regexp.MustCompile(`(?i)<(\S+)@groups\.msn\.com>`)
-	msnPickup = regexp.MustCompile(`from mail pickup service by ((?:p\d\d\.)groups\.msn\.com)\b`)
+	msnTo     = lazyRegexp(`(?i)<(\S+)@groups\.msn\.com>`)
+	msnPickup = lazyRegexp(`from mail pickup service by ((?:p\d\d\.)groups\.msn\.com)\b`)
 )
 
 // msnGroups is check_for_msn_groups_headers.
 func (c *Context) msnGroups() bool {
-	m := msnTo.FindStringSubmatch(c.get("To"))
+	m := msnTo().FindStringSubmatch(c.get("To"))
 	if m == nil {
 		return false
 	}
 	list := m[1]
-	p := msnPickup.FindStringSubmatch(c.get("Received"))
+	p := msnPickup().FindStringSubmatch(c.get("Received"))
 	if p == nil {
 		return false
 	}
@@ -660,38 +661,38 @@ func (c *Context) msnGroups() bool {
 }
 
 var (
-	eudoraFrom = regexp.MustCompile(`(?i)\beudoramail\.com$`)
-	eudoraBy   = regexp.MustCompile(`by \S*whowhere.com;`)
+	eudoraFrom = lazyRegexp(`(?i)\beudoramail\.com$`)
+	eudoraBy   = lazyRegexp(`by \S*whowhere.com;`)
 )
 
 // checkForgedEudoramail (check_for_forged_eudoramail_received_headers()):
 // From is at eudoramail.com but the relays are not WhoWhere's.
 func checkForgedEudoramail(c *Context, _ []string) (bool, error) {
-	if !eudoraFrom.MatchString(c.addr("From")) {
+	if !eudoraFrom().MatchString(c.addr("From")) {
 		return false, nil
 	}
-	r := spaceRun.ReplaceAllString(c.get("Received"), " ")
-	ip := c.has("X-Sender-Ip") && reIPAddress.MatchString(c.get("X-Sender-Ip"))
+	r := spaceRun().ReplaceAllString(c.get("Received"), " ")
+	ip := c.has("X-Sender-Ip") && reIPAddress().MatchString(c.get("X-Sender-Ip"))
 	if gated, _ := gatedThroughReceivedHdrRemover(c, nil); gated {
 		return false, nil
 	}
-	return !(eudoraBy.MatchString(r) && ip), nil
+	return !(eudoraBy().MatchString(r) && ip), nil
 }
 
 var (
-	yahooFrom    = regexp.MustCompile(`(?i)\byahoo\.com$`)
-	yahooRdnsT   = regexp.MustCompile(` rdns=\S+\.yahoo\.com `)
-	yahooRdnsU   = regexp.MustCompile(`^[^\]]+ rdns=\S+\.yahoo\.com `)
+	yahooFrom    = lazyRegexp(`(?i)\byahoo\.com$`)
+	yahooRdnsT   = lazyRegexp(` rdns=\S+\.yahoo\.com `)
+	yahooRdnsU   = lazyRegexp(`^[^\]]+ rdns=\S+\.yahoo\.com `)
 	yahooOK      = []*regexp.Regexp{regexp.MustCompile(`by web\S+\.mail\S*\.yahoo\.com via HTTP`), regexp.MustCompile(`by sonic\S+\.consmr\.mail\S*\.yahoo\.com with HTTP`), regexp.MustCompile(`by smtp\S+\.yahoo\.com with SMTP`), regexp.MustCompile(`from \[` + ipAddress + `\] by \S+\.(?:groups|scd|dcn)\.yahoo\.com with NNFMP`), regexp.MustCompile(`by \w+\.\w+\.yahoo\.com \(\d+\.\d+\.\d+/\d+\.\d+\.\d+\)(?: with ESMTP)? id \w+`)}
-	yahooBulk    = regexp.MustCompile(`\bmailer\d+\.bulk\.scd\.yahoo\.com\b`)
-	yahooReplyTo = regexp.MustCompile(`(?i)@reply\.yahoo\.com$`)
+	yahooBulk    = lazyRegexp(`\bmailer\d+\.bulk\.scd\.yahoo\.com\b`)
+	yahooReplyTo = lazyRegexp(`(?i)@reply\.yahoo\.com$`)
 )
 
 // checkForgedYahoo (check_for_forged_yahoo_received_headers()): From is at
 // yahoo.com but no relay is Yahoo's.
 func checkForgedYahoo(c *Context, _ []string) (bool, error) {
 	from := c.addr("From")
-	if !yahooFrom.MatchString(from) {
+	if !yahooFrom().MatchString(from) {
 		return false, nil
 	}
 	r := c.get("Received")
@@ -700,12 +701,12 @@ func checkForgedYahoo(c *Context, _ []string) (bool, error) {
 			r = x
 		}
 	}
-	r = spaceRun.ReplaceAllString(r, " ")
+	r = spaceRun().ReplaceAllString(r, " ")
 	if gated, _ := gatedThroughReceivedHdrRemover(c, nil); gated {
 		return false, nil
 	}
 	rh := c.relayHeaders()
-	if yahooRdnsT.MatchString(rh.Trusted) || yahooRdnsU.MatchString(rh.Untrusted) {
+	if yahooRdnsT().MatchString(rh.Trusted) || yahooRdnsU().MatchString(rh.Untrusted) {
 		return false, nil
 	}
 	for _, re := range yahooOK {
@@ -713,7 +714,7 @@ func checkForgedYahoo(c *Context, _ []string) (bool, error) {
 			return false, nil
 		}
 	}
-	if yahooBulk.MatchString(r) && yahooReplyTo.MatchString(from) {
+	if yahooBulk().MatchString(r) && yahooReplyTo().MatchString(from) {
 		return false, nil
 	}
 	return true, nil
@@ -724,19 +725,19 @@ func (c *Context) relayHeaders() tokenizer.RelayHeaders {
 }
 
 var (
-	junoFrom     = regexp.MustCompile(`(?i)\bjuno\.com$`)
-	junoRcvd     = regexp.MustCompile(`from.*\b(?:juno|untd)\.com.*[\[\(]` + ipAddress + `[\]\)].*by`)
-	junoCookie   = regexp.MustCompile(` cookie\.(?:juno|untd)\.com `)
-	junoMailCom  = regexp.MustCompile(`from.*\bmail\.com.*\[` + ipAddress + `\].*by`)
-	junoXMailCom = regexp.MustCompile(`\bmail\.com`)
-	junoWebmail  = regexp.MustCompile(`from (webmail\S+\.untd\.com) \((webmail\S+\.untd\.com) \[` + ipAddress + `\]\) by`)
-	junoWebmailV = regexp.MustCompile(`^Webmail Version \d`)
+	junoFrom     = lazyRegexp(`(?i)\bjuno\.com$`)
+	junoRcvd     = lazyRegexp(`from.*\b(?:juno|untd)\.com.*[\[\(]` + ipAddress + `[\]\)].*by`)
+	junoCookie   = lazyRegexp(` cookie\.(?:juno|untd)\.com `)
+	junoMailCom  = lazyRegexp(`from.*\bmail\.com.*\[` + ipAddress + `\].*by`)
+	junoXMailCom = lazyRegexp(`\bmail\.com`)
+	junoWebmail  = lazyRegexp(`from (webmail\S+\.untd\.com) \((webmail\S+\.untd\.com) \[` + ipAddress + `\]\) by`)
+	junoWebmailV = lazyRegexp(`^Webmail Version \d`)
 )
 
 // checkForgedJuno (check_for_forged_juno_received_headers()): From is at
 // juno.com but the headers are not Juno's.
 func checkForgedJuno(c *Context, _ []string) (bool, error) {
-	if !junoFrom.MatchString(c.addr("From")) {
+	if !junoFrom().MatchString(c.addr("From")) {
 		return false, nil
 	}
 	if gated, _ := gatedThroughReceivedHdrRemover(c, nil); gated {
@@ -744,43 +745,43 @@ func checkForgedJuno(c *Context, _ []string) (bool, error) {
 	}
 	xorig, xmailer, r := c.get("X-Originating-IP"), c.get("X-Mailer"), c.get("Received")
 	if xorig != "" {
-		if !junoRcvd.MatchString(r) && !junoCookie.MatchString(r) {
+		if !junoRcvd().MatchString(r) && !junoCookie().MatchString(r) {
 			return true, nil
 		}
 		return !strings.Contains(xmailer, "Juno "), nil
 	}
 	switch {
-	case junoMailCom.MatchString(r):
-		if !junoXMailCom.MatchString(xmailer) {
+	case junoMailCom().MatchString(r):
+		if !junoXMailCom().MatchString(xmailer) {
 			return true, nil
 		}
 	default:
-		m := junoWebmail.FindStringSubmatch(r)
+		m := junoWebmail().FindStringSubmatch(r)
 		if m == nil || m[1] != m[2] {
 			return true, nil
 		}
-		if !junoWebmailV.MatchString(xmailer) {
+		if !junoWebmailV().MatchString(xmailer) {
 			return true, nil
 		}
 	}
-	return !reIPAddress.MatchString(xorig), nil
+	return !reIPAddress().MatchString(xorig), nil
 }
 
 var (
-	gmailFrom  = regexp.MustCompile(`(?i)\bgmail\.com$`)
-	gmailXR1   = regexp.MustCompile(`by 10\.\S+ with SMTP id \S+`)
-	gmailXR2   = regexp.MustCompile(`by 2002:a\d\d:\w+:\S+ with SMTP id \S+`)
-	gmailESMTP = regexp.MustCompile(`by smtp\.googlemail\.com with ESMTPSA id \S+`)
+	gmailFrom  = lazyRegexp(`(?i)\bgmail\.com$`)
+	gmailXR1   = lazyRegexp(`by 10\.\S+ with SMTP id \S+`)
+	gmailXR2   = lazyRegexp(`by 2002:a\d\d:\w+:\S+ with SMTP id \S+`)
+	gmailESMTP = lazyRegexp(`by smtp\.googlemail\.com with ESMTPSA id \S+`)
 )
 
 // checkForgedGmail (check_for_forged_gmail_received_headers()): From is at
 // gmail.com but the Google-added headers are missing.
 func checkForgedGmail(c *Context, _ []string) (bool, error) {
-	if !gmailFrom.MatchString(c.addr("From")) {
+	if !gmailFrom().MatchString(c.addr("From")) {
 		return false, nil
 	}
 	xr := c.get("X-Received")
-	if gmailXR1.MatchString(xr) || gmailXR2.MatchString(xr) || gmailESMTP.MatchString(c.get("Received")) {
+	if gmailXR1().MatchString(xr) || gmailXR2().MatchString(xr) || gmailESMTP().MatchString(c.get("Received")) {
 		return false, nil
 	}
 	// get() values end in "\n", which counts toward the length.
@@ -790,11 +791,19 @@ func checkForgedGmail(c *Context, _ []string) (bool, error) {
 	return true, nil
 }
 
-var gw05 = regexp.MustCompile(`(?s)\nfrom\s(\S+)\sby\s(\S+)\swith\sESMTP;\s+\S\S\S,\s+\d+\s+\S\S\S\s+\d{4}\s+\d\d:\d\d:\d\d\s+[-+]*\d{4}\n$`)
+var gw05 = lazyRegexp(`(?s)\nfrom\s(\S+)\sby\s(\S+)\swith\sESMTP;\s+\S\S\S,\s+\d+\s+\S\S\S\s+\d{4}\s+\d\d:\d\d:\d\d\s+[-+]*\d{4}\n$`)
 
 // checkForgedGW05 (check_for_forged_gw05_received_headers()): a Received
 // line in the style of the GW05 ratware (receiving host without a dot).
 func checkForgedGW05(c *Context, _ []string) (bool, error) {
-	m := gw05.FindStringSubmatch(c.get("Received"))
+	m := gw05().FindStringSubmatch(c.get("Received"))
 	return m != nil && !strings.Contains(m[2], "."), nil
+}
+
+// lazyRegexp returns a function that compiles expr on its first call:
+// the package's hundred expressions are compiled when a rule needs them,
+// not at the start of every gospamd process (about 10 ms each time,
+// which a learn or an MDA call per message pays in full).
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }

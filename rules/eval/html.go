@@ -3,7 +3,6 @@ package eval
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -116,7 +115,7 @@ func htmlTagExists(c *Context, args []string) (bool, error) {
 	return false, nil
 }
 
-var alnumTag = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
+var alnumTag = lazyRegexp(`^[a-zA-Z0-9]+$`)
 
 // htmlTagBalance (html_tag_balance(TAG, EXPR)): the open count of TAG at
 // the end of an HTML part satisfies EXPR (e.g. "!= 0").
@@ -124,7 +123,7 @@ func htmlTagBalance(c *Context, args []string) (bool, error) {
 	if err := needArgs("html_tag_balance", args, 2); err != nil {
 		return false, err
 	}
-	if !alnumTag.MatchString(args[0]) {
+	if !alnumTag().MatchString(args[0]) {
 		return false, nil
 	}
 	for _, h := range c.htmlAll() {

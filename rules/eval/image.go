@@ -7,7 +7,6 @@ import (
 	_ "image/gif" // register decoders for DecodeConfig
 	_ "image/jpeg"
 	_ "image/png"
-	"regexp"
 	"strings"
 )
 
@@ -29,13 +28,13 @@ type images struct {
 	names         map[string]bool
 }
 
-var imageType = regexp.MustCompile(`^image/(gif|png|jpe?g)$`)
+var imageType = lazyRegexp(`^image/(gif|png|jpe?g)$`)
 
 func (c *Context) images() *images {
 	return cached(c, "images", func() *images {
 		im := &images{count: map[string]int{}, pixels: map[string]int{}, dims: map[string]map[string]bool{}, names: map[string]bool{}}
 		for _, p := range c.Msg.Parts {
-			m := imageType.FindStringSubmatch(p.ContentType)
+			m := imageType().FindStringSubmatch(p.ContentType)
 			if !p.Leaf || m == nil || p.TransferEncoding != "base64" {
 				continue
 			}

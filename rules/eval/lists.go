@@ -2,7 +2,6 @@ package eval
 
 import (
 	"net/netip"
-	"regexp"
 	"strings"
 
 	"github.com/gospamd/gospamd/rules/cf"
@@ -112,7 +111,7 @@ func (c *Context) anyAddrListed(addrs []string, list string) bool {
 	return false
 }
 
-var dotRun = regexp.MustCompile(`\.{2,}`)
+var dotRun = lazyRegexp(`\.{2,}`)
 
 // allFromAddrs is all_from_addrs: the first Resent-From address if there
 // is one, else the addresses of From, Envelope-Sender, Resent-Sender,
@@ -129,7 +128,7 @@ func (c *Context) allFromAddrs() []string {
 				if a == "" {
 					continue
 				}
-				a = dotRun.ReplaceAllString(a, ".")
+				a = dotRun().ReplaceAllString(a, ".")
 				if !seen[a] {
 					seen[a] = true
 					out = append(out, a)
@@ -140,8 +139,8 @@ func (c *Context) allFromAddrs() []string {
 	})
 }
 
-var rcvdFor = regexp.MustCompile(` for <?(\S+@(\S+?))>?;`)
-var fqdn = regexp.MustCompile(`(?i)^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$`)
+var rcvdFor = lazyRegexp(` for <?(\S+@(\S+?))>?;`)
+var fqdn = lazyRegexp(`(?i)^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$`)
 
 // allToAddrs is all_to_addrs: Resent-To/Resent-Cc if present, else the
 // "for <addr>" of the top three Received headers and the addresses of
@@ -157,7 +156,7 @@ func (c *Context) allToAddrs() []string {
 		if len(addrs) == 0 {
 			rcvd := c.values("Received")
 			for i := 0; i < len(rcvd) && i < 3; i++ {
-				if m := rcvdFor.FindStringSubmatch(rcvd[i]); m != nil && fqdn.MatchString(m[2]) {
+				if m := rcvdFor().FindStringSubmatch(rcvd[i]); m != nil && fqdn().MatchString(m[2]) {
 					addrs = append(addrs, m[1])
 				}
 			}
@@ -208,21 +207,21 @@ func (c *Context) rcvdListed(list, addr string) int {
 	return forged
 }
 
-var bracketIP = regexp.MustCompile(`^\[(.*)\](/\d{1,3})?$`)
-var dottedOnly = regexp.MustCompile(`^[\d.]+$`)
-var fullQuad = regexp.MustCompile(`^\d+\.\d+\.\d+\.\d+$`)
+var bracketIP = lazyRegexp(`^\[(.*)\](/\d{1,3})?$`)
+var dottedOnly = lazyRegexp(`^[\d.]+$`)
+var fullQuad = lazyRegexp(`^\d+\.\d+\.\d+\.\d+$`)
 
 // relayMatches tests a *_from_rcvd relay field against a relay: "[ip]",
 // "[a.b.c]" (classful), "[ip/len]" or an rDNS suffix.
 func relayMatches(spec, ip, rdns string) bool {
-	if m := bracketIP.FindStringSubmatch(spec); m != nil {
+	if m := bracketIP().FindStringSubmatch(spec); m != nil {
 		wl := m[1] + m[2]
 		switch {
 		case ip == "":
 			return false
-		case fullQuad.MatchString(wl):
+		case fullQuad().MatchString(wl):
 			return wl == ip
-		case dottedOnly.MatchString(wl):
+		case dottedOnly().MatchString(wl):
 			return strings.HasPrefix(ip, strings.TrimRight(wl, ".")+".")
 		}
 		a, err := netip.ParseAddr(ip)

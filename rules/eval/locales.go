@@ -1,7 +1,6 @@
 package eval
 
 import (
-	"regexp"
 	"strings"
 )
 
@@ -39,7 +38,7 @@ var charsetsForLocale = func() map[string][]string {
 	return out
 }()
 
-var universalCharset = regexp.MustCompile(`^(?:USASCII|ASCII|ISO8859.*|ISO10646.*|UTF.*|UCS.*|CP125.*|WINDOWS.*|IBM852|UNICODE11UTF[78].*|XUNKNOWN|ISO)$`)
+var universalCharset = lazyRegexp(`^(?:USASCII|ASCII|ISO8859.*|ISO10646.*|UTF.*|UCS.*|CP125.*|WINDOWS.*|IBM852|UNICODE11UTF[78].*|XUNKNOWN|ISO)$`)
 
 // charsetOKForLocales reports whether a charset suits one of the locales.
 func charsetOKForLocales(cs string, locales []string) bool {
@@ -53,7 +52,7 @@ func charsetOKForLocales(cs string, locales []string) bool {
 		return -1
 	}, cs)
 	cs = strings.TrimPrefix(cs, "3D")
-	if universalCharset.MatchString(cs) {
+	if universalCharset().MatchString(cs) {
 		return true
 	}
 	for _, l := range locales {

@@ -75,11 +75,11 @@ func boolInt(b bool) int {
 }
 
 var (
-	ctBoundary = regexp.MustCompile(`(?i)\bboundary\s*=\s*("[^"]+|[^\s";]+)`)
-	ctCharset  = regexp.MustCompile(`(?i)\bcharset\s*=\s*["']?(.*?)["']?(?:;|$)`)
-	ctName     = regexp.MustCompile(`(?i)\b(?:file)?name\s*=\s*["']?(.*?)["']?(?:;|$)`)
-	ctType     = regexp.MustCompile(`^([^/]+(?:/[^/\s]*)?)`)
-	ctBadChars = regexp.MustCompile(`[\x00-\x20\x7f-\xff"(),:-?@\[-\]]`)
+	ctBoundary = lazyRegexp(`(?i)\bboundary\s*=\s*("[^"]+|[^\s";]+)`)
+	ctCharset  = lazyRegexp(`(?i)\bcharset\s*=\s*["']?(.*?)["']?(?:;|$)`)
+	ctName     = lazyRegexp(`(?i)\b(?:file)?name\s*=\s*["']?(.*?)["']?(?:;|$)`)
+	ctType     = lazyRegexp(`^([^/]+(?:/[^/\s]*)?)`)
+	ctBadChars = lazyRegexp(`[\x00-\x20\x7f-\xff"(),:-?@\[-\]]`)
 )
 
 // parseContentType is Util::parse_content_type: the lower-cased type
@@ -89,23 +89,23 @@ func parseContentType(ct string) (typ, boundary, charset, name string) {
 	if ct == "" {
 		return "text/plain", "", "us-ascii", ""
 	}
-	if m := ctBoundary.FindStringSubmatchIndex(ct); m != nil {
+	if m := ctBoundary().FindStringSubmatchIndex(ct); m != nil {
 		b := ct[m[2]:m[3]]
 		if b[0] == '"' || m[1] == len(ct) || strings.ContainsRune(" \t\r\n;", rune(ct[m[1]])) {
 			boundary = strings.ReplaceAll(b, `"`, "")
 		}
 	}
-	if m := ctCharset.FindStringSubmatch(ct); m != nil {
+	if m := ctCharset().FindStringSubmatch(ct); m != nil {
 		charset = m[1]
 	}
-	if m := ctName.FindStringSubmatch(ct); m != nil {
+	if m := ctName().FindStringSubmatch(ct); m != nil {
 		name = m[1]
 	}
 	t := strings.TrimLeft(ct, " \t\r\n")
 	if i := strings.IndexByte(t, ';'); i >= 0 {
 		t = t[:i]
 	}
-	if m := ctType.FindString(t); m != "" {
+	if m := ctType().FindString(t); m != "" {
 		t = m
 	}
 	t = strings.ToLower(t)
@@ -113,7 +113,7 @@ func parseContentType(ct string) (typ, boundary, charset, name string) {
 		t != "text/x-vcard" && t != "text/calendar" && t != "text/html") {
 		t = "text/plain"
 	}
-	t = ctBadChars.ReplaceAllString(t, "")
+	t = ctBadChars().ReplaceAllString(t, "")
 	return t, boundary, charset, name
 }
 
@@ -131,8 +131,8 @@ func (t *mimeTree) node(hdr map[string]string) *mimeNode {
 	return n
 }
 
-var headerLine = regexp.MustCompile(`^[\x21-\x39\x3b-\x7e]+[ \t]*:`)
-var headerLineStrict = regexp.MustCompile(`^[\x21-\x39\x3b-\x7e]+:`)
+var headerLine = lazyRegexp(`^[\x21-\x39\x3b-\x7e]+[ \t]*:`)
+var headerLineStrict = lazyRegexp(`^[\x21-\x39\x3b-\x7e]+:`)
 
 // fill gives n its body: children for a multipart with a boundary, raw
 // lines otherwise.
@@ -167,7 +167,7 @@ func (t *mimeTree) multipart(n *mimeNode, body []string, depth int) {
 	for i, l := range body {
 		if is, closing := isBoundary(l, b); is && !closing {
 			t.boundaryState[b] = 1
-			if i+1 < len(body) && !headerLineStrict.MatchString(body[i+1]) {
+			if i+1 < len(body) && !headerLineStrict().MatchString(body[i+1]) {
 				t.flags["missing_mime_headers"] = true
 			}
 			body = body[i+1:]
@@ -235,7 +235,7 @@ func (t *mimeTree) multipart(n *mimeNode, body []string, depth int) {
 				}
 				return
 			}
-			if left > 0 && !headerLineStrict.MatchString(body[idx+1]) {
+			if left > 0 && !headerLineStrict().MatchString(body[idx+1]) {
 				t.flags["missing_mime_headers"] = true
 			}
 			t.parts++
@@ -247,7 +247,7 @@ func (t *mimeTree) multipart(n *mimeNode, body []string, depth int) {
 			continue
 		}
 		if !inBody {
-			if headerLine.MatchString(line) {
+			if headerLine().MatchString(line) {
 				flushHeader()
 				i := strings.IndexByte(line, ':')
 				curName, curVal, haveHeader = line[:i], line[i+1:], true
@@ -318,11 +318,11 @@ func (c *Context) mimeStats() *mimeStats {
 				s.vals["mime_attachment"]++
 			}
 			if strings.HasPrefix(p.ctype, "text") && strings.Contains(cte, "base64") &&
-				(charset == "" || asciiCharset.MatchString(charset)) &&
+				(charset == "" || asciiCharset().MatchString(charset)) &&
 				!(strings.HasPrefix(cd, "attachment") || strings.HasPrefix(cd, "inline")) {
 				s.vals["mime_base64_encoded_text"] = 1
 			}
-			if badISOCharset.MatchString(charset) && !goodISOCharset.MatchString(charset) {
+			if badISOCharset().MatchString(charset) && !goodISOCharset().MatchString(charset) {
 				s.vals["mime_bad_iso_charset"] = 1
 			}
 			if strings.ContainsFunc(charset, func(r rune) bool { return r >= 'a' && r <= 'z' }) {
@@ -346,9 +346,9 @@ func (c *Context) mimeStats() *mimeStats {
 					}
 					qpBytes += len(line)
 					if strings.Contains(line, "=") {
-						if n := len(qpEncoded.FindAllStringIndex(line, -1)); n > 0 {
+						if n := len(qpEncoded().FindAllStringIndex(line, -1)); n > 0 {
 							qpCount += float64(n)
-							if m := qpTrailing.FindStringSubmatch(line); m != nil {
+							if m := qpTrailing().FindStringSubmatch(line); m != nil {
 								qpCount -= float64(len(m[1])) / 3
 							}
 						}
@@ -360,7 +360,7 @@ func (c *Context) mimeStats() *mimeStats {
 					}
 				}
 				if p.ctype == "text/plain" && (cte == "" || cte == "7bit" || cte == "8bit") {
-					subs := len(unicodeEntity.FindAllStringIndex(line, -1))
+					subs := len(unicodeEntity().FindAllStringIndex(line, -1))
 					normal += len(line) - 8*subs
 					unicode += subs
 				}
@@ -404,13 +404,13 @@ func (c *Context) mimeStats() *mimeStats {
 }
 
 var (
-	asciiCharset   = regexp.MustCompile(`us-ascii|ansi_x3\.4-1968|iso-ir-6|ansi_x3\.4-1986|iso_646\.irv:1991|ascii|iso646-us|us|ibm367|cp367|csascii`)
-	badISOCharset  = regexp.MustCompile(`(?i)iso-\S+-\S+\b`)
-	goodISOCharset = regexp.MustCompile(`iso-(?:8859-\d{1,2}|2022-(?:jp|kr))\b`)
-	qpEncoded      = regexp.MustCompile(`=(?:09|3[0-9ABCEF]|[2456][0-9A-F]|7[0-9A-E])`)
-	qpTrailing     = regexp.MustCompile(`((?:=09|=20)+)\s*$`)
-	unicodeEntity  = regexp.MustCompile(`&#x[0-9A-F]{4};`)
-	likelyFPCaps   = regexp.MustCompile(`(?i)^[-_a-z0-9]*(?:koi|jp|jis|euc|gb|big5|isoir|cp1251|windows-1251|georgianps|pt154|tis)[-_a-z0-9]*$`)
+	asciiCharset   = lazyRegexp(`us-ascii|ansi_x3\.4-1968|iso-ir-6|ansi_x3\.4-1986|iso_646\.irv:1991|ascii|iso646-us|us|ibm367|cp367|csascii`)
+	badISOCharset  = lazyRegexp(`(?i)iso-\S+-\S+\b`)
+	goodISOCharset = lazyRegexp(`iso-(?:8859-\d{1,2}|2022-(?:jp|kr))\b`)
+	qpEncoded      = lazyRegexp(`=(?:09|3[0-9ABCEF]|[2456][0-9A-F]|7[0-9A-E])`)
+	qpTrailing     = lazyRegexp(`((?:=09|=20)+)\s*$`)
+	unicodeEntity  = lazyRegexp(`&#x[0-9A-F]{4};`)
+	likelyFPCaps   = lazyRegexp(`(?i)^[-_a-z0-9]*(?:koi|jp|jis|euc|gb|big5|isoir|cp1251|windows-1251|georgianps|pt154|tis)[-_a-z0-9]*$`)
 )
 
 func addMIME(m map[string]Func) {
@@ -499,7 +499,7 @@ func checkForASCIITextIllegal(c *Context, _ []string) (bool, error) {
 	return c.mimeStats().vals["mime_ascii_text_illegal"] > 0, nil
 }
 
-var ratioArg = regexp.MustCompile(`^\d{0,3}\.\d{1,3}$`)
+var ratioArg = lazyRegexp(`^\d{0,3}\.\d{1,3}$`)
 
 // checkAbundantUnicodeRatio (check_abundant_unicode_ratio(RATIO)): 7/8-bit
 // text/plain carries "&#xNNNN;" entities at RATIO or more per character.
@@ -507,7 +507,7 @@ func checkAbundantUnicodeRatio(c *Context, args []string) (bool, error) {
 	if err := needArgs("check_abundant_unicode_ratio", args, 1); err != nil {
 		return false, err
 	}
-	if !ratioArg.MatchString(args[0]) {
+	if !ratioArg().MatchString(args[0]) {
 		return false, nil
 	}
 	v := c.mimeStats().vals["mime_text_unicode_ratio"]
@@ -536,13 +536,13 @@ func checkForFarawayCharset(c *Context, _ []string) (bool, error) {
 }
 
 var (
-	ctCharsetDQ = regexp.MustCompile(`(?i)charset="([^"]+)"`)
-	ctCharsetSQ = regexp.MustCompile(`(?i)charset='([^']+)'`)
-	ctCharsetNQ = regexp.MustCompile(`(?i)charset=(\S+)`)
+	ctCharsetDQ = lazyRegexp(`(?i)charset="([^"]+)"`)
+	ctCharsetSQ = lazyRegexp(`(?i)charset='([^']+)'`)
+	ctCharsetNQ = lazyRegexp(`(?i)charset=(\S+)`)
 )
 
 func charsetFromCT(ct string) string {
-	for _, re := range []*regexp.Regexp{ctCharsetDQ, ctCharsetSQ, ctCharsetNQ} {
+	for _, re := range []*regexp.Regexp{ctCharsetDQ(), ctCharsetSQ(), ctCharsetNQ()} {
 		if m := re.FindStringSubmatch(ct); m != nil {
 			return m[1]
 		}
@@ -551,9 +551,9 @@ func charsetFromCT(ct string) string {
 }
 
 var (
-	innerSpace   = regexp.MustCompile(`\S\s+\S`)
-	base64Run    = regexp.MustCompile(`^(?:[A-Za-z0-9+/=]{60,76} ){2}`)
-	iso2022Block = regexp.MustCompile(`(?s)\x1b\$B.*\x1b\(B`)
+	innerSpace   = lazyRegexp(`\S\s+\S`)
+	base64Run    = lazyRegexp(`^(?:[A-Za-z0-9+/=]{60,76} ){2}`)
+	iso2022Block = lazyRegexp(`(?s)\x1b\$B.*\x1b\(B`)
 )
 
 // uppercasePercent is the share of upper-case letters among letters and
@@ -569,16 +569,16 @@ func (c *Context) uppercasePercent() float64 {
 		}
 		charsets = append(charsets, c.mimeStats().charsets...)
 		for _, cs := range charsets {
-			if likelyFPCaps.MatchString(cs) {
+			if likelyFPCaps().MatchString(cs) {
 				return 0
 			}
 		}
 		length, lower, upper := 0, 0, 0
 		for _, line := range c.Msg.Rendered {
-			if !innerSpace.MatchString(line) || base64Run.MatchString(line) {
+			if !innerSpace().MatchString(line) || base64Run().MatchString(line) {
 				continue
 			}
-			line = iso2022Block.ReplaceAllString(line, "")
+			line = iso2022Block().ReplaceAllString(line, "")
 			length += len(line)
 			for i := 0; i < len(line); i++ {
 				switch b := line[i]; {

@@ -2,7 +2,6 @@ package eval
 
 import (
 	"net/netip"
-	"regexp"
 	"strings"
 
 	"github.com/gospamd/gospamd/tokenizer"
@@ -78,7 +77,7 @@ func isPrivateIP(a netip.Addr) bool {
 	return false
 }
 
-var classC = regexp.MustCompile(`^(\d+\.\d+\.\d+\.)`)
+var classC = lazyRegexp(`^(\d+\.\d+\.\d+\.)`)
 
 // heloIPMismatch (helo_ip_mismatch()): an untrusted relay gave a public
 // IPv4 HELO in another /24 than its address.
@@ -88,14 +87,14 @@ func heloIPMismatch(c *Context, _ []string) (bool, error) {
 		if !isPublicIPv4(r.HELO) {
 			continue
 		}
-		if m := classC.FindString(r.HELO); isPublicIPv4(r.IP) && r.HELO != r.IP && m != "" && !strings.HasPrefix(r.IP, m) {
+		if m := classC().FindString(r.HELO); isPublicIPv4(r.IP) && r.HELO != r.IP && m != "" && !strings.HasPrefix(r.IP, m) {
 			return true, nil
 		}
 	}
 	return false, nil
 }
 
-var dotcomHelo = regexp.MustCompile(`(?i)(?:\.|^)(lycos\.com|lycos\.co\.uk|hotmail\.com|localhost\.com|excite\.com|caramail\.com|cs\.com|aol\.com|msn\.com|yahoo\.com|drizzle\.com)$`)
+var dotcomHelo = lazyRegexp(`(?i)(?:\.|^)(lycos\.com|lycos\.co\.uk|hotmail\.com|localhost\.com|excite\.com|caramail\.com|cs\.com|aol\.com|msn\.com|yahoo\.com|drizzle\.com)$`)
 
 // checkForNoRDNSDotcomHelo (check_for_no_rdns_dotcom_helo()): an untrusted
 // relay without reverse DNS claimed a big free-mail provider in HELO. As
@@ -108,7 +107,7 @@ func checkForNoRDNSDotcomHelo(c *Context, _ []string) (bool, error) {
 		if r.Private {
 			continue
 		}
-		hit = dotcomHelo.MatchString(r.HELO) && r.NoReverseDNS
+		hit = dotcomHelo().MatchString(r.HELO) && r.NoReverseDNS
 	}
 	return hit, nil
 }
@@ -143,8 +142,8 @@ func hostnameToDomain(h string) string {
 
 type forgedCounts struct{ from, ipHelo int }
 
-var dottedHost = regexp.MustCompile(`^\w+(?:[\w.-]+\.)+\w+$`)
-var dottedQuad = regexp.MustCompile(`^(\d+\.\d+)\.\d+\.\d+$`)
+var dottedHost = lazyRegexp(`^\w+(?:[\w.-]+\.)+\w+$`)
+var dottedQuad = lazyRegexp(`^(\d+\.\d+)\.\d+\.\d+$`)
 
 // forged is _check_for_forged_received: the untrusted relays' by-hosts
 // against the previous hop's rDNS, and HELO addresses against IPs.
@@ -160,7 +159,7 @@ func (c *Context) forged() forgedCounts {
 		}
 		for i, r := range u {
 			by := hostnameToDomain(strings.ToLower(r.By))
-			if !dottedHost.MatchString(by) {
+			if !dottedHost().MatchString(by) {
 				continue
 			}
 			if fromSet[i] && r.IP != "" && (from[i] == "localhost" || from[i] == "localhost.localdomain") && r.IP == "127.0.0.1" {
@@ -168,7 +167,7 @@ func (c *Context) forged() forgedCounts {
 			}
 			hlo := hostnameToDomain(strings.ToLower(r.HELO))
 			if hlo != "" && r.IP != "" {
-				hm, fm := dottedQuad.FindStringSubmatch(hlo), dottedQuad.FindStringSubmatch(r.IP)
+				hm, fm := dottedQuad().FindStringSubmatch(hlo), dottedQuad().FindStringSubmatch(r.IP)
 				if hm != nil && fm != nil && r.IP != hlo && hm[1] != fm[1] {
 					if a, err := netip.ParseAddr(hlo); err != nil || !isPrivateIP(a) {
 						fc.ipHelo++
@@ -177,7 +176,7 @@ func (c *Context) forged() forgedCounts {
 			}
 			if i > 0 && fromSet[i-1] {
 				prev := from[i-1]
-				if dottedHost.MatchString(prev) && by != prev && !(by == "msn.com" && prev == "hotmail.com") {
+				if dottedHost().MatchString(prev) && by != prev && !(by == "msn.com" && prev == "hotmail.com") {
 					fc.from++
 				}
 			}

@@ -1,7 +1,6 @@
 package eval
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/gospamd/gospamd/tokenizer"
@@ -9,10 +8,10 @@ import (
 
 var (
 	// stockField is a "Name: value" line of the first text/plain part.
-	stockField = regexp.MustCompile(`(?m)^\s*([^:\s][^:\n]{2,29})\s*:\s*\S`)
+	stockField = lazyRegexp(`(?m)^\s*([^:\s][^:\n]{2,29})\s*:\s*\S`)
 	// stockName are the field names of a stock tip (BodyEval.pm), once
 	// lower-cased and stripped of everything but a-z.
-	stockName = regexp.MustCompile(`^(trad(?:e|ing)date|company(?:name)?|s\w?(?:t\w?o\w?c\w?k|y\w?m(?:\w?b\w?o\w?l)?)|t(?:arget|icker)|(?:opening|current)p(?:rice)?|p(?:rojected|osition)|expectations|weeks?high|marketperformance|(?:year|week|month|day|price)(?:target|estimates?)|sector|r(?:ecommendation|ating))$`)
+	stockName = lazyRegexp(`^(trad(?:e|ing)date|company(?:name)?|s\w?(?:t\w?o\w?c\w?k|y\w?m(?:\w?b\w?o\w?l)?)|t(?:arget|icker)|(?:opening|current)p(?:rice)?|p(?:rojected|osition)|expectations|weeks?high|marketperformance|(?:year|week|month|day|price)(?:target|estimates?)|sector|r(?:ecommendation|ating))$`)
 )
 
 // checkStockInfo (check_stock_info(MIN)): the first text/plain part
@@ -39,14 +38,14 @@ func stockInfo(parts []*tokenizer.Part) int {
 		}
 		text, _ := p.RenderedText()
 		for _, chunk := range tokenizer.ShortParagraphs(text) {
-			for _, m := range stockField.FindAllStringSubmatch(chunk, -1) {
+			for _, m := range stockField().FindAllStringSubmatch(chunk, -1) {
 				name := strings.Map(func(r rune) rune {
 					if r >= 'a' && r <= 'z' {
 						return r
 					}
 					return -1
 				}, strings.ToLower(m[1]))
-				if sm := stockName.FindStringSubmatch(name); sm != nil {
+				if sm := stockName().FindStringSubmatch(name); sm != nil {
 					hits[sm[1]] = true
 				}
 			}

@@ -2,7 +2,6 @@ package eval
 
 import (
 	"net/netip"
-	"regexp"
 	"strings"
 )
 
@@ -13,11 +12,11 @@ func addURI(m map[string]Func) {
 }
 
 var (
-	httpHost     = regexp.MustCompile(`(?i)^https?://([^/:?#]+)`)
-	httpsInText  = regexp.MustCompile(`(?i)https://([^\s/:?#]+)`)
-	ipHrefRe     = regexp.MustCompile(`(?i)^https?:/*(?:[^@/]+@)?\d+\.\d+\.\d+\.\d+`)
-	httpsIPText  = regexp.MustCompile(`(?i)^https:/*(?:[^@/]+@)?\d+\.\d+\.\d+\.\d+`)
-	httpsAnyText = regexp.MustCompile(`(?i)https:`)
+	httpHost     = lazyRegexp(`(?i)^https?://([^/:?#]+)`)
+	httpsInText  = lazyRegexp(`(?i)https://([^\s/:?#]+)`)
+	ipHrefRe     = lazyRegexp(`(?i)^https?:/*(?:[^@/]+@)?\d+\.\d+\.\d+\.\d+`)
+	httpsIPText  = lazyRegexp(`(?i)^https:/*(?:[^@/]+@)?\d+\.\d+\.\d+\.\d+`)
+	httpsAnyText = lazyRegexp(`(?i)https:`)
 )
 
 func isIPAddr(s string) bool {
@@ -44,7 +43,7 @@ func checkHTTPSHTTPMismatch(c *Context, args []string) (bool, error) {
 		}
 		hit, anchors := false, 0
 		for _, href := range order {
-			m := httpHost.FindStringSubmatch(href)
+			m := httpHost().FindStringSubmatch(href)
 			if m == nil || isIPAddr(m[1]) {
 				continue
 			}
@@ -54,7 +53,7 @@ func checkHTTPSHTTPMismatch(c *Context, args []string) (bool, error) {
 			}
 			anchors++
 			for _, text := range byHref[href] {
-				t := httpsInText.FindStringSubmatch(text)
+				t := httpsInText().FindStringSubmatch(text)
 				if t == nil {
 					continue
 				}
@@ -84,10 +83,10 @@ func checkHTTPSHTTPMismatch(c *Context, args []string) (bool, error) {
 func checkHTTPSIPMismatch(c *Context, _ []string) (bool, error) {
 	for _, h := range c.htmlAll() {
 		for _, l := range h.Links {
-			if !ipHrefRe.MatchString(l.Href) {
+			if !ipHrefRe().MatchString(l.Href) {
 				continue
 			}
-			if !httpsIPText.MatchString(l.Text) && httpsAnyText.MatchString(l.Text) {
+			if !httpsIPText().MatchString(l.Text) && httpsAnyText().MatchString(l.Text) {
 				return true, nil
 			}
 		}
@@ -111,11 +110,11 @@ func checkURITruncated(c *Context, _ []string) (bool, error) {
 	return false, nil
 }
 
-var uriHostRe = regexp.MustCompile(`(?i)^[a-z][a-z0-9+.-]*:/*(?:[^@/?#]*@)?(\[[^\]]*\]|[^/:?#]+)`)
+var uriHostRe = lazyRegexp(`(?i)^[a-z][a-z0-9+.-]*:/*(?:[^@/?#]*@)?(\[[^\]]*\]|[^/:?#]+)`)
 
 // uriHost returns the lower-cased host of a URI, or "".
 func uriHost(u string) string {
-	m := uriHostRe.FindStringSubmatch(u)
+	m := uriHostRe().FindStringSubmatch(u)
 	if m == nil {
 		return ""
 	}
@@ -152,8 +151,8 @@ func trimDomain(h string) string {
 	return last2
 }
 
-var validDomain = regexp.MustCompile(`(?i)^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]$`)
+var validDomain = lazyRegexp(`(?i)^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]$`)
 
 // domainValid reports whether d looks like a domain under a real TLD
 // (letters, at least two).
-func domainValid(d string) bool { return validDomain.MatchString(d) }
+func domainValid(d string) bool { return validDomain().MatchString(d) }

@@ -23,11 +23,11 @@ func haveAnyBounceRelays(c *Context, _ []string) (bool, error) {
 }
 
 var (
-	quotedReceived = regexp.MustCompile(`(?i)^[> ]*Received:`)
+	quotedReceived = lazyRegexp(`(?i)^[> ]*Received:`)
 	// relayName is a host name between blanks on a quoted Received
 	// line; relayNameText the same between spaces, in the body text.
-	relayName     = regexp.MustCompile(`\s(\S+\.\S+)\s`)
-	relayNameText = regexp.MustCompile(` (\S+\.\S+) `)
+	relayName     = lazyRegexp(`\s(\S+\.\S+)\s`)
+	relayNameText = lazyRegexp(` (\S+\.\S+) `)
 )
 
 // checkWelcomelistBounceRelays (check_welcomelist_bounce_relays()): a
@@ -50,7 +50,7 @@ func checkWelcomelistBounceRelays(c *Context, _ []string) (bool, error) {
 		return false
 	}
 	for _, line := range c.Msg.Text {
-		if quotedReceived.MatchString(line) && listed(relayNameText, line) {
+		if quotedReceived().MatchString(line) && listed(relayNameText(), line) {
 			return true, nil
 		}
 	}
@@ -62,7 +62,7 @@ func checkWelcomelistBounceRelays(c *Context, _ []string) (bool, error) {
 	full := ""
 	for _, line := range strings.Split(body, "\n") {
 		if !found {
-			if !quotedReceived.MatchString(line) {
+			if !quotedReceived().MatchString(line) {
 				continue
 			}
 			found = true
@@ -72,7 +72,7 @@ func checkWelcomelistBounceRelays(c *Context, _ []string) (bool, error) {
 		} else {
 			full = line
 		}
-		if quotedReceived.MatchString(full) && listed(relayName, full) {
+		if quotedReceived().MatchString(full) && listed(relayName(), full) {
 			return true, nil
 		}
 	}
