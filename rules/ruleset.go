@@ -38,7 +38,10 @@ type compiledRule struct {
 	hk int
 	// hsi is the rule's index in its header subject's pattern set
 	// (RuleSet.headerSets[hk]), -1 for none.
-	hsi  int
+	hsi int
+	// hpf is the rule's index in its header subject's prefilter
+	// (RuleSet.headerPrefilters[hk]), -1 for none.
+	hpf  int
 	meta metaExpr
 	eval EvalFunc // for eval rules other than check_bayes
 	// bayes is set for check_bayes rules: the band (lo, hi].
@@ -72,7 +75,11 @@ type RuleSet struct {
 	// on subject i that join one (nil: fewer than two).
 	headerKeys []headerKey
 	headerSets []*re.Set
-	Stats      CompileStats
+	// headerPrefilters[i] finds, in one pass over subject i, which of
+	// the rules on it that match alone (not in its set) hold their
+	// literals (nil: no such rule has literals).
+	headerPrefilters []*re.Prefilter
+	Stats            CompileStats
 	// Problems lists, file:line first, what could not be compiled or run.
 	Problems []string
 	// evalShared keeps what eval functions derive from the policy, for
@@ -110,7 +117,7 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), net 
 			continue
 		}
 		rs.Stats.Rules++
-		c := &compiledRule{Rule: r, pf: -1, si: -1, hk: -1, hsi: -1}
+		c := &compiledRule{Rule: r, pf: -1, si: -1, hk: -1, hsi: -1, hpf: -1}
 		switch {
 		case r.Kind == cf.KindMeta:
 			expr := rulesMatching.ReplaceAllStringFunc(r.Meta, func(m string) string {
@@ -330,10 +337,12 @@ func (rs *RuleSet) buildPrefilters() {
 // per rule. Patterns with long counted repeats stay out: with them the
 // sets' states kept being rebuilt (the stock rules' ALL header), which
 // cost more CPU than their separate walks. A subject with a single such
-// rule gets no set.
+// rule gets no set. The rules left to match alone that have literals
+// get, per subject, a prefilter: one pass over the subject tells which
+// of them may match, and the others are not walked at all.
 func (rs *RuleSet) buildHeaderSets() {
 	ids := map[headerKey]int{}
-	var members [][]*compiledRule
+	var members, alone [][]*compiledRule
 	for _, c := range rs.rules {
 		if c.Kind != cf.KindHeader {
 			continue
@@ -345,15 +354,28 @@ func (rs *RuleSet) buildHeaderSets() {
 			ids[k] = id
 			rs.headerKeys = append(rs.headerKeys, k)
 			members = append(members, nil)
+			alone = append(alone, nil)
 		}
 		c.hk = id
-		if c.re != nil && c.eval == nil && c.meta == nil && !c.net && c.gate == nil && !c.Header.Exists && c.re.SetFriendly() {
+		if c.re == nil || c.eval != nil || c.meta != nil || c.net || c.gate != nil || c.Header.Exists {
+			continue
+		}
+		if c.re.SetFriendly() {
 			members[id] = append(members[id], c)
+		} else if c.lits != nil {
+			alone[id] = append(alone[id], c)
 		}
 	}
 	rs.headerSets = make([]*re.Set, len(rs.headerKeys))
+	rs.headerPrefilters = make([]*re.Prefilter, len(rs.headerKeys))
 	for id, cs := range members {
 		if len(cs) < 2 {
+			// Matched alone, with the prefilter when it has literals.
+			for _, c := range cs {
+				if c.lits != nil {
+					alone[id] = append(alone[id], c)
+				}
+			}
 			continue
 		}
 		rx := make([]*re.Regexp, len(cs))
@@ -362,6 +384,17 @@ func (rs *RuleSet) buildHeaderSets() {
 			rx[i] = c.re
 		}
 		rs.headerSets[id] = re.NewSet(rx)
+	}
+	for id, cs := range alone {
+		if len(cs) == 0 {
+			continue
+		}
+		rx := make([]*re.Regexp, len(cs))
+		for i, c := range cs {
+			c.hpf = i
+			rx[i] = c.re
+		}
+		rs.headerPrefilters[id] = re.NewPrefilter(rx)
 	}
 }
 

@@ -50,6 +50,9 @@ type scan struct {
 	// headerCand are, by header subject, the answers of its pattern set
 	// on the subject (RuleSet.headerSets); nil until asked.
 	headerCand []*candidates
+	// headerPf are, by header subject, the answers of its prefilter on
+	// the subject (RuleSet.headerPrefilters); nil until asked.
+	headerPf [][]bool
 	// tags are the capture tags set so far (see capture.go).
 	tags map[string][]string
 	// net answers the net eval rules; nil without network tests.
@@ -445,6 +448,8 @@ func (s *scan) runHeader(c *compiledRule) int {
 		default:
 			ok, err = c.re.MatchTextBefore(subj.text, s.limit.deadline)
 		}
+	case c.hpf >= 0 && !s.headerPrefiltered(c.hk, subj.text)[c.hpf]:
+		// None of its literals is in the subject: no match.
 	default:
 		ok, err = c.re.MatchTextBefore(subj.text, s.limit.deadline)
 	}
@@ -484,6 +489,22 @@ func (s *scan) headerCandidates(hk int, t *re.Text) *candidates {
 	c.exact = []bool{set.Match(t, c.may)}
 	s.headerCand[hk] = c
 	return c
+}
+
+// headerPrefiltered returns the answers of the prefilter of header
+// subject hk on its text t, running it on the first call.
+func (s *scan) headerPrefiltered(hk int, t *re.Text) []bool {
+	if s.headerPf == nil {
+		s.headerPf = make([][]bool, len(s.rs.headerKeys))
+	}
+	if may := s.headerPf[hk]; may != nil {
+		return may
+	}
+	pf := s.rs.headerPrefilters[hk]
+	may := make([]bool, pf.Len())
+	pf.Candidates(t.String(), may)
+	s.headerPf[hk] = may
+	return may
 }
 
 // headerValue is what a header rule matches against: every field of that
