@@ -41,9 +41,14 @@ type compiledRule struct {
 	hsi int
 	// hpf is the rule's index in its header subject's prefilter
 	// (RuleSet.headerPrefilters[hk]), -1 for none.
-	hpf  int
-	meta metaExpr
-	eval EvalFunc // for eval rules other than check_bayes
+	hpf int
+	// mk is, for a mimeheader rule, the index of the header it matches
+	// in its RuleSet's mimeKeys (-1 for other rules), and mpf its index
+	// in that header's prefilter (RuleSet.mimePrefilters[mk]), -1 for
+	// none.
+	mk, mpf int
+	meta    metaExpr
+	eval    EvalFunc // for eval rules other than check_bayes
 	// bayes is set for check_bayes rules: the band (lo, hi].
 	bayes *[2]float64
 	// bayesOdds is set for check_bayes_odds rules: the band is of
@@ -79,7 +84,12 @@ type RuleSet struct {
 	// the rules on it that match alone (not in its set) hold their
 	// literals (nil: no such rule has literals).
 	headerPrefilters []*re.Prefilter
-	Stats            CompileStats
+	// mimeKeys are the headers mimeheader rules match (the name, and
+	// whether raw), and mimePrefilters[i] the prefilter of the rules
+	// on header i that have literals.
+	mimeKeys       []mimeKey
+	mimePrefilters []*re.Prefilter
+	Stats          CompileStats
 	// Problems lists, file:line first, what could not be compiled or run.
 	Problems []string
 	// evalShared keeps what eval functions derive from the policy, for
@@ -117,7 +127,7 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), net 
 			continue
 		}
 		rs.Stats.Rules++
-		c := &compiledRule{Rule: r, pf: -1, si: -1, hk: -1, hsi: -1, hpf: -1}
+		c := &compiledRule{Rule: r, pf: -1, si: -1, hk: -1, hsi: -1, hpf: -1, mk: -1, mpf: -1}
 		switch {
 		case r.Kind == cf.KindMeta:
 			expr := rulesMatching.ReplaceAllStringFunc(r.Meta, func(m string) string {
@@ -252,6 +262,7 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), net 
 	}
 	rs.buildPrefilters()
 	rs.buildHeaderSets()
+	rs.buildMIMEPrefilters()
 	return rs
 }
 
@@ -395,6 +406,51 @@ func (rs *RuleSet) buildHeaderSets() {
 			rx[i] = c.re
 		}
 		rs.headerPrefilters[id] = re.NewPrefilter(rx)
+	}
+}
+
+// A mimeKey is a header of the MIME parts that mimeheader rules match:
+// its name, and whether they match it raw.
+type mimeKey struct {
+	name string
+	raw  bool
+}
+
+// buildMIMEPrefilters numbers the headers that mimeheader rules match
+// and gives, per header, the rules on it that have literals a
+// prefilter: one pass over each value tells which of them may match
+// it.
+func (rs *RuleSet) buildMIMEPrefilters() {
+	ids := map[mimeKey]int{}
+	var withLits [][]*compiledRule
+	for _, c := range rs.rules {
+		if c.Kind != cf.KindMIMEHeader || c.re == nil || c.eval != nil || c.meta != nil || c.net || c.gate != nil {
+			continue
+		}
+		k := mimeKey{name: c.Header.Name, raw: c.Header.HasModifier("raw")}
+		id, ok := ids[k]
+		if !ok {
+			id = len(rs.mimeKeys)
+			ids[k] = id
+			rs.mimeKeys = append(rs.mimeKeys, k)
+			withLits = append(withLits, nil)
+		}
+		c.mk = id
+		if c.lits != nil {
+			withLits[id] = append(withLits[id], c)
+		}
+	}
+	rs.mimePrefilters = make([]*re.Prefilter, len(rs.mimeKeys))
+	for id, cs := range withLits {
+		if len(cs) == 0 {
+			continue
+		}
+		rx := make([]*re.Regexp, len(cs))
+		for i, c := range cs {
+			c.mpf = i
+			rx[i] = c.re
+		}
+		rs.mimePrefilters[id] = re.NewPrefilter(rx)
 	}
 }
 

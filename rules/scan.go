@@ -53,6 +53,10 @@ type scan struct {
 	// headerPf are, by header subject, the answers of its prefilter on
 	// the subject (RuleSet.headerPrefilters); nil until asked.
 	headerPf [][]bool
+	// mime holds, by RuleSet.mimeKeys index, the values of that header
+	// in every MIME part and its prefilter's answers on them; nil
+	// until asked.
+	mime []*mimeValues
 	// tags are the capture tags set so far (see capture.go).
 	tags map[string][]string
 	// net answers the net eval rules; nil without network tests.
@@ -264,16 +268,7 @@ func (s *scan) run(c *compiledRule) int {
 	case cf.KindRawbody, cf.KindURI, cf.KindFull:
 		return s.matchEachFiltered(c, c.Kind, false)
 	case cf.KindMIMEHeader:
-		var vals []*re.Text
-		for _, p := range s.msg.Parts {
-			for _, v := range p.Header.Values(c.Header.Name) {
-				if !c.Header.HasModifier("raw") {
-					v = strings.TrimSpace(v)
-				}
-				vals = append(vals, re.NewText(v))
-			}
-		}
-		return s.matchEach(c, vals)
+		return s.runMIMEHeader(c)
 	}
 	return 0
 }
@@ -489,6 +484,64 @@ func (s *scan) headerCandidates(hk int, t *re.Text) *candidates {
 	c.exact = []bool{set.Match(t, c.may)}
 	s.headerCand[hk] = c
 	return c
+}
+
+// mimeValues are the values of one header (mimeKey) in the MIME parts,
+// prepared for matching, and the answers of its prefilter on each
+// (nil without one).
+type mimeValues struct {
+	texts []*re.Text
+	may   [][]bool
+}
+
+// runMIMEHeader counts the matches of mimeheader rule c over the values
+// of its header in every MIME part, leaving out those its prefilter
+// says it cannot match.
+func (s *scan) runMIMEHeader(c *compiledRule) int {
+	if c.re == nil {
+		return 0
+	}
+	v := s.mimeValues(c)
+	n := 0
+	for i, t := range v.texts {
+		if c.mpf >= 0 && !v.may[i][c.mpf] {
+			continue
+		}
+		var done bool
+		if n, done = s.matchOne(c, t, n); done {
+			break
+		}
+	}
+	return n
+}
+
+// mimeValues returns the values mimeheader rule c matches, once per
+// scan for every rule on the same header.
+func (s *scan) mimeValues(c *compiledRule) *mimeValues {
+	if s.mime == nil {
+		s.mime = make([]*mimeValues, len(s.rs.mimeKeys))
+	}
+	if v := s.mime[c.mk]; v != nil {
+		return v
+	}
+	k := s.rs.mimeKeys[c.mk]
+	v := &mimeValues{}
+	pf := s.rs.mimePrefilters[c.mk]
+	for _, p := range s.msg.Parts {
+		for _, val := range p.Header.Values(k.name) {
+			if !k.raw {
+				val = strings.TrimSpace(val)
+			}
+			v.texts = append(v.texts, re.NewText(val))
+			if pf != nil {
+				may := make([]bool, pf.Len())
+				pf.Candidates(val, may)
+				v.may = append(v.may, may)
+			}
+		}
+	}
+	s.mime[c.mk] = v
+	return v
 }
 
 // headerPrefiltered returns the answers of the prefilter of header
