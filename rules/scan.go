@@ -38,10 +38,13 @@ type scan struct {
 	evalCtx    *eval.Context
 	// separate: match patterns one by one (Options.SeparatePatterns).
 	separate bool
-	// cand and pfCand are per kind which rules may match each text: the
-	// pattern set's answers and the prefilter's.
-	cand, pfCand map[cf.Kind]*candidates
-	raw          []string // rawbody lines, once built
+	// cand are per kind which rules may match each text: the pattern
+	// set's answers. pfHits are per kind, by index in the kind's
+	// prefilter, the texts (increasing) that hold a literal of the
+	// rule.
+	cand   map[cf.Kind]*candidates
+	pfHits map[cf.Kind][][]int32
+	raw    []string // rawbody lines, once built
 	// texts are each kind's texts prepared for matching, once built.
 	texts map[cf.Kind][]*re.Text
 	// headers caches header rules' subjects, by RuleSet.headerKeys
@@ -157,26 +160,31 @@ func (s *scan) candidates(kind cf.Kind) *candidates {
 	return c
 }
 
-// prefiltered returns which of kind's rules in its prefilter may match
-// each of its texts (one Aho-Corasick pass per text).
-func (s *scan) prefiltered(kind cf.Kind) *candidates {
-	if c, ok := s.pfCand[kind]; ok {
-		return c
+// prefiltered returns, by index in kind's prefilter, the texts of kind
+// (indexes, increasing) that hold one of the rule's literals (one
+// Aho-Corasick pass per text). A rule without literals (Prefilter.Always)
+// may match every text; its entry is nil.
+func (s *scan) prefiltered(kind cf.Kind) [][]int32 {
+	if h, ok := s.pfHits[kind]; ok {
+		return h
 	}
-	c := &candidates{}
+	var hits [][]int32
 	if pf := s.rs.prefilters[kind]; pf != nil {
-		texts := s.kindTexts(kind)
-		c.width = pf.Len()
-		c.may = make([]bool, len(texts)*c.width)
-		for i, t := range texts {
-			pf.Candidates(t, c.may[i*c.width:(i+1)*c.width])
+		hits = make([][]int32, pf.Len())
+		for i, t := range s.kindTexts(kind) {
+			at := int32(i)
+			pf.Hits(t, func(r int32) {
+				if h := hits[r]; len(h) == 0 || h[len(h)-1] != at {
+					hits[r] = append(h, at)
+				}
+			})
 		}
 	}
-	if s.pfCand == nil {
-		s.pfCand = map[cf.Kind]*candidates{}
+	if s.pfHits == nil {
+		s.pfHits = map[cf.Kind][][]int32{}
 	}
-	s.pfCand[kind] = c
-	return c
+	s.pfHits[kind] = hits
+	return hits
 }
 
 // valueAt is the meta value of the rule of index idx: its hit count,
@@ -330,8 +338,19 @@ func (s *scan) matchEachFiltered(c *compiledRule, kind cf.Kind, skipFirst bool) 
 	switch {
 	case !s.separate && c.si >= 0:
 		cand, j = s.candidates(kind), c.si
-	case c.pf >= 0:
-		cand, j = s.prefiltered(kind), c.pf
+	case c.pf >= 0 && !s.rs.prefilters[kind].Always(c.pf):
+		// Only the texts that hold one of its literals.
+		n := 0
+		for _, i := range s.prefiltered(kind)[c.pf] {
+			if int(i) < start {
+				continue
+			}
+			var done bool
+			if n, done = s.matchOne(c, texts[i], n); done {
+				break
+			}
+		}
+		return n
 	default:
 		return s.matchEach(c, texts[start:])
 	}

@@ -33,7 +33,7 @@ func gapSubjects() []string {
 	rng := rand.New(rand.NewPCG(16, 2048))
 	pick := func(from ...string) string { return from[rng.IntN(len(from))] }
 	var subjects []string
-	for range 1500 {
+	for range 800 {
 		var b strings.Builder
 		b.WriteString(pick("", "From: ", "From:  ", "From:\n ", "x ", "\n", "<"))
 		g := pick("a", "ab", "aB", "abx", "x", "John Smith", "j\xe9 Smith", "\xc9", "a b")
@@ -86,7 +86,7 @@ func TestRefGapShapes(t *testing.T) {
 			t.Fatal(err)
 		}
 		tree, _, _ := parsePerl(sh[0], sh[1])
-		subjects := append(refWitnesses(tree, 300, rng), random...)
+		subjects := append(refWitnesses(tree, 200, rng), random...)
 		var want string
 		if perl != nil {
 			perl.setTexts(t, subjects)
