@@ -38,9 +38,17 @@ type compiledRule struct {
 	hk int
 	// hsi is the rule's index in its header subject's pattern set
 	// (RuleSet.headerSets[hk]), -1 for none.
-	hsi  int
-	meta metaExpr
-	eval EvalFunc // for eval rules other than check_bayes
+	hsi int
+	// hpf is the rule's index in its header subject's prefilter
+	// (RuleSet.headerPrefilters[hk]), -1 for none.
+	hpf int
+	// mk is, for a mimeheader rule, the index of the header it matches
+	// in its RuleSet's mimeKeys (-1 for other rules), and mpf its index
+	// in that header's prefilter (RuleSet.mimePrefilters[mk]), -1 for
+	// none.
+	mk, mpf int
+	meta    metaExpr
+	eval    EvalFunc // for eval rules other than check_bayes
 	// bayes is set for check_bayes rules: the band (lo, hi].
 	bayes *[2]float64
 	// bayesOdds is set for check_bayes_odds rules: the band is of
@@ -72,7 +80,16 @@ type RuleSet struct {
 	// on subject i that join one (nil: fewer than two).
 	headerKeys []headerKey
 	headerSets []*re.Set
-	Stats      CompileStats
+	// headerPrefilters[i] finds, in one pass over subject i, which of
+	// the rules on it that match alone (not in its set) hold their
+	// literals (nil: no such rule has literals).
+	headerPrefilters []*re.Prefilter
+	// mimeKeys are the headers mimeheader rules match (the name, and
+	// whether raw), and mimePrefilters[i] the prefilter of the rules
+	// on header i that have literals.
+	mimeKeys       []mimeKey
+	mimePrefilters []*re.Prefilter
+	Stats          CompileStats
 	// Problems lists, file:line first, what could not be compiled or run.
 	Problems []string
 	// evalShared keeps what eval functions derive from the policy, for
@@ -110,7 +127,7 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), net 
 			continue
 		}
 		rs.Stats.Rules++
-		c := &compiledRule{Rule: r, pf: -1, si: -1, hk: -1, hsi: -1}
+		c := &compiledRule{Rule: r, pf: -1, si: -1, hk: -1, hsi: -1, hpf: -1, mk: -1, mpf: -1}
 		switch {
 		case r.Kind == cf.KindMeta:
 			expr := rulesMatching.ReplaceAllStringFunc(r.Meta, func(m string) string {
@@ -245,6 +262,7 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), net 
 	}
 	rs.buildPrefilters()
 	rs.buildHeaderSets()
+	rs.buildMIMEPrefilters()
 	return rs
 }
 
@@ -330,10 +348,12 @@ func (rs *RuleSet) buildPrefilters() {
 // per rule. Patterns with long counted repeats stay out: with them the
 // sets' states kept being rebuilt (the stock rules' ALL header), which
 // cost more CPU than their separate walks. A subject with a single such
-// rule gets no set.
+// rule gets no set. The rules left to match alone that have literals
+// get, per subject, a prefilter: one pass over the subject tells which
+// of them may match, and the others are not walked at all.
 func (rs *RuleSet) buildHeaderSets() {
 	ids := map[headerKey]int{}
-	var members [][]*compiledRule
+	var members, alone [][]*compiledRule
 	for _, c := range rs.rules {
 		if c.Kind != cf.KindHeader {
 			continue
@@ -345,15 +365,28 @@ func (rs *RuleSet) buildHeaderSets() {
 			ids[k] = id
 			rs.headerKeys = append(rs.headerKeys, k)
 			members = append(members, nil)
+			alone = append(alone, nil)
 		}
 		c.hk = id
-		if c.re != nil && c.eval == nil && c.meta == nil && !c.net && c.gate == nil && !c.Header.Exists && c.re.SetFriendly() {
+		if c.re == nil || c.eval != nil || c.meta != nil || c.net || c.gate != nil || c.Header.Exists {
+			continue
+		}
+		if c.re.SetFriendly() {
 			members[id] = append(members[id], c)
+		} else if c.lits != nil {
+			alone[id] = append(alone[id], c)
 		}
 	}
 	rs.headerSets = make([]*re.Set, len(rs.headerKeys))
+	rs.headerPrefilters = make([]*re.Prefilter, len(rs.headerKeys))
 	for id, cs := range members {
 		if len(cs) < 2 {
+			// Matched alone, with the prefilter when it has literals.
+			for _, c := range cs {
+				if c.lits != nil {
+					alone[id] = append(alone[id], c)
+				}
+			}
 			continue
 		}
 		rx := make([]*re.Regexp, len(cs))
@@ -362,6 +395,62 @@ func (rs *RuleSet) buildHeaderSets() {
 			rx[i] = c.re
 		}
 		rs.headerSets[id] = re.NewSet(rx)
+	}
+	for id, cs := range alone {
+		if len(cs) == 0 {
+			continue
+		}
+		rx := make([]*re.Regexp, len(cs))
+		for i, c := range cs {
+			c.hpf = i
+			rx[i] = c.re
+		}
+		rs.headerPrefilters[id] = re.NewPrefilter(rx)
+	}
+}
+
+// A mimeKey is a header of the MIME parts that mimeheader rules match:
+// its name, and whether they match it raw.
+type mimeKey struct {
+	name string
+	raw  bool
+}
+
+// buildMIMEPrefilters numbers the headers that mimeheader rules match
+// and gives, per header, the rules on it that have literals a
+// prefilter: one pass over each value tells which of them may match
+// it.
+func (rs *RuleSet) buildMIMEPrefilters() {
+	ids := map[mimeKey]int{}
+	var withLits [][]*compiledRule
+	for _, c := range rs.rules {
+		if c.Kind != cf.KindMIMEHeader || c.re == nil || c.eval != nil || c.meta != nil || c.net || c.gate != nil {
+			continue
+		}
+		k := mimeKey{name: c.Header.Name, raw: c.Header.HasModifier("raw")}
+		id, ok := ids[k]
+		if !ok {
+			id = len(rs.mimeKeys)
+			ids[k] = id
+			rs.mimeKeys = append(rs.mimeKeys, k)
+			withLits = append(withLits, nil)
+		}
+		c.mk = id
+		if c.lits != nil {
+			withLits[id] = append(withLits[id], c)
+		}
+	}
+	rs.mimePrefilters = make([]*re.Prefilter, len(rs.mimeKeys))
+	for id, cs := range withLits {
+		if len(cs) == 0 {
+			continue
+		}
+		rx := make([]*re.Regexp, len(cs))
+		for i, c := range cs {
+			c.mpf = i
+			rx[i] = c.re
+		}
+		rs.mimePrefilters[id] = re.NewPrefilter(rx)
 	}
 }
 

@@ -38,10 +38,13 @@ type scan struct {
 	evalCtx    *eval.Context
 	// separate: match patterns one by one (Options.SeparatePatterns).
 	separate bool
-	// cand and pfCand are per kind which rules may match each text: the
-	// pattern set's answers and the prefilter's.
-	cand, pfCand map[cf.Kind]*candidates
-	raw          []string // rawbody lines, once built
+	// cand are per kind which rules may match each text: the pattern
+	// set's answers. pfHits are per kind, by index in the kind's
+	// prefilter, the texts (increasing) that hold a literal of the
+	// rule.
+	cand   map[cf.Kind]*candidates
+	pfHits map[cf.Kind][][]int32
+	raw    []string // rawbody lines, once built
 	// texts are each kind's texts prepared for matching, once built.
 	texts map[cf.Kind][]*re.Text
 	// headers caches header rules' subjects, by RuleSet.headerKeys
@@ -50,6 +53,13 @@ type scan struct {
 	// headerCand are, by header subject, the answers of its pattern set
 	// on the subject (RuleSet.headerSets); nil until asked.
 	headerCand []*candidates
+	// headerPf are, by header subject, the answers of its prefilter on
+	// the subject (RuleSet.headerPrefilters); nil until asked.
+	headerPf [][]bool
+	// mime holds, by RuleSet.mimeKeys index, the values of that header
+	// in every MIME part and its prefilter's answers on them; nil
+	// until asked.
+	mime []*mimeValues
 	// tags are the capture tags set so far (see capture.go).
 	tags map[string][]string
 	// net answers the net eval rules; nil without network tests.
@@ -150,26 +160,31 @@ func (s *scan) candidates(kind cf.Kind) *candidates {
 	return c
 }
 
-// prefiltered returns which of kind's rules in its prefilter may match
-// each of its texts (one Aho-Corasick pass per text).
-func (s *scan) prefiltered(kind cf.Kind) *candidates {
-	if c, ok := s.pfCand[kind]; ok {
-		return c
+// prefiltered returns, by index in kind's prefilter, the texts of kind
+// (indexes, increasing) that hold one of the rule's literals (one
+// Aho-Corasick pass per text). A rule without literals (Prefilter.Always)
+// may match every text; its entry is nil.
+func (s *scan) prefiltered(kind cf.Kind) [][]int32 {
+	if h, ok := s.pfHits[kind]; ok {
+		return h
 	}
-	c := &candidates{}
+	var hits [][]int32
 	if pf := s.rs.prefilters[kind]; pf != nil {
-		texts := s.kindTexts(kind)
-		c.width = pf.Len()
-		c.may = make([]bool, len(texts)*c.width)
-		for i, t := range texts {
-			pf.Candidates(t, c.may[i*c.width:(i+1)*c.width])
+		hits = make([][]int32, pf.Len())
+		for i, t := range s.kindTexts(kind) {
+			at := int32(i)
+			pf.Hits(t, func(r int32) {
+				if h := hits[r]; len(h) == 0 || h[len(h)-1] != at {
+					hits[r] = append(h, at)
+				}
+			})
 		}
 	}
-	if s.pfCand == nil {
-		s.pfCand = map[cf.Kind]*candidates{}
+	if s.pfHits == nil {
+		s.pfHits = map[cf.Kind][][]int32{}
 	}
-	s.pfCand[kind] = c
-	return c
+	s.pfHits[kind] = hits
+	return hits
 }
 
 // valueAt is the meta value of the rule of index idx: its hit count,
@@ -261,16 +276,7 @@ func (s *scan) run(c *compiledRule) int {
 	case cf.KindRawbody, cf.KindURI, cf.KindFull:
 		return s.matchEachFiltered(c, c.Kind, false)
 	case cf.KindMIMEHeader:
-		var vals []*re.Text
-		for _, p := range s.msg.Parts {
-			for _, v := range p.Header.Values(c.Header.Name) {
-				if !c.Header.HasModifier("raw") {
-					v = strings.TrimSpace(v)
-				}
-				vals = append(vals, re.NewText(v))
-			}
-		}
-		return s.matchEach(c, vals)
+		return s.runMIMEHeader(c)
 	}
 	return 0
 }
@@ -332,8 +338,19 @@ func (s *scan) matchEachFiltered(c *compiledRule, kind cf.Kind, skipFirst bool) 
 	switch {
 	case !s.separate && c.si >= 0:
 		cand, j = s.candidates(kind), c.si
-	case c.pf >= 0:
-		cand, j = s.prefiltered(kind), c.pf
+	case c.pf >= 0 && !s.rs.prefilters[kind].Always(c.pf):
+		// Only the texts that hold one of its literals.
+		n := 0
+		for _, i := range s.prefiltered(kind)[c.pf] {
+			if int(i) < start {
+				continue
+			}
+			var done bool
+			if n, done = s.matchOne(c, texts[i], n); done {
+				break
+			}
+		}
+		return n
 	default:
 		return s.matchEach(c, texts[start:])
 	}
@@ -445,6 +462,8 @@ func (s *scan) runHeader(c *compiledRule) int {
 		default:
 			ok, err = c.re.MatchTextBefore(subj.text, s.limit.deadline)
 		}
+	case c.hpf >= 0 && !s.headerPrefiltered(c.hk, subj.text)[c.hpf]:
+		// None of its literals is in the subject: no match.
 	default:
 		ok, err = c.re.MatchTextBefore(subj.text, s.limit.deadline)
 	}
@@ -484,6 +503,80 @@ func (s *scan) headerCandidates(hk int, t *re.Text) *candidates {
 	c.exact = []bool{set.Match(t, c.may)}
 	s.headerCand[hk] = c
 	return c
+}
+
+// mimeValues are the values of one header (mimeKey) in the MIME parts,
+// prepared for matching, and the answers of its prefilter on each
+// (nil without one).
+type mimeValues struct {
+	texts []*re.Text
+	may   [][]bool
+}
+
+// runMIMEHeader counts the matches of mimeheader rule c over the values
+// of its header in every MIME part, leaving out those its prefilter
+// says it cannot match.
+func (s *scan) runMIMEHeader(c *compiledRule) int {
+	if c.re == nil {
+		return 0
+	}
+	v := s.mimeValues(c)
+	n := 0
+	for i, t := range v.texts {
+		if c.mpf >= 0 && !v.may[i][c.mpf] {
+			continue
+		}
+		var done bool
+		if n, done = s.matchOne(c, t, n); done {
+			break
+		}
+	}
+	return n
+}
+
+// mimeValues returns the values mimeheader rule c matches, once per
+// scan for every rule on the same header.
+func (s *scan) mimeValues(c *compiledRule) *mimeValues {
+	if s.mime == nil {
+		s.mime = make([]*mimeValues, len(s.rs.mimeKeys))
+	}
+	if v := s.mime[c.mk]; v != nil {
+		return v
+	}
+	k := s.rs.mimeKeys[c.mk]
+	v := &mimeValues{}
+	pf := s.rs.mimePrefilters[c.mk]
+	for _, p := range s.msg.Parts {
+		for _, val := range p.Header.Values(k.name) {
+			if !k.raw {
+				val = strings.TrimSpace(val)
+			}
+			v.texts = append(v.texts, re.NewText(val))
+			if pf != nil {
+				may := make([]bool, pf.Len())
+				pf.Candidates(val, may)
+				v.may = append(v.may, may)
+			}
+		}
+	}
+	s.mime[c.mk] = v
+	return v
+}
+
+// headerPrefiltered returns the answers of the prefilter of header
+// subject hk on its text t, running it on the first call.
+func (s *scan) headerPrefiltered(hk int, t *re.Text) []bool {
+	if s.headerPf == nil {
+		s.headerPf = make([][]bool, len(s.rs.headerKeys))
+	}
+	if may := s.headerPf[hk]; may != nil {
+		return may
+	}
+	pf := s.rs.headerPrefilters[hk]
+	may := make([]bool, pf.Len())
+	pf.Candidates(t.String(), may)
+	s.headerPf[hk] = may
+	return may
 }
 
 // headerValue is what a header rule matches against: every field of that

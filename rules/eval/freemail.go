@@ -158,6 +158,10 @@ var (
 // known top-level domain that ends the name (valid_tlds_re: no letter,
 // digit, '-' or '.' and a letter or digit follows).
 func findEmails(s string) [][2]int {
+	if strings.IndexByte(s, '@') < 0 {
+		// Every match holds one: no regexp walk for most lines.
+		return nil
+	}
 	var out [][2]int
 	for _, m := range bodyEmail().FindAllStringSubmatchIndex(s, -1) {
 		a, b := m[2], m[3]
@@ -295,7 +299,10 @@ func (c *Context) bodyFreemails() (emails []string, ok bool) {
 		}
 	body:
 		for _, line := range c.Msg.Rendered { // the Subject first
-			line = bodyURLWithAt().ReplaceAllString(line, " ")
+			if strings.IndexByte(line, '@') >= 0 || strings.Contains(line, "%40") {
+				// Every match holds one of them.
+				line = bodyURLWithAt().ReplaceAllString(line, " ")
+			}
 			line = stripQuotedEmails(line)
 			for _, sp := range findEmails(line) {
 				e := strings.ToLower(line[sp[0]:sp[1]])

@@ -3,6 +3,7 @@ package eval
 import (
 	"net/netip"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gospamd/gospamd/rules/cf"
 )
@@ -52,27 +53,34 @@ func globMatch(g, addr string) bool {
 	if !strings.ContainsAny(g, "*?") {
 		return false
 	}
-	return wildcardMatch([]rune(strings.ToLower(g)), []rune(addr))
+	return wildcardMatch(strings.ToLower(g), addr)
 }
 
 // wildcardMatch matches s against pattern p, where '*' stands for any run
 // of characters and '?' for one (a list entry's glob, case already
-// folded). It backtracks only to the last '*', so it is linear in
-// practice and allocates nothing.
-func wildcardMatch(p, s []rune) bool {
+// folded); both are read as runes, an invalid byte as one U+FFFD. It
+// backtracks only to the last '*', so it is linear in practice, and
+// allocates nothing.
+func wildcardMatch(p, s string) bool {
 	pi, si := 0, 0
 	star, mark := -1, 0
 	for si < len(s) {
+		sr, sn := utf8.DecodeRuneInString(s[si:])
+		pr, pn := rune(-1), 0
+		if pi < len(p) {
+			pr, pn = utf8.DecodeRuneInString(p[pi:])
+		}
 		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == s[si]):
-			pi++
-			si++
-		case pi < len(p) && p[pi] == '*':
+		case pn > 0 && (pr == '?' || pr == sr):
+			pi += pn
+			si += sn
+		case pr == '*':
 			star, mark = pi, si
 			pi++
 		case star >= 0:
 			pi = star + 1
-			mark++
+			_, mn := utf8.DecodeRuneInString(s[mark:])
+			mark += mn
 			si = mark
 		default:
 			return false

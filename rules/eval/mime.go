@@ -551,7 +551,6 @@ func charsetFromCT(ct string) string {
 }
 
 var (
-	innerSpace   = lazyRegexp(`\S\s+\S`)
 	base64Run    = lazyRegexp(`^(?:[A-Za-z0-9+/=]{60,76} ){2}`)
 	iso2022Block = lazyRegexp(`(?s)\x1b\$B.*\x1b\(B`)
 )
@@ -575,10 +574,13 @@ func (c *Context) uppercasePercent() float64 {
 		}
 		length, lower, upper := 0, 0, 0
 		for _, line := range c.Msg.Rendered {
-			if !innerSpace().MatchString(line) || base64Run().MatchString(line) {
+			if !hasInnerSpace(line) || base64Run().MatchString(line) {
 				continue
 			}
-			line = iso2022Block().ReplaceAllString(line, "")
+			if strings.IndexByte(line, 0x1b) >= 0 {
+				// Every block starts with ESC.
+				line = iso2022Block().ReplaceAllString(line, "")
+			}
 			length += len(line)
 			for i := 0; i < len(line); i++ {
 				switch b := line[i]; {
@@ -594,6 +596,27 @@ func (c *Context) uppercasePercent() float64 {
 		}
 		return float64(upper) / float64(upper+lower) * 100
 	})
+}
+
+// hasInnerSpace reports whether s has a run of white space (Go's \s:
+// tab, newline, form feed, carriage return, space) between two other
+// bytes, what /\S\s+\S/ matches.
+func hasInnerSpace(s string) bool {
+	for i := 1; i < len(s); i++ {
+		if isGoSpace(s[i]) && !isGoSpace(s[i-1]) {
+			for i < len(s) && isGoSpace(s[i]) {
+				i++
+			}
+			// A run that reaches the end is the last one.
+			return i < len(s)
+		}
+	}
+	return false
+}
+
+// isGoSpace reports whether b is in Go's \s.
+func isGoSpace(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\f' || b == '\r'
 }
 
 // checkForUppercase (check_for_uppercase(MIN, MAX)): the body's share of

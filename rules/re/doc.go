@@ -45,8 +45,11 @@
 // of the pattern ends: X(G)Y\N Z, one group and one backreference to it
 // at the top level (refSolver), and patterns whose lookarounds all
 // stand at the top level (lookSolver); a trailing positive lookahead
-// counts as more pattern for both. Positions, captures and counts of
-// matches still come from the backtracking engine.
+// counts as more pattern for both. A long counted repeat of one set
+// between the group and its backreference (.{1,2048}) is not walked:
+// the stretch it spans is searched for the captured string (refGap).
+// Positions, captures and counts of matches still come from the
+// backtracking engine.
 //
 // # Prefilter
 //

@@ -97,6 +97,15 @@ func TestPrefilter(t *testing.T) {
 		if !slices.Equal(dst, c.want) {
 			t.Errorf("Candidates(%q) = %v, want %v", c.text, dst, c.want)
 		}
+		// Hits and Always tell the same.
+		hits := make([]bool, pf.Len())
+		for i := range hits {
+			hits[i] = pf.Always(i)
+		}
+		pf.Hits(c.text, func(i int32) { hits[i] = true })
+		if !slices.Equal(hits, c.want) {
+			t.Errorf("Hits and Always on %q say %v, want %v", c.text, hits, c.want)
+		}
 	}
 }
 

@@ -170,6 +170,31 @@ func (p *Prefilter) build(trie []trieState) {
 	}
 }
 
+// Always reports whether the i-th Regexp given to NewPrefilter has no
+// literals: it is a candidate on every text, and Hits never reports it.
+func (p *Prefilter) Always(i int) bool {
+	_, found := slices.BinarySearch(p.always, int32(i))
+	return found
+}
+
+// Hits calls fn with the index of every Regexp given to NewPrefilter
+// that has literals and may match text (one of them is in it), maybe
+// more than once; the others cannot match it, except those Always
+// reports.
+func (p *Prefilter) Hits(text string, fn func(i int32)) {
+	row := uint32(0)
+	for i := 0; i < len(text); i++ {
+		nx := p.delta[row+uint32(p.classOf[text[i]])]
+		if nx&acOut != 0 {
+			nx &^= acOut
+			for _, r := range p.outs[nx/p.nc] {
+				fn(r)
+			}
+		}
+		row = nx
+	}
+}
+
 // Len returns the number of Regexps the Prefilter was built for.
 func (p *Prefilter) Len() int { return p.n }
 

@@ -103,6 +103,9 @@ type refSolver struct {
 	// z is nil when Z is empty: it matches anywhere.
 	z    *dfa
 	fold bool
+	// gap, when set, is the long counted repeat in Y (see refGap); y
+	// is then the dfa of the part of Y before it.
+	gap *refGap
 }
 
 // solverStepsPerByte and solverStepsBase bound the dfa steps and
@@ -169,7 +172,14 @@ func newRefSolver(tree *node) *refSolver {
 	if sv.g, ok = piecesDFA([]*node{g}, true); !ok {
 		return nil
 	}
-	if sv.y, ok = piecesDFA(items[capAt+1:refAt], true); !ok {
+	y := items[capAt+1 : refAt]
+	if at := splitGap(y); at >= 0 {
+		if sv.gap, ok = newRefGap(y[at], y[at+1:]); !ok {
+			return nil
+		}
+		y = y[:at]
+	}
+	if sv.y, ok = piecesDFA(y, true); !ok {
 		return nil
 	}
 	if refAt < len(items)-1 {
@@ -246,7 +256,11 @@ func longRepeat(n *node) bool {
 
 // useBudget charges the solver's dfas to b.
 func (sv *refSolver) useBudget(b *StateBudget) {
-	for _, d := range []*dfa{sv.x, sv.g, sv.y, sv.z} {
+	ds := []*dfa{sv.x, sv.g, sv.y, sv.z}
+	if sv.gap != nil {
+		ds = append(ds, sv.gap.y2)
+	}
+	for _, d := range ds {
 		if d != nil {
 			d.useBudget(b)
 		}
@@ -303,6 +317,15 @@ func (run *solveRun) fromX(i int) bool {
 		ks, ok := run.yFrom(j)
 		if !ok {
 			return false
+		}
+		if run.sv.gap != nil {
+			if run.gapRepeats(i, j, ks) {
+				return true
+			}
+			if run.failed {
+				return false
+			}
+			continue
 		}
 		for _, k := range ks {
 			if end := k + j - i; end <= len(run.s) && run.repeats(i, j, k) && run.zFrom(end) {
