@@ -179,36 +179,11 @@ func (p *Prefilter) Always(i int) bool {
 
 // Hits calls fn with the index of every Regexp given to NewPrefilter
 // that has literals and may match text (one of them is in it), maybe
-// more than once; the others cannot match it, except those Always
-// reports.
+// more than once and in no particular order; the others cannot match
+// it, except those Always reports.
 func (p *Prefilter) Hits(text string, fn func(i int32)) {
-	row := uint32(0)
-	for i := 0; i < len(text); i++ {
-		nx := p.delta[row+uint32(p.classOf[text[i]])]
-		if nx&acOut != 0 {
-			nx &^= acOut
-			for _, r := range p.outs[nx/p.nc] {
-				fn(r)
-			}
-		}
-		row = nx
-	}
-}
-
-// Len returns the number of Regexps the Prefilter was built for.
-func (p *Prefilter) Len() int { return p.n }
-
-// Candidates sets dst[i] to whether the i-th Regexp given to NewPrefilter
-// may match text: false means it cannot. dst must have at least Len()
-// entries.
-func (p *Prefilter) Candidates(text string, dst []bool) {
-	dst = dst[:p.n]
-	clear(dst)
-	for _, i := range p.always {
-		dst[i] = true
-	}
 	if p.maxLit == 0 || len(text) < prefilterSplitMin || len(text) < 8*p.maxLit {
-		p.walk(text, dst)
+		p.walkFrom(text, 0, fn)
 		return
 	}
 	// Two walks in step over the halves, the first reading on into the
@@ -224,42 +199,54 @@ func (p *Prefilter) Candidates(text string, dst []bool) {
 		na := p.delta[ra+uint32(p.classOf[a[i]])]
 		nb := p.delta[rb+uint32(p.classOf[b[i]])]
 		if (na|nb)&acOut != 0 {
-			na, nb = p.emit(na, dst), p.emit(nb, dst)
+			na, nb = p.emit(na, fn), p.emit(nb, fn)
 		}
 		ra, rb = na, nb
 	}
-	p.walkFrom(a[n:], ra, dst)
-	p.walkFrom(b[n:], rb, dst)
+	p.walkFrom(a[n:], ra, fn)
+	p.walkFrom(b[n:], rb, fn)
 }
 
-// prefilterSplitMin is the length from which Candidates walks a text as
-// two halves in step.
+// prefilterSplitMin is the length from which Hits walks a text as two
+// halves in step.
 const prefilterSplitMin = 256
 
-// walk runs the automaton over text from the start state, setting dst
-// for the literals found.
-func (p *Prefilter) walk(text string, dst []bool) { p.walkFrom(text, 0, dst) }
+// Len returns the number of Regexps the Prefilter was built for.
+func (p *Prefilter) Len() int { return p.n }
 
-// walkFrom runs the automaton over text from state row.
-func (p *Prefilter) walkFrom(text string, row uint32, dst []bool) {
+// Candidates sets dst[i] to whether the i-th Regexp given to NewPrefilter
+// may match text: false means it cannot. dst must have at least Len()
+// entries.
+func (p *Prefilter) Candidates(text string, dst []bool) {
+	dst = dst[:p.n]
+	clear(dst)
+	for _, i := range p.always {
+		dst[i] = true
+	}
+	p.Hits(text, func(r int32) { dst[r] = true })
+}
+
+// walkFrom runs the automaton over text from state row, calling fn for
+// the literals found.
+func (p *Prefilter) walkFrom(text string, row uint32, fn func(int32)) {
 	for i := 0; i < len(text); i++ {
 		nx := p.delta[row+uint32(p.classOf[text[i]])]
 		if nx&acOut != 0 {
-			nx = p.emit(nx, dst)
+			nx = p.emit(nx, fn)
 		}
 		row = nx
 	}
 }
 
-// emit sets dst for the literals ending at transition nx and returns
+// emit calls fn for the literals ending at transition nx and returns
 // nx's row without the acOut flag.
-func (p *Prefilter) emit(nx uint32, dst []bool) uint32 {
+func (p *Prefilter) emit(nx uint32, fn func(int32)) uint32 {
 	if nx&acOut == 0 {
 		return nx
 	}
 	nx &^= acOut
 	for _, r := range p.outs[nx/p.nc] {
-		dst[r] = true
+		fn(r)
 	}
 	return nx
 }
