@@ -691,8 +691,7 @@ func emitLatin1Go(n *node) string {
 // relaxedDFA is a dfa for a pattern the backtracking engine runs, that
 // matches wherever the pattern does (and maybe elsewhere): lookarounds
 // and assertions RE2 cannot place exactly always hold, a backreference
-// matches any text, atomic groups and possessive repeats backtrack, long
-// counted repeats do not count. nil
+// matches any text, atomic groups and possessive repeats backtrack. nil
 // when the relaxed pattern is too large for RE2.
 func relaxedDFA(tree *node) (*dfa, string) {
 	relaxed := relax(tree)
@@ -710,11 +709,7 @@ func relaxedDFA(tree *node) (*dfa, string) {
 	return d, strings.Clone(src)
 }
 
-// relaxCountAbove is the largest count of a repeat relax keeps.
-const relaxCountAbove = 8
-
-// relax returns a copy of n loosened as relaxedDFA says, and with every
-// repeat of more than relaxCountAbove copies unbounded.
+// relax returns a copy of n loosened as relaxedDFA says.
 func relax(n *node) *node {
 	c := *n
 	switch n.kind {
@@ -734,11 +729,6 @@ func relax(n *node) *node {
 		return &c
 	}
 	c.possessive = false
-	if n.kind == nodeRepeat && (n.max < 0 || n.max > relaxCountAbove) {
-		// Counting past a few copies keeps a state per count: S{a,b}
-		// becomes S* (a = 0) or S+, which holds every match of it.
-		c.min, c.max, c.lazy = min(n.min, 1), -1, false
-	}
 	c.subs = make([]*node, len(n.subs))
 	for i, s := range n.subs {
 		c.subs[i] = relax(s)
