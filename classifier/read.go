@@ -311,7 +311,7 @@ func (s *Store) cachedLookup(sc Scope, keys []tokenizer.Key, out []Counts) bool 
 	if s.cache.lookup(sc, keys, out) {
 		return true
 	}
-	m, err := readMagic(s.db, sc)
+	m, err := s.magic.get(s.db, sc)
 	if err != nil {
 		return false
 	}

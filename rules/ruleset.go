@@ -389,23 +389,13 @@ func (rs *RuleSet) buildHeaderSets() {
 			}
 			continue
 		}
-		rx := make([]*re.Regexp, len(cs))
-		for i, c := range cs {
-			c.hsi = i
-			rx[i] = c.re
-		}
-		rs.headerSets[id] = re.NewSet(rx)
+		rs.headerSets[id] = re.NewSet(numbered(cs, func(c *compiledRule) *int { return &c.hsi }))
 	}
 	for id, cs := range alone {
 		if len(cs) == 0 {
 			continue
 		}
-		rx := make([]*re.Regexp, len(cs))
-		for i, c := range cs {
-			c.hpf = i
-			rx[i] = c.re
-		}
-		rs.headerPrefilters[id] = re.NewPrefilter(rx)
+		rs.headerPrefilters[id] = re.NewPrefilter(numbered(cs, func(c *compiledRule) *int { return &c.hpf }))
 	}
 }
 
@@ -445,13 +435,20 @@ func (rs *RuleSet) buildMIMEPrefilters() {
 		if len(cs) == 0 {
 			continue
 		}
-		rx := make([]*re.Regexp, len(cs))
-		for i, c := range cs {
-			c.mpf = i
-			rx[i] = c.re
-		}
-		rs.mimePrefilters[id] = re.NewPrefilter(rx)
+		rs.mimePrefilters[id] = re.NewPrefilter(numbered(cs, func(c *compiledRule) *int { return &c.mpf }))
 	}
+}
+
+// numbered gives each rule of cs its place in cs, in the index slot
+// returns, and returns their patterns in that order: the members of one
+// pattern set or prefilter.
+func numbered(cs []*compiledRule, slot func(*compiledRule) *int) []*re.Regexp {
+	rx := make([]*re.Regexp, len(cs))
+	for i, c := range cs {
+		*slot(c) = i
+		rx[i] = c.re
+	}
+	return rx
 }
 
 func bayesBand(args []string) ([2]float64, bool) {

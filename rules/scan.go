@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gospamd/gospamd/internal/ascii"
 	"github.com/gospamd/gospamd/rules/cf"
 	"github.com/gospamd/gospamd/rules/eval"
 	"github.com/gospamd/gospamd/rules/re"
@@ -610,27 +611,33 @@ func (s *scan) headerValue(h cf.HeaderTest) (string, bool) {
 		for _, n := range []string{"X-Message-Id", "Resent-Message-Id", "X-Original-Message-ID", "Message-Id"} {
 			vals = append(vals, s.fieldValues(n, raw)...)
 		}
-	case hasPrefixFold(name, "x-relay-countries"):
+	case ascii.HasPrefixFold(name, "x-relay-countries"):
 		v, ok := s.relayCountries().header(name)
 		if !ok {
 			vals = s.fieldValues(h.Name, raw || addrOrName)
 			break
 		}
 		return v, s.countryDB != nil
-	case hasPrefixFold(name, "x-spam-relays-"):
+	case ascii.HasPrefixFold(name, "x-spam-relays-"):
 		if s.relays == nil {
 			rh := s.msg.RelayHeaders()
 			s.relays = &rh
 		}
+		// Compared as strings.ToLower(name) would be: ASCII letters
+		// folded, nothing else.
+		is := func(suffix string) bool {
+			rest := name[len("x-spam-relays-"):]
+			return len(rest) == len(suffix) && ascii.HasPrefixFold(rest, suffix)
+		}
 		var v string
-		switch rest := name[len("x-spam-relays-"):]; {
-		case strings.EqualFold(rest, "trusted"):
+		switch {
+		case is("trusted"):
 			v = s.relays.Trusted
-		case strings.EqualFold(rest, "untrusted"):
+		case is("untrusted"):
 			v = s.relays.Untrusted
-		case strings.EqualFold(rest, "internal"):
+		case is("internal"):
 			v = s.relays.Internal
-		case strings.EqualFold(rest, "external"):
+		case is("external"):
 			v = s.relays.External
 		}
 		return v, true
@@ -671,12 +678,6 @@ func allScope(name string) tokenizer.RelayScope {
 		return tokenizer.ScopeExternal
 	}
 	return tokenizer.ScopeTrusted
-}
-
-// hasPrefixFold reports whether s begins with prefix, ignoring case as
-// strings.ToLower(s) would (prefix is lower case ASCII).
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 func (s *scan) fieldValues(name string, raw bool) []string {

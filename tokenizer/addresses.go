@@ -34,7 +34,7 @@ func HeaderNames(raw string, decode bool) []string {
 		name := a.phrase
 		if decode {
 			name = decodeHeaderValue("", name)
-			if strings.TrimFunc(name, func(r rune) bool { return r < 0x80 && isPerlSpace(byte(r)) }) != "" {
+			if trimPerlSpace(name) != "" {
 				name = strings.TrimSpace(nameSpaceRun.ReplaceAllString(name, " "))
 				if len(name) >= 2 && name[0] == '\'' && name[len(name)-1] == '\'' {
 					name = name[1 : len(name)-1]

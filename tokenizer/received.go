@@ -3,6 +3,8 @@ package tokenizer
 import (
 	"regexp"
 	"strings"
+
+	"github.com/gospamd/gospamd/internal/ascii"
 )
 
 // This file reproduces SpamAssassin's Message/Metadata/Received.pm: the
@@ -267,7 +269,7 @@ func (st *rcvState) subHand(ok bool, r *rcvRe, hand func(string) []string, s str
 }
 
 func (st *rcvState) parse(s string) relayParse {
-	if !hasPrefixFoldASCII(s, "from ") && !hasPrefixFoldASCII(s, "(from ") {
+	if !ascii.HasPrefixFold(s, "from ") && !ascii.HasPrefixFold(s, "(from ") {
 		return relayIgnored
 	}
 	if wordBoundedContains(s, "with local for") {

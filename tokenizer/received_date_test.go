@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gospamd/gospamd/internal/ascii"
 	"github.com/gospamd/gospamd/internal/testpeer"
 )
 
@@ -258,8 +259,8 @@ func TestReceivedHandMatchersAsRegexps(t *testing.T) {
 			t.Errorf("firstIP(%q) = %q, want %q", s, got, want)
 		}
 		for _, p := range []string{"from ", "(from "} {
-			if got, want := hasPrefixFoldASCII(s, p), strings.HasPrefix(strings.ToLower(s), p); got != want {
-				t.Errorf("hasPrefixFoldASCII(%q, %q) = %v, want %v", s, p, got, want)
+			if got, want := ascii.HasPrefixFold(s, p), strings.HasPrefix(strings.ToLower(s), p); got != want {
+				t.Errorf("ascii.HasPrefixFold(%q, %q) = %v, want %v", s, p, got, want)
 			}
 		}
 	}

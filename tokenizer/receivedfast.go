@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/gospamd/gospamd/internal/ascii"
 )
 
 // This file holds what makes reading Received headers cheap while
@@ -121,33 +123,11 @@ func firstIP(v string) string {
 	return rcvAnyIP().FindString(v)
 }
 
-// hasPrefixFoldASCII reports whether s starts with prefix (lower-case
-// ASCII), ASCII letters compared without case: what
-// strings.HasPrefix(strings.ToLower(s), prefix) tells for a prefix of
-// letters no other character lower-cases to, and what a (?i) regexp
-// matches for one whose letters have no other case-folding partners
-// (not k or s).
-func hasPrefixFoldASCII(s, prefix string) bool {
-	if len(s) < len(prefix) {
-		return false
-	}
-	for i := 0; i < len(prefix); i++ {
-		c, p := s[i], prefix[i]
-		if 'a' <= p && p <= 'z' {
-			c |= 0x20
-		}
-		if c != p {
-			return false
-		}
-	}
-	return true
-}
-
 // fromByOnly matches (?i)^from (\S+) by [^\s;]+ ?; (a header with
 // nothing between the hosts but " by ", which Received.pm ignores unless
 // the first is an address literal) and returns the first submatch.
 func fromByOnly(s string) (string, bool) {
-	if !hasPrefixFoldASCII(s, "from ") {
+	if !ascii.HasPrefixFold(s, "from ") {
 		return "", false
 	}
 	i := len("from ")
@@ -155,7 +135,7 @@ func fromByOnly(s string) (string, bool) {
 	for j < len(s) && !isGoSpace(s[j]) {
 		j++
 	}
-	if j == i || !hasPrefixFoldASCII(s[j:], " by ") {
+	if j == i || !ascii.HasPrefixFold(s[j:], " by ") {
 		return "", false
 	}
 	k := j + len(" by ")
@@ -225,7 +205,7 @@ func receivedBy(s string) (string, bool) {
 // taken and then left out, as the regexp does.
 func authWith(s string) (string, bool) {
 	ends := func(e int) bool { return e == len(s) || s[e] == ' ' || s[e] == ';' }
-	at := func(i int, p string) bool { return hasPrefixFoldASCII(s[i:], p) }
+	at := func(i int, p string) bool { return ascii.HasPrefixFold(s[i:], p) }
 	for i := 0; i < len(s); i++ {
 		if !at(i, " with ") {
 			continue

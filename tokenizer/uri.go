@@ -913,7 +913,7 @@ func canonicalizeURI(u string) []string {
 	var nuris []string
 	for idx := 0; idx < len(uris) && idx < 64; idx++ {
 		uri := strings.ReplaceAll(uris[idx], "\n", "")
-		uri = strings.TrimFunc(uri, func(c rune) bool { return c < 0x80 && isPerlSpace(byte(c)) })
+		uri = trimPerlSpace(uri)
 		uri = strings.ReplaceAll(uri, "\r", "")
 		uris[idx] = uri
 		if len(uri) <= 1 || uri[0] == '#' || uri[0] == '?' || uri[0] == '&' || (uri[0] == '/' && !strings.HasPrefix(uri, "//")) {

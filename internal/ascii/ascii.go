@@ -50,3 +50,25 @@ func wordBytes(b []byte) uint64 {
 	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
 		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
+
+// HasPrefixFold reports whether s starts with prefix (lower-case
+// ASCII), ASCII letters compared without case: what
+// strings.HasPrefix(strings.ToLower(s), prefix) tells for a prefix of
+// letters no other character lower-cases to, and what a (?i) regexp
+// matches for one whose letters have no other case-folding partners
+// (not k or s).
+func HasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c, p := s[i], prefix[i]
+		if 'a' <= p && p <= 'z' {
+			c |= 0x20
+		}
+		if c != p {
+			return false
+		}
+	}
+	return true
+}

@@ -210,7 +210,7 @@ func treeDFA(re *syntax.Regexp) *dfa {
 	}
 	d := progDFA(prog)
 	if d != nil && !d.anchored {
-		d.twin, d.lead = startsTwin(re, prog)
+		d.twin, d.lead = d.startsTwin(re)
 	}
 	return d
 }

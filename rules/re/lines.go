@@ -95,11 +95,10 @@ func asciiLead(r rune, fold bool) (byte, bool) {
 	return byte(r), true
 }
 
-// startsTwin returns the anchored twin of the dfa of prog, and where its
-// walks start (a byte, or startsAnyLine), when re (which prog was
-// compiled from) begins every match at a line start or with one byte;
-// nil otherwise.
-func startsTwin(re *syntax.Regexp, prog *syntax.Prog) (*dfa, int) {
+// startsTwin returns the anchored twin of d, and where its walks start
+// (a byte, or startsAnyLine), when re (which d was built from) begins
+// every match at a line start or with one byte; nil otherwise.
+func (d *dfa) startsTwin(re *syntax.Regexp) (*dfa, int) {
 	lead := startsAnyLine
 	if !beginsLine(re) {
 		b, ok := leadByte(re)
@@ -108,12 +107,21 @@ func startsTwin(re *syntax.Regexp, prog *syntax.Prog) (*dfa, int) {
 		}
 		lead = int(b)
 	}
-	d := progDFA(prog)
-	if d == nil {
-		return nil, 0
+	return d.anchoredTwin(), lead
+}
+
+// anchoredTwin returns a dfa of d's program that matches only at the
+// start of the walk, sharing d's compiled program and byte classes
+// (read-only) and keeping states of its own.
+func (d *dfa) anchoredTwin() *dfa {
+	t := &dfa{
+		prog: d.prog, classOf: d.classOf, repr: d.repr, asciiOnly: d.asciiOnly, anchored: true,
+		maxResets: d.maxResets, maxStates: d.maxStates, index: newStateIndex(),
 	}
-	d.anchored = true
-	return d, lead
+	t.lock()
+	t.reset()
+	t.unlock()
+	return t
 }
 
 // lineWalkSlack is how many bytes beyond the subject's length the
