@@ -34,9 +34,9 @@ func (b *bench) compare(w io.Writer, bins []string, rounds, requests int) error 
 	for round := range rounds {
 		for i, bin := range bins {
 			b.bin = bin
-			r := b.benchGospamd(fmt.Sprintf("gospamd-ab-%d", i), site, requests)
-			if r.res == nil {
-				return fmt.Errorf("%s: %s", bin, r.skipped)
+			r, err := b.measureOnce(fmt.Sprintf("gospamd-ab-%d", i), db, site, requests)
+			if err != nil {
+				return fmt.Errorf("%s: %w", bin, err)
 			}
 			cpu[i] = append(cpu[i], r.cpuPerMessage())
 			fmt.Fprintf(w, "| %d | %s | %.1f | %s | %s | %s | %s | %.0f MiB | %s |\n", round+1, bin, r.res.PerSecond(),
@@ -53,6 +53,17 @@ func (b *bench) compare(w io.Writer, bins []string, rounds, requests int) error 
 		fmt.Fprintln(w)
 	}
 	return nil
+}
+
+// measureOnce starts gospamd (b.bin) on db, measures one round and stops
+// it.
+func (b *bench) measureOnce(name, db string, site []string, requests int) (row, error) {
+	s, err := b.startGospamd(name, db, site, requests)
+	if err != nil {
+		return row{}, err
+	}
+	defer s.stop()
+	return b.measureRound(s)
 }
 
 // median of ds (0 for none).

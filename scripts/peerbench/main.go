@@ -15,9 +15,15 @@
 //     restored from gospamd's backup: the same tokens) on a sample. Every
 //     store is trained on the training set alone; autolearn is off.
 //
+// The four servers run side by side and are measured in turn, once a
+// round (-rounds), each when it is idle, so that the changes of a shared
+// machine's speed fall alike on all of them; the ratios are the medians
+// of the rounds' ratios.
+//
 // It prints Markdown tables: messages/s, p50 and p99 latency, the ratio to
-// gospamd, each daemon's resident memory after its run, and the load
-// average, since on a shared machine the figures move with it. A peer
+// gospamd, each daemon's resident memory after its run, every round's
+// figures, and the load average, since on a shared machine the figures
+// move with it. A peer
 // that is not installed (make bench-deps) gets a row saying so.
 //
 // With -ab OLD,NEW it measures only gospamd with the built-in rules, the
@@ -76,7 +82,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	corpusDir := fs.String("corpus", "../shared/corpus/spamassassin-2002-set1", "corpus `DIR` (easy_ham, hard_ham, spam)")
 	heldOut := fs.Float64("held-out", 0.3, "newest `fraction` of each class kept out of training and scanned")
 	clients := fs.Int("clients", 8, "concurrent clients")
-	repeat := fs.Int("repeat", 2, "passes over the test set for gospamd with the built-in rules and rspamd")
+	repeat := fs.Int("repeat", 2, "passes over the test set a round for gospamd with the built-in rules and rspamd")
+	scanRounds := fs.Int("rounds", 3, "scan rounds: every server is measured once a round, in turn, and the ratios are the rounds' medians")
 	saSample := fs.Int("sa-sample", 120, "messages of the test set sent to SpamAssassin's spamd")
 	rounds := fs.Int("learn-rounds", 2, "learning runs of each learner (the best is kept)")
 	keep := fs.Bool("keep", false, "keep the work directory")
@@ -142,26 +149,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	b.logf("learning the training set (%d rounds each)", b.rounds)
 	learns := b.benchLearning()
-	n := *repeat * len(b.testMsgs)
-	var rows []row
-	b.logf("gospamd, built-in rules")
-	rows = append(rows, b.benchGospamd("gospamd", []string{"bayes_auto_learn 0", "bayes_auto_expire 0"}, n))
-	b.logf("gospamd, built-in and stock rules")
-	rows = append(rows, b.benchGospamd("gospamd-stock", []string{"rules_dir " + *stock, "bayes_auto_learn 0", "bayes_auto_expire 0"}, len(b.testMsgs)))
 	var rspamdLearn learnRow
-	b.logf("rspamd")
-	rows = append(rows, b.benchRspamd(n, &rspamdLearn))
+	rows, perRound := b.benchScanners(*repeat*len(b.testMsgs), *scanRounds, *stock, sampleOf(b.testMsgs, *saSample), &rspamdLearn)
 	learns = append(learns, rspamdLearn)
-	b.logf("SpamAssassin's spamd")
-	rows = append(rows, b.benchSpamAssassin(sampleOf(b.testMsgs, *saSample)))
-	rows[1].name = "gospamd + SpamAssassin stock rules"
-	rows[0].name = "gospamd, built-in rules"
 
 	if ctx.Err() != nil {
 		fmt.Fprintln(stderr, "peerbench: interrupted")
 		return 1
 	}
-	b.report(stdout, rows, learns, loadStart, loadAverage(), time.Since(start))
+	b.report(stdout, rows, perRound, learns, loadStart, loadAverage(), time.Since(start))
 	return 0
 }
 
@@ -206,7 +202,7 @@ func sampleOf(msgs [][]byte, n int) [][]byte {
 }
 
 // report prints the tables.
-func (b *bench) report(w io.Writer, rows []row, learns []learnRow, loadStart, loadEnd string, took time.Duration) {
+func (b *bench) report(w io.Writer, rows []row, perRound [][]row, learns []learnRow, loadStart, loadEnd string, took time.Duration) {
 	s := b.split
 	testSpam := 0
 	for _, m := range s.test {
@@ -222,28 +218,33 @@ func (b *bench) report(w io.Writer, rows []row, learns []learnRow, loadStart, lo
 	fmt.Fprintln(w, "client CPU the load generator's; both per answered message.")
 	fmt.Fprintf(w, "Before it is measured, gospamd (each set of rules) and rspamd scan %d training messages, as a daemon in service has\n", warmUpRequests)
 	fmt.Fprintln(w, "scanned mail before (none of them is measured); SpamAssassin's spamd two per client.")
+	fmt.Fprintf(w, "All four servers run side by side and are measured in turn, once a round, %d rounds, each round after its server is idle;\n", len(perRound[rowBuiltin]))
+	fmt.Fprintln(w, "messages/s and CPU/message are the rounds' medians, latencies pooled, RSS the largest after a round, and the ratios the")
+	fmt.Fprintln(w, "medians of each round's ratio (see the table of rounds).")
 	fmt.Fprintln(w)
 
 	fmt.Fprintln(w, "| server | messages | messages/s | p50 | p99 | ÷ gospamd | server CPU/message | ÷ gospamd by CPU | client CPU/message | RSS after | with a BAYES_ rule |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	base := rows[0].res
-	for _, r := range rows {
+	for i, r := range rows {
 		if r.res == nil {
 			fmt.Fprintf(w, "| %s | skipped: %s |||||||||\n", r.name, oneLine(r.skipped))
 			continue
 		}
 		ratio, cpuRatio := "–", "–"
 		if base != nil {
-			ratio = fmt.Sprintf("%.3g", r.res.PerSecond()/base.PerSecond())
-			if r.cpu > 0 {
-				cpuRatio = fmt.Sprintf("%.3g", rows[0].cpuPerMessage().Seconds()/r.cpuPerMessage().Seconds())
+			rate, cpu := roundRatios(perRound[i], perRound[rowBuiltin])
+			ratio = fmt.Sprintf("%.3g", medianFloat(rate))
+			if len(cpu) > 0 {
+				cpuRatio = fmt.Sprintf("%.3g", medianFloat(cpu))
 			}
 		}
-		fmt.Fprintf(w, "| %s | %d | %.1f | %s | %s | %s | %s | %s | %s | %.0f MiB | %.0f%% |\n", r.name, len(r.res.Latencies), r.res.PerSecond(),
+		fmt.Fprintf(w, "| %s | %d | %.1f | %s | %s | %s | %s | %s | %s | %.0f MiB | %.0f%% |\n", r.name, len(r.res.Latencies), r.perSecond(),
 			ms(r.res.Percentile(0.5)), ms(r.res.Percentile(0.99)), ratio, cpuMS(r.cpuPerMessage()), cpuRatio,
 			cpuMS(r.clientCPU/time.Duration(max(len(r.res.Latencies), 1))), float64(r.rss)/(1<<20),
 			100*float64(r.res.Matched)/float64(max(len(r.res.Latencies), 1)))
 	}
+	b.reportRounds(w, perRound)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| learner (training set, fresh store, spam then ham) | messages | seconds | messages/s | CPU s | ÷ gospamd |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|")
@@ -263,12 +264,6 @@ func (b *bench) report(w io.Writer, rows []row, learns []learnRow, loadStart, lo
 	}
 
 	fmt.Fprintln(w, "\nIssue 16's targets:")
-	rate := func(i int) float64 {
-		if rows[i].res == nil {
-			return 0
-		}
-		return rows[i].res.PerSecond()
-	}
 	target := func(what string, got float64, ok bool, want string) {
 		if got == 0 {
 			fmt.Fprintf(w, "- %s: not measured\n", what)
@@ -280,26 +275,21 @@ func (b *bench) report(w io.Writer, rows []row, learns []learnRow, loadStart, lo
 		}
 		fmt.Fprintf(w, "- %s: %.3g (want %s): %s\n", what, got, want, mark)
 	}
-	if rate(0) > 0 && rate(2) > 0 {
-		x := rate(0) / rate(2)
-		target("gospamd (built-in rules) ÷ rspamd, messages/s", x, x >= 5, "≥ 5")
-		if rows[0].cpu > 0 && rows[2].cpu > 0 {
-			fmt.Fprintf(w, "  (by the servers' CPU time per message, which the machine's other load moves less: %.3g)\n",
-				rows[2].cpuPerMessage().Seconds()/rows[0].cpuPerMessage().Seconds())
+	ratio := func(what string, num, den int, want float64) {
+		rate, cpu := roundRatios(perRound[num], perRound[den])
+		x := medianFloat(rate)
+		target(what, x, x >= want, fmt.Sprintf("≥ %g", want))
+		if len(rate) > 0 {
+			fmt.Fprintf(w, "  (rounds: %s; by the servers' CPU time per message, which the machine's other load moves less: %.3g, rounds %s)\n",
+				floats(rate), medianFloat(cpu), floats(cpu))
 		}
-	} else {
-		target("gospamd (built-in rules) ÷ rspamd, messages/s", 0, false, "")
 	}
-	if rate(1) > 0 && rate(3) > 0 {
-		x := rate(1) / rate(3)
-		target("gospamd (stock rules) ÷ SpamAssassin spamd, messages/s", x, x >= 40, "≥ 40")
-	} else {
-		target("gospamd (stock rules) ÷ SpamAssassin spamd, messages/s", 0, false, "")
-	}
+	ratio("gospamd (built-in rules) ÷ rspamd, messages/s", rowBuiltin, rowRspamd, 5)
+	ratio("gospamd (stock rules) ÷ SpamAssassin spamd, messages/s", rowStock, rowSpamAssassin, 40)
 	if r := rows[0]; r.res != nil {
 		p99 := float64(r.res.Percentile(0.99).Microseconds()) / 1000
 		target(fmt.Sprintf("gospamd p99 at %d clients, ms", b.clients), p99, p99 <= 30, "≤ 30")
-		fmt.Fprintf(w, "  (gospamd_scan_seconds, the daemon's own histogram: %.0f scans in the run, 99%% within %s ms)\n", r.scanSeen, bucketMS(r.scanP99))
+		fmt.Fprintf(w, "  (gospamd_scan_seconds, the daemon's own histogram: %.0f scans in the run, 99%% within %s ms in every round)\n", r.scanSeen, bucketMS(r.scanP99))
 	}
 	for i, limit := range []float64{100, 250} {
 		if r := rows[i]; r.res != nil {
@@ -311,6 +301,55 @@ func (b *bench) report(w io.Writer, rows []row, learns []learnRow, loadStart, lo
 		x := learns[1].wall.Seconds() / learns[0].wall.Seconds()
 		target("gospamd learn ÷ bogofilter, messages/s", x, x >= 1, "≥ 1")
 	}
+}
+
+// reportRounds prints every round's messages/s and CPU time a message,
+// and its ratios.
+func (b *bench) reportRounds(w io.Writer, perRound [][]row) {
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| round | gospamd built-in | rspamd | ÷ (by CPU) | gospamd stock | SpamAssassin | ÷ (by CPU) | load average after |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---|")
+	cell := func(i, round int) string {
+		if round >= len(perRound[i]) {
+			return "–"
+		}
+		r := perRound[i][round]
+		return fmt.Sprintf("%.1f/s, %s", r.res.PerSecond(), cpuMS(r.cpuPerMessage()))
+	}
+	ratio := func(num, den, round int) string {
+		if round >= len(perRound[num]) || round >= len(perRound[den]) {
+			return "–"
+		}
+		rate, cpu := roundRatios(perRound[num][round:round+1], perRound[den][round:round+1])
+		if len(cpu) == 0 {
+			return fmt.Sprintf("%.3g", rate[0])
+		}
+		return fmt.Sprintf("%.3g (%.3g)", rate[0], cpu[0])
+	}
+	rounds := 0
+	for _, rs := range perRound {
+		rounds = max(rounds, len(rs))
+	}
+	for round := range rounds {
+		load := ""
+		for _, rs := range perRound {
+			if round < len(rs) {
+				load = rs[round].loadAfter
+			}
+		}
+		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s | %s |\n", round+1, cell(rowBuiltin, round), cell(rowRspamd, round),
+			ratio(rowBuiltin, rowRspamd, round), cell(rowStock, round), cell(rowSpamAssassin, round),
+			ratio(rowStock, rowSpamAssassin, round), load)
+	}
+}
+
+// floats is xs, three digits each.
+func floats(xs []float64) string {
+	var parts []string
+	for _, x := range xs {
+		parts = append(parts, fmt.Sprintf("%.3g", x))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }

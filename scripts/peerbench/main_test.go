@@ -2,12 +2,16 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gospamd/gospamd/internal/loadgen"
 )
 
 // A corpus of dated messages splits by date within each class; undated
@@ -154,5 +158,39 @@ func TestMedian(t *testing.T) {
 		if got := median(tt.in); got != tt.want {
 			t.Errorf("median(%v) = %v, want %v", tt.in, got, tt.want)
 		}
+	}
+}
+
+// A summary of rounds takes the median rate and CPU time a message, pools
+// the latencies and keeps the largest RSS; the ratios pair the rounds.
+func TestSummarizeRounds(t *testing.T) {
+	round := func(msgs int, secs float64, cpu time.Duration, rss int64) row {
+		res := &loadgen.Result{Requests: msgs, Elapsed: time.Duration(secs * float64(time.Second))}
+		for i := range msgs {
+			res.Latencies = append(res.Latencies, time.Duration(i+1)*time.Millisecond)
+		}
+		return row{res: res, cpu: cpu, rss: rss}
+	}
+	fast := []row{round(100, 1, 100*time.Millisecond, 10), round(100, 2, 300*time.Millisecond, 30), round(100, 0.5, 200*time.Millisecond, 20)}
+	s := summarize("x", fast)
+	if s.skipped != "" || s.perSecond() != 100 || s.cpuPerMessage() != 2*time.Millisecond || s.rss != 30 || len(s.res.Latencies) != 300 {
+		t.Fatalf("summary: %q, %v/s, cpu %v, rss %d, %d latencies", s.skipped, s.perSecond(), s.cpuPerMessage(), s.rss, len(s.res.Latencies))
+	}
+	if !slices.IsSorted(s.res.Latencies) {
+		t.Error("pooled latencies not sorted")
+	}
+	if e := summarize("y", nil); e.skipped == "" || e.res != nil {
+		t.Errorf("no rounds summarized as %+v", e)
+	}
+	slow := []row{round(10, 1, 100*time.Millisecond, 1), round(10, 1, 100*time.Millisecond, 1)}
+	rate, cpu := roundRatios(fast, slow)
+	if want := []float64{10, 5}; !slices.Equal(rate, want) {
+		t.Errorf("rate ratios %v, want %v (paired rounds only)", rate, want)
+	}
+	if want := []float64{10, 10.0 / 3}; len(cpu) != 2 || cpu[0] != want[0] || math.Abs(cpu[1]-want[1]) > 1e-9 {
+		t.Errorf("cpu ratios %v, want %v", cpu, want)
+	}
+	if got := medianFloat([]float64{3, 1, 2, 10}); got != 2.5 {
+		t.Errorf("medianFloat = %v", got)
 	}
 }

@@ -28,6 +28,23 @@ type row struct {
 	skipped        string // why there are no figures
 	scanP99        float64
 	scanSeen       float64 // scans in the gospamd_scan_seconds histogram during the run
+	// rate and cpuPer are a summary's medians over its rounds (0 for a
+	// round's row), and loadAfter the load average after a round.
+	rate      float64
+	cpuPer    time.Duration
+	loadAfter string
+}
+
+// perSecond is the messages/s of the row (for a summary of rounds, their
+// median).
+func (r *row) perSecond() float64 {
+	if r.rate > 0 {
+		return r.rate
+	}
+	if r.res == nil {
+		return 0
+	}
+	return r.res.PerSecond()
 }
 
 // A learnRow is one learner's line of the learning table.
@@ -154,94 +171,57 @@ func (b *bench) warmUp(addr string, proto loadgen.Protocol, msgs [][]byte, n int
 	return nil
 }
 
-// measure sends the load and reads the CPU time pids (and their
-// children) use during it and their RSS after it. Answers naming a
-// BAYES_ rule are counted.
-func (b *bench) measure(r *row, addr string, proto loadgen.Protocol, msgs [][]byte, requests int, pids ...int) error {
-	b.logf("%s: %d requests, %d clients (load average %s)", r.name, requests, b.clients, loadAverage())
-	cpu0, err := treeCPU(pids...)
-	if err != nil {
-		return err
-	}
-	self0 := selfCPU()
-	res, err := loadgen.Run(b.ctx, loadgen.Options{Addr: addr, Protocol: proto, Clients: b.clients, Messages: msgs,
-		Requests: requests, Match: []byte("BAYES_")})
-	if err != nil {
-		return err
-	}
-	r.clientCPU = selfCPU() - self0
-	cpu1, err := treeCPU(pids...)
-	if err != nil {
-		return err
-	}
-	r.cpu = cpu1 - cpu0
-	if res.Failed > 0 {
-		return fmt.Errorf("%d of %d requests failed: %w", res.Failed, res.Requests, res.FirstErr)
-	}
-	r.res = res
-	r.rss, err = treeRSS(pids...)
-	return err
-}
-
-// benchGospamd serves the trained store with the built-in rules plus the
-// site lines, and measures it.
-func (b *bench) benchGospamd(name string, site []string, requests int) row {
-	r := row{name: name}
-	fail := func(err error) row { r.skipped = err.Error(); return r }
-	if b.gospamdDB == "" {
-		return fail(errors.New("no trained store (gospamd learn failed)"))
+// startGospamd serves db with the built-in rules plus the site lines and
+// warms it up; each round sends it requests of the test set.
+func (b *bench) startGospamd(name, db string, site []string, requests int) (*server, error) {
+	if db == "" {
+		return nil, errors.New("no trained store (gospamd learn failed)")
 	}
 	siteDir := filepath.Join(b.dir, name+"-site")
 	if err := os.MkdirAll(siteDir, 0o755); err != nil {
-		return fail(err)
+		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(siteDir, "zz-bench.cf"), []byte(strings.Join(site, "\n")+"\n"), 0o644); err != nil {
-		return fail(err)
+		return nil, err
 	}
 	addr, err := freeAddr()
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	maddr, err := freeAddr()
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
-	d, err := startDaemon(name, b.dir, nil, b.bin, "serve", "--dbpath", b.gospamdDB, "--listen", addr, "--config", siteDir,
+	d, err := startDaemon(name, b.dir, nil, b.bin, "serve", "--dbpath", db, "--listen", addr, "--config", siteDir,
 		"--max-children", strconv.Itoa(b.clients), "--metrics-listen", maddr, "--log-level", "warn")
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
-	defer d.stop()
+	s := &server{name: name, addr: addr, proto: loadgen.SpamdSymbols, msgs: b.testMsgs, requests: requests,
+		pids: []int{d.cmd.Process.Pid}, metrics: "http://" + maddr + "/metrics", stops: []func(){d.stop}}
 	if err := d.waitListening(b.ctx, addr, 3*time.Minute); err != nil {
-		return fail(err)
+		s.stop()
+		return nil, err
 	}
-	metrics := "http://" + maddr + "/metrics"
 	if err := b.warmUp(addr, loadgen.SpamdSymbols, b.warmMsgs, warmUpRequests); err != nil {
-		return fail(err)
+		s.stop()
+		return nil, err
 	}
-	before, err := scrapeHistogram(b.ctx, metrics, "gospamd_scan_seconds")
-	if err != nil {
-		return fail(err)
-	}
-	if err := b.measure(&r, addr, loadgen.SpamdSymbols, b.testMsgs, requests, d.cmd.Process.Pid); err != nil {
-		return fail(err)
-	}
-	after, err := scrapeHistogram(b.ctx, metrics, "gospamd_scan_seconds")
-	if err != nil {
-		return fail(err)
-	}
-	h := after.minus(before)
-	r.scanSeen, r.scanP99 = h.count(), h.quantileBound(0.99)
-	return r
+	return s, nil
 }
 
-// benchRspamd starts a private redis and rspamd (network modules off,
+// startRspamd starts a private redis and rspamd (network modules off,
 // Bayes in that redis), trains it on the training set with rspamc
-// (Learn-Type: bulk) and measures POST /checkv2 on its normal worker.
-// Its learning time goes to learned.
-func (b *bench) benchRspamd(requests int, learned *learnRow) row {
-	r := row{name: "rspamd + redis"}
-	fail := func(err error) row { r.skipped = err.Error(); return r }
+// (Learn-Type: bulk) and warms it up; each round sends requests of the
+// test set to POST /checkv2 on its normal worker. Its learning time goes
+// to learned.
+func (b *bench) startRspamd(requests int, learned *learnRow) (srv *server, err error) {
+	s := &server{name: "rspamd + redis", proto: loadgen.RspamdCheckV2, msgs: b.testMsgs, requests: requests}
+	defer func() {
+		if err != nil {
+			s.stop()
+		}
+	}()
 	learned.name = fmt.Sprintf("rspamc learn_spam/learn_ham (Learn-Type: bulk, %d parallel, into the running rspamd)", b.clients)
 	learned.msgs = len(b.split.trainSpam) + len(b.split.trainHam)
 	var bins [4]string
@@ -249,7 +229,7 @@ func (b *bench) benchRspamd(requests int, learned *learnRow) row {
 		p, err := lookPath(name)
 		if err != nil {
 			learned.skipped = err.Error()
-			return fail(err)
+			return nil, err
 		}
 		bins[i] = p
 	}
@@ -257,34 +237,34 @@ func (b *bench) benchRspamd(requests int, learned *learnRow) row {
 	dir := filepath.Join(b.dir, "rspamd")
 	for _, sub := range []string{"local/local.d", "run", "db", "log"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
-			return fail(err)
+			return nil, err
 		}
 	}
 	sock := filepath.Join(dir, "redis.sock")
 	redis, err := startDaemon("redis", b.dir, nil, redisServer, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700",
 		"--save", "", "--appendonly", "no", "--dir", dir)
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
-	defer redis.stop()
+	s.stops = append(s.stops, redis.stop)
 	addr, err := freeAddr()
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	caddr, err := freeAddr()
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	// Hyperscan databases take a minute to compile: keep them between runs.
 	hsCache := filepath.Join(dir, "db")
 	if c, err := os.UserCacheDir(); err == nil {
 		hsCache = filepath.Join(c, "gospamd-bench", "rspamd-hs")
 		if err := os.MkdirAll(hsCache, 0o700); err != nil {
-			return fail(err)
+			return nil, err
 		}
 	}
 	if err := writeRspamdConfig(dir, addr, caddr, sock, hsCache, runtime.NumCPU()); err != nil {
-		return fail(err)
+		return nil, err
 	}
 	for range 50 {
 		if _, err := os.Stat(sock); err == nil {
@@ -296,14 +276,15 @@ func (b *bench) benchRspamd(requests int, learned *learnRow) row {
 		"--var=LOCAL_CONFDIR="+filepath.Join(dir, "local"), "--var=RUNDIR="+filepath.Join(dir, "run"),
 		"--var=DBDIR="+filepath.Join(dir, "db"), "--var=LOGDIR="+filepath.Join(dir, "log"))
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
-	defer d.stop()
+	s.stops = append(s.stops, d.stop)
+	s.addr, s.pids = addr, []int{d.cmd.Process.Pid, redis.cmd.Process.Pid}
 	if err := d.waitListening(b.ctx, addr, 5*time.Minute); err != nil {
-		return fail(err)
+		return nil, err
 	}
 	if err := d.waitListening(b.ctx, caddr, time.Minute); err != nil {
-		return fail(err)
+		return nil, err
 	}
 	b.logf("rspamd: learning the training set")
 	start := time.Now()
@@ -311,7 +292,7 @@ func (b *bench) benchRspamd(requests int, learned *learnRow) row {
 		if _, err := b.runTimed("rspamc", rspamc, "-h", caddr, "-P", "q1", "-t", "120", "-n", strconv.Itoa(b.clients),
 			"--header", "Learn-Type: bulk", l.verb, l.dir); err != nil {
 			learned.skipped = err.Error()
-			return fail(err)
+			return nil, err
 		}
 	}
 	learned.wall = time.Since(start)
@@ -319,12 +300,9 @@ func (b *bench) benchRspamd(requests int, learned *learnRow) row {
 	b.logf("rspamd: learned in %v (%s)", learned.wall.Round(time.Millisecond), strings.Join(counts, " "))
 	learned.name += "; rspamd counted " + strings.Join(counts, " ")
 	if err := b.warmUp(addr, loadgen.RspamdCheckV2, b.warmMsgs, warmUpRequests); err != nil {
-		return fail(err)
+		return nil, err
 	}
-	if err := b.measure(&r, addr, loadgen.RspamdCheckV2, b.testMsgs, requests, d.cmd.Process.Pid, redis.cmd.Process.Pid); err != nil {
-		return fail(err)
-	}
-	return r
+	return s, nil
 }
 
 // redisLearns is "SYMBOL=N": the learns rspamd's Bayes counted for the
@@ -405,13 +383,12 @@ worker "controller" {
 	return nil
 }
 
-// benchSpamAssassin restores the gospamd store's backup into a private
-// SpamAssassin Bayes database (the same tokens: gospamd's are
-// SpamAssassin's), starts spamd on it with the stock rules, network
-// tests off, and measures a sample of the test set.
-func (b *bench) benchSpamAssassin(sample []([]byte)) row {
-	r := row{name: "SpamAssassin spamd (sample)"}
-	fail := func(err error) row { r.skipped = err.Error(); return r }
+// startSpamAssassin restores the gospamd store's backup (db, which no
+// daemon may hold open) into a private SpamAssassin Bayes database (the
+// same tokens: gospamd's are SpamAssassin's) and starts spamd on it with
+// the stock rules, network tests off; each round sends it the sample.
+func (b *bench) startSpamAssassin(db string, sample [][]byte) (*server, error) {
+	fail := func(err error) (*server, error) { return nil, err }
 	spamd, err := lookPath("spamd")
 	if err != nil {
 		return fail(err)
@@ -420,7 +397,7 @@ func (b *bench) benchSpamAssassin(sample []([]byte)) row {
 	if err != nil {
 		return fail(err)
 	}
-	if b.gospamdDB == "" {
+	if db == "" {
 		return fail(errors.New("no trained store (gospamd learn failed)"))
 	}
 	nobody, err := user.Lookup("nobody")
@@ -448,7 +425,7 @@ func (b *bench) benchSpamAssassin(sample []([]byte)) row {
 	if err != nil {
 		return fail(err)
 	}
-	cmd := exec.CommandContext(b.ctx, b.bin, "learn", "--dbpath", b.gospamdDB, "--backup")
+	cmd := exec.CommandContext(b.ctx, b.bin, "learn", "--dbpath", db, "--backup")
 	cmd.Stdout = out
 	err = cmd.Run()
 	if cerr := out.Close(); err == nil {
@@ -475,17 +452,17 @@ func (b *bench) benchSpamAssassin(sample []([]byte)) row {
 	if err != nil {
 		return fail(err)
 	}
-	defer d.stop()
+	s := &server{name: "SpamAssassin spamd (sample)", addr: addr, proto: loadgen.SpamdSymbols, msgs: sample, requests: len(sample),
+		pids: []int{d.cmd.Process.Pid}, stops: []func(){d.stop}}
 	if err := d.waitListening(b.ctx, addr, 3*time.Minute); err != nil {
+		s.stop()
 		return fail(err)
 	}
 	if err := b.warmUp(addr, loadgen.SpamdSymbols, sample, 2*b.clients); err != nil {
+		s.stop()
 		return fail(err)
 	}
-	if err := b.measure(&r, addr, loadgen.SpamdSymbols, sample, len(sample), d.cmd.Process.Pid); err != nil {
-		return fail(err)
-	}
-	return r
+	return s, nil
 }
 
 func chownTree(root string, uid, gid int) error {
@@ -497,8 +474,12 @@ func chownTree(root string, uid, gid int) error {
 	})
 }
 
-// cpuPerMessage is the server's CPU time per answered request.
+// cpuPerMessage is the server's CPU time per answered request (for a
+// summary of rounds, their median).
 func (r *row) cpuPerMessage() time.Duration {
+	if r.cpuPer > 0 {
+		return r.cpuPer
+	}
 	if r.res == nil || len(r.res.Latencies) == 0 {
 		return 0
 	}
