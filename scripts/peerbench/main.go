@@ -44,6 +44,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -90,12 +91,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 	stock := fs.String("stock-rules", "/usr/share/spamassassin", "SpamAssassin's stock rules `DIR`")
 	ab := fs.String("ab", "", "comma-separated gospamd `binaries` to compare instead: only gospamd with the built-in rules, the binaries alternated round by round (see -ab-rounds)")
 	abRounds := fs.Int("ab-rounds", 3, "rounds of -ab")
+	cpuProfile := fs.String("cpuprofile", "", "write the load generator's CPU profile to `FILE` (to see what the client costs)")
 	learnOnly := fs.Bool("learn-only", false, "time only the learners (with -ab: each binary's gospamd learn, alternated, against bogofilter)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "peerbench:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "peerbench:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	if _, err := os.Stat(filepath.Join(*corpusDir, "spam")); err != nil {
 		fmt.Fprintf(stderr, "peerbench: no corpus at %s; skipped\n", *corpusDir)
