@@ -576,7 +576,7 @@ func keyOrder(keys []tokenizer.Key) []int {
 	for i, k := range keys {
 		packed[i] = uint64(idOf(k))<<24 | uint64(i)
 	}
-	slices.Sort(packed)
+	sortPacked(packed)
 	for j, p := range packed {
 		order[j] = int(p & (1<<24 - 1))
 	}

@@ -187,7 +187,7 @@ func (t *tokenTable) mergeWith(keys []tokenizer.Key, counts []Counts, fresh []in
 		packed = append(packed, uint64(idOf(keys[i]))<<24|uint64(len(vals)))
 		vals = append(vals, counts[i])
 	}
-	slices.Sort(packed)
+	sortPacked(packed)
 	n := len(t.keys) + len(packed)
 	merged, mergedCounts := make([]tokenizer.Key, 0, n), make([]Counts, 0, n)
 	i := 0

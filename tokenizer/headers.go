@@ -144,6 +144,11 @@ var relayMetadataNames = [4]string{
 
 // headerTokenSources returns the header text to tokenize, grouped by
 // prefix, in first-seen order.
+//
+// A message has a few dozen fields: the values (with the space that
+// followed the colon put back) and the prefixes are built in one buffer,
+// and the groups' value lists carved from one slice, rather than
+// allocated field by field.
 func headerTokenSources(m *Message, opt TokenOptions) []headerTokenSource {
 	var ignoreSet map[string]struct{}
 	if len(opt.IgnoreHeaders) > 0 {
@@ -152,18 +157,61 @@ func headerTokenSources(m *Message, opt TokenOptions) []headerTokenSource {
 			ignoreSet[strings.ToLower(n)] = struct{}{}
 		}
 	}
+	fields := visibleHeaderFields(m.Header, opt.Scan)
+	pseudo := pseudoHeaders(m, opt.Metadata)
+	size := 0
+	for _, f := range fields {
+		size += 1 + len(f.Value) + 2*(len(f.Name)+2)
+	}
+	for _, f := range pseudo {
+		size += 1 + len(f.Value) + len(f.Name) + 2
+	}
+	var buf strings.Builder
+	buf.Grow(size + 64)
+	// spaced returns " "+val, in buf.
+	spaced := func(val string) string {
+		at := buf.Len()
+		buf.WriteByte(' ')
+		buf.WriteString(val)
+		return buf.String()[at:]
+	}
+	type entry struct {
+		group int
+		val   string
+	}
 	var (
-		groups []headerTokenSource
-		index  = make(map[string]int, 32)
+		names   []string // the groups' names, in first-seen order
+		entries = make([]entry, 0, len(fields)+len(pseudo)+8)
+		index   map[string]int // names' positions, once there are many
 	)
+	const linearGroups = 32 // names searched in turn up to this many
 	add := func(name, val string) {
-		p, ok := index[name]
-		if !ok {
-			p = len(groups)
-			index[name] = p
-			groups = append(groups, headerTokenSource{prefix: "H" + name + ":"})
+		p := -1
+		if index != nil {
+			if i, ok := index[name]; ok {
+				p = i
+			}
+		} else {
+			for i, n := range names {
+				if n == name {
+					p = i
+					break
+				}
+			}
 		}
-		groups[p].values = append(groups[p].values, val)
+		if p < 0 {
+			p = len(names)
+			names = append(names, name)
+			if index != nil {
+				index[name] = p
+			} else if len(names) > linearGroups {
+				index = make(map[string]int, 2*len(names))
+				for i, n := range names {
+					index[n] = i
+				}
+			}
+		}
+		entries = append(entries, entry{p, val})
 	}
 	visit := func(name, val string) {
 		lname := lowerName(name)
@@ -186,7 +234,7 @@ func headerTokenSources(m *Message, opt TokenOptions) []headerTokenSource {
 	}
 
 	var received []string
-	for _, f := range visibleHeaderFields(m.Header, opt.Scan) {
+	for _, f := range fields {
 		lname := lowerName(f.Name)
 		if lname == "received" {
 			received = append(received, f.Name, f.Value)
@@ -195,14 +243,35 @@ func headerTokenSources(m *Message, opt TokenOptions) []headerTokenSource {
 		if ignoredHeader(lname) {
 			continue
 		}
-		visit(f.Name, " "+f.Value)
+		visit(f.Name, spaced(f.Value))
 	}
-	for _, f := range pseudoHeaders(m, opt.Metadata) {
-		visit(f.Name, " "+f.Value)
+	for _, f := range pseudo {
+		visit(f.Name, spaced(f.Value))
 	}
 	// The oldest Received field, then the one before it.
 	for i, k := len(received)-2, 0; i >= 0 && k < 2; i, k = i-2, k+1 {
-		visit(received[i], " "+received[i+1])
+		visit(received[i], spaced(received[i+1]))
+	}
+
+	groups := make([]headerTokenSource, len(names))
+	for i, name := range names {
+		at := buf.Len()
+		buf.WriteByte('H')
+		buf.WriteString(name)
+		buf.WriteByte(':')
+		groups[i].prefix = buf.String()[at:]
+	}
+	counts := make([]int, len(names))
+	for _, e := range entries {
+		counts[e.group]++
+	}
+	values := make([]string, len(entries))
+	for i, at := 0, 0; i < len(groups); i++ {
+		groups[i].values = values[at : at : at+counts[i]]
+		at += counts[i]
+	}
+	for _, e := range entries {
+		groups[e.group].values = append(groups[e.group].values, e.val)
 	}
 	return groups
 }

@@ -280,14 +280,23 @@ func renderHTMLWith(src string, st *HTMLStats) htmlResult {
 				havePending = true
 			}
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
-			name, hasAttr := z.TagName()
+			var nameBuf [maxRawTagName]byte
+			name, ok := rawTagName(nameBuf[:0], z.Raw(), tt == html.EndTagToken)
+			if !ok {
+				name, _ = z.TagName()
+			}
 			tag, info := internTag(name)
 			attrs = attrs[:0]
 			if tt != html.EndTagToken {
 				var rawTag string
-				for hasAttr {
+				// TagAttr gives an empty key once there is no more
+				// attribute: the tokenizer keeps none with an empty key.
+				for hasAttr := true; hasAttr; {
 					var k, v []byte
 					k, v, hasAttr = z.TagAttr()
+					if len(k) == 0 {
+						break
+					}
 					key := internHTML(k)
 					if len(v) == 0 {
 						// HTML::Parser gives a valueless attribute its
@@ -320,6 +329,35 @@ func renderHTMLWith(src string, st *HTMLStats) htmlResult {
 			}
 		}
 	}
+}
+
+// maxRawTagName is the longest tag name rawTagName reads.
+const maxRawTagName = 32
+
+// rawTagName returns, appended to dst, the name of the tag whose raw text
+// (from its '<') is raw, lower-cased, as the tokenizer's TagName gives
+// it: the bytes after "<" (or "</" for an end tag) up to a blank, '/' or
+// '>'. TagName copies the name to replace NUL bytes, on every tag; this
+// reads it in place. It reports false for a name it leaves to TagName: one
+// holding a NUL or a byte 0x80 and up, or longer than maxRawTagName.
+func rawTagName(dst, raw []byte, end bool) ([]byte, bool) {
+	i := 1
+	if end {
+		i = 2
+	}
+	for ; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '/' || c == '>':
+			return dst, len(dst) > 0
+		case c == 0 || c >= 0x80 || len(dst) == maxRawTagName:
+			return dst, false
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst, false
 }
 
 // hasAttrAssignment reports whether key is followed by '=' somewhere in

@@ -359,7 +359,7 @@ func (st *rcvState) fallback(s string) relayParse {
 }
 
 func (st *rcvState) detectAuth(s string) string {
-	if strings.Contains(s, " by ") && containsFold(s, " with ") {
+	if containsSpaced(s, " by ") && containsFold(s, " with ") {
 		if isASCII(s) {
 			if a, ok := authWith(s); ok {
 				return a
@@ -368,12 +368,12 @@ func (st *rcvState) detectAuth(s string) string {
 			return m[1]
 		}
 	}
-	if strings.Contains(s, " by mx.google.com ") && st.match(rcvGmail, s) {
+	if containsSpaced(s, " by mx.google.com ") && st.match(rcvGmail, s) {
 		if m := st.sub(rcvGmailTLS, s); m != nil {
 			return "GMail - transport=" + m[1] + " cipher=" + m[2]
 		}
 	}
-	if strings.Contains(s, " (AUTH: ") {
+	if containsSpaced(s, " (AUTH: ") {
 		if m := st.sub(rcvAuthColon, s); m != nil {
 			return m[1]
 		}
@@ -386,7 +386,7 @@ func (st *rcvState) detectAuth(s string) string {
 			return "GMX (" + m[4] + " / " + m[3] + ")"
 		}
 	}
-	if strings.Contains(s, " (authenticated as ") && st.match(rcvCritPath, s) {
+	if containsSpaced(s, " (authenticated as ") && st.match(rcvCritPath, s) {
 		return "CriticalPath"
 	}
 	if strings.Contains(s, "(Authenticated sender: ") {
@@ -397,13 +397,13 @@ func (st *rcvState) detectAuth(s string) string {
 			return "Postfix (" + m[1] + ")"
 		}
 	}
-	if strings.Contains(s, "CommuniGate Pro ") && st.match(rcvCommuniGate, s) && strings.Contains(s, " (account ") {
+	if strings.Contains(s, "CommuniGate Pro ") && st.match(rcvCommuniGate, s) && containsSpaced(s, " (account ") {
 		return "Communigate"
 	}
-	if strings.Contains(s, " with Microsoft Exchange Server HTTP-DAV") && wordBoundedContains(s, "with Microsoft Exchange Server HTTP-DAV") {
+	if containsSpaced(s, " with Microsoft Exchange Server HTTP-DAV") && wordBoundedContains(s, "with Microsoft Exchange Server HTTP-DAV") {
 		return "HTTP-DAV"
 	}
-	if strings.Contains(s, " by ") && containsFold(s, " (via http") {
+	if containsSpaced(s, " by ") && containsFold(s, " (via http") {
 		if m := st.sub(rcvViaHTTP, s); m != nil {
 			return m[1]
 		}
@@ -413,6 +413,34 @@ func (st *rcvState) detectAuth(s string) string {
 
 // containsFold reports whether s contains sub (lower-case ASCII),
 // ignoring ASCII case.
+// containsSpaced is strings.Contains(s, sub) for a sub that starts with
+// a space, searched from its second byte: a Received header has a space
+// every few bytes, where the library's search for sub would stop to
+// compare each time.
+func containsSpaced(s, sub string) bool {
+	rest := sub[1:]
+	for i := 1; i <= len(s)-len(rest); {
+		k := strings.Index(s[i:], rest)
+		if k < 0 {
+			return false
+		}
+		if s[i+k-1] == ' ' {
+			return true
+		}
+		i += k + 1
+	}
+	return false
+}
+
+// containsGuard is strings.Contains(s, guard), by containsSpaced for a
+// guard that starts with a space.
+func containsGuard(s, guard string) bool {
+	if guard[0] == ' ' {
+		return containsSpaced(s, guard)
+	}
+	return strings.Contains(s, guard)
+}
+
 func containsFold(s, sub string) bool {
 	n := len(sub)
 	for i := 0; i+n <= len(s); i++ {
@@ -735,7 +763,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 			st.envfrom, st.hasEnvFrom = m[1], true
 		}
 	}
-	if strings.Contains(s, " (SquirrelMail authenticated user ") || strings.Contains(s, " (NaSMail authenticated user ") {
+	if containsSpaced(s, " (SquirrelMail authenticated user ") || containsSpaced(s, " (NaSMail authenticated user ") {
 		if m := st.sub(rcvSquirrel, s); m != nil {
 			st.ip, st.by = m[1], m[2]
 			return relayParsed
@@ -748,7 +776,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 		}
 	}
 	switch {
-	case strings.Contains(s, " SMTPSVC"):
+	case containsSpaced(s, " SMTPSVC"):
 		if m := st.sub(rcvSMTPSVC, s); m != nil {
 			st.helo, st.ip, st.by = m[1], m[2], m[3]
 			return relayParsed
@@ -756,7 +784,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 		if st.match(rcvPickup, s) {
 			return relayIgnored
 		}
-	case (strings.Contains(s, " with Microsoft SMTP Server") || strings.Contains(s, " with mapi id")) && st.match(rcvExchangeWith, s):
+	case (containsSpaced(s, " with Microsoft SMTP Server") || containsSpaced(s, " with mapi id")) && st.match(rcvExchangeWith, s):
 		if m := st.sub(rcvExchange, s); m != nil {
 			st.helo, st.ip, st.by, st.id = m[1], m[2], m[3], ""
 			return relayParsed
@@ -815,7 +843,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 				return relayParsed
 			}
 		}
-	case strings.Contains(s, " (Postfix) with"):
+	case containsSpaced(s, " (Postfix) with"):
 		if !st.has(sh, shParen) {
 			break
 		}
@@ -840,7 +868,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 			st.helo, st.ip, st.by = m[1], m[2], m[3]
 			return relayParsed
 		}
-	case strings.Contains(s, " (Lotus Domino "):
+	case containsSpaced(s, " (Lotus Domino "):
 		if m := st.sub(rcvDomino, s); m != nil {
 			st.helo, st.ip, st.by = m[1], m[2], m[3]
 			return relayParsed
@@ -1003,7 +1031,7 @@ func (st *rcvState) qmailMatch(s string) bool { return st.match(rcvQmail, s) }
 func (st *rcvState) tryPatterns(s string, sh rcvShape, ps []rcvPattern) (res relayParse, ok bool) {
 	for i := range ps {
 		p := &ps[i]
-		if !st.noShapes && p.guard != "" && !strings.Contains(s, p.guard) || !st.has(sh, p.shape) {
+		if !st.noShapes && p.guard != "" && !containsGuard(s, p.guard) || !st.has(sh, p.shape) {
 			continue
 		}
 		if len(p.fields) == 0 {

@@ -81,8 +81,9 @@ func ParseDate(s string) (time.Time, bool) {
 
 	var day, year int
 	var mon time.Month
+	ascii := isASCII(s) // the hand-written matchers apply
 	// Each expression runs once: its submatches say whether it matched.
-	if m := dateDMY.FindStringSubmatchIndex(s); m != nil {
+	if m, ok := matchDMY(s, ascii); ok {
 		day, _ = strconv.Atoi(s[m[2]:m[3]])
 		mon = rdMonths[strings.ToLower(s[m[4]:m[5]])]
 		year, _ = strconv.Atoi(s[m[6]:m[7]])
@@ -110,7 +111,7 @@ func ParseDate(s string) (time.Time, bool) {
 	}
 
 	var hh, mm, ss int
-	if m := dateHMS.FindStringSubmatchIndex(s); m != nil {
+	if m, ok := matchHMS(s, ascii); ok {
 		hh, _ = strconv.Atoi(s[m[2]:m[3]])
 		mm, _ = strconv.Atoi(s[m[4]:m[5]])
 		if m[6] >= 0 {
@@ -119,7 +120,7 @@ func ParseDate(s string) (time.Time, bool) {
 		s = s[:m[0]] + " " + s[m[1]:]
 	}
 	offset := 0 // minutes east of UTC
-	if m := dateNumTZ.FindStringSubmatch(s); m != nil {
+	if m, ok := matchNumTZ(s, ascii); ok {
 		h, _ := strconv.Atoi(m[2])
 		mi, _ := strconv.Atoi(m[3])
 		offset = h*60 + mi

@@ -52,8 +52,7 @@ func (p *parser) render(root *node) {
 			sizeInv += upTo(part.Invisible)
 		}
 	}
-	var all, vis, inv strings.Builder
-	all.Grow(sizeAll + len(leaves))
+	var vis, inv strings.Builder
 	vis.Grow(sizeVis + len(leaves))
 	if sizeInv > 0 {
 		inv.Grow(sizeInv + len(leaves))
@@ -61,9 +60,6 @@ func (p *parser) render(root *node) {
 	var allWide, visWide, invWide bool
 	var htmlURIs, mailto []string
 	for i, n := range leaves {
-		if all.Len() > 0 {
-			all.WriteByte('\n')
-		}
 		if vis.Len() > 0 {
 			vis.WriteByte('\n')
 		}
@@ -76,12 +72,10 @@ func (p *parser) render(root *node) {
 		}
 		part := n.part
 		if isHTML {
-			all.WriteString(scanTruncate(part.allText, scan))
 			allWide = allWide || part.wide.all
 			visWide = visWide || part.wide.visible
 			invWide = invWide || part.wide.invisible
 		} else {
-			all.WriteString(scanTruncate(part.Rendered, scan))
 			w := !isASCII(part.Rendered)
 			allWide, visWide = allWide || w, visWide || w
 		}
@@ -96,6 +90,22 @@ func (p *parser) render(root *node) {
 	p.msg.Invisible = bodyTextArray("", inv.String(), invWide)
 	rendered := p.msg.Text
 	if inv.Len() > 0 || allWide != visWide {
+		// The text with the invisible parts left in, only built when
+		// it differs from the visible text.
+		var all strings.Builder
+		all.Grow(sizeAll + len(leaves))
+		for i, n := range leaves {
+			if all.Len() > 0 {
+				all.WriteByte('\n')
+			}
+			switch {
+			case !kinds[i].isText:
+			case kinds[i].isHTML:
+				all.WriteString(scanTruncate(n.part.allText, scan))
+			default:
+				all.WriteString(scanTruncate(n.part.Rendered, scan))
+			}
+		}
 		rendered = bodyTextArray(subject, all.String(), allWide)
 	}
 	p.msg.Rendered = rendered

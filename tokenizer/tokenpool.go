@@ -40,12 +40,13 @@ func (sc *tokenScratch) digestCache() *digestCache {
 	return sc.digests
 }
 
-// release keeps the set's table (cleared) and t's buffers for the next
-// message, unless a huge message grew them, and puts sc back in the pool.
-func (sc *tokenScratch) release(s keySet, t *lineTokenizer) {
+// release keeps the set's table (emptied; it holds exactly keys) and t's
+// buffers for the next message, unless a huge message grew them, and
+// puts sc back in the pool.
+func (sc *tokenScratch) release(s keySet, keys []Key, t *lineTokenizer) {
 	sc.slots = nil
 	if len(s.slots) <= maxPooledSlots {
-		clear(s.slots)
+		s.reset(keys)
 		sc.slots = s.slots
 	}
 	keep := func(b []byte) []byte {

@@ -138,7 +138,7 @@ func TokenKeys(m *Message, opt TokenOptions) []Key {
 	t := newLineTokenizer(opt, set.add)
 	t.norm, t.alt, t.out, t.skip = sc.norm, sc.alt, sc.out, sc.skip
 	tokenizeMessage(m, opt, t)
-	sc.release(set.seen, t)
+	sc.release(set.seen, set.list, t)
 	return set.list
 }
 
@@ -261,9 +261,14 @@ func keySetOn(slots []uint64) keySet {
 	return keySet{slots: slots, shift: shift}
 }
 
+// packKey is k as a slot holds it.
+func packKey(k Key) uint64 {
+	return uint64(k[0])<<32 | uint64(k[1])<<24 | uint64(k[2])<<16 | uint64(k[3])<<8 | uint64(k[4]) | keyPresent
+}
+
 // insert adds k and reports whether it was not there yet.
 func (s *keySet) insert(k Key) bool {
-	v := uint64(k[0])<<32 | uint64(k[1])<<24 | uint64(k[2])<<16 | uint64(k[3])<<8 | uint64(k[4]) | keyPresent
+	v := packKey(k)
 	mask := uint64(len(s.slots) - 1)
 	for i := (v * 0x9E3779B97F4A7C15) >> s.shift; ; i = (i + 1) & mask {
 		switch s.slots[i] {
@@ -279,6 +284,39 @@ func (s *keySet) insert(k Key) bool {
 		}
 	}
 }
+
+// reset empties the set, which holds exactly keys. The table a big
+// message grew is kept for the messages after it, which fill a small
+// part of it: for a set that sparse, the runs of slots starting at each
+// key's home slot are cleared rather than the whole table. A run is
+// cleared up to the first empty slot, so every slot of a key, which a
+// run of full slots from the key's home reaches, is cleared, either by
+// the key's own run or by an earlier one that went through it to the
+// same end.
+func (s *keySet) reset(keys []Key) {
+	if len(keys)*keySetSparse >= len(s.slots) {
+		clear(s.slots)
+		s.n = 0
+		return
+	}
+	s.clearRuns(keys)
+}
+
+// clearRuns empties the set, which holds exactly keys, run by run (see
+// reset).
+func (s *keySet) clearRuns(keys []Key) {
+	mask := uint64(len(s.slots) - 1)
+	for _, k := range keys {
+		for i := (packKey(k) * 0x9E3779B97F4A7C15) >> s.shift; s.slots[i] != 0; i = (i + 1) & mask {
+			s.slots[i] = 0
+		}
+	}
+	s.n = 0
+}
+
+// keySetSparse is how many slots per key a set must have for reset to
+// clear it key by key.
+const keySetSparse = 16
 
 // grow doubles the table.
 func (s *keySet) grow() {

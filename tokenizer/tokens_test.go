@@ -657,3 +657,57 @@ func TestLowerTitleCaseMatchesReference(t *testing.T) {
 		t.Errorf("only %d random lines changed: the test is too weak", changed)
 	}
 }
+
+// reset and clearRuns leave every slot empty, whatever the keys' runs:
+// sets filled from sparse to the full load at which they grow (long runs,
+// runs wrapping around the end of the table), of keys inserted more than
+// once, in tables grown for an earlier message and then reused.
+func TestKeySetResetEmpties(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	randomKey := func() Key {
+		var k Key
+		for i := range k {
+			k[i] = byte(rng.UintN(256))
+		}
+		return k
+	}
+	s := newKeySet(keySetSlots)
+	for _, tc := range []struct {
+		name string
+		n    int  // keys inserted
+		runs bool // clearRuns, whatever the load
+	}{
+		{"empty", 0, false},
+		{"few", 20, false},
+		{"grows", 5000, false},
+		{"sparse in grown table", 30, false},
+		{"half full, by runs", 8000, true},
+		{"one, by runs", 1, true},
+		{"dense again", 3000, false},
+		{"sparse again", 100, false},
+	} {
+		var list []Key
+		for range tc.n {
+			k := randomKey()
+			if len(list) > 0 && rng.IntN(4) == 0 {
+				k = list[rng.IntN(len(list))]
+			}
+			if s.insert(k) {
+				list = append(list, k)
+			}
+		}
+		if tc.runs {
+			s.clearRuns(list)
+		} else {
+			s.reset(list)
+		}
+		for i, v := range s.slots {
+			if v != 0 {
+				t.Fatalf("%s: slot %d of %d still holds %x", tc.name, i, len(s.slots), v)
+			}
+		}
+		if s.n != 0 {
+			t.Errorf("%s: %d keys counted after reset", tc.name, s.n)
+		}
+	}
+}

@@ -1,0 +1,53 @@
+package tokenizer
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/gospamd/gospamd/internal/testpeer"
+)
+
+// containsSpaced and containsGuard answer as strings.Contains for every
+// needle the Received parser gives them, and mayHoldLocal6 as the three
+// strings.Contains it stands for, on the corpus's Received fields and on
+// strings put together from pieces of the needles.
+func TestContainsSpacedAsContains(t *testing.T) {
+	needles := []string{" by ", " by mx.google.com ", " (AUTH: ", " (authenticated as ", " (account ",
+		" with Microsoft Exchange Server HTTP-DAV", " (via http", " SMTPSVC", " with mapi id", " (Postfix) with", " ", "  ", "@[", ") ["}
+	var subjects []string
+	raws, _ := testpeer.CorpusMessages(t)
+	for _, raw := range raws {
+		for _, f := range Parse(raw).Header {
+			if strings.EqualFold(f.Name, "Received") {
+				subjects = append(subjects, f.Value, " "+f.Value)
+			}
+		}
+	}
+	pieces := []string{" ", "  ", "by", "b", "y", "by ", "mx.google.com", "(", "AUTH:", "SMTPSVC", "with", "mapi", "id", "x", "", ":", "::", "0", "1", "0:", ":0", "10", "@", "[", ")"}
+	rng := rand.New(rand.NewPCG(31, 32))
+	for range 50000 {
+		var b strings.Builder
+		for k := rng.IntN(12); k >= 0; k-- {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		subjects = append(subjects, b.String())
+	}
+	for _, s := range subjects {
+		for _, n := range needles {
+			want := strings.Contains(s, n)
+			if n[0] == ' ' {
+				if got := containsSpaced(s, n); got != want {
+					t.Errorf("containsSpaced(%q, %q) = %v, strings.Contains %v", s, n, got, want)
+				}
+			}
+			if got := containsGuard(s, n); got != want {
+				t.Errorf("containsGuard(%q, %q) = %v, strings.Contains %v", s, n, got, want)
+			}
+		}
+		want := strings.Contains(s, "::") || strings.Contains(s, "0:0") || strings.Contains(s, "0:1")
+		if got := mayHoldLocal6(s); got != want {
+			t.Errorf("mayHoldLocal6(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
