@@ -399,7 +399,12 @@ func (e *Engine) runRules(ctx context.Context, m *tokenizer.Message, res *Result
 	s.startTaggedLookups()
 	// Sub-rules run when a meta asks for them; rules scored 0 in this
 	// score set do not run at all.
-	for _, c := range e.rules.listed {
+	scores := e.rules.listedScores
+	for i, idx := range e.rules.listedIdx {
+		if e.userRules == nil && scores[i][s.set] == 0 {
+			continue // not read: see RuleSet.listedScores
+		}
+		c := e.rules.rules[idx]
 		r := e.ruleOf(c)
 		siteOnly := false
 		if r.Scores[s.set] == 0 {

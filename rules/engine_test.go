@@ -111,6 +111,9 @@ func TestMetaExpressions(t *testing.T) {
 	}{
 		{"A && B", 0}, {"A || B", 1}, {"!B", 1}, {"A && !B", 1}, {"(A + B + C) > 2", 1},
 		{"C >= 3 && A", 1}, {"A + B * 2", 1}, {"C / 3 == 1", 1}, {"A ? C : B", 3}, {"-A + 1", 0},
+		// Chains of + (one metaSum) next to the operators they bind with.
+		{"A + C - A + C", 6}, {"A - C + A - C", -4}, {"(A + C) + (C + A) * 2", 12}, {"A + B + C == 4", 1},
+		{"A + !B + C * 2 + -A", 7}, {"0.1 + 0.2 + 0.3 == 0.6", 0}, {"0.1 + (0.2 + 0.3) == 0.6", 1},
 	}
 	for _, tt := range tests {
 		e, err := parseMeta(tt.expr)

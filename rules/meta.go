@@ -29,15 +29,39 @@ type (
 		idx  int
 	}
 	metaUnary struct {
-		op string
-		x  metaExpr
+		neg bool // - (else !)
+		x   metaExpr
 	}
 	metaBinary struct {
-		op   string
+		op   metaOp
 		l, r metaExpr
 	}
+	// metaSum is x0 + x1 + …, added left to right as the chain of
+	// binary + it stands for (SpamAssassin's metas add long lists of
+	// rules), in one call.
+	metaSum  struct{ xs []metaExpr }
 	metaCond struct{ c, t, f metaExpr }
+	metaOp   uint8
 )
+
+// The binary operators, with the names they have in a meta.
+const (
+	opOr metaOp = iota
+	opAnd
+	opEq
+	opNe
+	opLt
+	opGt
+	opLe
+	opGe
+	opAdd
+	opSub
+	opMul
+	opDiv
+)
+
+var metaOps = map[string]metaOp{"||": opOr, "&&": opAnd, "==": opEq, "!=": opNe, "<": opLt, ">": opGt,
+	"<=": opLe, ">=": opGe, "+": opAdd, "-": opSub, "*": opMul, "/": opDiv}
 
 func (n metaNum) evalAt(func(int) float64) float64 { return float64(n) }
 func (r *metaRef) evalAt(v func(int) float64) float64 {
@@ -46,28 +70,35 @@ func (r *metaRef) evalAt(v func(int) float64) float64 {
 	}
 	return v(r.idx)
 }
-func (u metaUnary) evalAt(v func(int) float64) float64 { return u.apply(u.x.evalAt(v)) }
-func (u metaUnary) apply(x float64) float64 {
-	if u.op == "-" {
+func (u *metaUnary) evalAt(v func(int) float64) float64 { return u.apply(u.x.evalAt(v)) }
+func (u *metaUnary) apply(x float64) float64 {
+	if u.neg {
 		return -x
 	}
 	return b2f(x == 0)
 }
-func (c metaCond) evalAt(v func(int) float64) float64 {
+func (c *metaCond) evalAt(v func(int) float64) float64 {
 	if c.c.evalAt(v) != 0 {
 		return c.t.evalAt(v)
 	}
 	return c.f.evalAt(v)
 }
-func (b metaBinary) evalAt(v func(int) float64) float64 {
+func (m *metaSum) evalAt(v func(int) float64) float64 {
+	sum := m.xs[0].evalAt(v)
+	for _, x := range m.xs[1:] {
+		sum += x.evalAt(v)
+	}
+	return sum
+}
+func (b *metaBinary) evalAt(v func(int) float64) float64 {
 	switch b.op {
-	case "&&":
+	case opAnd:
 		l := b.l.evalAt(v)
 		if l == 0 {
 			return l
 		}
 		return b.r.evalAt(v)
-	case "||":
+	case opOr:
 		if l := b.l.evalAt(v); l != 0 {
 			return l
 		}
@@ -75,30 +106,30 @@ func (b metaBinary) evalAt(v func(int) float64) float64 {
 	}
 	return b.apply(b.l.evalAt(v), b.r.evalAt(v))
 }
-func (b metaBinary) apply(l, r float64) float64 {
+func (b *metaBinary) apply(l, r float64) float64 {
 	switch b.op {
-	case "+":
+	case opAdd:
 		return l + r
-	case "-":
+	case opSub:
 		return l - r
-	case "*":
+	case opMul:
 		return l * r
-	case "/":
+	case opDiv:
 		if r == 0 {
 			return 0
 		}
 		return l / r
-	case ">":
+	case opGt:
 		return b2f(l > r)
-	case "<":
+	case opLt:
 		return b2f(l < r)
-	case ">=":
+	case opGe:
 		return b2f(l >= r)
-	case "<=":
+	case opLe:
 		return b2f(l <= r)
-	case "==":
+	case opEq:
 		return b2f(l == r)
-	case "!=":
+	case opNe:
 		return b2f(l != r)
 	}
 	return 0
@@ -219,7 +250,7 @@ func (p *metaParser) cond() (metaExpr, error) {
 	if err != nil {
 		return nil, err
 	}
-	return metaCond{c, t, f}, nil
+	return &metaCond{c, t, f}, nil
 }
 
 // Binary operator precedence, loosest first, as in Perl.
@@ -233,6 +264,7 @@ func (p *metaParser) binary(level int) (metaExpr, error) {
 	if err != nil {
 		return nil, err
 	}
+	var sum *metaSum // l, when it is a chain of + built here
 	for {
 		op := p.peek()
 		found := false
@@ -249,7 +281,16 @@ func (p *metaParser) binary(level int) (metaExpr, error) {
 		if err != nil {
 			return nil, err
 		}
-		l = metaBinary{op, l, r}
+		switch {
+		case op == "+" && sum != nil:
+			sum.xs = append(sum.xs, r)
+		case op == "+":
+			sum = &metaSum{xs: []metaExpr{l, r}}
+			l = sum
+		default:
+			sum = nil
+			l = &metaBinary{metaOps[op], l, r}
+		}
 	}
 }
 
@@ -265,7 +306,7 @@ func (p *metaParser) unary() (metaExpr, error) {
 		if err != nil {
 			return nil, err
 		}
-		return metaUnary{t, x}, nil
+		return &metaUnary{t == "-", x}, nil
 	case "(":
 		p.i++
 		e, err := p.cond()
@@ -304,12 +345,16 @@ func resolveMeta(e metaExpr, index func(name string) (int, bool)) {
 		if i, ok := index(e.name); ok {
 			e.idx = i
 		}
-	case metaUnary:
+	case *metaUnary:
 		resolveMeta(e.x, index)
-	case metaBinary:
+	case *metaBinary:
 		resolveMeta(e.l, index)
 		resolveMeta(e.r, index)
-	case metaCond:
+	case *metaSum:
+		for _, x := range e.xs {
+			resolveMeta(x, index)
+		}
+	case *metaCond:
 		resolveMeta(e.c, index)
 		resolveMeta(e.t, index)
 		resolveMeta(e.f, index)

@@ -68,7 +68,12 @@ type RuleSet struct {
 	// listed are the rules that are not sub-rules, in run order: those
 	// a scan runs for hits (sub-rules only run when a meta asks).
 	listed []*compiledRule
-	byName map[string]*compiledRule
+	// listedIdx and listedScores are listed's indexes in rules and
+	// scores, side by side, so that a scan passes over the rules its
+	// score set scores 0 without reading them.
+	listedIdx    []int32
+	listedScores [][4]float64
+	byName       map[string]*compiledRule
 	// prefilters find, in one pass over a text, the rules of a kind whose
 	// literals it holds (body, rawbody, uri, full).
 	prefilters map[cf.Kind]*re.Prefilter
@@ -235,10 +240,21 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), net 
 		}
 		return runPhase(a.Rule) - runPhase(b.Rule)
 	})
+	// The compiled rules live side by side in run order: a scan reads
+	// them one after another, and scattered over the heap among the
+	// patterns' automata each read was a cache miss.
+	slab := make([]compiledRule, len(rs.rules))
+	for i, c := range rs.rules {
+		slab[i] = *c
+		rs.rules[i] = &slab[i]
+		rs.byName[c.Name] = &slab[i]
+	}
 	for i, c := range rs.rules {
 		c.idx = i
 		if !c.IsSubRule() {
 			rs.listed = append(rs.listed, c)
+			rs.listedIdx = append(rs.listedIdx, int32(i))
+			rs.listedScores = append(rs.listedScores, c.Scores)
 		}
 		if c.re != nil && c.Pattern.Captures {
 			for _, name := range c.re.CaptureNames() {

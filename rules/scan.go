@@ -203,7 +203,7 @@ func (s *scan) valueAt(idx int) float64 {
 		return float64(n)
 	}
 	c := s.rs.rules[idx]
-	if s.limit.passed(c.Name) {
+	if s.limit.passedRule(c) {
 		return 0 // not run
 	}
 	s.counts[idx] = -2
@@ -402,7 +402,7 @@ func (s *scan) matchOne(c *compiledRule, t *re.Text, n int) (count int, done boo
 // pattern's dfa on t and said it may match, so that it is not walked
 // again.
 func (s *scan) matchText(c *compiledRule, t *re.Text, n int, walked bool) (count int, done bool) {
-	if s.limit.passed(c.Name) {
+	if s.limit.passedRule(c) {
 		return n, true
 	}
 	match, findAll := c.re.MatchTextBefore, c.re.FindAllTextIndexBefore

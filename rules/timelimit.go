@@ -95,6 +95,19 @@ func (l *scanLimit) passed(at string) bool {
 	return false
 }
 
+// passedRule is passed at rule c, reading c's name only when the limit
+// passed (a scan asks before every rule).
+func (l *scanLimit) passedRule(c *compiledRule) bool {
+	if l.stopped {
+		return true
+	}
+	if l.over.Load() {
+		l.stop(c.Name)
+		return true
+	}
+	return false
+}
+
 // stop ends the scan at at (the first call wins).
 func (l *scanLimit) stop(at string) {
 	if !l.stopped {
