@@ -136,7 +136,9 @@ func (c *Context) allFromAddrs() []string {
 				if a == "" {
 					continue
 				}
-				a = dotRun().ReplaceAllString(a, ".")
+				if strings.Contains(a, "..") {
+					a = dotRun().ReplaceAllString(a, ".")
+				}
 				if !seen[a] {
 					seen[a] = true
 					out = append(out, a)
@@ -188,6 +190,10 @@ func (c *Context) allToAddrs() []string {
 // rcvdListResult is _check_welcomelist_rcvd: 1 listed and relayed as
 // required, -1 listed but not relayed so (possible forgery), 0 not listed.
 func (c *Context) rcvdListed(list, addr string) int {
+	entries := c.list(list)
+	if len(entries) == 0 {
+		return 0
+	}
 	t, u, _ := c.relayLists()
 	if len(t)+len(u) == 0 {
 		return 0
@@ -198,7 +204,7 @@ func (c *Context) rcvdListed(list, addr string) int {
 	}
 	addr = strings.ToLower(addr)
 	forged := 0
-	for _, e := range c.list(list) {
+	for _, e := range entries {
 		if !globMatch(e.Addr, addr) {
 			continue
 		}
@@ -255,14 +261,17 @@ func (c *Context) welcomeState(def bool) int {
 		key = "defwl"
 	}
 	return cached(c, key, func() int {
+		list := cf.ListWelcomelistFromRcvd
+		if def {
+			list = cf.ListDefWelcomelistFromRcvd
+		}
+		if len(c.list(list)) == 0 && (def || len(c.list(cf.ListWelcomelistFrom)) == 0) {
+			return 0 // nothing listed: no sender needs working out
+		}
 		found := 0
 		for _, a := range c.allFromAddrs() {
 			if !def && inList(c.list(cf.ListWelcomelistFrom), a) {
 				return 1
-			}
-			list := cf.ListWelcomelistFromRcvd
-			if def {
-				list = cf.ListDefWelcomelistFromRcvd
 			}
 			switch c.rcvdListed(list, a) {
 			case 1:

@@ -24,19 +24,30 @@ func addRelay(m map[string]Func) {
 // Relays that a later POP/IMAP fetch marker dropped from both lists are
 // recognised by their absence from Message.RelayHeaders.
 func (c *Context) relayLists() (trusted, untrusted []tokenizer.Relay, unparseable int) {
-	rh := c.relayHeaders()
-	for _, r := range c.Msg.Relays {
-		switch {
-		case r.Unparseable:
-			unparseable++
-		case r.Ignored:
-		case r.Trusted && strings.Contains(rh.Trusted, r.String()):
-			trusted = append(trusted, r)
-		case !r.Trusted && strings.Contains(rh.Untrusted, r.String()):
-			untrusted = append(untrusted, r)
+	l := cached(c, "relaylists", func() relayLists {
+		var l relayLists
+		rh := c.relayHeaders()
+		for _, r := range c.Msg.Relays {
+			switch {
+			case r.Unparseable:
+				l.unparseable++
+			case r.Ignored:
+			case r.Trusted && strings.Contains(rh.Trusted, r.String()):
+				l.trusted = append(l.trusted, r)
+			case !r.Trusted && strings.Contains(rh.Untrusted, r.String()):
+				l.untrusted = append(l.untrusted, r)
+			}
 		}
-	}
-	return trusted, untrusted, unparseable
+		return l
+	})
+	return l.trusted, l.untrusted, l.unparseable
+}
+
+// relayLists is what Context.relayLists returns, worked out once a scan
+// (the callers only read the lists).
+type relayLists struct {
+	trusted, untrusted []tokenizer.Relay
+	unparseable        int
 }
 
 // checkNoRelays (check_no_relays()): no Received header could be used.
