@@ -928,7 +928,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 	if res, ok := st.tryPatterns(s, sh, rcvFromBracketed); ok {
 		return res
 	}
-	if m := st.sub(rcvSendmail2, s); m != nil {
+	if m := st.subHand(true, rcvSendmail2, matchSendmail2, s); m != nil {
 		if m[2] != "softdnserr" {
 			st.rdns = m[2]
 			st.lookedUp = true

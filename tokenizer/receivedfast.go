@@ -425,3 +425,34 @@ func isPrivateIP(ip string) bool {
 	}
 	return false
 }
+
+// matchSendmail2 is rcvSendmail2's IPv4 form, ^(\S+) \((\S+)
+// \[(IPADDR)\]\).*? by (\S+)\b, as FindStringSubmatch gives it: the lazy
+// ".*?" (no newline) settles on the first " by " after which a run of
+// non-blanks holds a word boundary, and the greedy \S+ on the last such
+// boundary of the run.
+func matchSendmail2(s string) []string {
+	helo, rdns, ip, i, ok := heloRDNSIPv4(s)
+	if !ok || i >= len(s) || s[i] != ')' {
+		return nil
+	}
+	i++
+	lim := len(s)
+	if nl := strings.IndexByte(s[i:], '\n'); nl >= 0 {
+		lim = i + nl // ".*?" stops here; " by " may start no later
+	}
+	for p := i; p <= lim; p++ {
+		k := strings.Index(s[p:min(len(s), lim+len(" by "))], " by ")
+		if k < 0 {
+			return nil
+		}
+		p += k
+		j := p + len(" by ")
+		for e := nonSpaceEnd(s, j); e > j; e-- {
+			if isWordAt(s, e-1) != isWordAt(s, e) {
+				return []string{s[:e], helo, rdns, ip, s[j:e]}
+			}
+		}
+	}
+	return nil
+}
