@@ -1023,7 +1023,9 @@ func wordBoundedPrefix(s, w string) bool {
 }
 
 // qmailMatch is the qmail pattern including its (?! id ) look-ahead.
-func (st *rcvState) qmailMatch(s string) bool { return st.match(rcvQmail, s) }
+func (st *rcvState) qmailMatch(s string) bool {
+	return (st.noShapes || mayBeQmail(s)) && st.match(rcvQmail, s)
+}
 
 // tryPatterns tries ps in order. The first pattern whose guard and
 // regexp match fills st from its submatches, and its result is returned

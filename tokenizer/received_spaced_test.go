@@ -51,3 +51,44 @@ func TestContainsSpacedAsContains(t *testing.T) {
 		}
 	}
 }
+
+// mayBeQmail is true wherever rcvQmail (either form) matches: on the
+// corpus's Received fields as parseFrom sees them, and on strings put
+// together from the pieces of the pattern.
+func TestMayBeQmailWhereQmailMatches(t *testing.T) {
+	var subjects []string
+	raws, _ := testpeer.CorpusMessages(t)
+	for _, raw := range raws {
+		for _, f := range Parse(raw).Header {
+			if strings.EqualFold(f.Name, "Received") {
+				v := strings.TrimPrefix(collapseASCIISpace(strings.TrimSpace(f.Value)), "from ")
+				subjects = append(subjects, v, stripReceivedDate(v))
+			}
+		}
+	}
+	pieces := []string{"a", " ", " (", "(", ")", ") (", "HELO ", "EHLO ", "x@", "[", "]", "1.2.3.4", "::1", "IPv6:::1",
+		" (envelope-sender <a@b>)", " by ", "b.c", " with ", "SMTP", "QMQP", " id", "\t", "\n", "; "}
+	rng := rand.New(rand.NewPCG(61, 62))
+	for range 100000 {
+		var b strings.Builder
+		b.WriteString("h")
+		for k := rng.IntN(14); k >= 0; k-- {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		subjects = append(subjects, b.String())
+	}
+	matched := 0
+	for _, s := range subjects {
+		if !rcvQmail.v4().MatchString(s) && !rcvQmail.all().MatchString(s) {
+			continue
+		}
+		matched++
+		if !mayBeQmail(s) {
+			t.Errorf("rcvQmail matches %q, mayBeQmail says it cannot", s)
+		}
+	}
+	if matched < 100 {
+		t.Errorf("only %d subjects match rcvQmail", matched)
+	}
+	t.Logf("%d of %d subjects match rcvQmail", matched, len(subjects))
+}

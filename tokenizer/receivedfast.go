@@ -456,3 +456,27 @@ func matchSendmail2(s string) []string {
 	}
 	return nil
 }
+
+// mayBeQmail reports whether rcvQmail can match s, from how the pattern
+// starts: ^\S+( \((?:HELO|EHLO) \S*\))? \((\S+\@)?\[?IPADDR\]?\), so the
+// first run of non-blanks is followed by " (" and then either a run of
+// non-blanks holding the ')' that closes the address, or "HELO " or
+// "EHLO ", a run of non-blanks ending in ')', " (" and such a run. Most
+// headers, "host (name [address]) by ...", fail at once: the run after
+// the first " (" holds no ')'.
+func mayBeQmail(s string) bool {
+	a := nonSpaceEnd(s, 0)
+	if a == 0 || !strings.HasPrefix(s[a:], " (") {
+		return false
+	}
+	p := a + 2
+	closes := func(p int) bool { return strings.IndexByte(s[p:nonSpaceEnd(s, p)], ')') >= 0 }
+	if closes(p) {
+		return true
+	}
+	if strings.HasPrefix(s[p:], "HELO ") || strings.HasPrefix(s[p:], "EHLO ") {
+		q := nonSpaceEnd(s, p+5)
+		return q > p+5 && s[q-1] == ')' && strings.HasPrefix(s[q:], " (") && closes(q+2)
+	}
+	return false
+}
