@@ -441,10 +441,30 @@ func containsGuard(s, guard string) bool {
 	return strings.Contains(s, guard)
 }
 
+// containsFold reports whether some len(sub) bytes of s are
+// strings.EqualFold to sub, a lower-case ASCII string. Text folding to
+// ASCII with as many bytes is ASCII (a non-ASCII character takes more
+// bytes than the one it would fold to), so this is an ASCII search
+// without case: for a sub starting with a byte that is no letter, at
+// each such byte of s (a Received header's spaces, for " with ").
 func containsFold(s, sub string) bool {
 	n := len(sub)
+	c := sub[0]
+	if 'a' <= c && c <= 'z' {
+		for i := 0; i+n <= len(s); i++ {
+			if s[i]|0x20 == c && ascii.HasPrefixFold(s[i:], sub) {
+				return true
+			}
+		}
+		return false
+	}
 	for i := 0; i+n <= len(s); i++ {
-		if s[i]|0x20 == sub[0]|0x20 && strings.EqualFold(s[i:i+n], sub) {
+		k := strings.IndexByte(s[i:len(s)-n+1], c)
+		if k < 0 {
+			return false
+		}
+		i += k
+		if ascii.HasPrefixFold(s[i:], sub) {
 			return true
 		}
 	}
