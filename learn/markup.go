@@ -102,8 +102,16 @@ func splitHeaderBody(msg []byte) (hdr, body []byte) {
 	return msg, nil
 }
 
+// headerHas reports whether a line of hdr starts with name (any case)
+// and a colon; it runs on every message learned.
 func headerHas(hdr []byte, name string) bool {
-	for _, line := range bytes.Split(hdr, []byte("\n")) {
+	for len(hdr) > 0 {
+		line := hdr
+		if i := bytes.IndexByte(hdr, '\n'); i >= 0 {
+			line, hdr = hdr[:i], hdr[i+1:]
+		} else {
+			hdr = nil
+		}
 		if len(line) > len(name) && line[len(name)] == ':' && strings.EqualFold(string(line[:len(name)]), name) {
 			return true
 		}

@@ -441,10 +441,30 @@ func containsGuard(s, guard string) bool {
 	return strings.Contains(s, guard)
 }
 
+// containsFold reports whether some len(sub) bytes of s are
+// strings.EqualFold to sub, a lower-case ASCII string. Text folding to
+// ASCII with as many bytes is ASCII (a non-ASCII character takes more
+// bytes than the one it would fold to), so this is an ASCII search
+// without case: for a sub starting with a byte that is no letter, at
+// each such byte of s (a Received header's spaces, for " with ").
 func containsFold(s, sub string) bool {
 	n := len(sub)
+	c := sub[0]
+	if 'a' <= c && c <= 'z' {
+		for i := 0; i+n <= len(s); i++ {
+			if s[i]|0x20 == c && ascii.HasPrefixFold(s[i:], sub) {
+				return true
+			}
+		}
+		return false
+	}
 	for i := 0; i+n <= len(s); i++ {
-		if s[i]|0x20 == sub[0]|0x20 && strings.EqualFold(s[i:i+n], sub) {
+		k := strings.IndexByte(s[i:len(s)-n+1], c)
+		if k < 0 {
+			return false
+		}
+		i += k
+		if ascii.HasPrefixFold(s[i:], sub) {
 			return true
 		}
 	}
@@ -928,7 +948,7 @@ func (st *rcvState) parseFrom(s string) relayParse {
 	if res, ok := st.tryPatterns(s, sh, rcvFromBracketed); ok {
 		return res
 	}
-	if m := st.sub(rcvSendmail2, s); m != nil {
+	if m := st.subHand(true, rcvSendmail2, matchSendmail2, s); m != nil {
 		if m[2] != "softdnserr" {
 			st.rdns = m[2]
 			st.lookedUp = true
@@ -1023,7 +1043,9 @@ func wordBoundedPrefix(s, w string) bool {
 }
 
 // qmailMatch is the qmail pattern including its (?! id ) look-ahead.
-func (st *rcvState) qmailMatch(s string) bool { return st.match(rcvQmail, s) }
+func (st *rcvState) qmailMatch(s string) bool {
+	return (st.noShapes || mayBeQmail(s)) && st.match(rcvQmail, s)
+}
 
 // tryPatterns tries ps in order. The first pattern whose guard and
 // regexp match fills st from its submatches, and its result is returned

@@ -280,6 +280,8 @@ func TestReceivedIPv4HandMatchersAsRegexps(t *testing.T) {
 		"a (b [1.2.3.4]]) by c (", "a (b [1.2.3.4] ]) by c (", "(b [1.2.3.4]) by c (", "a ( [1.2.3.4]) by c (",
 		"a (b [1.2.3.4]) by c (\xff", "\xff (\xfe [1.2.3.4]) by \xfd (", "a (b [1.2.3.4]) by c\x0b (",
 		"a (b [1.2.3.4] x) by c d) by e (", "a (b [1.2.3.4] x) by c ( y) by ( (", "a (b [1.2.3.4]) by c\r (",
+		"a (b [1.2.3.4]) x by -. by c.", "a (b [1.2.3.4]) by -- by é by x", "a (b [1.2.3.4])\n by c", "a (b [1.2.3.4]) by",
+		"a (b [1.2.3.4])by c by d", "a (b [1.2.3.4]) by a.b-\xff", "a (b [1.2.3.4]) by x\vy z",
 	}
 	ips := []string{"0.0.0.0", "255.255.255.255", "256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "1.2.3.04",
 		"249.250.199.100", "1.2.3.4x", "1..2.3", "9.99.199.255", "300.2.3.4", "1.2.3.", ".1.2.3", "12345.1.1.1", "٣.1.1.1"}
@@ -302,7 +304,8 @@ func TestReceivedIPv4HandMatchersAsRegexps(t *testing.T) {
 			}
 		}
 	}
-	pieces := []string{"a", "b.c", " ", " (", "(", ")", " [", "[", "]", "1.2.3.4", "255.0.10.1", "256.1.1.1", ") by ", " by ", "\n", "\t", "x", "(y)"}
+	pieces := []string{"a", "b.c", " ", " (", "(", ")", " [", "[", "]", "1.2.3.4", "255.0.10.1", "256.1.1.1", ") by ", " by ", "\n", "\t", "x", "(y)",
+		"]) by ", "by", "-", ".", "_", "\xc3\xa9", "\xff", ";", "\v"}
 	rng := rand.New(rand.NewPCG(3, 4))
 	for range 100000 {
 		var b strings.Builder
@@ -317,7 +320,8 @@ func TestReceivedIPv4HandMatchersAsRegexps(t *testing.T) {
 		name string
 		re   *rcvRe
 		hand func(string) []string
-	}{{"rcvGeneric1", rcvGeneric1, matchGeneric1}, {"rcvPostfix1", rcvPostfix1, matchPostfix1}} {
+	}{{"rcvGeneric1", rcvGeneric1, matchGeneric1}, {"rcvPostfix1", rcvPostfix1, matchPostfix1},
+		{"rcvSendmail2", rcvSendmail2, matchSendmail2}} {
 		hits := 0
 		for _, s := range subjects {
 			want, got := c.re.v4().FindStringSubmatch(s), c.hand(s)

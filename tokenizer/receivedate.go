@@ -198,12 +198,21 @@ func (m *Message) receiveTime() (time.Time, bool) {
 		}
 	}
 	var local []string
+	// The newest field unfolded, which the checks below and the date
+	// usually read: unfolded once.
+	var raw, unfolded string
+	unfold := func(s string) string {
+		if s != raw {
+			raw, unfolded = s, rdUnfold(s)
+		}
+		return unfolded
+	}
 	if len(rcvd) > 0 {
-		if first := rdUnfold(rcvd[0]); mayBeLocalHandOff(first) && (qmailInvoked.MatchString(first) || fromLocalhost.MatchString(first)) {
+		if first := unfold(rcvd[0]); mayBeLocalHandOff(first) && (qmailInvoked.MatchString(first) || fromLocalhost.MatchString(first)) {
 			local = append(local, rcvd[0])
 			rcvd = rcvd[1:]
 		}
-		if len(rcvd) > 0 && strings.Contains(rcvd[0], "(fetchmail-") && byFetchmail.MatchString(rdUnfold(rcvd[0])) {
+		if len(rcvd) > 0 && strings.Contains(rcvd[0], "(fetchmail-") && byFetchmail.MatchString(unfold(rcvd[0])) {
 			local = append(local, rcvd[0])
 			rcvd = rcvd[1:]
 		} else if len(local) > 0 {
@@ -212,7 +221,7 @@ func (m *Message) receiveTime() (time.Time, bool) {
 		}
 	}
 	if len(rcvd) > 0 {
-		if t, ok := ParseDate(rdUnfold(rcvd[0])); ok {
+		if t, ok := ParseDate(unfold(rcvd[0])); ok {
 			return t, true
 		}
 		rcvd = rcvd[1:]

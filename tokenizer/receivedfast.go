@@ -425,3 +425,58 @@ func isPrivateIP(ip string) bool {
 	}
 	return false
 }
+
+// matchSendmail2 is rcvSendmail2's IPv4 form, ^(\S+) \((\S+)
+// \[(IPADDR)\]\).*? by (\S+)\b, as FindStringSubmatch gives it: the lazy
+// ".*?" (no newline) settles on the first " by " after which a run of
+// non-blanks holds a word boundary, and the greedy \S+ on the last such
+// boundary of the run.
+func matchSendmail2(s string) []string {
+	helo, rdns, ip, i, ok := heloRDNSIPv4(s)
+	if !ok || i >= len(s) || s[i] != ')' {
+		return nil
+	}
+	i++
+	lim := len(s)
+	if nl := strings.IndexByte(s[i:], '\n'); nl >= 0 {
+		lim = i + nl // ".*?" stops here; " by " may start no later
+	}
+	for p := i; p <= lim; p++ {
+		k := strings.Index(s[p:min(len(s), lim+len(" by "))], " by ")
+		if k < 0 {
+			return nil
+		}
+		p += k
+		j := p + len(" by ")
+		for e := nonSpaceEnd(s, j); e > j; e-- {
+			if isWordAt(s, e-1) != isWordAt(s, e) {
+				return []string{s[:e], helo, rdns, ip, s[j:e]}
+			}
+		}
+	}
+	return nil
+}
+
+// mayBeQmail reports whether rcvQmail can match s, from how the pattern
+// starts: ^\S+( \((?:HELO|EHLO) \S*\))? \((\S+\@)?\[?IPADDR\]?\), so the
+// first run of non-blanks is followed by " (" and then either a run of
+// non-blanks holding the ')' that closes the address, or "HELO " or
+// "EHLO ", a run of non-blanks ending in ')', " (" and such a run. Most
+// headers, "host (name [address]) by ...", fail at once: the run after
+// the first " (" holds no ')'.
+func mayBeQmail(s string) bool {
+	a := nonSpaceEnd(s, 0)
+	if a == 0 || !strings.HasPrefix(s[a:], " (") {
+		return false
+	}
+	p := a + 2
+	closes := func(p int) bool { return strings.IndexByte(s[p:nonSpaceEnd(s, p)], ')') >= 0 }
+	if closes(p) {
+		return true
+	}
+	if strings.HasPrefix(s[p:], "HELO ") || strings.HasPrefix(s[p:], "EHLO ") {
+		q := nonSpaceEnd(s, p+5)
+		return q > p+5 && s[q-1] == ')' && strings.HasPrefix(s[q:], " (") && closes(q+2)
+	}
+	return false
+}
