@@ -90,3 +90,52 @@ func TestHasInnerSpace(t *testing.T) {
 		}
 	}
 }
+
+// The tests before the local and fetchmail Received regexps never turn
+// away a field the regexp matches: crafted fields, and random ones built
+// from the regexps' pieces.
+func TestReceivedGuardsAgree(t *testing.T) {
+	guards := []struct {
+		name  string
+		guard func(string) bool
+		re    func() *regexp.Regexp
+	}{
+		{"local", mayBeLocal, rcvdFromLocal},
+		{"qmail", func(s string) bool { return strings.Contains(s, " invoked by uid ") }, rcvdQmailUID},
+		{"fetchmail", func(s string) bool { return strings.Contains(s, "(fetchmail-") }, rcvdFetchmail},
+	}
+	fields := []string{
+		"from localhost (localhost [127.0.0.1])\n\tby mail.example.com (Postfix) with ESMTP id 1",
+		"from mail.example.com (mx [127.0.0.1]) by x",
+		"from a b 127.0.0.1 by x",
+		"(qmail 1234 invoked by uid 500); 8 Dec 2026 01:00:00 -0000",
+		"from pop.example.com [10.0.0.1]\n\tby localhost with POP3 (fetchmail-6.4.37)\n\tfor <u@localhost> (single-drop)",
+		"from mx.example.net (mx.example.net [192.0.2.7]) by mail.example.com with ESMTP; Tue, 8 Dec 2026 01:00:00 +0000",
+		"from localhost\tby x", "from  localhost ", "qmail 1 invoked by uid 2",
+	}
+	rng := rand.New(rand.NewPCG(16, 10))
+	pieces := []string{"from ", "localhost", " ", "\t", "127.0.0.1", "127.0.0.10", "a", "by localhost with ", "POP3", " (fetchmail-", "6.4", "qmail ", "12", " invoked by uid ", "\n", "[", "]"}
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(10) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		fields = append(fields, b.String())
+	}
+	matched := map[string]int{}
+	for _, f := range fields {
+		for _, g := range guards {
+			if g.re().MatchString(f) {
+				matched[g.name]++
+				if !g.guard(f) {
+					t.Errorf("%s: the guard turns away %q, which the regexp matches", g.name, f)
+				}
+			}
+		}
+	}
+	for _, g := range guards {
+		if matched[g.name] == 0 {
+			t.Errorf("%s: no field matched, so the test shows nothing", g.name)
+		}
+	}
+}

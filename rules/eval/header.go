@@ -56,6 +56,13 @@ var (
 	spaceRun      = lazyRegexp(`\s+`)
 )
 
+// mayBeLocal reports whether rcvdFromLocal can match s: its every match
+// holds "from " and "localhost" or "127.0.0.1" (a test before the regexp,
+// which most Received fields fail).
+func mayBeLocal(s string) bool {
+	return strings.Contains(s, "from ") && (strings.Contains(s, "localhost") || strings.Contains(s, "127.0.0.1"))
+}
+
 // dateHeaderTime is the first parseable Resent-Date, else Date.
 func (c *Context) dateHeaderTime() (time.Time, bool) {
 	for _, h := range []string{"Resent-Date", "Date"} {
@@ -90,11 +97,12 @@ func (c *Context) receivedTimes() rcvdTimes {
 			return out
 		}
 		var local []string
-		if rcvdFromLocal().MatchString(rcvd[0]) || rcvdQmailUID().MatchString(rcvd[0]) {
+		if mayBeLocal(rcvd[0]) && rcvdFromLocal().MatchString(rcvd[0]) ||
+			strings.Contains(rcvd[0], " invoked by uid ") && rcvdQmailUID().MatchString(rcvd[0]) {
 			local = append(local, rcvd[0])
 			rcvd = rcvd[1:]
 		}
-		if len(rcvd) > 0 && rcvdFetchmail().MatchString(rcvd[0]) {
+		if len(rcvd) > 0 && strings.Contains(rcvd[0], "(fetchmail-") && rcvdFetchmail().MatchString(rcvd[0]) {
 			local = append(local, rcvd[0])
 			rcvd = rcvd[1:]
 		} else if len(local) > 0 {
