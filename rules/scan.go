@@ -269,13 +269,13 @@ func (s *scan) run(c *compiledRule) int {
 		ok, err := c.eval(ctx, c.Eval.Args)
 		return boolCount(err == nil && ok)
 	}
-	switch c.Kind {
+	switch c.kind {
 	case cf.KindHeader:
 		return s.runHeader(c)
 	case cf.KindBody:
 		return s.matchEachFiltered(c, cf.KindBody, c.Tflags.NoSubject)
 	case cf.KindRawbody, cf.KindURI, cf.KindFull:
-		return s.matchEachFiltered(c, c.Kind, false)
+		return s.matchEachFiltered(c, c.kind, false)
 	case cf.KindMIMEHeader:
 		return s.runMIMEHeader(c)
 	}
