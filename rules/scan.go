@@ -347,7 +347,7 @@ func (s *scan) matchEachFiltered(c *compiledRule, kind cf.Kind, skipFirst bool) 
 				continue
 			}
 			var done bool
-			if n, done = s.matchOne(c, texts[i], n); done {
+			if n, done = s.matchText(c, texts[i], n, false, true); done {
 				break
 			}
 		}
@@ -368,7 +368,7 @@ func (s *scan) matchEachFiltered(c *compiledRule, kind cf.Kind, skipFirst bool) 
 			return 1
 		}
 		var done bool
-		if n, done = s.matchText(c, texts[i], n, cand.walked(i, j)); done {
+		if n, done = s.matchText(c, texts[i], n, cand.walked(i, j), false); done {
 			break
 		}
 	}
@@ -395,19 +395,22 @@ func (s *scan) matchEach(c *compiledRule, texts []*re.Text) int {
 // done is true when no more texts are needed: the count is final, or
 // the time limit passed (the scan then discards the count).
 func (s *scan) matchOne(c *compiledRule, t *re.Text, n int) (count int, done bool) {
-	return s.matchText(c, t, n, false)
+	return s.matchText(c, t, n, false, false)
 }
 
 // matchText is matchOne; walked says c's pattern set walked the
 // pattern's dfa on t and said it may match, so that it is not walked
-// again.
-func (s *scan) matchText(c *compiledRule, t *re.Text, n int, walked bool) (count int, done bool) {
+// again, and lits that c's prefilter found one of its literals in t.
+func (s *scan) matchText(c *compiledRule, t *re.Text, n int, walked, lits bool) (count int, done bool) {
 	if s.limit.passedRule(c) {
 		return n, true
 	}
 	match, findAll := c.re.MatchTextBefore, c.re.FindAllTextIndexBefore
-	if walked {
+	switch {
+	case walked:
 		match, findAll = c.re.MatchSetCandidateBefore, c.re.FindAllSetCandidateIndexBefore
+	case lits:
+		match, findAll = c.re.MatchLiteralCandidateBefore, c.re.FindAllLiteralCandidateIndexBefore
 	}
 	if !c.Tflags.Multiple {
 		ok, err := match(t, s.limit.deadline)
@@ -465,6 +468,8 @@ func (s *scan) runHeader(c *compiledRule) int {
 		}
 	case c.hpf >= 0 && !s.headerPrefiltered(c.hk, subj.text)[c.hpf]:
 		// None of its literals is in the subject: no match.
+	case c.hpf >= 0:
+		ok, err = c.re.MatchLiteralCandidateBefore(subj.text, s.limit.deadline)
 	default:
 		ok, err = c.re.MatchTextBefore(subj.text, s.limit.deadline)
 	}
@@ -528,7 +533,7 @@ func (s *scan) runMIMEHeader(c *compiledRule) int {
 			continue
 		}
 		var done bool
-		if n, done = s.matchOne(c, t, n); done {
+		if n, done = s.matchText(c, t, n, false, c.mpf >= 0); done {
 			break
 		}
 	}
