@@ -24,6 +24,9 @@ type scan struct {
 	// bayesOdds is the second Bayes answer (Result.BayesOdds).
 	bayesOdds float64
 
+	// valueFn is valueAt, made once per scan for the metas (a method
+	// value made at each call was an allocation per meta).
+	valueFn func(idx int) float64
 	// counts are the rules' hit counts by index: -1 not run yet, -2
 	// running (a meta cycle reads 0).
 	counts []int32
@@ -253,7 +256,10 @@ func (s *scan) run(c *compiledRule) int {
 	case c.gate != nil:
 		return s.runTemplate(c)
 	case c.meta != nil:
-		return boolCount(c.meta.evalAt(s.valueAt) != 0)
+		if s.valueFn == nil {
+			s.valueFn = s.valueAt
+		}
+		return boolCount(c.meta.evalAt(s.valueFn) != 0)
 	case c.bayes != nil:
 		if !s.bayesRan {
 			return 0
