@@ -401,8 +401,15 @@ func (e *Engine) runRules(ctx context.Context, m *tokenizer.Message, res *Result
 	// score set do not run at all.
 	scores := e.rules.listedScores
 	for i, idx := range e.rules.listedIdx {
-		if e.userRules == nil && scores[i][s.set] == 0 {
-			continue // not read: see RuleSet.listedScores
+		if e.userRules == nil {
+			// The site's rules: the dense score list says whether to
+			// run the rule, and its Rule is only read for a hit.
+			if scores[i][s.set] == 0 {
+				continue
+			}
+			if s.valueAt(int(idx)) == 0 {
+				continue
+			}
 		}
 		c := e.rules.rules[idx]
 		r := e.ruleOf(c)

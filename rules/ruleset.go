@@ -19,6 +19,9 @@ type compiledRule struct {
 	lits []string // lower-cased required literals of re; nil: none known
 	// idx is the rule's index in its RuleSet's rules.
 	idx int
+	// kind is Rule.Kind, kept here so that a scan dispatches on it
+	// without reading the Rule.
+	kind cf.Kind
 	// net marks an eval rule the engine's NetChecker answers; netCall
 	// is the call it is asked (the rule's eval, or for an askdns rule
 	// askdnsCall).
@@ -246,6 +249,7 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), net 
 	slab := make([]compiledRule, len(rs.rules))
 	for i, c := range rs.rules {
 		slab[i] = *c
+		slab[i].kind = c.Kind
 		rs.rules[i] = &slab[i]
 		rs.byName[c.Name] = &slab[i]
 	}

@@ -24,6 +24,9 @@ type scan struct {
 	// bayesOdds is the second Bayes answer (Result.BayesOdds).
 	bayesOdds float64
 
+	// valueFn is valueAt, made once per scan for the metas (a method
+	// value made at each call was an allocation per meta).
+	valueFn func(idx int) float64
 	// counts are the rules' hit counts by index: -1 not run yet, -2
 	// running (a meta cycle reads 0).
 	counts []int32
@@ -253,7 +256,10 @@ func (s *scan) run(c *compiledRule) int {
 	case c.gate != nil:
 		return s.runTemplate(c)
 	case c.meta != nil:
-		return boolCount(c.meta.evalAt(s.valueAt) != 0)
+		if s.valueFn == nil {
+			s.valueFn = s.valueAt
+		}
+		return boolCount(c.meta.evalAt(s.valueFn) != 0)
 	case c.bayes != nil:
 		if !s.bayesRan {
 			return 0
@@ -269,13 +275,13 @@ func (s *scan) run(c *compiledRule) int {
 		ok, err := c.eval(ctx, c.Eval.Args)
 		return boolCount(err == nil && ok)
 	}
-	switch c.Kind {
+	switch c.kind {
 	case cf.KindHeader:
 		return s.runHeader(c)
 	case cf.KindBody:
 		return s.matchEachFiltered(c, cf.KindBody, c.Tflags.NoSubject)
 	case cf.KindRawbody, cf.KindURI, cf.KindFull:
-		return s.matchEachFiltered(c, c.Kind, false)
+		return s.matchEachFiltered(c, c.kind, false)
 	case cf.KindMIMEHeader:
 		return s.runMIMEHeader(c)
 	}
@@ -347,7 +353,7 @@ func (s *scan) matchEachFiltered(c *compiledRule, kind cf.Kind, skipFirst bool) 
 				continue
 			}
 			var done bool
-			if n, done = s.matchOne(c, texts[i], n); done {
+			if n, done = s.matchText(c, texts[i], n, false, true); done {
 				break
 			}
 		}
@@ -368,7 +374,7 @@ func (s *scan) matchEachFiltered(c *compiledRule, kind cf.Kind, skipFirst bool) 
 			return 1
 		}
 		var done bool
-		if n, done = s.matchText(c, texts[i], n, cand.walked(i, j)); done {
+		if n, done = s.matchText(c, texts[i], n, cand.walked(i, j), false); done {
 			break
 		}
 	}
@@ -395,19 +401,22 @@ func (s *scan) matchEach(c *compiledRule, texts []*re.Text) int {
 // done is true when no more texts are needed: the count is final, or
 // the time limit passed (the scan then discards the count).
 func (s *scan) matchOne(c *compiledRule, t *re.Text, n int) (count int, done bool) {
-	return s.matchText(c, t, n, false)
+	return s.matchText(c, t, n, false, false)
 }
 
 // matchText is matchOne; walked says c's pattern set walked the
 // pattern's dfa on t and said it may match, so that it is not walked
-// again.
-func (s *scan) matchText(c *compiledRule, t *re.Text, n int, walked bool) (count int, done bool) {
+// again, and lits that c's prefilter found one of its literals in t.
+func (s *scan) matchText(c *compiledRule, t *re.Text, n int, walked, lits bool) (count int, done bool) {
 	if s.limit.passedRule(c) {
 		return n, true
 	}
 	match, findAll := c.re.MatchTextBefore, c.re.FindAllTextIndexBefore
-	if walked {
+	switch {
+	case walked:
 		match, findAll = c.re.MatchSetCandidateBefore, c.re.FindAllSetCandidateIndexBefore
+	case lits:
+		match, findAll = c.re.MatchLiteralCandidateBefore, c.re.FindAllLiteralCandidateIndexBefore
 	}
 	if !c.Tflags.Multiple {
 		ok, err := match(t, s.limit.deadline)
@@ -465,6 +474,8 @@ func (s *scan) runHeader(c *compiledRule) int {
 		}
 	case c.hpf >= 0 && !s.headerPrefiltered(c.hk, subj.text)[c.hpf]:
 		// None of its literals is in the subject: no match.
+	case c.hpf >= 0:
+		ok, err = c.re.MatchLiteralCandidateBefore(subj.text, s.limit.deadline)
 	default:
 		ok, err = c.re.MatchTextBefore(subj.text, s.limit.deadline)
 	}
@@ -528,7 +539,7 @@ func (s *scan) runMIMEHeader(c *compiledRule) int {
 			continue
 		}
 		var done bool
-		if n, done = s.matchOne(c, t, n); done {
+		if n, done = s.matchText(c, t, n, false, c.mpf >= 0); done {
 			break
 		}
 	}

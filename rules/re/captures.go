@@ -85,7 +85,7 @@ func (r *Regexp) firstMatchGroups(t *Text, deadline time.Time) ([]int, error) {
 		spans := r.goRegexp().FindStringSubmatchIndex(view)
 		return viewToSubject(view, spans), nil
 	}
-	if !r.gateOpen(t, false) {
+	if !r.gateOpen(t, 0) {
 		return nil, nil
 	}
 	if !r.fits(deadline) {

@@ -366,7 +366,7 @@ func (r *Regexp) MatchText(t *Text) bool {
 // with ErrDeadline. The error is always nil or ErrDeadline; a match that
 // runs out of its own MatchTimeout is no match, without error.
 func (r *Regexp) MatchTextBefore(t *Text, deadline time.Time) (bool, error) {
-	return r.matchText(t, deadline, false)
+	return r.matchText(t, deadline, 0)
 }
 
 // MatchSetCandidateBefore is MatchTextBefore for a t that a Set holding
@@ -375,13 +375,41 @@ func (r *Regexp) MatchTextBefore(t *Text, deadline time.Time) (bool, error) {
 // again. The answer is MatchTextBefore's whatever the Set said; only
 // the work differs.
 func (r *Regexp) MatchSetCandidateBefore(t *Text, deadline time.Time) (bool, error) {
-	return r.matchText(t, deadline, true)
+	return r.matchText(t, deadline, knownWalked)
 }
 
-// matchText is MatchTextBefore; walked says the pattern's dfa (for a
-// backtracking pattern, its relaxed one) was walked on t already and
-// said it may match, so it is not walked again.
-func (r *Regexp) matchText(t *Text, deadline time.Time, walked bool) (bool, error) {
+// MatchLiteralCandidateBefore is MatchTextBefore for a t known to hold
+// one of the pattern's Literals (a Prefilter of them said so): the
+// literal gate of a pattern on the backtracking engine, which is those
+// same strings, is not searched for again. The answer is
+// MatchTextBefore's.
+func (r *Regexp) MatchLiteralCandidateBefore(t *Text, deadline time.Time) (bool, error) {
+	return r.matchText(t, deadline, knownLits)
+}
+
+// FindAllLiteralCandidateIndexBefore is FindAllTextIndexBefore for a t
+// known to hold one of the pattern's Literals, as
+// MatchLiteralCandidateBefore.
+func (r *Regexp) FindAllLiteralCandidateIndexBefore(t *Text, n int, deadline time.Time) ([][]int, error) {
+	return r.findAll(t, n, deadline, knownLits)
+}
+
+// known says what a caller of matchText or findAll knows of t already.
+type known uint8
+
+const (
+	// knownWalked: the pattern's dfa (for a backtracking pattern, its
+	// relaxed one) was walked on t and said it may match, so it is not
+	// walked again.
+	knownWalked known = 1 << iota
+	// knownLits: t holds one of the pattern's Literals.
+	knownLits
+)
+
+// matchText is MatchTextBefore, not doing again what known says was
+// done.
+func (r *Regexp) matchText(t *Text, deadline time.Time, kn known) (bool, error) {
+	walked := kn&knownWalked != 0
 	if r.re2Src != "" && r.dfa != nil && !walked {
 		if m, ok := r.dfa.match(t, r.latin1); ok {
 			return m, nil
@@ -393,7 +421,7 @@ func (r *Regexp) matchText(t *Text, deadline time.Time, walked bool) (bool, erro
 		}
 		return r.goRegexp().MatchString(t.s), nil
 	}
-	if !r.gateOpen(t, walked) {
+	if !r.gateOpen(t, kn) {
 		return false, nil
 	}
 	if !r.fits(deadline) {
@@ -417,11 +445,15 @@ func (r *Regexp) matchText(t *Text, deadline time.Time, walked bool) (bool, erro
 // gateOpen reports whether the backtracking engine may match t: t
 // holds one of the gate strings and the relaxed pattern matches (not
 // asked again when walked: a Set walked its dfa on t and said yes).
-func (r *Regexp) gateOpen(t *Text, walked bool) bool {
-	if !r.literalGateOpen(t) {
+//
+// With knownLits the gate strings are not searched: a pattern with
+// Literals has them as its gate (both are the strongest requirement the
+// literal analysis finds; Literals drops it when a member is short).
+func (r *Regexp) gateOpen(t *Text, kn known) bool {
+	if (kn&knownLits == 0 || r.literals == nil) && !r.literalGateOpen(t) {
 		return false
 	}
-	if r.dfa != nil && !walked {
+	if r.dfa != nil && kn&knownWalked == 0 {
 		if m, ok := r.dfa.match(t, true); ok && !m {
 			return false
 		}
@@ -461,7 +493,7 @@ func (r *Regexp) FindAllTextIndex(t *Text, n int) [][]int {
 // backtracking engine could last past the deadline it is not started,
 // and the matches found so far are returned with ErrDeadline.
 func (r *Regexp) FindAllTextIndexBefore(t *Text, n int, deadline time.Time) ([][]int, error) {
-	return r.findAll(t, n, deadline, false)
+	return r.findAll(t, n, deadline, 0)
 }
 
 // FindAllSetCandidateIndexBefore is FindAllTextIndexBefore for a t that
@@ -469,11 +501,12 @@ func (r *Regexp) FindAllTextIndexBefore(t *Text, n int, deadline time.Time) ([][
 // MatchSetCandidateBefore: the same matches, without walking the
 // pattern's dfa again.
 func (r *Regexp) FindAllSetCandidateIndexBefore(t *Text, n int, deadline time.Time) ([][]int, error) {
-	return r.findAll(t, n, deadline, true)
+	return r.findAll(t, n, deadline, knownWalked)
 }
 
-// findAll is FindAllTextIndexBefore; walked as for matchText.
-func (r *Regexp) findAll(t *Text, n int, deadline time.Time, walked bool) ([][]int, error) {
+// findAll is FindAllTextIndexBefore; kn as for matchText.
+func (r *Regexp) findAll(t *Text, n int, deadline time.Time, kn known) ([][]int, error) {
+	walked := kn&knownWalked != 0
 	if n == 0 {
 		return nil, nil
 	}
@@ -503,7 +536,7 @@ func (r *Regexp) findAll(t *Text, n int, deadline time.Time, walked bool) ([][]i
 		}
 		return out, nil
 	}
-	if !r.gateOpen(t, walked) {
+	if !r.gateOpen(t, kn) {
 		return nil, nil
 	}
 	if !r.fits(deadline) {

@@ -138,3 +138,52 @@ func TestSetCandidateAnswersAsMatchText(t *testing.T) {
 		}
 	}
 }
+
+// The literal-candidate entry points give MatchTextBefore's and
+// FindAllTextIndexBefore's answers on a subject holding one of the
+// pattern's Literals, and a Prefilter of the pattern, read as the rules
+// engine reads it (no where none of the literals is, the literal
+// candidate entry point where one is), gives MatchTextBefore's answer.
+func TestLiteralCandidateAnswersAsMatchText(t *testing.T) {
+	tests := []struct {
+		expr, flags string
+		subjects    []string
+	}{
+		{`(\w+) \1 again`, "", []string{"hello hello again", "hello world again", "", "again", "a a AGAIN"}},
+		{`foobar(?=baz)`, "i", []string{"FOOBARbaz", "foobarbax", "foo bar foobarbaz", "xyz"}},
+		{`\nReceived:[^\n]{0,20} for <?([^\n\s>;]+)>?;(?:[^\n]+\n+)*Subject: [^\n]{0,10}\1[^a-z0-9]`, "ism",
+			[]string{"\nReceived: x for <a@b>;\nSubject: hi a@b!\n", "\nreceived: x for <a@b>;\nsubject: hi c@d!\n", "\xe9\nReceived: x for a;\n\nSubject: a.\n", "Subject: x"}},
+		{`(?<!=)(?:click|tap) here(?!\s*now)`, "i", []string{"CLICK HERE now", "Tap here today", "=click here", "click", "here"}},
+		{`\b(?:viagra|cialis)(?!\w)`, "", []string{"buy VIAGRA", "buy viagra!", "cialis5", "nothing"}},
+	}
+	for _, tc := range tests {
+		r, err := Compile(tc.expr, tc.flags, Options{})
+		if err != nil {
+			t.Fatalf("compile /%s/%s: %v", tc.expr, tc.flags, err)
+		}
+		if r.Engine() != EngineBacktrack || r.Literals() == nil {
+			t.Fatalf("/%s/%s: want a backtracking pattern with literals, engine %s, literals %q", tc.expr, tc.flags, r.Engine(), r.Literals())
+		}
+		pf := NewPrefilter([]*Regexp{r})
+		for _, s := range tc.subjects {
+			want, _ := r.MatchTextBefore(NewText(s), time.Time{})
+			wantAll, _ := r.FindAllTextIndexBefore(NewText(s), -1, time.Time{})
+			may := make([]bool, 1)
+			pf.Candidates(s, may)
+			if !may[0] {
+				if want {
+					t.Errorf("/%s/%s on %q: the prefilter says no, MatchTextBefore yes", tc.expr, tc.flags, s)
+				}
+				continue
+			}
+			got, _ := r.MatchLiteralCandidateBefore(NewText(s), time.Time{})
+			if got != want {
+				t.Errorf("/%s/%s on %q: MatchLiteralCandidateBefore %v, MatchTextBefore %v", tc.expr, tc.flags, s, got, want)
+			}
+			gotAll, _ := r.FindAllLiteralCandidateIndexBefore(NewText(s), -1, time.Time{})
+			if fmt.Sprint(gotAll) != fmt.Sprint(wantAll) {
+				t.Errorf("/%s/%s on %q: FindAllLiteralCandidateIndexBefore %v, FindAllTextIndexBefore %v", tc.expr, tc.flags, s, gotAll, wantAll)
+			}
+		}
+	}
+}

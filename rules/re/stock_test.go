@@ -173,6 +173,11 @@ func TestStockCompile(t *testing.T) {
 		}
 		if re.Literals() != nil {
 			withLiterals++
+			// MatchLiteralCandidateBefore skips the gate a prefilter
+			// of the literals already passed.
+			if re.bt != nil && !slices.Equal(re.gate, re.literals) {
+				t.Errorf("%s: gate %q, literals %q: a prefilter's yes is not the gate's", p.rule, re.gate, re.literals)
+			}
 		}
 	}
 	t.Logf("patterns: %d of %d compiled (%d by fallback), %d with byte semantics, %d with prefilter literals",
