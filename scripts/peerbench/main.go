@@ -84,7 +84,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	heldOut := fs.Float64("held-out", 0.3, "newest `fraction` of each class kept out of training and scanned")
 	clients := fs.Int("clients", 8, "concurrent clients")
 	repeat := fs.Int("repeat", 2, "passes over the test set a round for gospamd with the built-in rules and rspamd")
-	scanRounds := fs.Int("rounds", 3, "scan rounds: every server is measured once a round, in turn, and the ratios are the rounds' medians")
+	scanRounds := fs.Int("rounds", 5, "scan rounds: every server is measured once a round, in turn, and the ratios are the rounds' medians")
 	saSample := fs.Int("sa-sample", 120, "messages of the test set sent to SpamAssassin's spamd")
 	rounds := fs.Int("learn-rounds", 2, "learning runs of each learner (the best is kept)")
 	keep := fs.Bool("keep", false, "keep the work directory")
