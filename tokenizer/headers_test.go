@@ -310,11 +310,7 @@ func TestReceivedMatchersAgainstRegexps(t *testing.T) {
 		" x with SMTP id gAAAAAAAAAA with ESMTP id 0123456789 y",
 	}
 	for i := 0; i < 20000; i++ {
-		var b strings.Builder
-		for k := rng.IntN(14); k >= 0; k-- {
-			b.WriteString(pieces[rng.IntN(len(pieces))])
-		}
-		vals = append(vals, b.String())
+		vals = append(vals, randomJoin(rng, pieces, 14))
 	}
 	for _, st := range steps {
 		bad := 0

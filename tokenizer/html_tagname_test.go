@@ -31,11 +31,7 @@ func TestRawTagNameAsTagName(t *testing.T) {
 		"style", "title", "textarea", strings.Repeat("Q", 40), "1", ":", "o:p"}
 	rng := rand.New(rand.NewPCG(21, 22))
 	for range 20000 {
-		var b strings.Builder
-		for k := rng.IntN(20); k >= 0; k-- {
-			b.WriteString(pieces[rng.IntN(len(pieces))])
-		}
-		docs = append(docs, b.String())
+		docs = append(docs, randomJoin(rng, pieces, 20))
 	}
 	tags, inPlace := 0, 0
 	for _, doc := range docs {

@@ -66,12 +66,12 @@ func (b *bench) measureOnce(name, db string, site []string, requests int) (row, 
 	return b.measureRound(s)
 }
 
-// median of ds (0 for none).
-func median(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
+// median of xs (0 for none): of durations, or of ratios.
+func median[T time.Duration | float64](xs []T) T {
+	if len(xs) == 0 {
 		return 0
 	}
-	s := slices.Sorted(slices.Values(ds))
+	s := slices.Sorted(slices.Values(xs))
 	if len(s)%2 == 1 {
 		return s[len(s)/2]
 	}

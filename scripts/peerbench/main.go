@@ -249,9 +249,9 @@ func (b *bench) report(w io.Writer, rows []row, perRound [][]row, learns []learn
 		ratio, cpuRatio := "–", "–"
 		if base != nil {
 			rate, cpu := roundRatios(perRound[i], perRound[rowBuiltin])
-			ratio = fmt.Sprintf("%.3g", medianFloat(rate))
+			ratio = fmt.Sprintf("%.3g", median(rate))
 			if len(cpu) > 0 {
-				cpuRatio = fmt.Sprintf("%.3g", medianFloat(cpu))
+				cpuRatio = fmt.Sprintf("%.3g", median(cpu))
 			}
 		}
 		fmt.Fprintf(w, "| %s | %d | %.1f | %s | %s | %s | %s | %s | %s | %.0f MiB | %.0f%% |\n", r.name, len(r.res.Latencies), r.perSecond(),
@@ -292,11 +292,11 @@ func (b *bench) report(w io.Writer, rows []row, perRound [][]row, learns []learn
 	}
 	ratio := func(what string, num, den int, want float64) {
 		rate, cpu := roundRatios(perRound[num], perRound[den])
-		x := medianFloat(rate)
+		x := median(rate)
 		target(what, x, x >= want, fmt.Sprintf("≥ %g", want))
 		if len(rate) > 0 {
 			fmt.Fprintf(w, "  (rounds: %s; by the servers' CPU time per message, which the machine's other load moves less: %.3g, rounds %s)\n",
-				floats(rate), medianFloat(cpu), floats(cpu))
+				floats(rate), median(cpu), floats(cpu))
 		}
 	}
 	ratio("gospamd (built-in rules) ÷ rspamd, messages/s", rowBuiltin, rowRspamd, 5)

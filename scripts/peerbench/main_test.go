@@ -190,7 +190,7 @@ func TestSummarizeRounds(t *testing.T) {
 	if want := []float64{10, 10.0 / 3}; len(cpu) != 2 || cpu[0] != want[0] || math.Abs(cpu[1]-want[1]) > 1e-9 {
 		t.Errorf("cpu ratios %v, want %v", cpu, want)
 	}
-	if got := medianFloat([]float64{3, 1, 2, 10}); got != 2.5 {
+	if got := median([]float64{3, 1, 2, 10}); got != 2.5 {
 		t.Errorf("medianFloat = %v", got)
 	}
 }

@@ -224,7 +224,7 @@ func summarize(name string, rounds []row) row {
 	}
 	slices.Sort(pooled.Latencies)
 	s.res, s.skipped = pooled, ""
-	s.rate, s.cpuPer = medianFloat(rates), median(cpus)
+	s.rate, s.cpuPer = median(rates), median(cpus)
 	return s
 }
 
@@ -238,16 +238,4 @@ func roundRatios(num, den []row) (rate, cpu []float64) {
 		}
 	}
 	return rate, cpu
-}
-
-// medianFloat is the median of xs (0 for none).
-func medianFloat(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Sorted(slices.Values(xs))
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
