@@ -23,7 +23,11 @@ func runUntil(t *testing.T, tr *Trainer, steps ...func() bool) {
 		<-done
 	}()
 	for i, cond := range steps {
-		deadline := time.Now().Add(15 * time.Second)
+		// A generous bound: on a loaded machine (the whole test suite at
+		// once), Dovecot's first logins and folder creations have taken
+		// over 15 s; the behaviour tested is learning long before the
+		// next poll, an hour away.
+		deadline := time.Now().Add(60 * time.Second)
 		for !cond() {
 			if time.Now().After(deadline) {
 				t.Fatalf("step %d: timed out", i)
