@@ -12,7 +12,8 @@ import (
 )
 
 // runUntil runs the trainer's loop with an hour between polls and
-// returns once cond holds (the test fails after 15 s).
+// returns once each step's cond holds in turn (the test fails when one
+// does not within a minute).
 func runUntil(t *testing.T, tr *Trainer, steps ...func() bool) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
