@@ -60,8 +60,35 @@ const (
 	opDiv
 )
 
-var metaOps = map[string]metaOp{"||": opOr, "&&": opAnd, "==": opEq, "!=": opNe, "<": opLt, ">": opGt,
-	"<=": opLe, ">=": opGe, "+": opAdd, "-": opSub, "*": opMul, "/": opDiv}
+// metaOpOf is the operator a meta writes op for (op is one the parser
+// read as a binary operator).
+func metaOpOf(op string) metaOp {
+	switch op {
+	case "||":
+		return opOr
+	case "&&":
+		return opAnd
+	case "==":
+		return opEq
+	case "!=":
+		return opNe
+	case "<":
+		return opLt
+	case ">":
+		return opGt
+	case "<=":
+		return opLe
+	case ">=":
+		return opGe
+	case "+":
+		return opAdd
+	case "-":
+		return opSub
+	case "*":
+		return opMul
+	}
+	return opDiv
+}
 
 func (n metaNum) evalAt(func(int) float64) float64 { return float64(n) }
 func (r *metaRef) evalAt(v func(int) float64) float64 {
@@ -289,7 +316,7 @@ func (p *metaParser) binary(level int) (metaExpr, error) {
 			l = sum
 		default:
 			sum = nil
-			l = &metaBinary{metaOps[op], l, r}
+			l = &metaBinary{metaOpOf(op), l, r}
 		}
 	}
 }

@@ -68,12 +68,11 @@ type EvalFunc = eval.Func
 // scan of the Engine that owns it.
 type RuleSet struct {
 	rules []*compiledRule // defined, runnable, in run order
-	// listed are the rules that are not sub-rules, in run order: those
-	// a scan runs for hits (sub-rules only run when a meta asks).
-	listed []*compiledRule
-	// listedIdx and listedScores are listed's indexes in rules and
-	// scores, side by side, so that a scan passes over the rules its
-	// score set scores 0 without reading them.
+	// listedIdx are the indexes in rules of the rules that are not
+	// sub-rules, in run order: those a scan runs for hits (sub-rules
+	// only run when a meta asks). listedScores are their scores, side
+	// by side, so that a scan passes over the rules its score set
+	// scores 0 without reading them.
 	listedIdx    []int32
 	listedScores [][4]float64
 	byName       map[string]*compiledRule
@@ -256,7 +255,6 @@ func compileRules(pol *cf.Policy, evals func(name string) (EvalFunc, bool), net 
 	for i, c := range rs.rules {
 		c.idx = i
 		if !c.IsSubRule() {
-			rs.listed = append(rs.listed, c)
 			rs.listedIdx = append(rs.listedIdx, int32(i))
 			rs.listedScores = append(rs.listedScores, c.Scores)
 		}

@@ -98,14 +98,10 @@ func (l *scanLimit) passed(at string) bool {
 // passedRule is passed at rule c, reading c's name only when the limit
 // passed (a scan asks before every rule).
 func (l *scanLimit) passedRule(c *compiledRule) bool {
-	if l.stopped {
-		return true
+	if !l.stopped && !l.over.Load() {
+		return false
 	}
-	if l.over.Load() {
-		l.stop(c.Name)
-		return true
-	}
-	return false
+	return l.passed(c.Name)
 }
 
 // stop ends the scan at at (the first call wins).

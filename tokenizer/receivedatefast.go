@@ -1,6 +1,9 @@
 package tokenizer
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // Hand-written forms of ParseDate's three expressions that match a
 // Received header's date (dateDMY, dateHMS, dateNumTZ): ParseDate runs on
@@ -105,23 +108,18 @@ func findNumTZ(s string) ([4]string, bool) {
 }
 
 // matchDMY is findDMY for ASCII text, else dateDMY.
-func matchDMY(s string, ascii bool) ([8]int, bool) {
-	if ascii {
-		return findDMY(s)
-	}
-	var m [8]int
-	loc := dateDMY.FindStringSubmatchIndex(s)
-	copy(m[:], loc)
-	return m, loc != nil
-}
+func matchDMY(s string, ascii bool) ([8]int, bool) { return matchIndex(s, ascii, findDMY, dateDMY) }
 
 // matchHMS is findHMS for ASCII text, else dateHMS.
-func matchHMS(s string, ascii bool) ([8]int, bool) {
+func matchHMS(s string, ascii bool) ([8]int, bool) { return matchIndex(s, ascii, findHMS, dateHMS) }
+
+// matchIndex is find(s) for ASCII text, else re's submatch indexes.
+func matchIndex(s string, ascii bool, find func(string) ([8]int, bool), re *regexp.Regexp) ([8]int, bool) {
 	if ascii {
-		return findHMS(s)
+		return find(s)
 	}
 	var m [8]int
-	loc := dateHMS.FindStringSubmatchIndex(s)
+	loc := re.FindStringSubmatchIndex(s)
 	copy(m[:], loc)
 	return m, loc != nil
 }

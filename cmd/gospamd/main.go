@@ -21,11 +21,11 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"runtime/pprof"
-	"runtime/trace"
 	"syscall"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/gospamd/gospamd/internal/perfrec"
 )
 
 // Version is the release; overridden at link time.
@@ -92,7 +92,7 @@ func main() {
 	// before any command opens a Redis store (see redisLogger).
 	redis.SetLogger(redisLogger{log: env.log})
 	if path := os.Getenv("GOSPAMD_CPUPROFILE"); path != "" {
-		stopProfile, err := startCPUProfile(path)
+		stopProfile, err := perfrec.CPUProfile(path)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "gospamd: %v\n", err)
 			os.Exit(exitFatal)
@@ -100,7 +100,7 @@ func main() {
 		defer stopProfile()
 	}
 	if path := os.Getenv("GOSPAMD_TRACE"); path != "" {
-		stopTrace, err := startTrace(path)
+		stopTrace, err := perfrec.Trace(path)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "gospamd: %v\n", err)
 			os.Exit(exitFatal)
@@ -117,41 +117,6 @@ func main() {
 	if code != exitOK {
 		os.Exit(code)
 	}
-}
-
-// startCPUProfile writes a CPU profile to path until the returned
-// function is called (GOSPAMD_CPUPROFILE=path, for performance work).
-func startCPUProfile(path string) (func(), error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("create CPU profile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("start CPU profile: %w", err)
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}, nil
-}
-
-// startTrace writes an execution trace (runtime/trace) to path until
-// the returned function is called (GOSPAMD_TRACE=path, for finding where
-// the cores sit idle: read it with go tool trace).
-func startTrace(path string) (func(), error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("create trace: %w", err)
-	}
-	if err := trace.Start(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("start trace: %w", err)
-	}
-	return func() {
-		trace.Stop()
-		f.Close()
-	}, nil
 }
 
 // reportRusage prints the process's peak resident set size, for the

@@ -44,10 +44,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/gospamd/gospamd/internal/perfrec"
 )
 
 // bench is one run's settings and shared state.
@@ -99,17 +100,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+		stopProfile, err := perfrec.CPUProfile(*cpuProfile)
 		if err != nil {
 			fmt.Fprintln(stderr, "peerbench:", err)
 			return 1
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(stderr, "peerbench:", err)
-			return 1
-		}
-		defer pprof.StopCPUProfile()
+		defer stopProfile()
 	}
 
 	if _, err := os.Stat(filepath.Join(*corpusDir, "spam")); err != nil {
